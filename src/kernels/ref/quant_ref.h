@@ -1,0 +1,53 @@
+// Scalar reference kernels for the quantized and float tensor types: the oracle every
+// optimized kernel is tested against. Numerics mirror ggml's CPU reference code:
+// * dequantization is bit-exact with ggml's dequantize_row_* (same float operation order);
+// * quantizers follow ggml's quantize_row_*_ref (same scale formula and rounding);
+// * dot products accumulate integers inside a block exactly as ggml does, so results match
+//   ggml's up to the order of the float additions across blocks.
+//
+// n is always the number of elements and must be a multiple of the type's block size.
+// Row pointers need only the alignment of the block struct (2 bytes; 4 for Q8_K).
+#pragma once
+
+#include <cstdint>
+
+namespace foundry::ref {
+
+// ---- dequantize: src holds n/block_elems blocks, dst receives n floats ----
+void DequantizeRowF32(const void* src, float* dst, int64_t n);
+void DequantizeRowF16(const void* src, float* dst, int64_t n);
+void DequantizeRowBF16(const void* src, float* dst, int64_t n);
+void DequantizeRowQ4_0(const void* src, float* dst, int64_t n);
+void DequantizeRowQ4_1(const void* src, float* dst, int64_t n);
+void DequantizeRowQ8_0(const void* src, float* dst, int64_t n);
+void DequantizeRowQ8_1(const void* src, float* dst, int64_t n);
+void DequantizeRowQ4_K(const void* src, float* dst, int64_t n);
+void DequantizeRowQ5_K(const void* src, float* dst, int64_t n);
+void DequantizeRowQ6_K(const void* src, float* dst, int64_t n);
+void DequantizeRowQ8_K(const void* src, float* dst, int64_t n);
+
+// ---- quantize (reference round-to-nearest, as ggml's *_ref) ----
+void QuantizeRowF32(const float* src, void* dst, int64_t n);   // copy
+void QuantizeRowF16(const float* src, void* dst, int64_t n);   // round to nearest even
+void QuantizeRowBF16(const float* src, void* dst, int64_t n);  // round to nearest even
+void QuantizeRowQ4_0(const float* src, void* dst, int64_t n);
+void QuantizeRowQ4_1(const float* src, void* dst, int64_t n);
+void QuantizeRowQ8_0(const float* src, void* dst, int64_t n);  // weights and activations
+void QuantizeRowQ8_1(const float* src, void* dst, int64_t n);  // activations for Q4_1
+void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);  // activations for K-quants
+void QuantizeRowQ4_K(const float* src, void* dst, int64_t n);  // ggml quantize_row_q4_K_ref
+void QuantizeRowQ5_K(const float* src, void* dst, int64_t n);  // ggml quantize_row_q5_K_ref
+void QuantizeRowQ6_K(const float* src, void* dst, int64_t n);  // ggml quantize_row_q6_K_ref
+
+// ---- dot products: w is a weight row, a the activation row in the weight's vec_dot type ----
+float VecDotF32F32(int64_t n, const void* w, const void* a);
+float VecDotF16F16(int64_t n, const void* w, const void* a);
+float VecDotBF16BF16(int64_t n, const void* w, const void* a);
+float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a);
+float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
+float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
+float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
+float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
+float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
+
+}  // namespace foundry::ref
