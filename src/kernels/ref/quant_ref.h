@@ -35,9 +35,6 @@ void QuantizeRowQ4_1(const float* src, void* dst, int64_t n);
 void QuantizeRowQ8_0(const float* src, void* dst, int64_t n);  // weights and activations
 void QuantizeRowQ8_1(const float* src, void* dst, int64_t n);  // activations for Q4_1
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);  // activations for K-quants
-void QuantizeRowQ4_K(const float* src, void* dst, int64_t n);  // ggml quantize_row_q4_K_ref
-void QuantizeRowQ5_K(const float* src, void* dst, int64_t n);  // ggml quantize_row_q5_K_ref
-void QuantizeRowQ6_K(const float* src, void* dst, int64_t n);  // ggml quantize_row_q6_K_ref
 
 // ---- dot products: w is a weight row, a the activation row in the weight's vec_dot type ----
 float VecDotF32F32(int64_t n, const void* w, const void* a);

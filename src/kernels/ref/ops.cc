@@ -1,0 +1,180 @@
+// Scalar forward-pass ops with ggml's CPU numerics (reference versions of ggml's scalar
+// paths: rms_norm, soft_max, silu/swiglu, gelu/geglu with the f16 table, rope).
+#include "kernels/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "base/fp16.h"
+
+namespace foundry {
+
+void RmsNorm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  if (w != nullptr) {
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale;
+  }
+}
+
+namespace {
+
+// x already scaled and masked; normalizes in place.
+void SoftmaxInPlace(float* x, int64_t n) {
+  float max = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);
+  if (max == -INFINITY) {  // everything masked
+    for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
+    return;
+  }
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = std::exp(x[i] - max);
+    sum += static_cast<double>(v);
+    x[i] = v;
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+}  // namespace
+
+void Softmax(float* x, int64_t n) { SoftmaxInPlace(x, n); }
+
+void SoftmaxExt(float* x, int64_t n, float scale, const float* mask) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= scale;
+  if (mask != nullptr) {
+    for (int64_t i = 0; i < n; ++i) x[i] += mask[i];
+  }
+  SoftmaxInPlace(x, n);
+}
+
+namespace {
+inline float SiluF32(float x) { return x / (1.0f + std::exp(-x)); }
+
+// ggml evaluates GELU through a table indexed by the f16 bits of x holding f16 results.
+inline float GeluF16Table(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  const float xh = Fp16ToFp32(Fp32ToFp16(x));
+  return Fp16ToFp32(Fp32ToFp16(GeluTanhF32(xh)));
+}
+}  // namespace
+
+void Silu(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = SiluF32(x[i]);
+}
+
+void SwiGlu(const float* gate, const float* up, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = SiluF32(gate[i]) * up[i];
+}
+
+float GeluTanhF32(float x) {
+  constexpr float kCoefA = 0.044715f;
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoefA * x * x)));
+}
+
+void Gelu(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = GeluF16Table(x[i]);
+}
+
+void GeGlu(const float* gate, const float* up, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = GeluF16Table(gate[i]) * up[i];
+  }
+}
+
+namespace {
+
+float YarnCorrDim(int n_dims, int n_ctx_orig, float n_rot, float base) {
+  return static_cast<float>(n_dims) *
+         std::log(static_cast<float>(n_ctx_orig) / (n_rot * 2 * std::numbers::pi_v<float>)) /
+         (2 * std::log(base));
+}
+
+float YarnRamp(float low, float high, int i0) {
+  const float y = (static_cast<float>(i0 / 2) - low) / std::max(0.001f, high - low);
+  return 1 - std::min(1.0f, std::max(0.0f, y));
+}
+
+}  // namespace
+
+void RopeCache(const RopeParams& p, int64_t pos, float* cache) {
+  const float theta_scale = std::pow(p.freq_base, -2.0f / static_cast<float>(p.n_rot));
+  float corr_low = 0.0f, corr_high = 0.0f;
+  if (p.ext_factor != 0.0f) {
+    const float start = std::floor(YarnCorrDim(p.n_rot, p.n_ctx_orig, p.beta_fast, p.freq_base));
+    const float end = std::ceil(YarnCorrDim(p.n_rot, p.n_ctx_orig, p.beta_slow, p.freq_base));
+    corr_low = std::max(0.0f, start);
+    corr_high = std::min(static_cast<float>(p.n_rot - 1), end);
+  }
+  float theta = static_cast<float>(pos);
+  for (int i0 = 0; i0 < p.n_rot; i0 += 2) {
+    const float ff = p.freq_factors != nullptr ? p.freq_factors[i0 / 2] : 1.0f;
+    const float theta_extrap = theta / ff;
+    const float theta_interp = p.freq_scale * theta_extrap;
+    float th = theta_interp;
+    float mscale = p.attn_factor;
+    if (p.ext_factor != 0.0f) {
+      const float ramp_mix = YarnRamp(corr_low, corr_high, i0) * p.ext_factor;
+      th = theta_interp * (1 - ramp_mix) + theta_extrap * ramp_mix;
+      mscale *= 1.0f + 0.1f * std::log(1.0f / p.freq_scale);
+    }
+    cache[i0 + 0] = std::cos(th) * mscale;
+    cache[i0 + 1] = std::sin(th) * mscale;
+    theta *= theta_scale;
+  }
+}
+
+namespace {
+void RotatePairs(float* x, const float* cache, int n_rot, int64_t offset, int ic_div) {
+  for (int i0 = 0; i0 < n_rot; i0 += 2) {
+    const float c = cache[i0 + 0];
+    const float s = cache[i0 + 1];
+    float* v = x + i0 / ic_div;
+    const float x0 = v[0];
+    const float x1 = v[offset];
+    v[0] = x0 * c - x1 * s;
+    v[offset] = x0 * s + x1 * c;
+  }
+}
+}  // namespace
+
+void RopeNormApply(float* x, const float* cache, int n_rot) { RotatePairs(x, cache, n_rot, 1, 1); }
+
+void RopeNeoxApply(float* x, const float* cache, int n_rot) {
+  RotatePairs(x, cache, n_rot, n_rot / 2, 2);
+}
+
+namespace {
+void RopeSimple(float* x, int64_t pos, int n_rot, float freq_base, float freq_scale, bool neox) {
+  RopeParams p;
+  p.n_rot = n_rot;
+  p.freq_base = freq_base;
+  p.freq_scale = freq_scale;
+  std::vector<float> cache(static_cast<size_t>(n_rot));
+  RopeCache(p, pos, cache.data());
+  if (neox) {
+    RopeNeoxApply(x, cache.data(), n_rot);
+  } else {
+    RopeNormApply(x, cache.data(), n_rot);
+  }
+}
+}  // namespace
+
+void RopeNorm(float* x, int64_t pos, int n_rot, float freq_base, float freq_scale) {
+  RopeSimple(x, pos, n_rot, freq_base, freq_scale, false);
+}
+
+void RopeNeox(float* x, int64_t pos, int n_rot, float freq_base, float freq_scale) {
+  RopeSimple(x, pos, n_rot, freq_base, freq_scale, true);
+}
+
+}  // namespace foundry
