@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Writes tiny synthetic GGUF models with random weights for tests.
+
+The models keep the *shape* of real architectures (grouped-query attention, SwiGLU FFN, RMSNorm,
+RoPE, Qwen2's QKV biases) at toy sizes, and mix tensor types (F32, F16, Q8_0, Q4_0, Q4_1) so
+those load and matmul paths get exercised. Reference logits for them come from llama.cpp
+(tools/gen_goldens.py), never from our own code.
+
+The tokenizer is a byte-level BPE ("gpt2") vocabulary built here: the 256 GPT-2 byte-alphabet
+tokens, merges learned deterministically from the English text below, and ChatML special tokens
+as control tokens.
+
+Usage:
+  python3 tools/make_synthetic_model.py                 # tests/data/models/tiny-qwen2.gguf
+  python3 tools/make_synthetic_model.py --arch llama    # tests/data/models/tiny-llama.gguf
+  python3 tools/make_synthetic_model.py --out PATH
+
+Output is deterministic (fixed seed, fixed corpus): rerunning gives a byte-identical file.
+"""
+
+import argparse
+import collections
+import os
+import re
+import sys
+
+import gguf
+import numpy as np
+from gguf import GGMLQuantizationType as QT
+from gguf import quants
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Text the BPE merges are learned from. Plain English prose plus a little code and numbers.
+MERGE_CORPUS = """
+The quick brown fox jumps over the lazy dog. The dog was not amused, and the fox ran into the
+forest where the trees were tall and the air was cool. In the morning the sun rose over the
+hills, and the birds began to sing. People in the village woke up, made their breakfast, and
+went to work in the fields. There is nothing quite like the smell of fresh bread in the morning.
+
+Once upon a time there was a little girl who lived in a house at the edge of a great forest.
+Every day she would walk to the river to fetch water for her mother. One day she met an old man
+who asked her for a drink. She gave him the water, and he told her a story about a king who had
+lost his crown. The king searched for it in every room of his castle, but he could not find it.
+
+What is the capital of France? The capital of France is Paris. What is the capital of Germany?
+The capital of Germany is Berlin. How many days are there in a week? There are seven days in a
+week. How many hours are there in a day? There are twenty four hours in a day. Can you help me
+write a short poem about the sea? Of course, here is a short poem about the sea and the wind.
+
+You are a helpful assistant. Please answer the question as clearly as you can, and explain your
+reasoning step by step. If you do not know the answer, say that you do not know. The assistant
+should be polite, honest and helpful to the user at all times.
+
+Machine learning models are trained on large amounts of text. A language model predicts the next
+token given the previous tokens. The model is made of layers, and each layer has attention and a
+feed forward network. Attention lets every token look at the tokens that came before it.
+
+def add(a, b):
+    return a + b
+
+for i in range(10):
+    print(i, add(i, i * 2))
+
+int main(void) { return 0; }
+
+The numbers 1, 2, 3, 10, 100, 2024 and 3.14159 appear here. The year 1999 was before 2000.
+"""
+
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+# Approximation of the GPT-2 / Qwen2 pre-tokenizer, only used to split the corpus into words for
+# learning merges (any split gives a consistent vocabulary).
+PRETOKENIZE = re.compile(r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d| ?[^\s\w]+|\s+(?!\S)|\s+")
+
+
+def bytes_to_unicode():
+    """GPT-2's reversible map from bytes to printable unicode characters."""
+    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) +
+          list(range(ord("®"), ord("ÿ") + 1)))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+def learn_merges(text, n_merges):
+    """Plain BPE: repeatedly merge the most frequent adjacent pair (ties: smallest pair).
+
+    Merges of pairs seen once are allowed, so the vocabulary also gets some whole words.
+    """
+    byte_map = bytes_to_unicode()
+    word_counts = collections.Counter(
+        "".join(byte_map[b] for b in w.encode("utf-8")) for w in PRETOKENIZE.findall(text))
+    words = [[list(w), c] for w, c in sorted(word_counts.items())]
+    merges = []
+    for _ in range(n_merges):
+        pairs = collections.Counter()
+        for symbols, count in words:
+            for a, b in zip(symbols, symbols[1:]):
+                pairs[(a, b)] += count
+        if not pairs:
+            break
+        best_count = max(pairs.values())
+        best = min(p for p, c in pairs.items() if c == best_count)
+        merges.append(best)
+        merged = best[0] + best[1]
+        for entry in words:
+            symbols = entry[0]
+            out = []
+            i = 0
+            while i < len(symbols):
+                if i + 1 < len(symbols) and symbols[i] == best[0] and symbols[i + 1] == best[1]:
+                    out.append(merged)
+                    i += 2
+                else:
+                    out.append(symbols[i])
+                    i += 1
+            entry[0] = out
+    return merges
+
+
+def build_vocab(n_merges):
+    byte_map = bytes_to_unicode()
+    tokens = [byte_map[b] for b in range(256)]
+    types = [gguf.TokenType.NORMAL] * 256
+    merges = learn_merges(MERGE_CORPUS, n_merges)
+    seen = set(tokens)
+    for a, b in merges:
+        assert a in seen and b in seen, (a, b)
+        t = a + b
+        if t not in seen:
+            seen.add(t)
+            tokens.append(t)
+            types.append(gguf.TokenType.NORMAL)
+    special_ids = {}
+    for s in SPECIAL_TOKENS:
+        special_ids[s] = len(tokens)
+        tokens.append(s)
+        types.append(gguf.TokenType.CONTROL)
+    return tokens, types, [f"{a} {b}" for a, b in merges], special_ids
+
+
+class Config:
+
+    def __init__(self, arch):
+        self.arch = arch
+        self.n_embd = 128
+        self.n_head = 4
+        self.n_head_kv = 2
+        self.head_dim = self.n_embd // self.n_head  # 32
+        self.n_layer = 2
+        self.n_ff = 256
+        self.n_ctx = 256
+        self.rms_eps = 1e-6
+        if arch == "qwen2":
+            self.rope_base = 1000000.0
+            self.qkv_bias = True
+            self.tied_output = False
+            self.pre = "qwen2"
+            self.add_bos = False
+        elif arch == "llama":
+            self.rope_base = 10000.0
+            self.qkv_bias = False
+            self.tied_output = True  # no output.weight: the LM head reuses token_embd
+            self.pre = "llama-bpe"
+            self.add_bos = True
+        else:
+            raise ValueError(arch)
+
+
+# Tensor type per (layer, tensor) so every supported type shows up in a matmul somewhere.
+LAYER_TYPES = [
+    {"attn_q": QT.Q4_0, "attn_k": QT.Q4_1, "attn_v": QT.Q8_0, "attn_output": QT.F16,
+     "ffn_gate": QT.Q4_0, "ffn_up": QT.Q4_1, "ffn_down": QT.Q8_0},
+    {"attn_q": QT.Q8_0, "attn_k": QT.F32, "attn_v": QT.Q4_0, "attn_output": QT.Q4_1,
+     "ffn_gate": QT.F16, "ffn_up": QT.Q8_0, "ffn_down": QT.Q4_0},
+]
+
+
+def add_matrix(writer, name, w, qtype):
+    """w has numpy shape (rows, cols) = ggml ne (cols, rows)."""
+    w = np.ascontiguousarray(w, dtype=np.float32)
+    if qtype == QT.F32:
+        writer.add_tensor(name, w)
+    elif qtype == QT.F16:
+        writer.add_tensor(name, w.astype(np.float16))
+    else:
+        writer.add_tensor(name, quants.quantize(w, qtype), raw_dtype=qtype)
+
+
+def write_model(path, arch, seed, n_merges):
+    cfg = Config(arch)
+    rng = np.random.default_rng(seed)
+    tokens, types, merges, special = build_vocab(n_merges)
+    n_vocab = len(tokens)
+
+    writer = gguf.GGUFWriter(path, arch)
+    writer.add_name(f"tiny-{arch}-synthetic")
+    writer.add_description("Random weights for tests (tools/make_synthetic_model.py)")
+    writer.add_context_length(cfg.n_ctx)
+    writer.add_embedding_length(cfg.n_embd)
+    writer.add_block_count(cfg.n_layer)
+    writer.add_feed_forward_length(cfg.n_ff)
+    writer.add_head_count(cfg.n_head)
+    writer.add_head_count_kv(cfg.n_head_kv)
+    writer.add_rope_freq_base(cfg.rope_base)
+    writer.add_rope_dimension_count(cfg.head_dim)
+    writer.add_layer_norm_rms_eps(cfg.rms_eps)
+    writer.add_vocab_size(n_vocab)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_0)
+
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre(cfg.pre)
+    writer.add_token_list(tokens)
+    writer.add_token_types([int(t) for t in types])
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(special["<|endoftext|>"])
+    writer.add_eos_token_id(special["<|im_end|>"])
+    writer.add_pad_token_id(special["<|endoftext|>"])
+    writer.add_add_bos_token(cfg.add_bos)
+    writer.add_chat_template(CHATML_TEMPLATE)
+
+    def normal(shape, scale):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    def norm_weight():
+        return (1.0 + 0.1 * rng.standard_normal(cfg.n_embd)).astype(np.float32)
+
+    kv_dim = cfg.n_head_kv * cfg.head_dim
+    writer.add_tensor("token_embd.weight", normal((n_vocab, cfg.n_embd), 1.0).astype(np.float16))
+    for il in range(cfg.n_layer):
+        t = LAYER_TYPES[il]
+        p = f"blk.{il}."
+        writer.add_tensor(p + "attn_norm.weight", norm_weight())
+        add_matrix(writer, p + "attn_q.weight", normal((cfg.n_embd, cfg.n_embd), 0.15), t["attn_q"])
+        add_matrix(writer, p + "attn_k.weight", normal((kv_dim, cfg.n_embd), 0.15), t["attn_k"])
+        add_matrix(writer, p + "attn_v.weight", normal((kv_dim, cfg.n_embd), 0.15), t["attn_v"])
+        if cfg.qkv_bias:
+            writer.add_tensor(p + "attn_q.bias", normal(cfg.n_embd, 0.5))
+            writer.add_tensor(p + "attn_k.bias", normal(kv_dim, 0.5))
+            writer.add_tensor(p + "attn_v.bias", normal(kv_dim, 0.1))
+        add_matrix(writer, p + "attn_output.weight", normal((cfg.n_embd, cfg.n_embd), 0.1),
+                   t["attn_output"])
+        writer.add_tensor(p + "ffn_norm.weight", norm_weight())
+        add_matrix(writer, p + "ffn_gate.weight", normal((cfg.n_ff, cfg.n_embd), 0.15),
+                   t["ffn_gate"])
+        add_matrix(writer, p + "ffn_up.weight", normal((cfg.n_ff, cfg.n_embd), 0.15), t["ffn_up"])
+        add_matrix(writer, p + "ffn_down.weight", normal((cfg.n_embd, cfg.n_ff), 0.1),
+                   t["ffn_down"])
+    writer.add_tensor("output_norm.weight", norm_weight())
+    if not cfg.tied_output:
+        add_matrix(writer, "output.weight", normal((n_vocab, cfg.n_embd), 0.3), QT.Q8_0)
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return n_vocab, len(merges)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arch", choices=["qwen2", "llama"], default="qwen2")
+    parser.add_argument("--out", help="output path (default tests/data/models/tiny-<arch>.gguf)")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--merges", type=int, default=400, help="number of BPE merges to learn")
+    args = parser.parse_args(argv)
+    out = args.out or os.path.join(ROOT, "tests", "data", "models", f"tiny-{args.arch}.gguf")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    tmp = f"{out}.tmp.{os.getpid()}"
+    try:
+        n_vocab, n_merges = write_model(tmp, args.arch, args.seed, args.merges)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    print(f"wrote {out}: {os.path.getsize(out)} bytes, vocab {n_vocab}, {n_merges} merges")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
