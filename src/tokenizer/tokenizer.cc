@@ -1,0 +1,137 @@
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "format/gguf_file.h"
+#include "tokenizer/tokenizer_model.h"
+
+namespace foundry {
+
+StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const GgufFile& gguf) {
+  FOUNDRY_ASSIGN_OR_RETURN(Vocab vocab, Vocab::FromGguf(gguf));
+  return Create(std::move(vocab));
+}
+
+StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(Vocab vocab) {
+  std::unique_ptr<Tokenizer> t(new Tokenizer(std::move(vocab)));
+  FOUNDRY_RETURN_IF_ERROR(t->Init());
+  return t;
+}
+
+Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+Tokenizer::~Tokenizer() = default;
+
+Status Tokenizer::Init() {
+  if (vocab_.model() == "gpt2") {
+    FOUNDRY_ASSIGN_OR_RETURN(model_, CreateBpeModel(vocab_));
+  } else if (vocab_.model() == "llama") {
+    return Unimplemented(
+        "SentencePiece tokenizers (tokenizer.ggml.model = \"llama\") are not supported yet");
+  } else {
+    return Unimplemented("tokenizer model \"" + vocab_.model() +
+                         "\" is not supported (supported: gpt2)");
+  }
+
+  const int32_t n = vocab_.size();
+  for (int32_t id = 0; id < n; ++id) {
+    const TokenType t = vocab_.Type(id);
+    if (t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown) {
+      special_tokens_.push_back(id);
+    }
+  }
+  std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [&](int32_t a, int32_t b) {
+    return vocab_.TokenText(a).size() > vocab_.TokenText(b).size();
+  });
+
+  piece_offsets_.reserve(n + 1);
+  for (int32_t id = 0; id < n; ++id) {
+    piece_offsets_.push_back(static_cast<uint32_t>(pieces_.size()));
+    switch (vocab_.Type(id)) {
+      case TokenType::kNormal:
+        pieces_ += model_->NormalPiece(id);
+        break;
+      case TokenType::kControl:
+      case TokenType::kUnknown:
+      case TokenType::kUserDefined:
+        pieces_ += vocab_.TokenText(id);
+        break;
+      default:
+        break;  // byte/unused/undefined tokens have no text in byte-level BPE
+    }
+    if (pieces_.size() > UINT32_MAX / 2) return CorruptFile("vocabulary text is too large");
+  }
+  piece_offsets_.push_back(static_cast<uint32_t>(pieces_.size()));
+
+  is_eog_.assign(n, 0);
+  for (int32_t id : vocab_.eog_ids()) is_eog_[id] = 1;
+  return OkStatus();
+}
+
+void Tokenizer::SplitSpecial(std::string_view text, bool parse_special,
+                             std::vector<TextFragment>* fragments) const {
+  fragments->clear();
+  if (text.empty()) return;
+  fragments->push_back({text, kNoToken});
+  std::vector<TextFragment> next;
+  for (int32_t id : special_tokens_) {
+    const TokenType type = vocab_.Type(id);
+    if (!parse_special && type != TokenType::kUserDefined) continue;
+    const std::string& needle = vocab_.TokenText(id);
+    if (text.find(needle) == std::string_view::npos) continue;
+    next.clear();
+    for (const TextFragment& f : *fragments) {
+      if (f.token >= 0) {
+        next.push_back(f);
+        continue;
+      }
+      std::string_view rest = f.text;
+      for (size_t at; (at = rest.find(needle)) != std::string_view::npos;) {
+        if (at > 0) next.push_back({rest.substr(0, at), kNoToken});
+        next.push_back({std::string_view(), id});
+        rest.remove_prefix(at + needle.size());
+      }
+      if (!rest.empty()) next.push_back({rest, kNoToken});
+    }
+    fragments->swap(next);
+  }
+}
+
+std::vector<int32_t> Tokenizer::Encode(std::string_view text, bool add_special,
+                                       bool parse_special) const {
+  std::vector<int32_t> out;
+  std::vector<TextFragment> fragments;
+  SplitSpecial(text, parse_special, &fragments);
+  if (add_special && vocab_.add_bos()) out.push_back(vocab_.bos());
+  model_->Encode(fragments, &out);
+  if (add_special && vocab_.add_eos()) out.push_back(vocab_.eos());
+  return out;
+}
+
+std::string_view Tokenizer::PieceView(int32_t id, bool render_special) const {
+  if (id < 0 || id >= vocab_.size()) return {};
+  const TokenType t = vocab_.Type(id);
+  if (!render_special && (t == TokenType::kControl || t == TokenType::kUnknown)) return {};
+  return std::string_view(pieces_).substr(piece_offsets_[id],
+                                          piece_offsets_[id + 1] - piece_offsets_[id]);
+}
+
+std::string Tokenizer::TokenToPiece(int32_t id, bool render_special) const {
+  return std::string(PieceView(id, render_special));
+}
+
+std::string Tokenizer::Decode(std::span<const int32_t> ids, bool render_special) const {
+  std::string out;
+  for (int32_t id : ids) out += PieceView(id, render_special);
+  return out;
+}
+
+bool Tokenizer::IsEndOfGeneration(int32_t id) const {
+  return id >= 0 && id < vocab_.size() && is_eog_[id] != 0;
+}
+
+bool Tokenizer::IsControl(int32_t id) const {
+  return id >= 0 && id < vocab_.size() && vocab_.IsControl(id);
+}
+
+}  // namespace foundry
