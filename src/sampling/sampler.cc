@@ -155,7 +155,8 @@ void Sampler::Filter(double* sum) {
   const SamplingParams& p = params_;
   const float* w = work_.data();
   const int32_t n = n_vocab_;
-  bool sorted = false;  // cand_ sorted by Better
+  bool sorted = false;    // cand_ sorted by Better
+  bool permuted = false;  // cand_ no longer in ascending-id order
 
   // top-k
   cand_.clear();
@@ -176,7 +177,7 @@ void Sampler::Filter(double* sum) {
       }
     }
     std::sort(cand_.begin(), cand_.end(), better);
-    sorted = true;
+    sorted = permuted = true;
   } else {
     cand_.resize(static_cast<size_t>(n));
     for (int32_t i = 0; i < n; ++i) cand_[static_cast<size_t>(i)] = Cand{i, w[i]};
@@ -184,44 +185,54 @@ void Sampler::Filter(double* sum) {
       std::nth_element(cand_.begin(), cand_.begin() + p.top_k, cand_.end(), Better());
       cand_.resize(static_cast<size_t>(p.top_k));
       std::sort(cand_.begin(), cand_.end(), Better());
-      sorted = true;
+      sorted = permuted = true;
     }
   }
 
   // top-p: the shortest prefix (by descending logit) whose probability reaches top_p, computed at
-  // temperature 1 like llama.cpp. Sort only as much as needed, doubling the sorted prefix.
+  // temperature 1 like llama.cpp.
   if (p.top_p < 1.0f && cand_.size() > 1) {
     float max_logit = kNegInf;
     for (const Cand& c : cand_) max_logit = std::max(max_logit, c.logit);
     if (max_logit != kNegInf) {
-      double total = 0.0;
-      for (const Cand& c : cand_) total += std::exp(static_cast<double>(c.logit - max_logit));
-      const double target = static_cast<double>(p.top_p) * total;
-      size_t prefix = sorted ? cand_.size() : std::min<size_t>(cand_.size(), 256);
-      size_t keep = cand_.size();
-      size_t done = 0;  // entries already accumulated
-      double cum = 0.0;
-      for (;;) {
-        if (!sorted) {
-          std::partial_sort(cand_.begin() + static_cast<std::ptrdiff_t>(done),
-                            cand_.begin() + static_cast<std::ptrdiff_t>(prefix), cand_.end(),
-                            Better());
-        }
-        bool found = false;
-        for (; done < prefix; ++done) {
-          cum += std::exp(static_cast<double>(cand_[done].logit - max_logit));
-          if (cum >= target) {
-            keep = done + 1;
-            found = true;
-            break;
+      auto mass = [&](size_t b, size_t e) {
+        double m = 0.0;
+        for (size_t i = b; i < e; ++i) m += std::exp(cand_[i].logit - max_logit);
+        return m;
+      };
+      const double target = static_cast<double>(p.top_p) * mass(0, cand_.size());
+      // Narrow [lo, hi) to a small range holding the crossing point without sorting everything:
+      // everything before lo outranks [lo, hi) and carries mass_before. Expected O(n).
+      size_t lo = 0;
+      size_t hi = cand_.size();
+      double mass_before = 0.0;
+      if (!sorted) {
+        const auto at = [&](size_t i) { return cand_.begin() + static_cast<std::ptrdiff_t>(i); };
+        while (hi - lo > 64) {
+          const size_t mid = lo + (hi - lo) / 4;  // the nucleus is usually a small head
+          std::nth_element(at(lo), at(mid), at(hi), Better());
+          const double m = mass(lo, mid);
+          if (mass_before + m >= target) {
+            hi = mid;
+          } else {
+            mass_before += m;
+            lo = mid;
           }
         }
-        if (found || prefix == cand_.size()) break;
-        prefix = std::min(cand_.size(), prefix * 2);
+        std::sort(at(lo), at(hi), Better());
+      }
+      size_t keep = hi;  // rounding may leave the target unreached in [lo, hi): keep it all
+      double cum = mass_before;
+      for (size_t i = lo; i < hi; ++i) {
+        cum += std::exp(cand_[i].logit - max_logit);
+        if (cum >= target) {
+          keep = i + 1;
+          break;
+        }
       }
       cand_.resize(keep);
-      // The kept prefix is sorted; whatever was cut need not be.
-      sorted = sorted || keep <= prefix;
+      permuted = permuted || !sorted;
+      sorted = sorted || lo == 0;
     }
   }
 
@@ -244,7 +255,7 @@ void Sampler::Filter(double* sum) {
   }
 
   // Canonical draw order: ascending id.
-  if (sorted) {
+  if (permuted) {
     std::sort(cand_.begin(), cand_.end(), [](const Cand& a, const Cand& b) { return a.id < b.id; });
   }
 

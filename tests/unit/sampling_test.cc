@@ -272,15 +272,14 @@ TEST(SamplerTest, MinPKeepsTokensWithinRatioOfMax) {
   EXPECT_EQ(ids(1.0f), (std::set<int32_t>{0}));
 }
 
-TEST(SamplerTest, FullChainOnGemmaSizedVocabularyMatchesReference) {
+void CheckFullChain(const SamplingParams& p, float scale) {
   const size_t n = 262144;
-  const std::vector<float> logits = RandomLogits(n, 11, 2.5f);
-  SamplingParams p;  // defaults: top_k 40, top_p 0.95, min_p 0.05, temperature 0.8
-  p.seed = 42;
+  const std::vector<float> logits = RandomLogits(n, 11, scale);
   Sampler s = Make(p, static_cast<int32_t>(n));
   // Reference chain.
   const std::vector<int32_t> order = ByLogitDesc(logits);
-  const std::vector<int32_t> top_k(order.begin(), order.begin() + p.top_k);
+  const size_t k = p.top_k > 0 ? static_cast<size_t>(p.top_k) : n;
+  const std::vector<int32_t> top_k(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
   const std::set<int32_t> after_p = ReferenceTopP(logits, top_k, p.top_p);
   const double mx = logits[static_cast<size_t>(order[0])];
   std::set<int32_t> expect;
@@ -292,6 +291,7 @@ TEST(SamplerTest, FullChainOnGemmaSizedVocabularyMatchesReference) {
   std::set<int32_t> got;
   for (const auto& c : cands) got.insert(c.id);
   EXPECT_EQ(got, expect);
+  EXPECT_GT(expect.size(), 1u);  // a non-trivial candidate set
   // Probabilities: softmax(logit / T) over the kept set, sorted descending.
   double z = 0;
   for (int32_t i : expect) z += std::exp((logits[static_cast<size_t>(i)] - mx) / p.temperature);
@@ -307,6 +307,22 @@ TEST(SamplerTest, FullChainOnGemmaSizedVocabularyMatchesReference) {
   }
   EXPECT_NEAR(sum, 1.0, 1e-5);
   for (int i = 0; i < 50; ++i) EXPECT_TRUE(expect.count(s.Sample(logits.data())));
+}
+
+TEST(SamplerTest, FullChainOnGemmaSizedVocabularyMatchesReference) {
+  SamplingParams p;  // defaults: top_k 40, top_p 0.95, min_p 0.05, temperature 0.8
+  p.seed = 42;
+  CheckFullChain(p, 2.5f);
+  p.top_k = 0;  // top-p over the whole vocabulary, then min-p
+  p.min_p = 0.01f;
+  CheckFullChain(p, 2.5f);
+  p.top_p = 0.5f;
+  p.min_p = 0.0f;
+  p.temperature = 1.7f;
+  CheckFullChain(p, 1.0f);
+  p.top_k = 6000;  // beyond the heap path
+  p.top_p = 0.9f;
+  CheckFullChain(p, 1.0f);
 }
 
 // --- Penalties and bias -------------------------------------------------------------------------
