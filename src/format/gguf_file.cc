@@ -39,6 +39,27 @@ size_t ScalarSize(GgufType t) {
   return 0;
 }
 
+// Names read from the file appear in error messages quoted, with control bytes escaped and
+// long names cut, so that a message stays one short line whatever the file holds.
+std::string Quote(std::string_view s) {
+  constexpr size_t kMaxShown = 80;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (size_t k = 0; k < s.size() && k < kMaxShown; ++k) {
+    const auto c = static_cast<unsigned char>(s[k]);
+    if (c < 0x20 || c == 0x7f || c == '\\' || c == '\'') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > kMaxShown) out += "...";
+  out += '\'';
+  return out;
+}
+
 bool KnownType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kFloat64); }
 
 // A cursor over untrusted bytes. Every read checks the remaining length first.
@@ -327,6 +348,11 @@ Status GgufFile::ParseAll() {
     return CorruptFile("absurd tensor count " + std::to_string(n_tensors));
   }
   if (n_kv > kMaxMetadata) return CorruptFile("absurd metadata count " + std::to_string(n_kv));
+  // Each entry takes at least 13 bytes (key length, type, a one-byte value): reject impossible
+  // counts before reserving, so a 24-byte file cannot make us allocate for a million entries.
+  if (n_kv > r.remaining() / 13) {
+    return CorruptFile("metadata count " + std::to_string(n_kv) + " cannot fit in the file");
+  }
 
   // Metadata.
   metadata_.reserve(n_kv);
@@ -334,7 +360,7 @@ Status GgufFile::ParseAll() {
     std::string_view key;
     FOUNDRY_RETURN_IF_ERROR(r.ReadString(&key, "a metadata key"));
     const std::string key_str(key);
-    const std::string what = "metadata '" + key_str + "'";
+    const std::string what = "metadata " + Quote(key_str);
     uint32_t type = 0;
     FOUNDRY_RETURN_IF_ERROR(r.Read(&type, what.c_str()));
     if (!KnownType(type)) {
@@ -351,15 +377,20 @@ Status GgufFile::ParseAll() {
   }
   for (size_t k = 0; k < metadata_.size(); ++k) {
     if (!metadata_index_.emplace(metadata_[k].first, k).second) {
-      return CorruptFile("duplicate metadata key '" + metadata_[k].first + "'");
+      return CorruptFile("duplicate metadata key " + Quote(metadata_[k].first));
     }
   }
 
-  if (const GgufValue* a = Find("general.alignment")) {
-    if (!a->IsInteger() || a->u == 0 || a->u > (1u << 20) || (a->u & (a->u - 1)) != 0) {
-      return CorruptFile("general.alignment must be a power of two up to 1 MiB");
+  {
+    // Any non-negative integer type is accepted (signed values live in `i`, not `u`).
+    FOUNDRY_ASSIGN_OR_RETURN(const std::optional<uint64_t> a, FindUint("general.alignment"));
+    if (a) {
+      if (*a == 0 || *a > (1u << 20) || (*a & (*a - 1)) != 0) {
+        return CorruptFile("general.alignment must be a power of two up to 1 MiB (got " +
+                           std::to_string(*a) + ")");
+      }
+      alignment_ = *a;
     }
-    alignment_ = a->u;
   }
 
   // Tensor infos.
@@ -372,7 +403,7 @@ Status GgufFile::ParseAll() {
     std::string_view name;
     FOUNDRY_RETURN_IF_ERROR(r.ReadString(&name, "a tensor name"));
     t.name = std::string(name);
-    const std::string what = "tensor '" + t.name + "'";
+    const std::string what = "tensor " + Quote(t.name);
     FOUNDRY_RETURN_IF_ERROR(r.Read(&t.n_dims, what.c_str()));
     if (t.n_dims == 0 || t.n_dims > kMaxDims) {
       return CorruptFile(what + ": " + std::to_string(t.n_dims) + " dimensions (1 to 4 allowed)");
@@ -412,7 +443,7 @@ Status GgufFile::ParseAll() {
   const uint64_t data_size = data_start <= file_->size() ? file_->size() - data_start : 0;
   for (auto& t : tensors_) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset) {
-      return CorruptFile("tensor '" + t.name + "' (" + std::to_string(t.nbytes) +
+      return CorruptFile("tensor " + Quote(t.name) + " (" + std::to_string(t.nbytes) +
                          " bytes at data offset " + std::to_string(t.offset) +
                          ") runs past the end of the file: truncated download?");
     }
@@ -420,7 +451,7 @@ Status GgufFile::ParseAll() {
   }
   for (size_t k = 0; k < tensors_.size(); ++k) {
     if (!tensor_index_.emplace(tensors_[k].name, k).second) {
-      return CorruptFile("duplicate tensor name '" + tensors_[k].name + "'");
+      return CorruptFile("duplicate tensor name " + Quote(tensors_[k].name));
     }
   }
   // Overlapping tensors mean a corrupt index; check on offsets sorted.
@@ -431,8 +462,8 @@ Status GgufFile::ParseAll() {
             [](const GgufTensorInfo* a, const GgufTensorInfo* b) { return a->offset < b->offset; });
   for (size_t k = 1; k < by_offset.size(); ++k) {
     if (by_offset[k - 1]->offset + by_offset[k - 1]->nbytes > by_offset[k]->offset) {
-      return CorruptFile("tensors '" + by_offset[k - 1]->name + "' and '" + by_offset[k]->name +
-                         "' overlap");
+      return CorruptFile("tensors " + Quote(by_offset[k - 1]->name) + " and " +
+                         Quote(by_offset[k]->name) + " overlap");
     }
   }
   return OkStatus();
@@ -450,11 +481,11 @@ const GgufTensorInfo* GgufFile::FindTensor(std::string_view name) const {
 
 namespace {
 Status WrongType(std::string_view key, const GgufValue& v, const char* want) {
-  return CorruptFile("metadata '" + std::string(key) + "' is " +
+  return CorruptFile("metadata " + Quote(key) + " is " +
                      std::string(GgufTypeName(v.type)) + ", expected " + want);
 }
 Status Missing(std::string_view key) {
-  return CorruptFile("required metadata '" + std::string(key) + "' is missing");
+  return CorruptFile("required metadata " + Quote(key) + " is missing");
 }
 }  // namespace
 
@@ -466,7 +497,7 @@ StatusOr<std::optional<uint64_t>> GgufFile::FindUint(std::string_view key) const
                          v->type == GgufType::kInt32 || v->type == GgufType::kInt64;
   if (is_signed) {
     if (v->i < 0) {
-      return CorruptFile("metadata '" + std::string(key) + "' is negative (" +
+      return CorruptFile("metadata " + Quote(key) + " is negative (" +
                          std::to_string(v->i) + ")");
     }
     return std::optional<uint64_t>(static_cast<uint64_t>(v->i));
@@ -531,7 +562,7 @@ StatusOr<std::vector<int64_t>> GgufFile::GetIntArray(std::string_view key) const
   std::vector<int64_t> out(v->count);
   for (uint64_t k = 0; k < v->count; ++k) {
     if (!ElementAsInt(*v, k, &out[k])) {
-      return CorruptFile("metadata '" + std::string(key) + "': element " + std::to_string(k) +
+      return CorruptFile("metadata " + Quote(key) + ": element " + std::to_string(k) +
                          " does not fit in int64");
     }
   }
