@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all setup models test test-unit test-sanitize test-golden run format clean
+.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz
 
 all:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -28,6 +28,18 @@ test-sanitize:
 
 run: all models
 	./$(BUILD)/bin/foundry generate .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf --prompt "What is the capital of France?"
+
+# libFuzzer over the GGUF reader (clang, ASan+UBSan) for FUZZ_SECONDS, seeded by the committed
+# corpus; new inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOUNDRY_FUZZ=ON > /dev/null
+	cmake --build build-fuzz -j $(JOBS) --target gguf_fuzz gguf_fuzz_replay
+	./build-fuzz/bin/gguf_fuzz_replay tests/data/gguf-corpus
+	mkdir -p build-fuzz/corpus build-fuzz/artifacts
+	./build-fuzz/bin/gguf_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
+	  -malloc_limit_mb=512 -artifact_prefix=build-fuzz/artifacts/ \
+	  build-fuzz/corpus tests/data/gguf-corpus/valid tests/data/gguf-corpus/invalid
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
