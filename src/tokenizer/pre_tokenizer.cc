@@ -1,5 +1,6 @@
 #include "tokenizer/pre_tokenizer.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -14,6 +15,7 @@ struct CodepointText {
   std::vector<uint32_t> cp;
   std::vector<uint16_t> fl;
   std::vector<uint32_t> off;
+  std::vector<uint32_t> ws_end;  // end of the whitespace run starting at i (i if none)
 };
 
 void Decode(std::string_view text, CodepointText* t) {
@@ -32,6 +34,12 @@ void Decode(std::string_view text, CodepointText* t) {
     pos += len;
   }
   t->off.push_back(static_cast<uint32_t>(text.size()));
+  const size_t n = t->cp.size();
+  t->ws_end.assign(n, 0);
+  for (size_t i = n; i-- > 0;) {
+    const bool ws = (t->fl[i] & kCpWhitespace) != 0;
+    t->ws_end[i] = static_cast<uint32_t>(ws ? (i + 1 < n ? t->ws_end[i + 1] : n) : i);
+  }
 }
 
 // A matcher for one regex: returns the end of the match that starts at `pos` within the
@@ -277,10 +285,10 @@ size_t DeepseekPunctRule(const CodepointText& t, size_t end, size_t pos) {
     return InRanges(t.cp[i], kDeepseekPunct, std::size(kDeepseekPunct));
   });
 }
-// \s+$
+// \s+$ (O(1) per position, so long runs of spaces stay linear)
 size_t TrailingWhitespaceRule(const CodepointText& t, size_t end, size_t pos) {
-  const size_t k = RunFlags(t, pos, end, kWs);
-  return k == end ? k : pos;
+  const size_t k = std::min<size_t>(t.ws_end[pos], end);
+  return k > pos && k == end ? k : pos;
 }
 
 struct RuleList {
