@@ -33,6 +33,9 @@ constexpr double kActQuantMaxNormErr = 2e-3;
 constexpr double kQ4_0MaxNrmse = 0.14;
 constexpr double kQ4_1MaxNrmse = 0.10;
 constexpr double kQ8MaxNrmse = 0.01;
+constexpr double kQ4_KMaxNrmse = 0.085;
+constexpr double kQ5_KMaxNrmse = 0.045;
+constexpr double kQ6_KMaxNrmse = 0.022;
 
 constexpr QuantType kWeightTypes[] = {QuantType::kF32,  QuantType::kF16,  QuantType::kBF16,
                                       QuantType::kQ4_0, QuantType::kQ4_1, QuantType::kQ8_0,
@@ -143,8 +146,8 @@ TEST(KernelsDequant, MatchesIndependentDecoderExactly) {
 }
 
 TEST(KernelsQuantize, ZeroInputGivesZeroBlocks) {
-  for (QuantType t :
-       {QuantType::kQ4_0, QuantType::kQ4_1, QuantType::kQ8_0, QuantType::kQ8_1, QuantType::kQ8_K}) {
+  for (QuantType t : {QuantType::kQ4_0, QuantType::kQ4_1, QuantType::kQ8_0, QuantType::kQ8_1,
+                      QuantType::kQ8_K, QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K}) {
     const std::vector<float> x(512, 0.0f);
     const std::vector<float> y = Dequantize(t, Quantize(t, x), 512);
     for (float v : y) ASSERT_EQ(v, 0.0f) << QuantTypeName(t);
@@ -213,6 +216,52 @@ TEST(KernelsQuantize, RoundTripErrorBounds) {
         }
       }
       EXPECT_LT(Nrmse(x, y), kQ8MaxNrmse) << QuantTypeName(t);
+    }
+  }
+}
+
+// K-quant reference quantizers (ggml quantize_row_q*_K_ref): error bounds on Gaussian data
+// with outliers and structural properties of the scale encoding.
+TEST(KernelsQuantize, KQuantRoundTrip) {
+  std::mt19937 rng(9);
+  const int64_t n = 8192;
+  for (float scale : {1.0f, 0.02f, 30.0f}) {
+    std::vector<float> x = RandomFloats(n, rng, scale);
+    for (int64_t i = 0; i < n; i += 997) x[i] *= 8.0f;  // outliers
+    struct Case {
+      QuantType t;
+      double bound;
+    };
+    for (const Case c :
+         {Case{QuantType::kQ4_K, kQ4_KMaxNrmse}, Case{QuantType::kQ5_K, kQ5_KMaxNrmse},
+          Case{QuantType::kQ6_K, kQ6_KMaxNrmse}}) {
+      const auto q = Quantize(c.t, x);
+      const auto y = Dequantize(c.t, q, n);
+      EXPECT_LT(Nrmse(x, y), c.bound) << QuantTypeName(c.t) << " scale " << scale;
+      // Per super-block: the errors stay within a few quantization steps of the block's range.
+      for (int64_t b = 0; b < n / 256; ++b) {
+        float amax = 0;
+        for (int j = 0; j < 256; ++j) amax = std::max(amax, std::fabs(x[b * 256 + j]));
+        for (int j = 0; j < 256; ++j) {
+          ASSERT_LE(std::fabs(x[b * 256 + j] - y[b * 256 + j]), amax * 0.25)
+              << QuantTypeName(c.t) << " block " << b;
+        }
+      }
+      for (int64_t b = 0; b < n / 256; ++b) {
+        if (c.t == QuantType::kQ6_K) {
+          // The sub-block scale with the largest magnitude is encoded as -128.
+          const auto* blk = reinterpret_cast<const BlockQ6_K*>(q.data()) + b;
+          EXPECT_EQ(*std::min_element(blk->scales, blk->scales + 16), -128);
+        } else {
+          // The largest 6-bit sub-block scale is 63 (d = max_scale / 63).
+          const uint8_t* sc = c.t == QuantType::kQ4_K
+                                  ? reinterpret_cast<const BlockQ4_K*>(q.data())[b].scales
+                                  : reinterpret_cast<const BlockQ5_K*>(q.data())[b].scales;
+          int max_sc = 0;
+          for (int j = 0; j < 8; ++j) max_sc = std::max(max_sc, testing::KScale6(sc, j, false));
+          EXPECT_EQ(max_sc, 63) << QuantTypeName(c.t);
+        }
+      }
     }
   }
 }

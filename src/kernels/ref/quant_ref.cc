@@ -342,6 +342,287 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
 }
 
 // ---------------------------------------------------------------------------------------
+// K-quant weight quantizers
+// ---------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr float kGroupMaxEps = 1e-15f;
+
+// Asymmetric quantization of n values to 0..nmax minimizing the weighted squared error of
+// scale * L + min over a small grid of candidate inverse scales (ggml make_qkx2_quants with
+// use_mad = false). Returns the scale; *neg_min receives -min (min is clamped to <= 0).
+float SearchScaleMin(int n, int nmax, const float* x, const float* w, uint8_t* L, float* neg_min,
+                     uint8_t* Laux, float rmin, float rdelta, int nstep) {
+  float min = x[0];
+  float max = x[0];
+  float sum_w = w[0];
+  float sum_x = sum_w * x[0];
+  for (int i = 1; i < n; ++i) {
+    min = std::min(min, x[i]);
+    max = std::max(max, x[i]);
+    sum_w += w[i];
+    sum_x += w[i] * x[i];
+  }
+  if (min > 0) min = 0;
+  if (max == min) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    *neg_min = -min;
+    return 0.0f;
+  }
+  float iscale = nmax / (max - min);
+  float scale = 1 / iscale;
+  float best_error = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = NearestInt(iscale * (x[i] - min));
+    L[i] = static_cast<uint8_t>(std::max(0, std::min(nmax, l)));
+    const float diff = scale * L[i] + min - x[i];
+    best_error += w[i] * (diff * diff);
+  }
+  for (int is = 0; is <= nstep; ++is) {
+    iscale = (rmin + rdelta * is + nmax) / (max - min);
+    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+    for (int i = 0; i < n; ++i) {
+      int l = NearestInt(iscale * (x[i] - min));
+      l = std::max(0, std::min(nmax, l));
+      Laux[i] = static_cast<uint8_t>(l);
+      sum_l += w[i] * l;
+      sum_l2 += w[i] * l * l;
+      sum_xl += w[i] * l * x[i];
+    }
+    const float det = sum_w * sum_l2 - sum_l * sum_l;
+    if (det > 0) {
+      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
+      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+      if (this_min > 0) {
+        this_min = 0;
+        this_scale = sum_xl / sum_l2;
+      }
+      float cur_error = 0;
+      for (int i = 0; i < n; ++i) {
+        const float diff = this_scale * Laux[i] + this_min - x[i];
+        cur_error += w[i] * (diff * diff);
+      }
+      if (cur_error < best_error) {
+        for (int i = 0; i < n; ++i) L[i] = Laux[i];
+        best_error = cur_error;
+        scale = this_scale;
+        min = this_min;
+      }
+    }
+  }
+  *neg_min = -min;
+  return scale;
+}
+
+// Symmetric quantization of n values to -nmax..nmax-1 (stored +nmax in L) with weights x^2,
+// trying 19 inverse scales around -nmax/max (ggml make_qx_quants, rmse_type 1, no qw).
+float SearchScaleSymmetric(int n, int nmax, const float* x, int8_t* L) {
+  float max = 0;
+  float amax = 0;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[i];
+    }
+  }
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.0f;
+  }
+  float iscale = -nmax / max;
+  float sumlx = 0;
+  float suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    int l = NearestInt(iscale * x[i]);
+    l = std::max(-nmax, std::min(nmax - 1, l));
+    L[i] = static_cast<int8_t>(l + nmax);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * l;
+    suml2 += w * l * l;
+  }
+  float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    iscale = -(nmax + 0.1f * is) / max;
+    sumlx = 0;
+    suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      int l = NearestInt(iscale * x[i]);
+      l = std::max(-nmax, std::min(nmax - 1, l));
+      const float w = x[i] * x[i];
+      sumlx += w * x[i] * l;
+      suml2 += w * l * l;
+    }
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      for (int i = 0; i < n; ++i) {
+        const int l = NearestInt(iscale * x[i]);
+        L[i] = static_cast<int8_t>(nmax + std::max(-nmax, std::min(nmax - 1, l)));
+      }
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+// Shared by Q4_K and Q5_K: per-sub-block (scale, min) search, 6-bit packing of the scales
+// and mins against the block's d and dmin, then requantization of the values to 0..nmax
+// with the packed scales. Writes d, dmin and scales[12]; returns the levels in L.
+void QuantizeKScales(const float* x, int nmax, float rmin, float rdelta, int nstep, uint16_t* d_out,
+                     uint16_t* dmin_out, uint8_t* packed, uint8_t* L) {
+  float scales[8];
+  float mins[8];
+  float weights[32];
+  uint8_t Laux[32];
+  float max_scale = 0;
+  float max_min = 0;
+  for (int j = 0; j < 8; ++j) {
+    const float* xs = x + 32 * j;
+    float sum_x2 = 0;
+    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+    const float av_x = std::sqrt(sum_x2 / 32);
+    for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(xs[l]);
+    scales[j] =
+        SearchScaleMin(32, nmax, xs, weights, L + 32 * j, &mins[j], Laux, rmin, rdelta, nstep);
+    max_scale = std::max(max_scale, scales[j]);
+    max_min = std::max(max_min, mins[j]);
+  }
+  const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+  const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+  std::memset(packed, 0, kKScaleBytes);
+  for (int j = 0; j < 8; ++j) {
+    // ggml stores nearest_int into a uint8_t before clamping to 63.
+    uint8_t ls = static_cast<uint8_t>(NearestInt(inv_scale * scales[j]));
+    uint8_t lm = static_cast<uint8_t>(NearestInt(inv_min * mins[j]));
+    ls = std::min<uint8_t>(63, ls);
+    lm = std::min<uint8_t>(63, lm);
+    if (j < 4) {
+      packed[j] = ls;
+      packed[j + 4] = lm;
+    } else {
+      packed[j + 4] = static_cast<uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+      packed[j - 4] |= static_cast<uint8_t>((ls >> 4) << 6);
+      packed[j] |= static_cast<uint8_t>((lm >> 4) << 6);
+    }
+  }
+  *d_out = Fp32ToFp16(max_scale / 63.0f);
+  *dmin_out = Fp32ToFp16(max_min / 63.0f);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    ScaleMinK4(j, packed, &sc, &m);
+    const float d = Fp16ToFp32(*d_out) * sc;
+    if (d == 0.0f) continue;
+    const float dm = Fp16ToFp32(*dmin_out) * m;
+    for (int l = 0; l < 32; ++l) {
+      const int q = NearestInt((x[32 * j + l] + dm) / d);
+      L[32 * j + l] = static_cast<uint8_t>(std::max(0, std::min(nmax, q)));
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeRowQ4_K(const float* src, void* dst, int64_t n) {
+  BlockQ4_K* y = Blocks<BlockQ4_K>(dst);
+  const int64_t nb = n / kQK_K;
+  uint8_t L[kQK_K];
+  for (int64_t i = 0; i < nb; ++i) {
+    const float* x = src + i * kQK_K;
+    QuantizeKScales(x, 15, -1.0f, 0.1f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
+    uint8_t* q = y[i].qs;
+    for (int j = 0; j < kQK_K; j += 64) {
+      for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+      q += 32;
+    }
+  }
+}
+
+void QuantizeRowQ5_K(const float* src, void* dst, int64_t n) {
+  BlockQ5_K* y = Blocks<BlockQ5_K>(dst);
+  const int64_t nb = n / kQK_K;
+  uint8_t L[kQK_K];
+  for (int64_t i = 0; i < nb; ++i) {
+    const float* x = src + i * kQK_K;
+    QuantizeKScales(x, 31, -0.5f, 0.1f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
+    uint8_t* qh = y[i].qh;
+    uint8_t* ql = y[i].qs;
+    std::memset(qh, 0, kQK_K / 8);
+    uint8_t m1 = 1, m2 = 2;
+    for (int j = 0; j < kQK_K; j += 64) {
+      for (int l = 0; l < 32; ++l) {
+        int l1 = L[j + l];
+        if (l1 > 15) {
+          l1 -= 16;
+          qh[l] |= m1;
+        }
+        int l2 = L[j + l + 32];
+        if (l2 > 15) {
+          l2 -= 16;
+          qh[l] |= m2;
+        }
+        ql[l] = static_cast<uint8_t>(l1 | (l2 << 4));
+      }
+      m1 = static_cast<uint8_t>(m1 << 2);
+      m2 = static_cast<uint8_t>(m2 << 2);
+      ql += 32;
+    }
+  }
+}
+
+void QuantizeRowQ6_K(const float* src, void* dst, int64_t n) {
+  BlockQ6_K* y = Blocks<BlockQ6_K>(dst);
+  const int64_t nb = n / kQK_K;
+  int8_t L[kQK_K];
+  float scales[kQK_K / 16];
+  for (int64_t i = 0; i < nb; ++i) {
+    const float* x = src + i * kQK_K;
+    float max_scale = 0;
+    float max_abs_scale = 0;
+    for (int ib = 0; ib < kQK_K / 16; ++ib) {
+      const float scale = SearchScaleSymmetric(16, 32, x + 16 * ib, L + 16 * ib);
+      scales[ib] = scale;
+      if (std::fabs(scale) > max_abs_scale) {
+        max_abs_scale = std::fabs(scale);
+        max_scale = scale;
+      }
+    }
+    if (max_abs_scale < kGroupMaxEps) {
+      std::memset(&y[i], 0, sizeof(BlockQ6_K));
+      continue;
+    }
+    const float iscale = -128.0f / max_scale;
+    y[i].d = Fp32ToFp16(1 / iscale);
+    for (int ib = 0; ib < kQK_K / 16; ++ib) {
+      y[i].scales[ib] = static_cast<int8_t>(std::min(127, NearestInt(iscale * scales[ib])));
+    }
+    for (int j = 0; j < kQK_K / 16; ++j) {
+      const float d = Fp16ToFp32(y[i].d) * y[i].scales[j];
+      if (d == 0.0f) continue;
+      for (int l = 0; l < 16; ++l) {
+        const int q = NearestInt(x[16 * j + l] / d);
+        L[16 * j + l] = static_cast<int8_t>(std::max(-32, std::min(31, q)) + 32);
+      }
+    }
+    uint8_t* ql = y[i].ql;
+    uint8_t* qh = y[i].qh;
+    for (int j = 0; j < kQK_K; j += 128) {
+      for (int l = 0; l < 32; ++l) {
+        const int q1 = L[j + l + 0], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+        ql[l + 0] = static_cast<uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
+        ql[l + 32] = static_cast<uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
+        qh[l] = static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) |
+                                     ((q4 >> 4) << 6));
+      }
+      ql += 64;
+      qh += 32;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // Dot products
 // ---------------------------------------------------------------------------------------
 

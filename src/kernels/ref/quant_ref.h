@@ -35,6 +35,12 @@ void QuantizeRowQ4_1(const float* src, void* dst, int64_t n);
 void QuantizeRowQ8_0(const float* src, void* dst, int64_t n);  // weights and activations
 void QuantizeRowQ8_1(const float* src, void* dst, int64_t n);  // activations for Q4_1
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);  // activations for K-quants
+// K-quant weight quantizers without importance weights, as ggml's quantize_row_q*_K_ref
+// (what llama-quantize does without an imatrix): per-sub-block scale/min search, then
+// 6-bit (Q4_K/Q5_K) or 8-bit (Q6_K) quantized sub-block scales.
+void QuantizeRowQ4_K(const float* src, void* dst, int64_t n);
+void QuantizeRowQ5_K(const float* src, void* dst, int64_t n);
+void QuantizeRowQ6_K(const float* src, void* dst, int64_t n);
 
 // ---- dot products: w is a weight row, a the activation row in the weight's vec_dot type ----
 float VecDotF32F32(int64_t n, const void* w, const void* a);
