@@ -161,7 +161,7 @@ class Config:
         self.head_dim = self.n_embd // self.n_head  # 32
         self.n_layer = 2
         self.n_ff = 256
-        self.n_ctx = 256
+        self.n_ctx = 512
         self.rms_eps = 1e-6
         if arch == "qwen2":
             self.rope_base = 1000000.0
