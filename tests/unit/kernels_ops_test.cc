@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -136,11 +137,8 @@ TEST(KernelsOps, GeluTanhFormula) {
 TEST(KernelsOps, GeluFp16Table) {
   std::mt19937 rng(5);
   std::vector<float> x = RandomFloats(20000, rng, 4.0f);
-  x.push_back(-10.0f);
-  x.push_back(-10.5f);
-  x.push_back(10.0f);
-  x.push_back(123.0f);
-  x.push_back(0.0f);
+  const float edges[] = {-10.0f, -10.5f, 10.0f, 123.0f, 0.0f};
+  for (size_t i = 0; i < std::size(edges); ++i) x[i] = edges[i];
   const int64_t n = static_cast<int64_t>(x.size());
   std::vector<float> y(n), gg(n);
   const std::vector<float> up(n, 1.5f);
