@@ -1,3 +1,18 @@
-#include <cstdio>
+// foundry: the command-line entry point. Command groups live in their own files.
+#include <CLI/CLI.hpp>
 
-int main() { return 0; }
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"foundry: run open language models locally"};
+  app.set_version_flag("--version", "foundry 0.1.0");
+  app.require_subcommand(1);
+  int exit_code = 0;
+  foundry::cli::AddGenerateCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

@@ -1,0 +1,89 @@
+// The engine's public C++ API: load a GGUF model, tokenize, evaluate, generate.
+// No JSON, no HTTP, no files other than the model. A 30-line program can chat with it
+// (tests/unit/engine_api_test.cc is one).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "sampling/sampler.h"
+
+namespace foundry {
+
+class Model;
+class Tokenizer;
+class GgufFile;
+
+struct EngineOptions {
+  int n_threads = 0;      // 0: one per available core
+  int64_t n_ctx = 0;      // 0: the model's training context, capped at 4096
+  int64_t n_batch = 512;  // prompt tokens per forward pass
+};
+
+struct GenerationStats {
+  int64_t prompt_tokens = 0;
+  int64_t generated_tokens = 0;
+  double prompt_seconds = 0;
+  double generate_seconds = 0;
+  bool stopped_by_model = false;  // an end-of-generation token, rather than the token limit
+};
+
+// A loaded model with its tokenizer. Immutable; share it between sessions.
+class LanguageModel {
+ public:
+  static StatusOr<std::shared_ptr<LanguageModel>> Load(const std::string& path);
+  ~LanguageModel();
+
+  const Model& model() const { return *model_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const GgufFile& gguf() const { return *gguf_; }
+  int64_t n_vocab() const;
+  int64_t n_ctx_train() const;
+
+  std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;
+  // The prompt for one user message in the model's chat format (ChatML fallback until chat
+  // templates land).
+  std::string FormatChatPrompt(std::string_view user_message) const;
+
+ private:
+  LanguageModel() = default;
+  std::shared_ptr<const GgufFile> gguf_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+};
+
+// One sequence being evaluated: its KV cache, scratch and threads.
+class Session {
+ public:
+  static StatusOr<std::unique_ptr<Session>> Create(std::shared_ptr<const LanguageModel> lm,
+                                                   const EngineOptions& options);
+  ~Session();
+
+  int64_t n_ctx() const;
+  int64_t position() const;  // tokens evaluated so far
+  void Reset();              // forget the sequence
+
+  // Appends tokens to the sequence. With all_logits, `logits` receives n_vocab floats per
+  // token; otherwise only the last token's. Fails with OutOfRange past the context.
+  Status Evaluate(const std::vector<int32_t>& tokens, bool all_logits, std::vector<float>* logits);
+
+  // Evaluates the prompt, then samples up to max_tokens tokens, stopping early at an
+  // end-of-generation token (not passed to on_token). on_token gets each token and the text
+  // it completes (whole UTF-8 characters only; trailing bytes of an unfinished character come
+  // last with token -1); returning false stops generation.
+  StatusOr<GenerationStats> Generate(
+      const std::vector<int32_t>& prompt, const SamplingParams& params, int64_t max_tokens,
+      const std::function<bool(int32_t token, std::string_view text)>& on_token);
+
+ private:
+  struct State;
+  explicit Session(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace foundry

@@ -1,0 +1,16 @@
+// Command groups of the `foundry` CLI. Each registers its subcommands on the app; the
+// callback it installs sets `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "base/status.h"
+
+namespace foundry::cli {
+
+void AddGenerateCommand(CLI::App& app, int& exit_code);
+
+// One exit code per error kind, and a one-line message on stderr.
+int ReportError(const Status& status);
+
+}  // namespace foundry::cli

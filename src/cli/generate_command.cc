@@ -1,0 +1,120 @@
+// `foundry generate MODEL --prompt TEXT ...`: in-process generation from a GGUF file.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/commands.h"
+#include "foundry/engine.h"
+
+namespace foundry::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model;
+  std::string prompt;
+  int64_t max_tokens = 256;
+  SamplingParams sampling;
+  int threads = 0;
+  int64_t ctx = 0;
+  bool raw = false;
+  bool json = false;
+  bool verbose = false;
+};
+
+double PeakRssMiB() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+int RunGenerate(const GenerateArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto lm = LanguageModel::Load(a.model);
+  if (!lm.ok()) return ReportError(lm.status());
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  EngineOptions opts;
+  opts.n_threads = a.threads;
+  opts.n_ctx = a.ctx;
+  auto session = Session::Create(*lm, opts);
+  if (!session.ok()) return ReportError(session.status());
+
+  const std::string text = a.raw ? a.prompt : (*lm)->FormatChatPrompt(a.prompt);
+  // Raw completion follows the model's BOS rule; a chat prompt spells its own specials.
+  const std::vector<int32_t> prompt = (*lm)->Tokenize(text, /*add_special=*/true,
+                                                      /*parse_special=*/!a.raw);
+  std::vector<int32_t> completion;
+  std::string output;
+  auto stats = (*session)->Generate(prompt, a.sampling, a.max_tokens,
+                                    [&](int32_t token, std::string_view piece) {
+                                      if (token >= 0) completion.push_back(token);
+                                      output += piece;
+                                      if (!a.json) {
+                                        std::fwrite(piece.data(), 1, piece.size(), stdout);
+                                        std::fflush(stdout);
+                                      }
+                                      return true;
+                                    });
+  if (!stats.ok()) return ReportError(stats.status());
+  if (a.json) {
+    nlohmann::json j;
+    j["prompt_tokens"] = prompt;
+    j["completion_tokens"] = completion;
+    j["text"] = output;
+    j["finish_reason"] = stats->stopped_by_model ? "stop" : "length";
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+  if (a.verbose) {
+    const auto& s = *stats;
+    std::fprintf(stderr, "load time:        %.3f s\n", load_s);
+    std::fprintf(stderr, "prompt:           %lld tokens, %.2f tokens/s\n",
+                 static_cast<long long>(s.prompt_tokens),
+                 s.prompt_seconds > 0 ? s.prompt_tokens / s.prompt_seconds : 0.0);
+    std::fprintf(stderr, "generation:       %lld tokens, %.2f tokens/s\n",
+                 static_cast<long long>(s.generated_tokens),
+                 s.generate_seconds > 0 ? s.generated_tokens / s.generate_seconds : 0.0);
+    std::fprintf(stderr, "peak memory:      %.1f MiB\n", PeakRssMiB());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddGenerateCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<GenerateArgs>();
+  args->sampling.temperature = 0.8f;
+  CLI::App* cmd = app.add_subcommand("generate", "Generate text from a GGUF model, in-process");
+  cmd->add_option("model", args->model, "Path to a GGUF model file")->required();
+  cmd->add_option("-p,--prompt", args->prompt, "Prompt text")->required();
+  cmd->add_option("-n,--max-tokens", args->max_tokens, "Maximum tokens to generate")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("--temperature", args->sampling.temperature, "Sampling temperature (0: greedy)");
+  cmd->add_option("--top-k", args->sampling.top_k, "Top-k (0: off)");
+  cmd->add_option("--top-p", args->sampling.top_p, "Top-p (1: off)");
+  cmd->add_option("--min-p", args->sampling.min_p, "Min-p (0: off)");
+  cmd->add_option("--repeat-penalty", args->sampling.repeat_penalty, "Repetition penalty (1: off)");
+  cmd->add_option("--presence-penalty", args->sampling.presence_penalty, "Presence penalty");
+  cmd->add_option("--frequency-penalty", args->sampling.frequency_penalty, "Frequency penalty");
+  cmd->add_option("--seed", args->sampling.seed, "Random seed");
+  cmd->add_option("-t,--threads", args->threads, "Threads (default: all cores)")
+      ->check(CLI::Range(0, 512));
+  cmd->add_option("-c,--ctx-size", args->ctx, "Context size (default: model's, at most 4096)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
+  cmd->add_flag("--raw", args->raw, "Plain text completion (no chat format)");
+  cmd->add_flag("--json", args->json,
+                "Print one JSON object: prompt_tokens, completion_tokens, text");
+  cmd->add_flag("--verbose", args->verbose, "Print load time, speeds and peak memory to stderr");
+  cmd->callback([args, &exit_code] {
+    const Status st = Sampler::Validate(args->sampling);
+    exit_code = st.ok() ? RunGenerate(*args) : ReportError(st);
+  });
+}
+
+}  // namespace foundry::cli

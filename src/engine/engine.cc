@@ -1,0 +1,150 @@
+#include "foundry/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "base/thread_pool.h"
+#include "format/gguf_file.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8_stream.h"
+
+namespace foundry {
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+int DefaultThreads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<LanguageModel>> LanguageModel::Load(const std::string& path) {
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::Open(path));
+  std::shared_ptr<LanguageModel> lm(new LanguageModel());
+  lm->gguf_ = std::move(file);
+  auto model = Model::Load(lm->gguf_);
+  if (!model.ok()) return Status(model.status().code(), path + ": " + model.status().message());
+  lm->model_ = std::move(model).value();
+  auto tok = Tokenizer::Create(*lm->gguf_);
+  if (!tok.ok()) return Status(tok.status().code(), path + ": " + tok.status().message());
+  lm->tokenizer_ = std::move(tok).value();
+  return lm;
+}
+
+LanguageModel::~LanguageModel() = default;
+
+int64_t LanguageModel::n_vocab() const { return model_->hparams().n_vocab; }
+int64_t LanguageModel::n_ctx_train() const { return model_->hparams().n_ctx_train; }
+
+std::vector<int32_t> LanguageModel::Tokenize(std::string_view text, bool add_special,
+                                             bool parse_special) const {
+  return tokenizer_->Encode(text, add_special, parse_special);
+}
+
+std::string LanguageModel::FormatChatPrompt(std::string_view user_message) const {
+  return "<|im_start|>user\n" + std::string(user_message) + "<|im_end|>\n<|im_start|>assistant\n";
+}
+
+struct Session::State {
+  std::shared_ptr<const LanguageModel> lm;
+  EngineOptions options;
+  std::unique_ptr<KvCache> kv;
+  Workspace ws;
+  std::unique_ptr<ThreadPool> pool;
+  Batch batch;
+  std::vector<float> logits;
+};
+
+Session::Session(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const LanguageModel> lm,
+                                                   const EngineOptions& options) {
+  if (options.n_threads < 0 || options.n_threads > 512) {
+    return InvalidArgument("thread count must be between 1 and 512");
+  }
+  if (options.n_ctx < 0 || options.n_batch <= 0) {
+    return InvalidArgument("context and batch sizes must be positive");
+  }
+  auto st = std::make_unique<State>();
+  st->options = options;
+  if (st->options.n_threads == 0) st->options.n_threads = DefaultThreads();
+  if (st->options.n_ctx == 0) st->options.n_ctx = std::min<int64_t>(lm->n_ctx_train(), 4096);
+  st->kv = lm->model().NewKvCache(1, st->options.n_ctx);
+  st->pool = std::make_unique<ThreadPool>(st->options.n_threads);
+  st->lm = std::move(lm);
+  return std::unique_ptr<Session>(new Session(std::move(st)));
+}
+
+int64_t Session::n_ctx() const { return s_->kv->n_ctx(); }
+int64_t Session::position() const { return s_->kv->SeqLength(0); }
+void Session::Reset() { s_->kv->Clear(); }
+
+Status Session::Evaluate(const std::vector<int32_t>& tokens, bool all_logits,
+                         std::vector<float>* logits) {
+  const int64_t n_vocab = s_->lm->n_vocab();
+  const int64_t start = position();
+  if (start + static_cast<int64_t>(tokens.size()) > n_ctx()) {
+    return OutOfRange("the prompt needs " + std::to_string(start + tokens.size()) +
+                      " tokens but the context holds " + std::to_string(n_ctx()));
+  }
+  if (logits) logits->clear();
+  for (size_t begin = 0; begin < tokens.size(); begin += s_->options.n_batch) {
+    const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(s_->options.n_batch));
+    Batch& b = s_->batch;
+    b.Clear();
+    for (size_t i = begin; i < end; ++i) {
+      b.Add(tokens[i], static_cast<int32_t>(start + i), 0, all_logits || i + 1 == tokens.size());
+    }
+    s_->logits.resize(static_cast<size_t>(b.NumLogits()) * n_vocab);
+    FOUNDRY_RETURN_IF_ERROR(
+        s_->lm->model().Forward(b, *s_->kv, s_->ws, *s_->pool, s_->logits.data()));
+    if (logits) logits->insert(logits->end(), s_->logits.begin(), s_->logits.end());
+  }
+  return OkStatus();
+}
+
+StatusOr<GenerationStats> Session::Generate(
+    const std::vector<int32_t>& prompt, const SamplingParams& params, int64_t max_tokens,
+    const std::function<bool(int32_t, std::string_view)>& on_token) {
+  if (prompt.empty()) return InvalidArgument("the prompt is empty");
+  FOUNDRY_ASSIGN_OR_RETURN(Sampler sampler, Sampler::Create(params, s_->lm->n_vocab()));
+  for (int32_t t : prompt) sampler.Accept(t);
+  GenerationStats stats;
+  stats.prompt_tokens = static_cast<int64_t>(prompt.size());
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> logits;
+  FOUNDRY_RETURN_IF_ERROR(Evaluate(prompt, false, &logits));
+  stats.prompt_seconds = Seconds(t0);
+
+  const Tokenizer& tok = s_->lm->tokenizer();
+  Utf8StreamDecoder decoder;
+  auto t1 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < max_tokens; ++i) {
+    const int32_t next = sampler.Sample(logits.data());
+    if (tok.IsEndOfGeneration(next)) {
+      stats.stopped_by_model = true;
+      break;
+    }
+    sampler.Accept(next);
+    ++stats.generated_tokens;
+    const std::string text = decoder.Push(tok.TokenToPiece(next));
+    if (on_token && !on_token(next, text)) break;
+    if (i + 1 == max_tokens) break;
+    if (position() >= n_ctx()) break;  // context full: stop like the token limit
+    FOUNDRY_RETURN_IF_ERROR(Evaluate({next}, false, &logits));
+  }
+  // Bytes of an incomplete character at the very end: pass them on with token id -1.
+  const std::string rest = decoder.Flush();
+  if (!rest.empty() && on_token) on_token(-1, rest);
+  stats.generate_seconds = Seconds(t1);
+  return stats;
+}
+
+}  // namespace foundry

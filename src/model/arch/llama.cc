@@ -1,0 +1,152 @@
+// The Llama family: `llama` (Llama 2/3, SmolLM, Mistral-style) and `qwen2` (QKV bias, NEOX
+// RoPE). Pre-norm decoder blocks: RMSNorm -> GQA attention with RoPE -> residual ->
+// RMSNorm -> SwiGLU FFN -> residual; output head tied to the embeddings when absent.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/ops.h"
+#include "model/arch_registry.h"
+#include "model/layers.h"
+
+namespace foundry {
+namespace {
+
+struct LlamaLayer {
+  Tensor attn_norm, wq, wk, wv, wo, bq, bk, bv, ffn_norm, gate, up, down;
+};
+
+class LlamaModel final : public Model {
+ public:
+  LlamaModel(std::shared_ptr<const GgufFile> gguf, HParams h) : Model(std::move(gguf), h) {}
+
+  Status Bind() {
+    const GgufFile& g = gguf();
+    const HParams& h = hparams();
+    FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, "token_embd.weight", h.n_embd, h.n_vocab, &tok_embd_));
+    FOUNDRY_RETURN_IF_ERROR(BindVector(g, "output_norm.weight", h.n_embd, &out_norm_));
+    FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, "output.weight", h.n_embd, h.n_vocab, &output_, true));
+    if (output_.empty()) output_ = tok_embd_;  // tied embeddings
+    layers_.resize(h.n_layer);
+    for (int64_t i = 0; i < h.n_layer; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      LlamaLayer& L = layers_[i];
+      FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_norm.weight", h.n_embd, &L.attn_norm));
+      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "attn_q.weight", h.n_embd, h.q_dim(), &L.wq));
+      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "attn_k.weight", h.n_embd, h.kv_dim(), &L.wk));
+      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "attn_v.weight", h.n_embd, h.v_dim(), &L.wv));
+      FOUNDRY_RETURN_IF_ERROR(
+          BindMatrix(g, p + "attn_output.weight", h.n_head * h.head_dim_v, h.n_embd, &L.wo));
+      FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_q.bias", h.q_dim(), &L.bq, true));
+      FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_k.bias", h.kv_dim(), &L.bk, true));
+      FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_v.bias", h.v_dim(), &L.bv, true));
+      FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "ffn_norm.weight", h.n_embd, &L.ffn_norm));
+      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "ffn_gate.weight", h.n_embd, h.n_ff, &L.gate));
+      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "ffn_up.weight", h.n_embd, h.n_ff, &L.up));
+      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "ffn_down.weight", h.n_ff, h.n_embd, &L.down));
+    }
+    return OkStatus();
+  }
+
+ protected:
+  void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
+                        float* logits) const override {
+    const HParams& h = hparams();
+    const int64_t n = static_cast<int64_t>(batch.size());
+    const int64_t E = h.n_embd;
+    enum Slot { kX = kLayerSlots, kNorm, kQ, kK, kV, kAttn, kProj, kGate, kUp, kRope, kOut };
+    float* x = ws.Floats(kX, n * E);
+    float* xn = ws.Floats(kNorm, n * std::max(E, h.n_ff));
+    float* q = ws.Floats(kQ, n * h.q_dim());
+    float* k = ws.Floats(kK, n * h.kv_dim());
+    float* v = ws.Floats(kV, n * h.v_dim());
+    float* attn = ws.Floats(kAttn, n * h.n_head * h.head_dim_v);
+    float* proj = ws.Floats(kProj, n * E);
+    float* gate = ws.Floats(kGate, n * h.n_ff);
+    float* up = ws.Floats(kUp, n * h.n_ff);
+    float* rope = ws.Floats(kRope, h.n_rot);
+
+    GetRows(tok_embd_, batch.tokens.data(), n, x);
+
+    RopeParams rp;
+    rp.n_rot = static_cast<int>(h.n_rot);
+    rp.freq_base = h.rope_freq_base;
+    rp.freq_scale = h.rope_freq_scale;
+    rp.n_ctx_orig = static_cast<int>(h.n_ctx_train);
+    const AttentionShape shape{h.n_head, h.n_head_kv, h.head_dim, h.head_dim_v,
+                               1.0f / std::sqrt(static_cast<float>(h.head_dim))};
+
+    for (int64_t il = 0; il < h.n_layer; ++il) {
+      const LlamaLayer& L = layers_[il];
+      for (int64_t t = 0; t < n; ++t)
+        RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
+      MatMul(L.wq, xn, n, q, ws, pool);
+      MatMul(L.wk, xn, n, k, ws, pool);
+      MatMul(L.wv, xn, n, v, ws, pool);
+      AddBias(L.bq, q, n);
+      AddBias(L.bk, k, n);
+      AddBias(L.bv, v, n);
+      for (int64_t t = 0; t < n; ++t) {
+        RopeCache(rp, batch.positions[t], rope);
+        for (int64_t hh = 0; hh < h.n_head; ++hh)
+          Rotate(q + (t * h.n_head + hh) * h.head_dim, rope);
+        for (int64_t hh = 0; hh < h.n_head_kv; ++hh) {
+          Rotate(k + (t * h.n_head_kv + hh) * h.head_dim, rope);
+        }
+      }
+      StoreKv(batch, k, v, kv, il);
+      Attention(shape, batch, q, kv, il, attn, ws, pool);
+      MatMul(L.wo, attn, n, proj, ws, pool);
+      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
+
+      for (int64_t t = 0; t < n; ++t)
+        RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
+      MatMul(L.gate, xn, n, gate, ws, pool);
+      MatMul(L.up, xn, n, up, ws, pool);
+      SwiGlu(gate, up, gate, n * h.n_ff);
+      MatMul(L.down, gate, n, proj, ws, pool);
+      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
+    }
+
+    // Logits only for the tokens that asked for them.
+    const int n_out = batch.NumLogits();
+    float* sel = ws.Floats(kOut, static_cast<size_t>(n_out) * E);
+    int j = 0;
+    for (int64_t t = 0; t < n; ++t) {
+      if (batch.logits[t]) RmsNorm(x + t * E, out_norm_.F32(), sel + (j++) * E, E, h.rms_eps);
+    }
+    MatMul(output_, sel, n_out, logits, ws, pool);
+  }
+
+ private:
+  void AddBias(const Tensor& b, float* y, int64_t n) const {
+    if (b.empty()) return;
+    const int64_t d = b.ne[0];
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t i = 0; i < d; ++i) y[t * d + i] += b.F32()[i];
+    }
+  }
+  void Rotate(float* head, const float* cache) const {
+    if (hparams().rope_layout == RopeLayout::kNeox) {
+      RopeNeoxApply(head, cache, static_cast<int>(hparams().n_rot));
+    } else {
+      RopeNormApply(head, cache, static_cast<int>(hparams().n_rot));
+    }
+  }
+
+  Tensor tok_embd_, out_norm_, output_;
+  std::vector<LlamaLayer> layers_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Model>> LoadLlamaFamily(std::shared_ptr<const GgufFile> gguf,
+                                                 std::string_view arch) {
+  FOUNDRY_ASSIGN_OR_RETURN(HParams h, ReadLlamaFamilyHParams(*gguf, arch));
+  h.rope_layout = arch == "qwen2" ? RopeLayout::kNeox : RopeLayout::kNorm;
+  auto model = std::make_unique<LlamaModel>(std::move(gguf), std::move(h));
+  FOUNDRY_RETURN_IF_ERROR(model->Bind());
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+}  // namespace foundry

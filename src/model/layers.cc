@@ -1,0 +1,137 @@
+#include "model/layers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+#include "kernels/ops.h"
+
+namespace foundry {
+namespace {
+
+std::string ShapeString(const GgufTensorInfo& t) {
+  std::string s = "[";
+  for (uint32_t d = 0; d < t.n_dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[d]);
+  return s + "]";
+}
+
+Status Bind(const GgufFile& g, const std::string& name, int64_t ne0, int64_t ne1, Tensor* t,
+            bool optional, bool matrix) {
+  const GgufTensorInfo* info = g.FindTensor(name);
+  if (!info) {
+    if (optional) return OkStatus();
+    return CorruptFile("tensor '" + name + "' is missing");
+  }
+  const bool shape_ok = info->ne[0] == static_cast<uint64_t>(ne0) &&
+                        info->ne[1] == static_cast<uint64_t>(ne1) && info->ne[2] == 1 &&
+                        info->ne[3] == 1;
+  if (!shape_ok) {
+    return CorruptFile("tensor '" + name + "' has shape " + ShapeString(*info) + ", expected [" +
+                       std::to_string(ne0) + (ne1 > 1 ? ", " + std::to_string(ne1) : "") + "]");
+  }
+  if (matrix) {
+    const TypeTraits* tt = FindTypeTraits(info->type);
+    if (!tt || !tt->vec_dot || !tt->dequantize_row) {
+      return Unimplemented("tensor '" + name + "' has type " +
+                           std::string(QuantTypeName(info->type)) + ", which is not supported yet");
+    }
+  } else if (info->type != QuantType::kF32) {
+    return Unimplemented("tensor '" + name + "' must be F32, not " +
+                         std::string(QuantTypeName(info->type)));
+  }
+  t->type = info->type;
+  t->ne = {ne0, ne1, 1, 1};
+  t->data = info->data;
+  t->row_bytes = info->nbytes / static_cast<uint64_t>(ne1);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status BindMatrix(const GgufFile& g, const std::string& name, int64_t ne0, int64_t ne1, Tensor* t,
+                  bool optional) {
+  return Bind(g, name, ne0, ne1, t, optional, true);
+}
+
+Status BindVector(const GgufFile& g, const std::string& name, int64_t n, Tensor* t, bool optional) {
+  return Bind(g, name, n, 1, t, optional, false);
+}
+
+void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
+            ThreadPool& pool) {
+  const TypeTraits* wt = FindTypeTraits(w.type);
+  const TypeTraits* at = FindTypeTraits(wt->vec_dot_type);
+  const int64_t n_in = w.ne[0], n_out = w.ne[1];
+  const size_t act_bytes = RowBytes(*at, n_in);
+  uint8_t* xq = ws.Bytes(0, act_bytes * n_tokens);
+  for (int64_t t = 0; t < n_tokens; ++t) at->quantize_row(x + t * n_in, xq + t * act_bytes, n_in);
+  // Rows in chunks: each weight row is read once and used for every token of the batch.
+  pool.ParallelFor(n_out, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const uint8_t* row = w.Row(r);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[t * n_out + r] = wt->vec_dot(n_in, row, xq + t * act_bytes);
+      }
+    }
+  });
+}
+
+void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out) {
+  const TypeTraits* wt = FindTypeTraits(w.type);
+  for (int64_t i = 0; i < n; ++i) wt->dequantize_row(w.Row(ids[i]), out + i * w.ne[0], w.ne[0]);
+}
+
+void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer) {
+  const int64_t kd = kv.kv_dim(), vd = kv.v_dim();
+  for (size_t t = 0; t < batch.size(); ++t) {
+    uint16_t* kc = kv.K(layer, batch.seq_ids[t], batch.positions[t]);
+    uint16_t* vc = kv.V(layer, batch.seq_ids[t], batch.positions[t]);
+    for (int64_t i = 0; i < kd; ++i) kc[i] = Fp32ToFp16(k[t * kd + i]);
+    for (int64_t i = 0; i < vd; ++i) vc[i] = Fp32ToFp16(v[t * vd + i]);
+  }
+}
+
+void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
+               int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+  const int64_t n_tokens = static_cast<int64_t>(batch.size());
+  const int64_t group = s.n_head / s.n_head_kv;
+  const int64_t n_ctx = kv.n_ctx();
+  const int n_threads = pool.size();
+  // Per thread: scores over the context, the query in f16, the output accumulator.
+  const size_t per_thread = static_cast<size_t>(n_ctx + s.head_dim + s.head_dim_v);
+  float* scratch = ws.Floats(1, per_thread * n_threads);
+  pool.Run([&](int ti, int nt) {
+    float* scores = scratch + per_thread * ti;
+    float* qh = scores + n_ctx;
+    float* acc = qh + s.head_dim;
+    for (int64_t job = ti; job < n_tokens * s.n_head; job += nt) {
+      const int64_t t = job / s.n_head, h = job % s.n_head, kvh = h / group;
+      const int64_t seq = batch.seq_ids[t], pos = batch.positions[t];
+      const int64_t first =
+          s.sliding_window > 0 ? std::max<int64_t>(0, pos - s.sliding_window + 1) : 0;
+      // llama.cpp multiplies K by Q with Q rounded to f16 (the cache's type).
+      const float* qsrc = q + (t * s.n_head + h) * s.head_dim;
+      for (int64_t i = 0; i < s.head_dim; ++i) qh[i] = Fp16ToFp32(Fp32ToFp16(qsrc[i]));
+      const int64_t n = pos + 1 - first;
+      for (int64_t j = 0; j < n; ++j) {
+        const uint16_t* k = kv.K(layer, seq, first + j) + kvh * s.head_dim;
+        float dot = 0;
+        for (int64_t i = 0; i < s.head_dim; ++i) dot += qh[i] * Fp16ToFp32(k[i]);
+        scores[j] = dot;
+      }
+      SoftmaxExt(scores, n, s.scale, nullptr);
+      std::fill(acc, acc + s.head_dim_v, 0.0f);
+      for (int64_t j = 0; j < n; ++j) {
+        const float p = Fp16ToFp32(Fp32ToFp16(scores[j]));
+        if (p == 0.0f) continue;
+        const uint16_t* v = kv.V(layer, seq, first + j) + kvh * s.head_dim_v;
+        for (int64_t i = 0; i < s.head_dim_v; ++i) acc[i] += p * Fp16ToFp32(v[i]);
+      }
+      std::copy(acc, acc + s.head_dim_v, out + (t * s.n_head + h) * s.head_dim_v);
+    }
+  });
+}
+
+}  // namespace foundry

@@ -1,0 +1,50 @@
+// Building blocks shared by the architectures: weight binding with validation, batched
+// matrix multiplication, embedding lookup and causal attention over the KV cache.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "format/gguf_file.h"
+#include "kv/kv_cache.h"
+#include "model/batch.h"
+#include "model/tensor.h"
+#include "model/workspace.h"
+
+namespace foundry {
+
+// Binds tensor `name` with shape [ne0, ne1] (ne1 = 1 for vectors). A matrix must have a type
+// with a dot-product kernel; a vector must be F32. Missing optional tensors stay empty.
+Status BindMatrix(const GgufFile& g, const std::string& name, int64_t ne0, int64_t ne1, Tensor* t,
+                  bool optional = false);
+Status BindVector(const GgufFile& g, const std::string& name, int64_t n, Tensor* t,
+                  bool optional = false);
+
+// Workspace slots below kLayerSlots are reserved for these helpers.
+inline constexpr int kLayerSlots = 4;
+
+// y[t][r] = dot(W row r, x[t]) for t < n_tokens, r < W.ne[1]; x is [n_tokens][W.ne[0]].
+// Activations are quantized once to the kernel's activation type, as llama.cpp does.
+void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
+            ThreadPool& pool);
+
+// out[i] = row ids[i] of the embedding matrix, dequantized.
+void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out);
+
+// Causal attention for every token of the batch against its own sequence in `kv`
+// (positions 0..pos inclusive; the batch's keys/values must already be stored).
+// q: [n_tokens][n_head * head_dim]; out: [n_tokens][n_head * head_dim_v].
+struct AttentionShape {
+  int64_t n_head, n_head_kv, head_dim, head_dim_v;
+  float scale;
+  int64_t sliding_window = 0;  // > 0: only the last `sliding_window` positions are visible
+};
+void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
+               int64_t layer, float* out, Workspace& ws, ThreadPool& pool);
+
+// Stores the batch's keys and values (f32 rows) into the cache as f16.
+void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer);
+
+}  // namespace foundry

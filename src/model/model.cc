@@ -1,0 +1,43 @@
+#include "model/model.h"
+
+#include <string>
+
+#include "model/arch_registry.h"
+
+namespace foundry {
+
+StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> gguf) {
+  FOUNDRY_ASSIGN_OR_RETURN(auto arch, gguf->GetString("general.architecture"));
+  const ArchEntry* entry = FindArch(arch);
+  if (!entry) {
+    return Unimplemented("model architecture '" + std::string(arch) +
+                         "' is not supported (supported: " + SupportedArchList() + ")");
+  }
+  return entry->load(std::move(gguf), arch);
+}
+
+std::unique_ptr<KvCache> Model::NewKvCache(int64_t n_seq, int64_t n_ctx) const {
+  return std::make_unique<KvCache>(hparams_.n_layer, n_seq, n_ctx, hparams_.kv_dim(),
+                                   hparams_.v_dim());
+}
+
+Status Model::Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
+                      float* logits) const {
+  const size_t n = batch.tokens.size();
+  if (batch.positions.size() != n || batch.seq_ids.size() != n || batch.logits.size() != n) {
+    return InvalidArgument("batch fields differ in length");
+  }
+  for (int32_t t : batch.tokens) {
+    if (t < 0 || t >= hparams_.n_vocab) {
+      return InvalidArgument("token id " + std::to_string(t) + " is outside the vocabulary of " +
+                             std::to_string(hparams_.n_vocab));
+    }
+  }
+  FOUNDRY_RETURN_IF_ERROR(kv.CheckBatch(batch.seq_ids, batch.positions));
+  if (n == 0) return OkStatus();
+  ForwardValidated(batch, kv, ws, pool, logits);
+  kv.Commit(batch.seq_ids, batch.positions);
+  return OkStatus();
+}
+
+}  // namespace foundry

@@ -1,0 +1,50 @@
+// A loaded model: immutable weights plus a forward pass over a batch of tokens from any
+// number of sequences. One Model can serve many callers at once; each caller brings its
+// own KvCache and Workspace.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "format/gguf_file.h"
+#include "kv/kv_cache.h"
+#include "model/batch.h"
+#include "model/hparams.h"
+#include "model/workspace.h"
+
+namespace foundry {
+
+class Model {
+ public:
+  // Picks the architecture from `general.architecture` and binds the weights. The model keeps
+  // the file alive.
+  static StatusOr<std::unique_ptr<Model>> Load(std::shared_ptr<const GgufFile> gguf);
+
+  virtual ~Model() = default;
+  const HParams& hparams() const { return hparams_; }
+  const GgufFile& gguf() const { return *gguf_; }
+
+  // A cache sized for this model.
+  std::unique_ptr<KvCache> NewKvCache(int64_t n_seq, int64_t n_ctx) const;
+
+  // Runs the batch, appending its keys/values to `kv`. For each token whose logits flag is
+  // set, writes n_vocab logits to `logits`, in batch order. Fails (changing nothing) when a
+  // position is past the cache's context or a token id is out of range.
+  Status Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
+                 float* logits) const;
+
+ protected:
+  Model(std::shared_ptr<const GgufFile> gguf, HParams hparams)
+      : gguf_(std::move(gguf)), hparams_(std::move(hparams)) {}
+  // The architecture's pass; inputs are already validated.
+  virtual void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
+                                float* logits) const = 0;
+
+ private:
+  std::shared_ptr<const GgufFile> gguf_;
+  HParams hparams_;
+};
+
+}  // namespace foundry
