@@ -17,6 +17,8 @@ constexpr TypeTraits kRefTraits[] = {
      ref::QuantizeRowQ4_0, ref::VecDotQ4_0Q8_0},
     {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), ref::DequantizeRowQ4_1,
      ref::QuantizeRowQ4_1, ref::VecDotQ4_1Q8_1},
+    {QuantType::kQ5_0, QuantType::kQ8_0, kQK5_0, sizeof(BlockQ5_0), ref::DequantizeRowQ5_0,
+     nullptr, ref::VecDotQ5_0Q8_0},
     {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), ref::DequantizeRowQ8_0,
      ref::QuantizeRowQ8_0, ref::VecDotQ8_0Q8_0},
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), ref::DequantizeRowQ8_1,

@@ -14,6 +14,7 @@ namespace foundry {
 
 inline constexpr int kQK4_0 = 32;
 inline constexpr int kQK4_1 = 32;
+inline constexpr int kQK5_0 = 32;
 inline constexpr int kQK8_0 = 32;
 inline constexpr int kQK8_1 = 32;
 inline constexpr int kQK_K = 256;        // super-block size of the K-quants
@@ -33,6 +34,15 @@ struct BlockQ4_1 {
   uint8_t qs[kQK4_1 / 2];
 };
 static_assert(sizeof(BlockQ4_1) == 20);
+
+// x = d * (q - 16), q = low nibble | high bit << 4; nibble order as Q4_0, and qh (a
+// little-endian uint32) holds the fifth bit of element j in bit j.
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK5_0 / 2];
+};
+static_assert(sizeof(BlockQ5_0) == 22);
 
 // x = d * q.
 struct BlockQ8_0 {

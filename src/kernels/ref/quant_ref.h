@@ -19,6 +19,7 @@ void DequantizeRowF16(const void* src, float* dst, int64_t n);
 void DequantizeRowBF16(const void* src, float* dst, int64_t n);
 void DequantizeRowQ4_0(const void* src, float* dst, int64_t n);
 void DequantizeRowQ4_1(const void* src, float* dst, int64_t n);
+void DequantizeRowQ5_0(const void* src, float* dst, int64_t n);  // quant_ref_q5_0.cc
 void DequantizeRowQ8_0(const void* src, float* dst, int64_t n);
 void DequantizeRowQ8_1(const void* src, float* dst, int64_t n);
 void DequantizeRowQ4_K(const void* src, float* dst, int64_t n);
@@ -48,6 +49,7 @@ float VecDotF16F16(int64_t n, const void* w, const void* a);
 float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a);
 float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
+float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);  // quant_ref_q5_0.cc
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);

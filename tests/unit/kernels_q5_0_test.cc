@@ -1,0 +1,78 @@
+// Q5_0 weights (Gemma 3 GGUFs): dequantization against a decoder written from the byte
+// layout (f16 d; u32 qh little-endian, bit j = fifth bit of element j; u8 qs[16], low
+// nibbles elements 0..15, high nibbles 16..31; x = d * (q - 16)), and the Q8_0 dot product
+// against the dequantized rows.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels_test_util.h"
+
+namespace foundry {
+namespace {
+
+constexpr int kBlocks = 8, kN = kBlocks * 32, kQ5Bytes = 22;
+
+std::vector<uint8_t> RandomQ5_0(std::mt19937& rng) {
+  std::vector<uint8_t> b(kBlocks * kQ5Bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& x : b) x = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+  for (int i = 0; i < kBlocks; ++i) {
+    const uint16_t d = Fp32ToFp16(scale(rng));
+    b[i * kQ5Bytes] = d & 0xFF;
+    b[i * kQ5Bytes + 1] = d >> 8;
+  }
+  return b;
+}
+
+double Decode(const uint8_t* blocks, int e) {
+  const uint8_t* b = blocks + (e / 32) * kQ5Bytes;
+  const int j = e % 32;
+  const uint32_t qh = b[2] | (b[3] << 8) | (b[4] << 16) | (static_cast<uint32_t>(b[5]) << 24);
+  const int nib = j < 16 ? (b[6 + j] & 15) : (b[6 + j - 16] >> 4);
+  const int q = nib | (((qh >> j) & 1) << 4);
+  return testing::HalfToDouble(testing::Rd16(b)) * (q - 16);
+}
+
+TEST(KernelsQ5_0, DequantizeMatchesLayout) {
+  std::mt19937 rng(7);
+  const TypeTraits* t = FindRefTypeTraits(QuantType::kQ5_0);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->block_bytes, 22u);
+  EXPECT_EQ(t->vec_dot_type, QuantType::kQ8_0);
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto w = RandomQ5_0(rng);
+    std::vector<float> out(kN);
+    t->dequantize_row(w.data(), out.data(), kN);
+    for (int e = 0; e < kN; ++e) ASSERT_EQ(out[e], static_cast<float>(Decode(w.data(), e))) << e;
+  }
+}
+
+TEST(KernelsQ5_0, DotWithQ8_0MatchesDequantized) {
+  std::mt19937 rng(11);
+  const TypeTraits* t = FindTypeTraits(QuantType::kQ5_0);
+  const TypeTraits* a = FindTypeTraits(QuantType::kQ8_0);
+  ASSERT_NE(t, nullptr);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto w = RandomQ5_0(rng);
+    std::vector<float> x(kN), xd(kN);
+    for (auto& v : x) v = normal(rng);
+    std::vector<uint8_t> xq(RowBytes(*a, kN));
+    a->quantize_row(x.data(), xq.data(), kN);
+    a->dequantize_row(xq.data(), xd.data(), kN);
+    double want = 0, mag = 0;
+    for (int e = 0; e < kN; ++e) {
+      want += Decode(w.data(), e) * xd[e];
+      mag += std::fabs(Decode(w.data(), e) * xd[e]);
+    }
+    EXPECT_NEAR(t->vec_dot(kN, w.data(), xq.data()), want, 1e-5 * mag + 1e-6);
+  }
+}
+
+}  // namespace
+}  // namespace foundry
