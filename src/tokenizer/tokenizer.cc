@@ -7,6 +7,14 @@
 #include "tokenizer/tokenizer_model.h"
 
 namespace foundry {
+namespace {
+
+// C isspace() in the "C" locale, which llama.cpp's LSTRIP/RSTRIP use.
+bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const GgufFile& gguf) {
   FOUNDRY_ASSIGN_OR_RETURN(Vocab vocab, Vocab::FromGguf(gguf));
@@ -26,11 +34,10 @@ Status Tokenizer::Init() {
   if (vocab_.model() == "gpt2") {
     FOUNDRY_ASSIGN_OR_RETURN(model_, CreateBpeModel(vocab_));
   } else if (vocab_.model() == "llama") {
-    return Unimplemented(
-        "SentencePiece tokenizers (tokenizer.ggml.model = \"llama\") are not supported yet");
+    FOUNDRY_ASSIGN_OR_RETURN(model_, CreateSpmModel(vocab_));
   } else {
     return Unimplemented("tokenizer model \"" + vocab_.model() +
-                         "\" is not supported (supported: gpt2)");
+                         "\" is not supported (supported: gpt2, llama)");
   }
 
   const int32_t n = vocab_.size();
@@ -56,8 +63,11 @@ Status Tokenizer::Init() {
       case TokenType::kUserDefined:
         pieces_ += vocab_.TokenText(id);
         break;
+      case TokenType::kByte:
+        pieces_ += model_->BytePiece(id);  // SentencePiece <0xXX>; nothing in byte-level BPE
+        break;
       default:
-        break;  // byte/unused/undefined tokens have no text in byte-level BPE
+        break;  // unused/undefined tokens have no text
     }
     if (pieces_.size() > UINT32_MAX / 2) return CorruptFile("vocabulary text is too large");
   }
@@ -79,6 +89,7 @@ void Tokenizer::SplitSpecial(std::string_view text, bool parse_special,
     if (!parse_special && type != TokenType::kUserDefined) continue;
     const std::string& needle = vocab_.TokenText(id);
     if (text.find(needle) == std::string_view::npos) continue;
+    const bool lstrip = vocab_.lstrip(id), rstrip = vocab_.rstrip(id);
     next.clear();
     for (const TextFragment& f : *fragments) {
       if (f.token >= 0) {
@@ -87,9 +98,17 @@ void Tokenizer::SplitSpecial(std::string_view text, bool parse_special,
       }
       std::string_view rest = f.text;
       for (size_t at; (at = rest.find(needle)) != std::string_view::npos;) {
-        if (at > 0) next.push_back({rest.substr(0, at), kNoToken});
+        std::string_view left = rest.substr(0, at);
+        if (lstrip) {
+          while (!left.empty() && IsAsciiSpace(left.back())) left.remove_suffix(1);
+        }
+        if (!left.empty()) next.push_back({left, kNoToken});
         next.push_back({std::string_view(), id});
         rest.remove_prefix(at + needle.size());
+        // llama.cpp strips only text that follows in the same fragment.
+        if (rstrip) {
+          while (!rest.empty() && IsAsciiSpace(rest.front())) rest.remove_prefix(1);
+        }
       }
       if (!rest.empty()) next.push_back({rest, kNoToken});
     }
@@ -122,7 +141,15 @@ std::string Tokenizer::TokenToPiece(int32_t id, bool render_special) const {
 
 std::string Tokenizer::Decode(std::span<const int32_t> ids, bool render_special) const {
   std::string out;
-  for (int32_t id : ids) out += PieceView(id, render_special);
+  // llama.cpp's detokenize: with add_space_prefix, the first token loses one leading space
+  // (the one Encode added).
+  bool remove_space = vocab_.add_space_prefix();
+  for (int32_t id : ids) {
+    std::string_view piece = PieceView(id, render_special);
+    if (remove_space && !piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
+    remove_space = false;
+    out += piece;
+  }
   return out;
 }
 

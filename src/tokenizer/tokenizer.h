@@ -22,7 +22,8 @@ struct TextFragment;
 class Tokenizer {
  public:
   // Reads the vocabulary from GGUF metadata. Supported: `tokenizer.ggml.model == "gpt2"`
-  // (byte-level BPE); other models return kUnimplemented.
+  // (byte-level BPE) and "llama" (SentencePiece: Llama 2, Phi-3, Gemma 3); other models
+  // return kUnimplemented.
   static StatusOr<std::unique_ptr<Tokenizer>> Create(const GgufFile& gguf);
   static StatusOr<std::unique_ptr<Tokenizer>> Create(Vocab vocab);
   ~Tokenizer();
@@ -32,19 +33,25 @@ class Tokenizer {
   //                 (tokenizer.ggml.add_bos_token / add_eos_token).
   //  parse_special: control (and unknown) token texts in `text` become their ids.
   //                 User-defined tokens are always matched, as in llama.cpp and HF.
-  // Special tokens are split out first, longest text first (llama.cpp's order). Bytes that
-  // are not valid UTF-8 are encoded as raw bytes (llama.cpp would substitute U+FFFD).
+  // Special tokens are split out first, longest text first (llama.cpp's order), dropping
+  // whitespace around tokens with the lstrip/rstrip attribute (Vocab::lstrip). Bytes that
+  // are not valid UTF-8 are encoded as raw bytes (llama.cpp would substitute U+FFFD in BPE).
+  // SentencePiece: each text fragment at the start or after a special token gets a prefix
+  // space when the vocabulary has add_space_prefix (llama.cpp's rule).
   std::vector<int32_t> Encode(std::string_view text, bool add_special, bool parse_special) const;
 
   // The bytes of one token. Control and unknown tokens give their text only when
   // `render_special`; user-defined tokens always give their text; byte/unused tokens and
-  // out-of-range ids give "". A piece may be part of a UTF-8 character (see
-  // Utf8StreamDecoder for streaming output).
+  // out-of-range ids give "". SentencePiece byte tokens (<0xXX>) give their byte, and "▁"
+  // becomes a space. A piece may be part of a UTF-8 character (see Utf8StreamDecoder for
+  // streaming output).
   std::string TokenToPiece(int32_t id, bool render_special = false) const;
   // Same, without copying; empty for out-of-range ids.
   std::string_view PieceView(int32_t id, bool render_special = false) const;
 
-  // Concatenated pieces (no clean-up of spaces, so Decode(Encode(s)) == s for BPE).
+  // Concatenated pieces, as llama.cpp's detokenize (remove_special = false): no clean-up of
+  // spaces, except that with add_space_prefix (SentencePiece) the first token loses one
+  // leading space. So Decode(Encode(s, false, false)) == s for BPE and byte-fallback SPM.
   std::string Decode(std::span<const int32_t> ids, bool render_special = false) const;
 
   // End of generation: eos, eot, eom and the control tokens llama.cpp treats as such

@@ -51,6 +51,8 @@ StatusOr<Vocab> Vocab::FromGguf(const GgufFile& gguf) {
   FOUNDRY_ASSIGN_OR_RETURN(std::optional<std::string_view> pre,
                            gguf.FindString("tokenizer.ggml.pre"));
   if (pre) d.pre = std::string(*pre);
+  FOUNDRY_ASSIGN_OR_RETURN(std::optional<std::string_view> name, gguf.FindString("general.name"));
+  if (name) d.name = std::string(*name);
 
   FOUNDRY_ASSIGN_OR_RETURN(const std::vector<std::string_view>* tokens,
                            gguf.GetStringArray("tokenizer.ggml.tokens"));
@@ -322,6 +324,29 @@ Status Vocab::Init(VocabData d) {
     if (id >= 0) types_[id] = TokenType::kUserDefined;  // always rendered (llama.cpp)
   }
   eog_ids_ = std::move(eog);
+
+  // Per-token attributes llama.cpp sets by model name (after the type fixes above).
+  strip_.assign(n, 0);
+  std::string lower_name = d.name;
+  for (char& c : lower_name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (lower_name.find("phi-3") != std::string::npos ||
+      lower_name.find("phi3") != std::string::npos) {
+    for (size_t i = 0; i < n; ++i) {
+      const TokenType t = types_[i];
+      if (t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown) {
+        strip_[i] |= kRstrip;
+      }
+    }
+    const auto set_rstrip = [&](std::string_view text, bool on) {
+      const int32_t id = Find(text);
+      if (id < 0) return;
+      strip_[id] = on ? (strip_[id] | kRstrip) : (strip_[id] & ~kRstrip);
+    };
+    set_rstrip("</s>", true);
+    for (std::string_view t : {"<unk>", "<s>", "<|endoftext|>"}) set_rstrip(t, false);
+  }
   return OkStatus();
 }
 

@@ -33,6 +33,7 @@ inline constexpr int32_t kNoToken = -1;
 struct VocabData {
   std::string model;  // tokenizer.ggml.model: "gpt2" (byte-level BPE), "llama" (SentencePiece)
   std::string pre;    // tokenizer.ggml.pre (empty when absent)
+  std::string name;   // general.name (empty when absent): llama.cpp keys token attributes on it
   std::vector<std::string> tokens;
   std::vector<int64_t> token_types;  // empty: all normal
   std::vector<float> scores;         // empty: none
@@ -69,6 +70,11 @@ class Vocab {
   float Score(int32_t id) const { return scores_.empty() ? 0.0f : scores_[id]; }
   bool has_scores() const { return !scores_.empty(); }
   bool IsControl(int32_t id) const { return types_[id] == TokenType::kControl; }
+  // llama.cpp's LSTRIP / RSTRIP token attributes: when this special token is split out of the
+  // text, whitespace before (lstrip) / after (rstrip) it is dropped. Set by model name as
+  // llama.cpp does (Phi-3: rstrip on the special tokens except <unk>, <s>, <|endoftext|>).
+  bool lstrip(int32_t id) const { return (strip_[id] & kLstrip) != 0; }
+  bool rstrip(int32_t id) const { return (strip_[id] & kRstrip) != 0; }
 
   // kNoToken when the text is not a token. Duplicate texts resolve to the lowest id.
   int32_t Find(std::string_view text) const;
@@ -115,6 +121,8 @@ class Vocab {
   std::string pre_;
   std::vector<std::string> tokens_;
   std::vector<TokenType> types_;
+  static constexpr uint8_t kLstrip = 1, kRstrip = 2;
+  std::vector<uint8_t> strip_;  // kLstrip | kRstrip per token
   std::vector<float> scores_;
   std::unordered_map<std::string_view, int32_t> token_to_id_;  // views into tokens_
   std::vector<Merge> merges_;

@@ -1,5 +1,5 @@
-// Byte-level BPE vocabularies from llama.cpp's models/ggml-vocab-*.gguf, with token ids from
-// the Hugging Face reference tokenizers (.inp / .out next to each file, see
+// Byte-level BPE and SentencePiece vocabularies from llama.cpp's models/ggml-vocab-*.gguf, with
+// token ids from the Hugging Face reference tokenizers (.inp / .out next to each file, see
 // shared/fixtures/README.md). Every string must encode to exactly the expected ids.
 #include <gtest/gtest.h>
 
@@ -58,9 +58,9 @@ std::string Show(const std::vector<int32_t>& ids) {
   return s;
 }
 
-class BpeFixtureTest : public ::testing::TestWithParam<const char*> {};
+class VocabFixtureTest : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(BpeFixtureTest, MatchesReferenceIds) {
+TEST_P(VocabFixtureTest, MatchesReferenceIds) {
   const std::string base = kDir + "ggml-vocab-" + GetParam() + ".gguf";
   auto gguf = GgufFile::Open(base);
   ASSERT_TRUE(gguf.ok()) << gguf.status().message();
@@ -78,22 +78,27 @@ TEST_P(BpeFixtureTest, MatchesReferenceIds) {
                                 << "'\n  got:     " << Show(ids)
                                 << "\n  expected:" << Show(expected[i]);
     failures += ids != expected[i];
-    // Byte-level BPE is lossless.
+    // Byte-level BPE and byte-fallback SentencePiece are lossless.
     EXPECT_EQ((*tok)->Decode(ids), inputs[i]) << "round trip of string " << i;
   }
   EXPECT_EQ(failures, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Vocabs, BpeFixtureTest,
+std::string ParamName(const ::testing::TestParamInfo<const char*>& info) {
+  std::string n = info.param;
+  for (char& c : n) {
+    if (c == '-') c = '_';
+  }
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Bpe, VocabFixtureTest,
                          ::testing::Values("gpt-2", "starcoder", "deepseek-coder", "deepseek-llm",
                                            "falcon", "mpt", "refact"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n) {
-                             if (c == '-') c = '_';
-                           }
-                           return n;
-                         });
+                         ParamName);
+
+INSTANTIATE_TEST_SUITE_P(SentencePiece, VocabFixtureTest, ::testing::Values("llama-spm", "phi-3"),
+                         ParamName);
 
 }  // namespace
 }  // namespace foundry
