@@ -99,13 +99,15 @@ class SpmModel final : public TokenizerModel {
     const std::string& text = vocab_.TokenText(id);
     std::string out;
     out.reserve(text.size());
-    for (size_t pos = 0; pos < text.size();) {
-      if (text.compare(pos, kSpaceMark.size(), kSpaceMark) == 0) {
-        out += ' ';
-        pos += kSpaceMark.size();
-      } else {
-        out += text[pos++];
+    for (size_t pos = 0;;) {
+      const size_t at = text.find(kSpaceMark, pos);
+      if (at == std::string::npos) {
+        out.append(text, pos);
+        break;
       }
+      out.append(text, pos, at - pos);
+      out += ' ';
+      pos = at + kSpaceMark.size();
     }
     return out;
   }

@@ -110,9 +110,25 @@ StatusOr<Vocab> Vocab::Build(VocabData data) {
   return v;
 }
 
+uint32_t Vocab::HashText(std::string_view text) {
+  // FNV-1a, 64-bit, folded.
+  uint64_t h = 14695981039346656037ull;
+  for (char c : text) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
 int32_t Vocab::Find(std::string_view text) const {
-  auto it = token_to_id_.find(text);
-  return it == token_to_id_.end() ? kNoToken : it->second;
+  if (index_.empty()) return kNoToken;
+  const uint32_t h = HashText(text);
+  const size_t mask = index_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = index_[i];
+    if (s.id == kNoToken) return kNoToken;
+    if (s.hash == h && tokens_[s.id] == text) return s.id;
+  }
 }
 
 int32_t Vocab::MergeRank(std::string_view left, std::string_view right) const {
@@ -156,9 +172,23 @@ Status Vocab::Init(VocabData d) {
     // llama.cpp renames empty tokens so that every text is distinct and non-empty.
     if (tokens_[i].empty()) tokens_[i] = "[EMPTY_" + std::to_string(i) + "]";
   }
-  token_to_id_.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    token_to_id_.emplace(std::string_view(tokens_[i]), static_cast<int32_t>(i));  // first wins
+  size_t slots = 16;
+  while (slots < 2 * n) slots *= 2;
+  index_.assign(slots, Slot{0, kNoToken});
+  std::vector<uint32_t> hashes(n);
+  for (size_t id = 0; id < n; ++id) hashes[id] = HashText(tokens_[id]);
+  constexpr size_t kAhead = 16;  // the table is larger than cache: prefetch the slots
+  for (size_t id = 0; id < n; ++id) {
+    if (id + kAhead < n) __builtin_prefetch(&index_[hashes[id + kAhead] & (slots - 1)]);
+    const uint32_t h = hashes[id];
+    for (size_t i = h & (slots - 1);; i = (i + 1) & (slots - 1)) {
+      Slot& s = index_[i];
+      if (s.id == kNoToken) {
+        s = {h, static_cast<int32_t>(id)};
+        break;
+      }
+      if (s.hash == h && tokens_[s.id] == tokens_[id]) break;  // duplicate text: first wins
+    }
   }
 
   // Merges.
@@ -297,8 +327,8 @@ Status Vocab::Init(VocabData d) {
     if (id != kNoToken) eog.push_back(id);
   }
   for (std::string_view t : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
-                             "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>",
-                             "<|end_of_text|>", "<end_of_utterance>"}) {
+                             "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
+                             "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"}) {
     const int32_t id = Find(t);
     if (id >= 0) {
       eog.push_back(id);
