@@ -1,0 +1,125 @@
+// The runtime: one inference thread per loaded model that turns many generation requests into
+// shared forward passes (continuous batching).
+//
+// A Scheduler owns one KvCache with n_slots sequences, a Workspace and a ThreadPool. Requests
+// wait in a bounded queue; each step admits waiting requests into free slots, builds ONE batch
+// holding a chunk of each new prompt plus one token per decoding slot, runs the forward pass,
+// samples every slot with its own Sampler, streams text, and frees finished or cancelled slots.
+// A slot's tokens depend only on its own cells, and the forward pass is exact per token, so a
+// greedy request gives the same tokens alone or among others.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "foundry/engine.h"
+#include "sampling/sampler.h"
+
+namespace foundry {
+
+enum class FinishReason {
+  kStop,       // end-of-generation token or a stop string
+  kLength,     // max_tokens reached or the context is full
+  kCancelled,  // the cancellation flag was set (client gone) or the scheduler shut down
+  kError,      // the forward pass failed (status says why)
+};
+const char* FinishReasonName(FinishReason r);  // "stop", "length", "cancelled", "error"
+
+struct GenerationResult {
+  Status status;  // OK unless finish_reason is kError
+  FinishReason finish_reason = FinishReason::kStop;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;  // sampled tokens (an end-of-generation token is not counted)
+};
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;  // token ids, not empty
+  SamplingParams sampling;
+  int64_t max_tokens = -1;        // < 0: until the context is full
+  std::vector<std::string> stop;  // generation ends before the first of these; held back
+  // Set to true from any thread to stop the generation within one step.
+  std::shared_ptr<std::atomic<bool>> cancelled;
+  // Called on the scheduler thread: each piece of streamed text (whole UTF-8 characters), then
+  // exactly once on_done. Must not block for long and must not call back into the Scheduler.
+  std::function<void(std::string_view text)> on_text;
+  std::function<void(const GenerationResult& result)> on_done;
+};
+
+struct SchedulerOptions {
+  int n_slots = 4;        // sequences decoded together
+  int64_t n_ctx = 0;      // context per slot; 0: the model's training context, capped at 4096
+  int n_threads = 0;      // 0: one per core
+  int64_t n_batch = 512;  // tokens per forward pass (prompt chunks + decoding tokens)
+  size_t max_queue = 64;  // requests waiting for a slot; more are refused (queue full)
+};
+
+struct SubmitResult {
+  Status status;            // InvalidArgument / OutOfRange for a bad request
+  bool queue_full = false;  // refused because the queue is full: retry later
+  bool ok() const { return status.ok(); }
+};
+
+struct SchedulerStats {
+  size_t queued = 0;
+  int active = 0;
+  int64_t steps = 0;            // forward passes run
+  int64_t max_batch_slots = 0;  // most slots that shared one forward pass
+};
+
+class Scheduler {
+ public:
+  static StatusOr<std::unique_ptr<Scheduler>> Create(std::shared_ptr<const LanguageModel> lm,
+                                                     const SchedulerOptions& options);
+  // Stops the thread; requests still queued or running finish as kCancelled.
+  ~Scheduler();
+
+  // Validates the request and queues it. On success its callbacks will be called (on_done
+  // exactly once); on failure they never are.
+  SubmitResult Submit(GenerationRequest request);
+
+  const LanguageModel& model() const { return *lm_; }
+  std::shared_ptr<const LanguageModel> shared_model() const { return lm_; }
+  int64_t n_ctx() const { return n_ctx_; }
+  int n_slots() const { return options_.n_slots; }
+  size_t kv_bytes() const;
+  SchedulerStats stats() const;
+
+ private:
+  struct Slot;
+  struct Pending;
+  Scheduler(std::shared_ptr<const LanguageModel> lm, const SchedulerOptions& options);
+  void Loop();
+  bool Step();  // one forward pass; false when there was nothing to do
+  void Finish(Slot& slot, FinishReason reason, Status status = OkStatus());
+  void Emit(Slot& slot, const std::string& text);
+
+  std::shared_ptr<const LanguageModel> lm_;
+  SchedulerOptions options_;
+  int64_t n_ctx_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Pending>> queue_;
+  bool stop_ = false;
+  std::atomic<int> active_{0};
+  std::atomic<int64_t> steps_{0};
+  std::atomic<int64_t> max_batch_slots_{0};
+
+  // Owned by the inference thread.
+  struct Engine;
+  std::unique_ptr<Engine> engine_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::thread thread_;
+};
+
+}  // namespace foundry
