@@ -10,6 +10,8 @@ namespace foundry {
 namespace {
 
 // C isspace() in the "C" locale, which llama.cpp's LSTRIP/RSTRIP use.
+uint64_t TrieKey(int32_t node, uint8_t byte) { return (static_cast<uint64_t>(node) << 8) | byte; }
+
 bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
@@ -50,6 +52,24 @@ Status Tokenizer::Init() {
   std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [&](int32_t a, int32_t b) {
     return vocab_.TokenText(a).size() > vocab_.TokenText(b).size();
   });
+  trie_root_.assign(256, -1);
+  special_node_.reserve(special_tokens_.size());
+  for (int32_t id : special_tokens_) {
+    const std::string& text = vocab_.TokenText(id);  // never empty (Vocab renames empty ones)
+    int32_t node = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const uint8_t b = static_cast<uint8_t>(text[i]);
+      int32_t* child = nullptr;
+      if (i == 0) {
+        child = &trie_root_[b];
+      } else {
+        child = &trie_edges_.try_emplace(TrieKey(node, b), -1).first->second;
+      }
+      if (*child < 0) *child = trie_nodes_++;
+      node = *child;
+    }
+    special_node_.push_back(node);
+  }
 
   piece_offsets_.reserve(n + 1);
   for (int32_t id = 0; id < n; ++id) {
@@ -83,12 +103,29 @@ void Tokenizer::SplitSpecial(std::string_view text, bool parse_special,
   fragments->clear();
   if (text.empty()) return;
   fragments->push_back({text, kNoToken});
+  if (special_tokens_.empty()) return;
+  // Which special texts occur anywhere in `text` (fragments are substrings of it, so the
+  // others cannot match below): walk the trie from every position.
+  std::vector<uint8_t> occurs(static_cast<size_t>(trie_nodes_), 0);
+  bool any = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    int32_t node = trie_root_[static_cast<uint8_t>(text[i])];
+    for (size_t j = i + 1; node >= 0; ++j) {
+      occurs[node] = 1;
+      any = true;
+      if (j == text.size()) break;
+      auto it = trie_edges_.find(TrieKey(node, static_cast<uint8_t>(text[j])));
+      node = it == trie_edges_.end() ? -1 : it->second;
+    }
+  }
+  if (!any) return;
   std::vector<TextFragment> next;
-  for (int32_t id : special_tokens_) {
+  for (size_t k = 0; k < special_tokens_.size(); ++k) {
+    if (!occurs[special_node_[k]]) continue;
+    const int32_t id = special_tokens_[k];
     const TokenType type = vocab_.Type(id);
     if (!parse_special && type != TokenType::kUserDefined) continue;
     const std::string& needle = vocab_.TokenText(id);
-    if (text.find(needle) == std::string_view::npos) continue;
     const bool lstrip = vocab_.lstrip(id), rstrip = vocab_.rstrip(id);
     next.clear();
     for (const TextFragment& f : *fragments) {

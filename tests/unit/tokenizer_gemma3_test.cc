@@ -231,5 +231,23 @@ TEST_F(Gemma3Tokenizer, LongInputsEncodeInNearLinearTime) {
       << "small " << small_ms << " ms, big " << big_ms << " ms (x" << ratio << " input)";
 }
 
+TEST_F(Gemma3Tokenizer, ParsingSpecialTokensStaysCheap) {
+  // 6,414 special tokens: splitting them out must not cost a scan of the text per token.
+  const std::string turn =
+      "<start_of_turn>user\nWhat is <b>bold</b> and <unused>?<end_of_turn>\n<start_of_turn>model\n"
+      "It is a tag.\n\n\t<end_of_turn>\n";
+  std::string text;
+  while (text.size() < 100000) text += turn;
+  const double t0 = ThreadCpuMs();
+  const std::vector<int32_t> plain = tok_->Encode(text, false, false);
+  const double t1 = ThreadCpuMs();
+  const std::vector<int32_t> special = tok_->Encode(text, false, true);
+  const double t2 = ThreadCpuMs();
+  EXPECT_LT(special.size(), plain.size());
+  EXPECT_EQ(tok_->Decode(special, true), text);
+  EXPECT_LT(t2 - t1, 4 * (t1 - t0) + 20)
+      << "plain " << (t1 - t0) << " ms, special " << (t2 - t1) << " ms";
+}
+
 }  // namespace
 }  // namespace foundry
