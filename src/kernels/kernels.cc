@@ -1,7 +1,12 @@
 #include "kernels/kernels.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
 #include "kernels/quant_blocks.h"
 #include "kernels/ref/quant_ref.h"
+#include "kernels/x86/x86_kernels.h"
 
 namespace foundry {
 namespace {
@@ -17,8 +22,8 @@ constexpr TypeTraits kRefTraits[] = {
      ref::QuantizeRowQ4_0, ref::VecDotQ4_0Q8_0},
     {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), ref::DequantizeRowQ4_1,
      ref::QuantizeRowQ4_1, ref::VecDotQ4_1Q8_1},
-    {QuantType::kQ5_0, QuantType::kQ8_0, kQK5_0, sizeof(BlockQ5_0), ref::DequantizeRowQ5_0,
-     nullptr, ref::VecDotQ5_0Q8_0},
+    {QuantType::kQ5_0, QuantType::kQ8_0, kQK5_0, sizeof(BlockQ5_0), ref::DequantizeRowQ5_0, nullptr,
+     ref::VecDotQ5_0Q8_0},
     {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), ref::DequantizeRowQ8_0,
      ref::QuantizeRowQ8_0, ref::VecDotQ8_0Q8_0},
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), ref::DequantizeRowQ8_1,
@@ -33,7 +38,150 @@ constexpr TypeTraits kRefTraits[] = {
      ref::QuantizeRowQ8_K, nullptr},
 };
 
+constexpr int kNumTypes = sizeof(kRefTraits) / sizeof(kRefTraits[0]);
+constexpr int kNumIsas = sizeof(kAllIsas) / sizeof(kAllIsas[0]);
+
+// Whether each ISA's kernels have passed kernels_simd_test on real hardware; only verified
+// ones are chosen by default (DefaultIsa). The AVX-512 kernels were written on a machine
+// without AVX-512: set this to true once kernels_simd_test and the golden tests pass on an
+// AVX-512 CPU (FOUNDRY_ISA=avx512 selects them before that).
+constexpr bool kIsaVerified[] = {true, true, false};
+static_assert(sizeof(kIsaVerified) / sizeof(kIsaVerified[0]) == kNumIsas);
+
+// The per-ISA override table of `isa` for `type` (nullptr: no kernels of its own).
+const TypeTraits* OverridesFor(QuantType type, Isa isa) {
+#if defined(__x86_64__)
+  switch (isa) {
+    case Isa::kAvx2:
+      return x86::Avx2TypeTraits(type);
+    case Isa::kAvx512:
+      return x86::Avx512TypeTraits(type);
+    case Isa::kScalar:
+      break;
+  }
+#else
+  (void)type;
+  (void)isa;
+#endif
+  return nullptr;
+}
+
+// tables[isa][i]: kRefTraits[i] with the non-null functions of every ISA up to `isa`.
+struct MergedTables {
+  TypeTraits tables[kNumIsas][kNumTypes];
+
+  MergedTables() {
+    for (int k = 0; k < kNumIsas; ++k) {
+      for (int i = 0; i < kNumTypes; ++i) {
+        TypeTraits t = k == 0 ? kRefTraits[i] : tables[k - 1][i];
+        if (const TypeTraits* o = OverridesFor(t.type, kAllIsas[k])) {
+          if (o->dequantize_row) t.dequantize_row = o->dequantize_row;
+          if (o->quantize_row) t.quantize_row = o->quantize_row;
+          if (o->vec_dot) t.vec_dot = o->vec_dot;
+        }
+        tables[k][i] = t;
+      }
+    }
+  }
+};
+
+const MergedTables& Tables() {
+  static const MergedTables tables;
+  return tables;
+}
+
+bool CpuHasAvx2() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+#else
+  return false;
+#endif
+}
+
+bool CpuHasAvx512() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return CpuHasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
 }  // namespace
+
+std::string_view IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+bool IsaSupported(Isa isa) {
+  static const bool avx2 = CpuHasAvx2();
+  static const bool avx512 = CpuHasAvx512();
+  switch (isa) {
+    case Isa::kScalar:
+      return true;
+    case Isa::kAvx2:
+      return avx2;
+    case Isa::kAvx512:
+      return avx512;
+  }
+  return false;
+}
+
+Isa BestSupportedIsa() {
+  Isa best = Isa::kScalar;
+  for (Isa isa : kAllIsas) {
+    if (IsaSupported(isa)) best = isa;
+  }
+  return best;
+}
+
+Isa DefaultIsa() {
+  Isa isa = Isa::kScalar;
+  for (int k = 0; k < kNumIsas; ++k) {
+    if (kIsaVerified[k] && IsaSupported(kAllIsas[k])) isa = kAllIsas[k];
+  }
+  return isa;
+}
+
+Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warning) {
+  warning->clear();
+  if (forced == nullptr || *forced == '\0') return default_isa;
+  for (Isa isa : kAllIsas) {
+    if (IsaName(isa) != forced) continue;
+    if (static_cast<int>(isa) <= static_cast<int>(best)) return isa;
+    *warning = "foundry: FOUNDRY_ISA=" + std::string(forced) +
+               " is not supported by this CPU; using " + std::string(IsaName(default_isa));
+    return default_isa;
+  }
+  *warning = "foundry: unknown FOUNDRY_ISA=" + std::string(forced) +
+             " (expected scalar, avx2 or avx512); using " + std::string(IsaName(default_isa));
+  return default_isa;
+}
+
+Isa ActiveIsa() {
+  static const Isa active = [] {
+    std::string warning;
+    const Isa isa =
+        ResolveIsa(std::getenv("FOUNDRY_ISA"), BestSupportedIsa(), DefaultIsa(), &warning);
+    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
+    return isa;
+  }();
+  return active;
+}
+
+std::string_view ActiveIsaName() { return IsaName(ActiveIsa()); }
 
 const TypeTraits* FindRefTypeTraits(QuantType type) {
   for (const TypeTraits& t : kRefTraits) {
@@ -42,7 +190,15 @@ const TypeTraits* FindRefTypeTraits(QuantType type) {
   return nullptr;
 }
 
-// Optimized per-ISA tables will be chosen here at run time; the scalar table is the default.
-const TypeTraits* FindTypeTraits(QuantType type) { return FindRefTypeTraits(type); }
+const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+  const TypeTraits* table = Tables().tables[static_cast<int>(isa)];
+  for (int i = 0; i < kNumTypes; ++i) {
+    if (table[i].type == type) return &table[i];
+  }
+  return nullptr;
+}
+
+const TypeTraits* FindTypeTraits(QuantType type) { return FindTypeTraitsForIsa(type, ActiveIsa()); }
 
 }  // namespace foundry

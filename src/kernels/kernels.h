@@ -8,13 +8,17 @@
 //   for each row r: y[r] = wt->vec_dot(n, row_ptr(r), xq.data());
 // n must be a multiple of both types' block_elems (all supported pairs share it).
 //
-// The table is ISA-agnostic: FindTypeTraits returns the best implementation for the
-// running CPU (today the scalar reference); FindRefTypeTraits always returns the scalar
-// oracle that tests compare against.
+// The table is ISA-agnostic: FindTypeTraits returns the implementation for the ISA chosen
+// once at start-up (ActiveIsa(): the fastest verified ISA the CPU supports, or FOUNDRY_ISA); every
+// function an ISA has no kernel for falls back to the next lower ISA and finally to the
+// scalar reference. FindRefTypeTraits always returns the scalar oracle that tests compare
+// against; FindTypeTraitsForIsa returns a specific ISA's table.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "base/tensor_type.h"
 
@@ -36,6 +40,38 @@ struct TypeTraits {
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.
 const TypeTraits* FindTypeTraits(QuantType type);
 const TypeTraits* FindRefTypeTraits(QuantType type);
+
+// Instruction sets with their own kernels, lowest first.
+//   kAvx2:   AVX2 + FMA + F16C.
+//   kAvx512: kAvx2 + AVX-512 F, BW, VL, VNNI and BF16 (Zen 4+, Sapphire Rapids+).
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+inline constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512};
+
+std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512"
+// Whether this build and the running CPU (CPUID) can execute isa's kernels.
+bool IsaSupported(Isa isa);
+// The best ISA IsaSupported() allows.
+Isa BestSupportedIsa();
+// The ISA used when FOUNDRY_ISA is unset: the best supported one whose kernels have been
+// verified on real hardware (kernels.cc, kIsaVerified). AVX-512 kernels are not yet: this
+// project's development machine has no AVX-512, so they run only when forced.
+Isa DefaultIsa();
+
+// The ISA FindTypeTraits uses, chosen once (thread-safe) from CPUID and the FOUNDRY_ISA
+// environment variable (see ResolveIsa).
+Isa ActiveIsa();
+std::string_view ActiveIsaName();
+
+// The policy behind ActiveIsa, as a pure function. `forced` is FOUNDRY_ISA's value (nullptr
+// or "" when unset -> default_isa). "scalar", "avx2" or "avx512" select that ISA when it is
+// at most `best` (the best supported); a forced ISA above `best`, or an unknown name, falls
+// back to default_isa and sets *warning to a one-line message (ActiveIsa prints it on
+// stderr). Otherwise *warning is cleared.
+Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warning);
+
+// The table of one ISA (functions it lacks come from lower ISAs). nullptr when the type is
+// unsupported or !IsaSupported(isa), so a caller can never run an illegal instruction.
+const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa);
 
 inline size_t RowBytes(const TypeTraits& t, int64_t n) {
   return static_cast<size_t>(n) / t.block_elems * t.block_bytes;

@@ -1,0 +1,465 @@
+// AVX2 + FMA + F16C kernels. Compiled with -mavx2 -mfma -mf16c (src/CMakeLists.txt); only
+// reached through kernels.cc after CPUID confirms the ISA. See x86_kernels.h for the rules
+// this file follows (no shared inline functions).
+//
+// Numerics: the activation quantizers produce the same bytes as the scalar reference
+// (same float operations, same rounding: ties away from zero for Q8_0/Q8_1, ties to even for
+// Q8_K); dot products compute the same integer block sums exactly and differ from the
+// reference only in the order of float additions.
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/quant_blocks.h"
+#include "kernels/x86/x86_kernels.h"
+
+namespace foundry::x86 {
+namespace {
+
+inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+inline uint16_t FloatToHalf(float f) {
+  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+}
+
+inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m128i Load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+inline float HsumPs(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float HmaxPs(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline int HsumEpi32(__m128i v) {
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(v);
+}
+inline int HsumEpi32(__m256i v) {
+  return HsumEpi32(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+inline __m256 Abs(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+
+// roundf: to nearest, ties away from zero; exact for every float (v - trunc(v) is exact).
+inline __m256 RoundHalfAway(__m256 v) {
+  const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m256 frac = Abs(_mm256_sub_ps(v, t));
+  const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+  return _mm256_add_ps(t, _mm256_or_ps(_mm256_and_ps(up, _mm256_set1_ps(1.0f)), sign));
+}
+
+// 32 int32 (in a, b, c, d order) to their low bytes (as the reference's cast to int8),
+// in the same order.
+inline __m256i PackLowBytes(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                       0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  // Each 128-bit lane keeps its 4 low bytes in dword 0: a -> [a0-3 | a4-7] etc.
+  const __m256i ab = _mm256_or_si256(_mm256_shuffle_epi8(a, low),
+                                     _mm256_slli_si256(_mm256_shuffle_epi8(b, low), 4));
+  const __m256i cd = _mm256_or_si256(_mm256_shuffle_epi8(c, low),
+                                     _mm256_slli_si256(_mm256_shuffle_epi8(d, low), 4));
+  const __m256i abcd = _mm256_or_si256(ab, _mm256_slli_si256(cd, 8));
+  // dwords: [a0-3, b0-3, c0-3, d0-3 | a4-7, b4-7, c4-7, d4-7]
+  return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// The int8 value of each int32's low byte, as int32.
+inline __m256i SignExtendLowByte(__m256i v) {
+  return _mm256_srai_epi32(_mm256_slli_epi32(v, 24), 24);
+}
+
+// ggml's nearest_int (round half to even for |f| < 2^22; the reference's exact bit trick,
+// so inf and NaN give the same garbage as the scalar code).
+inline __m256i NearestInt(__m256 f) {
+  const __m256i bits = _mm256_castps_si256(_mm256_add_ps(f, _mm256_set1_ps(12582912.0f)));
+  return _mm256_sub_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)),
+                          _mm256_set1_epi32(0x00400000));
+}
+
+// sum x*y over 32 byte pairs as 8 int32 lanes; x in [-128, 127], y in [-127, 127].
+inline __m256i DotI8(__m256i x, __m256i y) {
+  const __m256i ax = _mm256_sign_epi8(x, x);
+  const __m256i sy = _mm256_sign_epi8(y, x);
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+
+// u in [0, 127] (unsigned), y signed: sum u*y as 8 int32 lanes.
+inline __m256i DotU8I8(__m256i u, __m256i y) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1));
+}
+
+// 16 bytes of packed nibbles -> 32 bytes: low nibbles (elements 0..15), then high nibbles.
+inline __m256i UnpackNibbles16(const uint8_t* p) {
+  const __m128i v = Load128(p);
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+}
+
+// Q4_K/Q5_K packed 6-bit scales and mins -> bytes 0..7 scales, 8..15 mins.
+inline void UnpackScalesMinsK4(const uint8_t* packed, uint32_t out[4]) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t u[3];
+  __builtin_memcpy(u, packed, 12);
+  out[0] = u[0] & kLow6;
+  out[1] = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);
+  out[2] = u[1] & kLow6;
+  out[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
+}
+
+// sum_j mins[j] * (bsums[2j] + bsums[2j+1]) for the 8 sub-blocks of 32.
+inline int MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
+  const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins8)));
+  const __m256i bs = Load256(bsums);
+  const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+  return HsumEpi32(_mm_madd_epi16(pairs, mins));
+}
+
+// ---------------------------------------------------------------------------------------
+// Activation quantizers
+// ---------------------------------------------------------------------------------------
+
+// One block of 32 floats to int8 with ggml's Q8_0 rule; returns d and the sum of q.
+inline float QuantizeBlock32(const float* x, int8_t* qs, int* qsum) {
+  __m256 v[4];
+  __m256 m = _mm256_setzero_ps();
+  for (int k = 0; k < 4; ++k) {
+    v[k] = _mm256_loadu_ps(x + 8 * k);
+    m = _mm256_max_ps(m, Abs(v[k]));
+  }
+  const float amax = HmaxPs(m);
+  const float d = amax / 127;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const __m256 vid = _mm256_set1_ps(id);
+  __m256i q[4];
+  for (int k = 0; k < 4; ++k) {
+    q[k] = _mm256_cvtps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
+  }
+  // In range the values are already in [-127, 127]; for inf/NaN (a subnormal amax makes id
+  // infinite) the conversion gives INT_MIN, whose low byte 0 is what the scalar cast keeps.
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), PackLowBytes(q[0], q[1], q[2], q[3]));
+  if (qsum) {
+    for (int k = 0; k < 4; ++k) q[k] = SignExtendLowByte(q[k]);
+    *qsum = HsumEpi32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
+  }
+  return d;
+}
+
+void QuantizeRowQ8_0(const float* src, void* dst, int64_t n) {
+  BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
+  const int64_t nb = n / kQK8_0;
+  for (int64_t i = 0; i < nb; ++i) {
+    y[i].d = FloatToHalf(QuantizeBlock32(src + i * kQK8_0, y[i].qs, nullptr));
+  }
+}
+
+void QuantizeRowQ8_1(const float* src, void* dst, int64_t n) {
+  BlockQ8_1* y = static_cast<BlockQ8_1*>(dst);
+  const int64_t nb = n / kQK8_1;
+  for (int64_t i = 0; i < nb; ++i) {
+    int sum = 0;
+    const float d = QuantizeBlock32(src + i * kQK8_1, y[i].qs, &sum);
+    y[i].d = FloatToHalf(d);
+    y[i].s = FloatToHalf(static_cast<float>(sum) * d);
+  }
+}
+
+void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
+  BlockQ8_K* y = static_cast<BlockQ8_K*>(dst);
+  const int64_t nb = n / kQK_K;
+  for (int64_t i = 0; i < nb; ++i) {
+    const float* x = src + i * kQK_K;
+    __m256 m = _mm256_setzero_ps();
+    for (int k = 0; k < kQK_K; k += 8) m = _mm256_max_ps(m, Abs(_mm256_loadu_ps(x + k)));
+    const float amax = HmaxPs(m);
+    if (amax == 0.0f) {
+      y[i].d = 0.0f;
+      __builtin_memset(y[i].qs, 0, sizeof(y[i].qs));
+      __builtin_memset(y[i].bsums, 0, sizeof(y[i].bsums));
+      continue;
+    }
+    // The first element of largest magnitude gives the sign of the scale.
+    const __m256 va = _mm256_set1_ps(amax);
+    int first = 0;
+    for (int k = 0; k < kQK_K; k += 8) {
+      const int mask =
+          _mm256_movemask_ps(_mm256_cmp_ps(Abs(_mm256_loadu_ps(x + k)), va, _CMP_EQ_OQ));
+      if (mask) {
+        first = k + __builtin_ctz(static_cast<unsigned>(mask));
+        break;
+      }
+    }
+    const float iscale = -127.0f / x[first];
+    const __m256 vs = _mm256_set1_ps(iscale);
+    const __m256i v127 = _mm256_set1_epi32(127);
+    for (int k = 0; k < kQK_K; k += 32) {
+      __m256i q[4];
+      for (int l = 0; l < 4; ++l) {
+        const __m256 p = _mm256_mul_ps(vs, _mm256_loadu_ps(x + k + 8 * l));
+        q[l] = SignExtendLowByte(_mm256_min_epi32(NearestInt(p), v127));
+      }
+      y[i].bsums[k / 16] = static_cast<int16_t>(HsumEpi32(_mm256_add_epi32(q[0], q[1])));
+      y[i].bsums[k / 16 + 1] = static_cast<int16_t>(HsumEpi32(_mm256_add_epi32(q[2], q[3])));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs + k),
+                          PackLowBytes(q[0], q[1], q[2], q[3]));
+    }
+    y[i].d = 1 / iscale;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Float dot products
+// ---------------------------------------------------------------------------------------
+
+inline __m256 LoadF16x8(const uint16_t* p) { return _mm256_cvtph_ps(Load128(p)); }
+inline __m256 LoadBF16x8(const uint16_t* p) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(Load128(p)), 16));
+}
+inline float Bf16ToFloat(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  __builtin_memcpy(&f, &bits, 4);
+  return f;
+}
+
+template <typename T, typename Load8, typename Scalar>
+inline float DotFloat(int64_t n, const T* x, const T* y, Load8 load, Scalar scalar) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int k = 0; k < 4; ++k) {
+      acc[k] = _mm256_fmadd_ps(load(x + i + 8 * k), load(y + i + 8 * k), acc[k]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(load(x + i), load(y + i), acc[0]);
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += scalar(x[i]) * scalar(y[i]);
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+  return HsumPs(s) + tail;
+}
+
+float VecDotF32F32(int64_t n, const void* w, const void* a) {
+  return DotFloat(
+      n, static_cast<const float*>(w), static_cast<const float*>(a),
+      [](const float* p) { return _mm256_loadu_ps(p); }, [](float v) { return v; });
+}
+
+float VecDotF16F16(int64_t n, const void* w, const void* a) {
+  return DotFloat(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a), LoadF16x8,
+                  HalfToFloat);
+}
+
+float VecDotBF16BF16(int64_t n, const void* w, const void* a) {
+  return DotFloat(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a), LoadBF16x8,
+                  Bf16ToFloat);
+}
+
+// ---------------------------------------------------------------------------------------
+// Quantized dot products
+// ---------------------------------------------------------------------------------------
+
+float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
+  const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
+  const int64_t nb = n / kQK8_0;
+  const __m256i off = _mm256_set1_epi8(8);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256i q = _mm256_sub_epi8(UnpackNibbles16(x[i].qs), off);
+    const __m256 p = _mm256_cvtepi32_ps(DotI8(q, Load256(y[i].qs)));
+    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc);
+  }
+  return HsumPs(acc);
+}
+
+float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
+  const BlockQ4_1* x = static_cast<const BlockQ4_1*>(w);
+  const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
+  const int64_t nb = n / kQK8_1;
+  __m256 acc = _mm256_setzero_ps();
+  float summs = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256 p = _mm256_cvtepi32_ps(DotU8I8(UnpackNibbles16(x[i].qs), Load256(y[i].qs)));
+    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc);
+    summs += HalfToFloat(x[i].m) * HalfToFloat(y[i].s);
+  }
+  return HsumPs(acc) + summs;
+}
+
+float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
+  const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
+  const int64_t nb = n / kQK8_0;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256 p = _mm256_cvtepi32_ps(DotI8(Load256(x[i].qs), Load256(y[i].qs)));
+    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc);
+  }
+  return HsumPs(acc);
+}
+
+float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
+  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  const int64_t nb = n / kQK_K;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc = _mm256_setzero_ps();
+  float acc_m = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = HalfToFloat(x[i].d) * y[i].d;
+    const float dmin = HalfToFloat(x[i].dmin) * y[i].d;
+    uint32_t utmp[4];
+    UnpackScalesMinsK4(x[i].scales, utmp);
+    const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
+    acc_m += dmin * static_cast<float>(MinsDotBsums(sc + 8, y[i].bsums));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i bits = Load256(x[i].qs + 32 * j);
+      const __m256i lo = _mm256_and_si256(bits, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+      __m256i p0 = _mm256_maddubs_epi16(lo, Load256(y[i].qs + 64 * j));
+      __m256i p1 = _mm256_maddubs_epi16(hi, Load256(y[i].qs + 64 * j + 32));
+      p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
+      p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumPs(acc) - acc_m;
+}
+
+float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
+  const BlockQ5_K* x = static_cast<const BlockQ5_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  const int64_t nb = n / kQK_K;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i bit0 = _mm256_set1_epi8(1);
+  const __m256i bit1 = _mm256_set1_epi8(2);
+  __m256 acc = _mm256_setzero_ps();
+  float acc_m = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = HalfToFloat(x[i].d) * y[i].d;
+    const float dmin = HalfToFloat(x[i].dmin) * y[i].d;
+    uint32_t utmp[4];
+    UnpackScalesMinsK4(x[i].scales, utmp);
+    const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
+    acc_m += dmin * static_cast<float>(MinsDotBsums(sc + 8, y[i].bsums));
+    __m256i hb = Load256(x[i].qh);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i bits = Load256(x[i].qs + 32 * j);
+      // Sub-block 2j takes bit 2j of qh, sub-block 2j+1 bit 2j+1 (hb is shifted by 2 per j).
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(bits, m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(hb, bit0), 4));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(hb, bit1), 3));
+      hb = _mm256_srli_epi16(hb, 2);
+      __m256i p0 = _mm256_maddubs_epi16(lo, Load256(y[i].qs + 64 * j));
+      __m256i p1 = _mm256_maddubs_epi16(hi, Load256(y[i].qs + 64 * j + 32));
+      p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
+      p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
+      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumPs(acc) - acc_m;
+}
+
+float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
+  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  const int64_t nb = n / kQK_K;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m2a = _mm256_set1_epi8(0x03);
+  const __m256i m2b = _mm256_set1_epi8(0x0C);
+  const __m256i m2c = _mm256_set1_epi8(0x30);
+  const __m256i m2d = _mm256_set1_epi8(static_cast<char>(0xC0));
+  // Shuffle masks broadcasting scales 2p and 2p+1 to 8 bytes each.
+  __m128i pair_mask[8];
+  for (int p = 0; p < 8; ++p) {
+    pair_mask[p] =
+        _mm_set_epi64x(0x0101010101010101LL * (2 * p + 1), 0x0101010101010101LL * (2 * p));
+  }
+  float sumf = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = HalfToFloat(x[i].d) * y[i].d;
+    const __m128i sc8 = Load128(x[i].scales);
+    // q is stored as q + 32: subtract 32 * sum_j scale_j * bsums_j at the end.
+    const int bias = HsumEpi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), Load256(y[i].bsums)));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = x[i].ql + 64 * h;
+      const int8_t* q8 = y[i].qs + 128 * h;
+      const __m256i ql0 = Load256(ql);
+      const __m256i ql1 = Load256(ql + 32);
+      const __m256i hb = Load256(x[i].qh + 32 * h);
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(hb, m2a), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(hb, m2b), 2));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                             _mm256_and_si256(hb, m2c));
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                             _mm256_srli_epi16(_mm256_and_si256(hb, m2d), 2));
+      for (int k = 0; k < 4; ++k) {
+        const __m256i p = _mm256_maddubs_epi16(q[k], Load256(q8 + 32 * k));
+        const __m256i s = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, pair_mask[4 * h + k]));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
+      }
+    }
+    sumf += d * static_cast<float>(HsumEpi32(sumi) - 32 * bias);
+  }
+  return sumf;
+}
+
+// Only the functions this ISA implements; null fields fall back to the scalar table.
+constexpr TypeTraits kAvx2Overrides[] = {
+    {QuantType::kF32, QuantType::kF32, 1, 4, nullptr, nullptr, VecDotF32F32},
+    {QuantType::kF16, QuantType::kF16, 1, 2, nullptr, nullptr, VecDotF16F16},
+    {QuantType::kBF16, QuantType::kBF16, 1, 2, nullptr, nullptr, VecDotBF16BF16},
+    {QuantType::kQ4_0, QuantType::kQ8_0, kQK4_0, sizeof(BlockQ4_0), nullptr, nullptr,
+     VecDotQ4_0Q8_0},
+    {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), nullptr, nullptr,
+     VecDotQ4_1Q8_1},
+    {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, QuantizeRowQ8_0,
+     VecDotQ8_0Q8_0},
+    {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
+     nullptr},
+    {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr,
+     VecDotQ4_KQ8_K},
+    {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr,
+     VecDotQ5_KQ8_K},
+    {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), nullptr, nullptr,
+     VecDotQ6_KQ8_K},
+    {QuantType::kQ8_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ8_K), nullptr, QuantizeRowQ8_K,
+     nullptr},
+};
+
+}  // namespace
+
+const TypeTraits* Avx2TypeTraits(QuantType type) {
+  for (const TypeTraits& t : kAvx2Overrides) {
+    if (t.type == type) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace foundry::x86
+
+#endif  // defined(__x86_64__)
