@@ -9,6 +9,7 @@
 namespace foundry::cli {
 
 void AddGenerateCommand(CLI::App& app, int& exit_code);
+void AddBenchCommand(CLI::App& app, int& exit_code);
 
 // One exit code per error kind, and a one-line message on stderr.
 int ReportError(const Status& status);

@@ -1,0 +1,209 @@
+// `foundry bench MODEL.gguf`: prompt-processing and generation speed, in-process, in the
+// manner of llama.cpp's llama-bench (random tokens, warm-up run, median of repetitions).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.h"
+#include "format/gguf_file.h"
+#include "foundry/engine.h"
+
+namespace foundry::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  std::string prompts = "512";
+  std::string gens = "128";
+  std::string threads;
+  int reps = 5;
+  bool json = false;
+};
+
+StatusOr<std::vector<int64_t>> ParseList(const std::string& s, const char* what, int64_t min) {
+  std::vector<int64_t> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (*end != '\0' || v < min || v > (1 << 24)) {
+      return InvalidArgument(std::string("bad value '") + item + "' in " + what);
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+int64_t PeakRssBytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<int64_t>(ru.ru_maxrss) * 1024;
+}
+
+// What one generated token reads: every weight matrix once (the embedding lookup reads a row).
+struct ModelFacts {
+  std::string name, quant;
+  uint64_t bytes = 0;
+};
+
+ModelFacts DescribeModel(const GgufFile& g) {
+  ModelFacts f;
+  auto name = g.FindString("general.name");
+  f.name = name.ok() && name->has_value() ? std::string(**name) : g.path();
+  std::map<std::string, uint64_t> by_type;
+  for (const auto& t : g.tensors()) {
+    f.bytes += t.nbytes;
+    if (t.n_dims >= 2) by_type[std::string(QuantTypeName(t.type))] += t.nbytes;
+  }
+  uint64_t best = 0;
+  for (const auto& [type, bytes] : by_type) {
+    if (bytes > best) best = bytes, f.quant = type;
+  }
+  return f;
+}
+
+struct Sample {
+  std::string test;
+  int threads;
+  double median, stddev;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double StdDev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
+// Tokens per second of one run: a prompt of n tokens in batches, or n tokens one at a time.
+StatusOr<double> RunOnce(const std::shared_ptr<LanguageModel>& lm, int threads, int64_t n,
+                         bool prompt, std::mt19937& rng) {
+  EngineOptions opts;
+  opts.n_threads = threads;
+  opts.n_ctx = n + 1;
+  FOUNDRY_ASSIGN_OR_RETURN(auto session, Session::Create(lm, opts));
+  std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(lm->n_vocab() - 1));
+  std::vector<float> logits;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (prompt) {
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    for (auto& id : ids) id = dist(rng);
+    FOUNDRY_RETURN_IF_ERROR(session->Evaluate(ids, false, &logits));
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      FOUNDRY_RETURN_IF_ERROR(session->Evaluate({dist(rng)}, false, &logits));
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(n) / s;
+}
+
+int RunBench(const BenchArgs& a) {
+  auto prompts = ParseList(a.prompts, "-p", 0);
+  auto gens = ParseList(a.gens, "-n", 0);
+  auto threads = ParseList(a.threads.empty()
+                               ? std::to_string(std::max(1u, std::thread::hardware_concurrency()))
+                               : a.threads,
+                           "-t", 1);
+  if (!prompts.ok()) return ReportError(prompts.status());
+  if (!gens.ok()) return ReportError(gens.status());
+  if (!threads.ok()) return ReportError(threads.status());
+  if (a.reps < 1) return ReportError(InvalidArgument("-r must be at least 1"));
+  auto lm = LanguageModel::Load(a.model);
+  if (!lm.ok()) return ReportError(lm.status());
+  const ModelFacts facts = DescribeModel((*lm)->gguf());
+
+  std::mt19937 rng(1234);
+  nlohmann::json out = nlohmann::json::array();
+  if (!a.json) {
+    std::printf("| %-28s | %-6s | %9s | %7s | %-7s | %16s | %8s |\n", "model", "quant", "size",
+                "threads", "test", "t/s", "GB/s");
+    std::printf("| %.28s | %.6s | %.9s | %.7s | %.7s | %.16s | %.8s |\n",
+                "-----------------------------", "-------", "----------", "--------", "--------",
+                "-----------------", "---------");
+  }
+  for (int64_t t : *threads) {
+    std::vector<std::pair<bool, int64_t>> tests;
+    for (int64_t p : *prompts)
+      if (p > 0) tests.push_back({true, p});
+    for (int64_t n : *gens)
+      if (n > 0) tests.push_back({false, n});
+    for (const auto& [is_prompt, n] : tests) {
+      const std::string name = (is_prompt ? "pp" : "tg") + std::to_string(n);
+      auto warm = RunOnce(*lm, static_cast<int>(t), std::min<int64_t>(n, 16), is_prompt, rng);
+      if (!warm.ok()) return ReportError(warm.status());
+      std::vector<double> tps;
+      for (int r = 0; r < a.reps; ++r) {
+        auto v = RunOnce(*lm, static_cast<int>(t), n, is_prompt, rng);
+        if (!v.ok()) return ReportError(v.status());
+        tps.push_back(*v);
+      }
+      const double med = Median(tps), sd = StdDev(tps);
+      if (a.json) {
+        out.push_back({{"model", facts.name},
+                       {"quant", facts.quant},
+                       {"threads", t},
+                       {"test", name},
+                       {"tokens_per_second", med},
+                       {"stddev", sd},
+                       {"peak_rss_bytes", PeakRssBytes()}});
+      } else {
+        const double gbs = is_prompt ? 0.0 : med * static_cast<double>(facts.bytes) / 1e9;
+        char size[32];
+        std::snprintf(size, sizeof(size), "%.2f MiB", static_cast<double>(facts.bytes) / 1048576.0);
+        char gb[32] = "";
+        if (!is_prompt) std::snprintf(gb, sizeof(gb), "%.2f", gbs);
+        std::printf("| %-28.28s | %-6s | %9s | %7lld | %-7s | %8.2f ± %5.2f | %8s |\n",
+                    facts.name.c_str(), facts.quant.c_str(), size, static_cast<long long>(t),
+                    name.c_str(), med, sd, gb);
+        std::fflush(stdout);
+      }
+    }
+  }
+  if (a.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("peak resident memory: %.1f MiB\n",
+                static_cast<double>(PeakRssBytes()) / 1048576.0);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddBenchCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("bench", "Measure prompt and generation speed of a GGUF model");
+  cmd->add_option("model", args->model, "Path to a GGUF model file")->required();
+  cmd->add_option("-p,--n-prompt", args->prompts, "Prompt lengths, comma-separated (default 512)");
+  cmd->add_option("-n,--n-gen", args->gens,
+                  "Generated token counts, comma-separated (default 128)");
+  cmd->add_option("-t,--threads", args->threads,
+                  "Thread counts, comma-separated (default: all cores)");
+  cmd->add_option("-r,--repetitions", args->reps, "Repetitions of each test (default 5)");
+  cmd->add_flag("--json", args->json, "Print a JSON array, one object per test");
+  cmd->callback([args, &exit_code] { exit_code = RunBench(*args); });
+}
+
+}  // namespace foundry::cli

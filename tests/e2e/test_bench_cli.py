@@ -1,0 +1,28 @@
+"""`foundry bench`: the JSON shape the side-by-side script relies on."""
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FOUNDRY = os.environ.get("FOUNDRY_BIN", os.path.join(ROOT, "build", "bin", "foundry"))
+TINY = os.path.join(ROOT, "tests", "data", "models", "tiny-qwen2.gguf")
+
+
+def test_bench_json_has_one_object_per_test():
+    r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "16,32", "-n", "8", "-t", "1,2", "-r", "2",
+                        "--json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [(row["threads"], row["test"]) for row in rows] == [
+        (1, "pp16"), (1, "pp32"), (1, "tg8"), (2, "pp16"), (2, "pp32"), (2, "tg8")]
+    for row in rows:
+        assert set(row) == {"model", "quant", "threads", "test", "tokens_per_second", "stddev",
+                            "peak_rss_bytes"}
+        assert row["tokens_per_second"] > 0 and row["stddev"] >= 0
+        assert row["peak_rss_bytes"] > 1 << 20
+
+
+def test_bench_rejects_bad_lists():
+    r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "12x"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "12x" in r.stderr
