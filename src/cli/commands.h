@@ -9,6 +9,7 @@
 namespace foundry::cli {
 
 void AddGenerateCommand(CLI::App& app, int& exit_code);
+void AddServiceCommand(CLI::App& app, int& exit_code);  // service_command.cc
 void AddBenchCommand(CLI::App& app, int& exit_code);
 
 // One exit code per error kind, and a one-line message on stderr.

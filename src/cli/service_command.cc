@@ -1,0 +1,352 @@
+// `foundry service start|stop|restart|status|ps|set|run`: one background service per user.
+//
+// `start` forks and execs `foundry service run --foreground` in a new session with its output
+// in <home>/logs/service.log; the daemon writes <home>/service.pid ("<pid> <port>") once it
+// listens and removes it when it exits (SIGTERM from `stop`). The lines that Foundry Local's
+// SDKs parse are printed byte for byte (../shared/guide/foundry-compat.md).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "cli/commands.h"
+#include "server/http_server.h"
+#include "server/service_settings.h"
+
+namespace foundry::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunningService {
+  pid_t pid = 0;
+  int port = 0;
+};
+
+std::optional<RunningService> ReadPidFile() {
+  auto path = ServicePidFile();
+  if (!path.ok()) return std::nullopt;
+  std::ifstream in(*path);
+  RunningService s;
+  if (!(in >> s.pid >> s.port) || s.pid <= 0 || s.port <= 0 || s.port > 65535) return std::nullopt;
+  return s;
+}
+
+bool ProcessAlive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+bool StatusResponds(int port) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1, 0);
+  c.set_read_timeout(5, 0);
+  auto r = c.Get("/openai/status");
+  return r && r->status == 200;
+}
+
+std::optional<RunningService> FindRunning() {
+  auto s = ReadPidFile();
+  if (!s || !ProcessAlive(s->pid) || !StatusResponds(s->port)) return std::nullopt;
+  return s;
+}
+
+std::string BaseUrl(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+
+void PrintNotRunning() {
+  std::printf("🔴 Model management service is not running!\n");
+  std::printf("To start the service, run the following command: foundry service start\n");
+  std::fflush(stdout);
+}
+
+bool PortFree(const std::string& host, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return true;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+void PrintPortTaken(int port) {
+  std::fprintf(stderr,
+               "🔴 Port %d is already in use by another program. Choose another port with: "
+               "foundry service set --port N\n",
+               port);
+}
+
+int Start() {
+  auto settings = LoadServiceSettings();
+  if (!settings.ok()) return ReportError(settings.status());
+  if (auto running = FindRunning()) {
+    std::printf("🟢 Service is already running on %s.\n", BaseUrl(running->port).c_str());
+    return 0;
+  }
+  const int port = settings->port;
+  if (!PortFree(settings->host, port)) {
+    PrintPortTaken(port);
+    return 8;
+  }
+  auto log_path = ServiceLogFile();
+  if (!log_path.ok()) return ReportError(log_path.status());
+  std::error_code ec;
+  fs::create_directories(log_path->parent_path(), ec);
+  const int log_fd = open(log_path->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return ReportError(IoError("cannot open the log file " + log_path->string()));
+  const off_t log_start = lseek(log_fd, 0, SEEK_END);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t child = fork();
+  if (child < 0) return ReportError(IoError("cannot start the service: fork failed"));
+  if (child == 0) {
+    setsid();
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    execl("/proc/self/exe", "foundry", "service", "run", "--foreground",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(log_fd);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int wstatus = 0;
+    if (waitpid(child, &wstatus, WNOHANG) == child) {
+      std::ifstream in(*log_path, std::ios::binary);
+      in.seekg(log_start);
+      std::string line, last;
+      while (std::getline(in, line)) {
+        if (!line.empty()) last = line;
+      }
+      std::fprintf(stderr, "%s\n",
+                   last.empty() ? "error: the service exited at start" : last.c_str());
+      return 8;
+    }
+    auto s = ReadPidFile();
+    if (s && s->pid == child && StatusResponds(s->port)) {
+      std::printf("🟢 Service is Started on %s, PID %d!\n", BaseUrl(s->port).c_str(),
+                  static_cast<int>(child));
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "error: the service did not answer within 60 s; see %s\n",
+               log_path->c_str());
+  return 8;
+}
+
+int Stop() {
+  auto s = ReadPidFile();
+  if (s && ProcessAlive(s->pid)) {
+    kill(s->pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (ProcessAlive(s->pid) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (ProcessAlive(s->pid)) kill(s->pid, SIGKILL);
+  }
+  if (auto path = ServicePidFile(); path.ok()) {
+    std::error_code ec;
+    fs::remove(*path, ec);
+  }
+  std::printf("🔴 Service is stopped.\n");
+  return 0;
+}
+
+int Status() {
+  auto s = FindRunning();
+  if (!s) {
+    PrintNotRunning();
+    return 1;
+  }
+  std::printf("🟢 Model management service is running on http://127.0.0.1:%d/openai/status\n",
+              s->port);
+  return 0;
+}
+
+int Ps() {
+  auto s = FindRunning();
+  if (!s) {
+    PrintNotRunning();
+    return 1;
+  }
+  httplib::Client c("127.0.0.1", s->port);
+  c.set_connection_timeout(1, 0);
+  c.set_read_timeout(10, 0);
+  auto r = c.Get("/openai/loadedmodels");
+  if (!r || r->status != 200) return ReportError(IoError("the service did not answer"));
+  nlohmann::json ids = nlohmann::json::parse(r->body, nullptr, false);
+  if (!ids.is_array() || ids.empty()) {
+    std::printf("No models are currently loaded in the service\n");
+    return 0;
+  }
+  std::printf("Models running in service:\n");
+  std::vector<std::pair<std::string, std::string>> rows;
+  size_t width = 5;
+  for (const auto& id : ids) {
+    if (!id.is_string()) continue;
+    const std::string name = id.get<std::string>();
+    // Models named by path: the file name without .gguf stands in for the alias.
+    std::string alias = fs::path(name).stem().string();
+    width = std::max(width, alias.size());
+    rows.emplace_back(alias, name);
+  }
+  std::printf("%-*s  Model ID\n", static_cast<int>(width), "Alias");
+  for (const auto& [alias, id] : rows) {
+    std::printf("🟢  %-*s   %s\n", static_cast<int>(width), alias.c_str(), id.c_str());
+  }
+  return 0;
+}
+
+struct SetArgs {
+  int port = 0;
+  std::string cachedir;
+  bool show = false;
+};
+
+int Set(const SetArgs& a) {
+  auto settings = LoadServiceSettings();
+  if (!settings.ok()) return ReportError(settings.status());
+  bool changed = false;
+  if (a.port != 0) {
+    settings->port = a.port;
+    changed = true;
+  }
+  if (!a.cachedir.empty()) {
+    std::error_code ec;
+    const fs::path dir = fs::absolute(a.cachedir, ec);
+    if (ec || !fs::is_directory(dir, ec)) {
+      return ReportError(NotFound("\"" + a.cachedir + "\" is not a directory"));
+    }
+    settings->cache_dir = dir.string();
+    changed = true;
+  }
+  if (changed) {
+    const foundry::Status st = SaveServiceSettings(*settings);
+    if (!st.ok()) return ReportError(st);
+    if (FindRunning()) std::printf("Restart the service to apply: foundry service restart\n");
+  }
+  if (a.show || !changed) std::printf("%s\n", ServiceSettingsJson(*settings).c_str());
+  return 0;
+}
+
+struct RunArgs {
+  int port = 0;
+  int slots = 4;
+  int threads = 0;
+  int queue = 64;
+  int64_t ctx = 0;
+  bool foreground = false;
+};
+
+int Run(const RunArgs& a) {
+  auto settings = LoadServiceSettings();
+  if (!settings.ok()) return ReportError(settings.status());
+  auto pid_path = ServicePidFile();
+  if (!pid_path.ok()) return ReportError(pid_path.status());
+  // SIGTERM/SIGINT are taken by one thread (sigwait) that stops the server; every other thread
+  // inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ServerOptions opts;
+  opts.host = "127.0.0.1";
+  opts.port = a.port != 0 ? a.port : settings->port;
+  opts.cache_dir = settings->cache_dir;
+  opts.models.default_ttl_s = settings->default_ttl_s;
+  opts.models.scheduler.n_slots = a.slots;
+  opts.models.scheduler.n_threads = a.threads;
+  opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);
+  opts.models.scheduler.n_ctx = a.ctx;
+  HttpServer server(opts);
+  const foundry::Status bound = server.Bind();
+  if (!bound.ok()) {
+    std::fprintf(stderr, "🔴 %s\n", bound.message().c_str());
+    return 8;
+  }
+  std::error_code ec;
+  fs::create_directories(pid_path->parent_path(), ec);
+  {
+    std::ofstream out(*pid_path, std::ios::trunc);
+    out << getpid() << " " << opts.port << "\n";
+  }
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    server.Stop();
+  });
+  std::printf("foundry service listening on %s (PID %d)\n", BaseUrl(opts.port).c_str(),
+              static_cast<int>(getpid()));
+  std::fflush(stdout);
+  const foundry::Status st = server.Run();
+  kill(getpid(), SIGTERM);  // wakes the stopper if the server stopped by itself
+  stopper.join();
+  auto s = ReadPidFile();
+  if (s && s->pid == getpid()) fs::remove(*pid_path, ec);
+  std::printf("foundry service stopped\n");
+  return st.ok() ? 0 : ReportError(st);
+}
+
+}  // namespace
+
+void AddServiceCommand(CLI::App& app, int& exit_code) {
+  CLI::App* svc = app.add_subcommand("service", "Manage the foundry service");
+  svc->require_subcommand(1);
+  svc->add_subcommand("start", "Start the service in the background")->callback([&exit_code] {
+    exit_code = Start();
+  });
+  svc->add_subcommand("stop", "Stop the service")->callback([&exit_code] { exit_code = Stop(); });
+  svc->add_subcommand("restart", "Restart the service")->callback([&exit_code] {
+    Stop();
+    exit_code = Start();
+  });
+  svc->add_subcommand("status", "Show whether the service is running")->callback([&exit_code] {
+    exit_code = Status();
+  });
+  svc->add_subcommand("ps", "List the models loaded in the service")->callback([&exit_code] {
+    exit_code = Ps();
+  });
+  auto set_args = std::make_shared<SetArgs>();
+  CLI::App* set = svc->add_subcommand("set", "Change or show the service settings");
+  set->add_option("--port", set_args->port, "Port to listen on (127.0.0.1)")
+      ->check(CLI::Range(1, 65535));
+  set->add_option("--cachedir", set_args->cachedir, "Model cache directory");
+  set->add_flag("--show", set_args->show, "Print the settings as JSON");
+  set->callback([set_args, &exit_code] { exit_code = Set(*set_args); });
+  auto run_args = std::make_shared<RunArgs>();
+  CLI::App* run = svc->add_subcommand("run", "Run the service in this process");
+  run->add_flag("--foreground", run_args->foreground, "Stay in the foreground (the default)");
+  run->add_option("--port", run_args->port, "Port (default: the settings')")
+      ->check(CLI::Range(1, 65535));
+  run->add_option("--slots", run_args->slots, "Requests decoded together per model")
+      ->check(CLI::Range(1, 64));
+  run->add_option("--threads", run_args->threads, "Threads per model (default: all cores)")
+      ->check(CLI::Range(0, 512));
+  run->add_option("--queue", run_args->queue, "Requests waiting per model before 503")
+      ->check(CLI::Range(1, 100000));
+  run->add_option("--ctx-size", run_args->ctx, "Context per request (default: model's, <= 4096)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  run->callback([run_args, &exit_code] { exit_code = Run(*run_args); });
+}
+
+}  // namespace foundry::cli

@@ -1,0 +1,733 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "foundry/engine.h"
+#include "server/chat_prompt.h"
+#include "tokenizer/tokenizer.h"
+
+namespace foundry {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kMaxJsonDepth = 64;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string NewId(const char* prefix) {
+  static std::atomic<uint64_t> counter{0};
+  return std::string(prefix) + std::to_string(UnixNow()) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
+struct ApiError {
+  int http = 400;
+  std::string message;
+  std::string type = "invalid_request_error";
+  std::string param;
+  std::string code;
+};
+
+ApiError Invalid(std::string param, std::string message) {
+  ApiError e;
+  e.param = std::move(param);
+  e.message = std::move(message);
+  return e;
+}
+
+ApiError FromStatus(const Status& st) {
+  ApiError e;
+  e.message = st.message();
+  switch (st.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kCorruptFile:
+    case StatusCode::kUnimplemented:
+      e.http = 400;
+      break;
+    case StatusCode::kNotFound:
+      e.http = 404;
+      e.code = "model_not_found";
+      break;
+    case StatusCode::kOutOfRange:
+      e.http = 400;
+      e.code = "context_length_exceeded";
+      break;
+    case StatusCode::kIoError:
+    case StatusCode::kInternal:
+      e.http = 500;
+      e.type = "server_error";
+      break;
+  }
+  return e;
+}
+
+json ErrorJson(const ApiError& e) {
+  return json{{"error",
+               {{"message", e.message},
+                {"type", e.type},
+                {"param", e.param.empty() ? json(nullptr) : json(e.param)},
+                {"code", e.code.empty() ? json(nullptr) : json(e.code)}}}};
+}
+
+void SendError(httplib::Response& res, const ApiError& e) {
+  res.status = e.http;
+  res.set_content(Dump(ErrorJson(e)), "application/json");
+}
+
+void SendJson(httplib::Response& res, const json& j) {
+  res.status = 200;
+  res.set_content(Dump(j), "application/json");
+}
+
+// Nesting depth of a JSON text (brackets outside strings), to refuse hostile documents before
+// parsing them.
+int JsonDepth(std::string_view s) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+std::optional<ApiError> ParseBody(const httplib::Request& req, json* out) {
+  if (JsonDepth(req.body) > kMaxJsonDepth) {
+    return Invalid(
+        "", "the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Invalid("", "the request body is not valid JSON");
+  if (!j.is_object()) return Invalid("", "the request body must be a JSON object");
+  *out = std::move(j);
+  return std::nullopt;
+}
+
+// A generation request as parsed from JSON.
+struct ApiRequest {
+  std::string model;
+  bool chat = true;
+  std::vector<ChatMessage> messages;
+  std::string prompt;
+  std::vector<int32_t> prompt_tokens;  // /v1/completions with token ids
+  bool prompt_is_tokens = false;
+  SamplingParams sampling;
+  int64_t max_tokens = -1;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;
+  int64_t ttl_s = -1;
+};
+
+// Reads an optional number field in [lo, hi]; null counts as absent.
+std::optional<ApiError> OptNumber(const json& j, const char* key, double lo, double hi,
+                                  std::optional<double>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number()) return Invalid(key, std::string("'") + key + "' must be a number");
+  const double v = it->get<double>();
+  if (!std::isfinite(v) || v < lo || v > hi) {
+    return Invalid(key, std::string("'") + key + "' must be between " + json(lo).dump() + " and " +
+                            json(hi).dump());
+  }
+  *out = v;
+  return std::nullopt;
+}
+
+std::optional<ApiError> OptInteger(const json& j, const char* key, int64_t lo, int64_t hi,
+                                   std::optional<int64_t>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) {
+    return Invalid(key, std::string("'") + key + "' must be an integer");
+  }
+  int64_t v = 0;
+  if (it->is_number_unsigned()) {
+    const uint64_t u = it->get<uint64_t>();
+    v = u > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(u);
+  } else {
+    v = it->get<int64_t>();
+  }
+  if (v < lo || v > hi) {
+    return Invalid(key, std::string("'") + key + "' must be between " + std::to_string(lo) +
+                            " and " + std::to_string(hi));
+  }
+  *out = v;
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseContent(const json& c, size_t index, std::string* out) {
+  const std::string param = "messages[" + std::to_string(index) + "].content";
+  if (c.is_null()) return std::nullopt;
+  if (c.is_string()) {
+    *out = c.get<std::string>();
+    return std::nullopt;
+  }
+  if (!c.is_array()) return Invalid(param, "'" + param + "' must be a string or a list of parts");
+  for (const json& part : c) {
+    if (!part.is_object()) return Invalid(param, "each content part must be an object");
+    auto type = part.find("type");
+    auto text = part.find("text");
+    if (type == part.end() || !type->is_string() || type->get<std::string>() != "text") {
+      return Invalid(param, "only text content parts ({\"type\":\"text\"}) are supported");
+    }
+    if (text == part.end() || !text->is_string()) {
+      return Invalid(param, "a text content part needs a string 'text'");
+    }
+    if (!out->empty()) *out += "\n";
+    *out += text->get<std::string>();
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseMessages(const json& j, std::vector<ChatMessage>* out) {
+  auto it = j.find("messages");
+  if (it == j.end() || !it->is_array() || it->empty()) {
+    return Invalid("messages", "'messages' must be a non-empty array");
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    const std::string param = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) return Invalid(param, "'" + param + "' must be an object");
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string()) {
+      return Invalid(param + ".role", "'" + param + ".role' must be a string");
+    }
+    ChatMessage msg;
+    msg.role = role->get<std::string>();
+    if (msg.role == "developer") msg.role = "system";
+    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant") {
+      return Invalid(param + ".role",
+                     "unsupported role '" + msg.role + "' (use system, user or assistant)");
+    }
+    auto content = m.find("content");
+    if (content == m.end())
+      return Invalid(param + ".content", "'" + param + ".content' is missing");
+    if (auto e = ParseContent(*content, i, &msg.content)) return e;
+    out->push_back(std::move(msg));
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseGeneration(const json& j, bool chat, ApiRequest* r) {
+  r->chat = chat;
+  auto model = j.find("model");
+  if (model == j.end() || !model->is_string() || model->get<std::string>().empty()) {
+    return Invalid("model", "'model' must be a non-empty string");
+  }
+  r->model = model->get<std::string>();
+  if (chat) {
+    if (auto e = ParseMessages(j, &r->messages)) return e;
+  } else {
+    auto p = j.find("prompt");
+    if (p == j.end()) return Invalid("prompt", "'prompt' is required");
+    if (p->is_string()) {
+      r->prompt = p->get<std::string>();
+    } else if (p->is_array() && p->size() == 1 && (*p)[0].is_string()) {
+      r->prompt = (*p)[0].get<std::string>();
+    } else if (p->is_array() && !p->empty()) {
+      r->prompt_is_tokens = true;
+      for (const json& t : *p) {
+        if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > INT32_MAX) {
+          return Invalid("prompt", "'prompt' must be a string, one string in a list, or token ids");
+        }
+        r->prompt_tokens.push_back(static_cast<int32_t>(t.get<int64_t>()));
+      }
+    } else {
+      return Invalid("prompt", "'prompt' must be a string, one string in a list, or token ids");
+    }
+  }
+  std::optional<int64_t> iv;
+  std::optional<double> dv;
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    iv.reset();
+    if (auto e = OptInteger(j, key, 0, INT64_MAX, &iv)) return e;
+    if (iv) r->max_tokens = *iv;
+  }
+  if (auto e = OptInteger(j, "n", 1, 1, &iv)) {
+    e->message = "only n=1 is supported";
+    return e;
+  }
+  SamplingParams& s = r->sampling;
+  if (auto e = OptNumber(j, "temperature", 0, 100, &dv)) return e;
+  if (dv) s.temperature = static_cast<float>(*dv);
+  dv.reset();
+  if (auto e = OptNumber(j, "top_p", 0, 1, &dv)) return e;
+  if (dv) s.top_p = *dv <= 0 ? 1e-9f : static_cast<float>(*dv);
+  dv.reset();
+  if (auto e = OptNumber(j, "min_p", 0, 1, &dv)) return e;
+  if (dv) s.min_p = static_cast<float>(*dv);
+  dv.reset();
+  if (auto e = OptNumber(j, "presence_penalty", -2, 2, &dv)) return e;
+  if (dv) s.presence_penalty = static_cast<float>(*dv);
+  dv.reset();
+  if (auto e = OptNumber(j, "frequency_penalty", -2, 2, &dv)) return e;
+  if (dv) s.frequency_penalty = static_cast<float>(*dv);
+  dv.reset();
+  if (auto e = OptNumber(j, "repeat_penalty", 1e-6, 100, &dv)) return e;
+  if (dv) s.repeat_penalty = static_cast<float>(*dv);
+  iv.reset();
+  if (auto e = OptInteger(j, "top_k", 0, INT32_MAX, &iv)) return e;
+  if (iv) s.top_k = static_cast<int32_t>(*iv);
+  for (const char* key : {"seed", "random_seed"}) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_number_integer())
+      return Invalid(key, std::string("'") + key + "' must be an integer");
+    s.seed =
+        it->is_number_unsigned() ? it->get<uint64_t>() : static_cast<uint64_t>(it->get<int64_t>());
+  }
+  if (auto it = j.find("logit_bias"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Invalid("logit_bias", "'logit_bias' must be an object");
+    for (auto kv = it->begin(); kv != it->end(); ++kv) {
+      const std::string& key = kv.key();
+      char* end = nullptr;
+      errno = 0;
+      const long long id = std::strtoll(key.c_str(), &end, 10);
+      if (key.empty() || *end != '\0' || errno != 0 || id < 0 || id > INT32_MAX) {
+        return Invalid("logit_bias", "'logit_bias' keys must be token ids");
+      }
+      if (!kv.value().is_number() || !std::isfinite(kv.value().get<double>()) ||
+          std::fabs(kv.value().get<double>()) > 100) {
+        return Invalid("logit_bias", "'logit_bias' values must be numbers between -100 and 100");
+      }
+      s.logit_bias.push_back({static_cast<int32_t>(id), kv.value().get<float>()});
+    }
+  }
+  if (auto it = j.find("stop"); it != j.end() && !it->is_null()) {
+    if (it->is_string()) {
+      r->stop.push_back(it->get<std::string>());
+    } else if (it->is_array() && it->size() <= 16) {
+      for (const json& x : *it) {
+        if (!x.is_string()) return Invalid("stop", "'stop' must be a string or a list of strings");
+        r->stop.push_back(x.get<std::string>());
+      }
+    } else {
+      return Invalid("stop", "'stop' must be a string or a list of at most 16 strings");
+    }
+  }
+  if (auto it = j.find("stream"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) return Invalid("stream", "'stream' must be a boolean");
+    r->stream = it->get<bool>();
+  }
+  if (auto it = j.find("stream_options"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Invalid("stream_options", "'stream_options' must be an object");
+    if (auto u = it->find("include_usage"); u != it->end() && !u->is_null()) {
+      if (!u->is_boolean()) {
+        return Invalid("stream_options", "'stream_options.include_usage' must be a boolean");
+      }
+      r->include_usage = u->get<bool>();
+    }
+  }
+  iv.reset();
+  if (auto e = OptInteger(j, "ttl", 0, INT64_MAX / 1000, &iv)) return e;
+  if (iv) r->ttl_s = *iv;
+  const Status st = Sampler::Validate(s);
+  if (!st.ok()) return Invalid("", st.message());
+  return std::nullopt;
+}
+
+json Usage(const GenerationResult& r) {
+  return json{{"prompt_tokens", r.prompt_tokens},
+              {"completion_tokens", r.completion_tokens},
+              {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+}
+
+// What the scheduler streams to one HTTP request.
+struct StreamState {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> pieces;
+  std::string text;  // everything, for non-streaming answers
+  bool done = false;
+  GenerationResult result;
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+};
+
+// Per-response bookkeeping of a streamed answer.
+struct StreamMeta {
+  std::string id;
+  std::string model;
+  int64_t created = 0;
+  bool chat = true;
+  bool include_usage = false;
+  bool sent_role = false;
+};
+
+json Chunk(const StreamMeta& m, const json& delta_or_text, const json& finish) {
+  json choice;
+  if (m.chat) {
+    choice = {
+        {"index", 0}, {"delta", delta_or_text}, {"logprobs", nullptr}, {"finish_reason", finish}};
+  } else {
+    choice = {
+        {"index", 0}, {"text", delta_or_text}, {"logprobs", nullptr}, {"finish_reason", finish}};
+  }
+  json c = {{"id", m.id},
+            {"object", m.chat ? "chat.completion.chunk" : "text_completion"},
+            {"created", m.created},
+            {"model", m.model},
+            {"choices", json::array({choice})}};
+  if (m.include_usage) c["usage"] = nullptr;
+  return c;
+}
+
+std::string Sse(const json& j) { return "data: " + Dump(j) + "\n\n"; }
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(const ServerOptions& o, ModelResolver resolver)
+      : options(o), models(o.models, std::move(resolver)) {}
+
+  void Routes();
+  void HandleGeneration(const httplib::Request& req, httplib::Response& res, bool chat);
+  void HandleTokenCount(const httplib::Request& req, httplib::Response& res);
+
+  ServerOptions options;
+  ModelManager models;
+  httplib::Server http;
+};
+
+HttpServer::HttpServer(ServerOptions options, ModelResolver resolver)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>(options_, std::move(resolver))) {
+  impl_->Routes();
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Bind() {
+  if (!impl_->http.bind_to_port(options_.host, options_.port)) {
+    return IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                   ": the port is in use (choose another with: foundry service set --port N)");
+  }
+  return OkStatus();
+}
+
+Status HttpServer::Run() {
+  if (!impl_->http.listen_after_bind()) return IoError("the HTTP server stopped with an error");
+  return OkStatus();
+}
+
+void HttpServer::Stop() { impl_->http.stop(); }
+
+void HttpServer::Impl::Routes() {
+  const int threads = options.http_threads;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(options.max_body_bytes);
+  http.set_read_timeout(30, 0);
+  http.set_write_timeout(30, 0);
+  http.set_keep_alive_timeout(5);
+  http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+    std::fflush(stderr);
+  });
+
+  http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        ApiError e;
+        e.http = 500;
+        e.type = "server_error";
+        e.message = "internal error while handling the request";
+        SendError(res, e);
+      });
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) -> httplib::Server::HandlerResponse {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        ApiError e;
+        e.http = res.status;
+        switch (res.status) {
+          case 404:
+            e.message = "no such route";
+            break;
+          case 413:
+            e.message = "the request body is too large";
+            break;
+          default:
+            e.message = "bad request";
+            break;
+        }
+        if (res.status >= 500) e.type = "server_error";
+        res.set_content(Dump(ErrorJson(e)), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+
+  http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleGeneration(req, res, /*chat=*/true);
+  });
+  http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleGeneration(req, res, /*chat=*/false);
+  });
+  http.Post(
+      "/v1/chat/completions/tokenizer/encode/count",
+      [this](const httplib::Request& req, httplib::Response& res) { HandleTokenCount(req, res); });
+  http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    json data = json::array();
+    for (const LoadedModelInfo& m : models.Loaded()) {
+      data.push_back({{"id", m.name},
+                      {"object", "model"},
+                      {"created", 0},
+                      {"owned_by", "foundry"},
+                      {"maxInputTokens", m.n_ctx},
+                      {"maxOutputTokens", m.n_ctx},
+                      {"toolCalling", false},
+                      {"vision", false}});
+    }
+    SendJson(res, json{{"object", "list"}, {"data", data}});
+  });
+  http.Get("/openai/status", [this](const httplib::Request&, httplib::Response& res) {
+    SendJson(res,
+             json{{"endpoints", json::array({"http://127.0.0.1:" + std::to_string(options.port)})},
+                  {"modelDirPath", options.cache_dir},
+                  {"pipeName", "foundry"}});
+  });
+  http.Get("/openai/models", [](const httplib::Request&, httplib::Response& res) {
+    // Cached models come with the catalog layer; models given by path are not listed.
+    SendJson(res, json::array());
+  });
+  http.Get("/openai/loadedmodels", [this](const httplib::Request&, httplib::Response& res) {
+    json ids = json::array();
+    for (const LoadedModelInfo& m : models.Loaded()) ids.push_back(m.name);
+    SendJson(res, ids);
+  });
+  http.Get(R"(/openai/load/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    int64_t ttl = -1;
+    if (req.has_param("ttl")) {
+      const std::string v = req.get_param_value("ttl");
+      char* end = nullptr;
+      errno = 0;
+      const long long t = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || t < 0 || t > INT64_MAX / 1000) {
+        SendError(res, Invalid("ttl", "'ttl' must be a non-negative number of seconds"));
+        return;
+      }
+      ttl = t;
+    }
+    auto lease = models.Acquire(req.matches[1].str(), ttl);
+    if (!lease.ok()) {
+      SendError(res, FromStatus(lease.status()));
+      return;
+    }
+    res.status = 200;
+  });
+  http.Get(R"(/openai/unload/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const Status st = models.Unload(req.matches[1].str());
+    if (!st.ok()) {
+      SendError(res, FromStatus(st));
+      return;
+    }
+    res.status = 200;
+  });
+  http.Get("/openai/unloadall", [this](const httplib::Request&, httplib::Response& res) {
+    models.UnloadAll();
+    res.status = 200;
+  });
+}
+
+void HttpServer::Impl::HandleTokenCount(const httplib::Request& req, httplib::Response& res) {
+  json j;
+  if (auto e = ParseBody(req, &j)) return SendError(res, *e);
+  auto model = j.find("model");
+  if (model == j.end() || !model->is_string()) {
+    return SendError(res, Invalid("model", "'model' must be a non-empty string"));
+  }
+  std::vector<ChatMessage> messages;
+  if (auto e = ParseMessages(j, &messages)) return SendError(res, *e);
+  auto lease = models.Acquire(model->get<std::string>());
+  if (!lease.ok()) return SendError(res, FromStatus(lease.status()));
+  const LanguageModel& lm = lease->scheduler().model();
+  const auto tokens = lm.Tokenize(RenderChatPrompt(lm, messages), true, true);
+  SendJson(res, json{{"tokenCount", tokens.size()}});
+}
+
+void HttpServer::Impl::HandleGeneration(const httplib::Request& req, httplib::Response& res,
+                                        bool chat) {
+  json j;
+  if (auto e = ParseBody(req, &j)) return SendError(res, *e);
+  ApiRequest r;
+  if (auto e = ParseGeneration(j, chat, &r)) return SendError(res, *e);
+  auto lease_or = models.Acquire(r.model, r.ttl_s);
+  if (!lease_or.ok()) return SendError(res, FromStatus(lease_or.status()));
+  auto lease = std::make_shared<ModelManager::Lease>(std::move(lease_or).value());
+  Scheduler& sched = lease->scheduler();
+  const LanguageModel& lm = sched.model();
+
+  GenerationRequest g;
+  if (chat) {
+    g.prompt = lm.Tokenize(RenderChatPrompt(lm, r.messages), true, true);
+  } else if (r.prompt_is_tokens) {
+    g.prompt = r.prompt_tokens;
+  } else {
+    g.prompt = lm.Tokenize(r.prompt, true, false);
+  }
+  if (g.prompt.empty()) return SendError(res, Invalid("prompt", "the prompt is empty"));
+  g.sampling = r.sampling;
+  g.max_tokens = r.max_tokens;
+  g.stop = r.stop;
+  auto st = std::make_shared<StreamState>();
+  g.cancelled = st->cancelled;
+  const bool stream = r.stream;
+  g.on_text = [st, stream](std::string_view text) {
+    std::lock_guard<std::mutex> l(st->mu);
+    if (stream) {
+      st->pieces.emplace_back(text);
+    } else {
+      st->text.append(text);
+    }
+    st->cv.notify_all();
+  };
+  g.on_done = [st](const GenerationResult& result) {
+    std::lock_guard<std::mutex> l(st->mu);
+    st->result = result;
+    st->done = true;
+    st->cv.notify_all();
+  };
+  SubmitResult sub = sched.Submit(std::move(g));
+  if (sub.queue_full) {
+    ApiError e;
+    e.http = 503;
+    e.type = "server_error";
+    e.code = "server_busy";
+    e.message = sub.status.message();
+    res.set_header("Retry-After", "1");
+    return SendError(res, e);
+  }
+  if (!sub.ok()) {
+    ApiError e = FromStatus(sub.status);
+    if (sub.status.code() == StatusCode::kOutOfRange) e.param = chat ? "messages" : "prompt";
+    return SendError(res, e);
+  }
+
+  auto meta = std::make_shared<StreamMeta>();
+  meta->id = NewId(chat ? "chatcmpl-" : "cmpl-");
+  meta->model = r.model;
+  meta->created = UnixNow();
+  meta->chat = chat;
+  meta->include_usage = r.include_usage;
+
+  if (!stream) {
+    std::unique_lock<std::mutex> l(st->mu);
+    st->cv.wait(l, [&] { return st->done; });
+    const GenerationResult& result = st->result;
+    if (result.finish_reason == FinishReason::kError) {
+      ApiError e = FromStatus(result.status);
+      e.http = 500;
+      e.type = "server_error";
+      return SendError(res, e);
+    }
+    if (result.finish_reason == FinishReason::kCancelled) {
+      ApiError e;
+      e.http = 503;
+      e.type = "server_error";
+      e.message = "the model was unloaded while generating; retry";
+      res.set_header("Retry-After", "1");
+      return SendError(res, e);
+    }
+    json choice;
+    if (chat) {
+      choice = {{"index", 0},
+                {"message", {{"role", "assistant"}, {"content", st->text}}},
+                {"logprobs", nullptr},
+                {"finish_reason", FinishReasonName(result.finish_reason)}};
+    } else {
+      choice = {{"index", 0},
+                {"text", st->text},
+                {"logprobs", nullptr},
+                {"finish_reason", FinishReasonName(result.finish_reason)}};
+    }
+    return SendJson(res, json{{"id", meta->id},
+                              {"object", chat ? "chat.completion" : "text_completion"},
+                              {"created", meta->created},
+                              {"model", meta->model},
+                              {"choices", json::array({choice})},
+                              {"usage", Usage(result)}});
+  }
+
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [st, meta, lease](size_t, httplib::DataSink& sink) -> bool {
+        std::deque<std::string> pieces;
+        bool done = false;
+        GenerationResult result;
+        {
+          std::unique_lock<std::mutex> l(st->mu);
+          st->cv.wait_for(l, std::chrono::milliseconds(200),
+                          [&] { return !st->pieces.empty() || st->done; });
+          pieces.swap(st->pieces);
+          done = st->done;
+          if (done) result = st->result;
+        }
+        auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
+        if (meta->chat && !meta->sent_role) {
+          meta->sent_role = true;
+          if (!write(Sse(Chunk(*meta, json{{"role", "assistant"}, {"content", ""}}, nullptr)))) {
+            return false;
+          }
+        }
+        for (const std::string& p : pieces) {
+          const json delta = meta->chat ? json{{"content", p}} : json(p);
+          if (!write(Sse(Chunk(*meta, delta, nullptr)))) return false;
+        }
+        if (!done) return true;
+        if (result.finish_reason == FinishReason::kError ||
+            result.finish_reason == FinishReason::kCancelled) {
+          ApiError e;
+          e.http = 500;
+          e.type = "server_error";
+          e.message = result.finish_reason == FinishReason::kError
+                          ? result.status.message()
+                          : "the generation was cancelled (the model was unloaded)";
+          write(Sse(ErrorJson(e)));
+        } else {
+          const json last = meta->chat ? json::object() : json("");
+          if (!write(Sse(Chunk(*meta, last, FinishReasonName(result.finish_reason))))) {
+            return false;
+          }
+          if (meta->include_usage) {
+            json u = {{"id", meta->id},
+                      {"object", meta->chat ? "chat.completion.chunk" : "text_completion"},
+                      {"created", meta->created},
+                      {"model", meta->model},
+                      {"choices", json::array()},
+                      {"usage", Usage(result)}};
+            if (!write(Sse(u))) return false;
+          }
+        }
+        write("data: [DONE]\n\n");
+        sink.done();
+        return true;
+      },
+      [st](bool) { st->cancelled->store(true); });
+}
+
+}  // namespace foundry

@@ -1,0 +1,42 @@
+// The foundry service's HTTP server: OpenAI-compatible routes and Foundry Local's management
+// routes over a ModelManager. JSON lives only here (the edge); below it requests are native
+// GenerationRequests.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "server/model_manager.h"
+
+namespace foundry {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  size_t max_body_bytes = size_t{8} << 20;  // larger bodies: 413
+  int http_threads = 32;                    // concurrent connections served
+  std::string cache_dir;                    // reported by /openai/status
+  ModelManagerOptions models;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, ModelResolver resolver = nullptr);
+  ~HttpServer();
+
+  // Binds the listening socket; a port in use is an IoError that says so.
+  Status Bind();
+  // Serves until Stop() (from any thread). Bind first.
+  Status Run();
+  void Stop();
+  int port() const { return options_.port; }
+
+ private:
+  struct Impl;
+  ServerOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace foundry

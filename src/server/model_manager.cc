@@ -1,0 +1,174 @@
+#include "server/model_manager.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "foundry/engine.h"
+
+namespace foundry {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t PhysicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{8} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+
+}  // namespace
+
+StatusOr<std::string> ResolveModelPath(const std::string& name) {
+  namespace fs = std::filesystem;
+  const fs::path p(name);
+  std::error_code ec;
+  if (name.empty() || !p.is_absolute() || !fs::is_regular_file(p, ec)) {
+    return NotFound("model \"" + name +
+                    "\" was not found: name a model by the absolute path of a GGUF file");
+  }
+  return name;
+}
+
+ModelManager::Lease::Lease(std::shared_ptr<Entry> e) : entry_(std::move(e)) {
+  entry_->in_flight.fetch_add(1);
+  entry_->last_used_ms.store(NowMs());
+}
+
+ModelManager::Lease::~Lease() {
+  if (!entry_) return;
+  entry_->last_used_ms.store(NowMs());
+  entry_->in_flight.fetch_sub(1);
+}
+
+ModelManager::ModelManager(ModelManagerOptions options, ModelResolver resolver)
+    : options_(std::move(options)), resolver_(std::move(resolver)) {
+  if (!resolver_) resolver_ = ResolveModelPath;
+  if (options_.memory_budget_bytes == 0) options_.memory_budget_bytes = PhysicalMemory() / 4 * 3;
+  reaper_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(reaper_mu_);
+    while (!stop_) {
+      reaper_cv_.wait_for(lock, std::chrono::seconds(1));
+      if (stop_) break;
+      lock.unlock();
+      ReapExpired();
+      lock.lock();
+    }
+  });
+}
+
+ModelManager::~ModelManager() {
+  {
+    std::lock_guard<std::mutex> lock(reaper_mu_);
+    stop_ = true;
+  }
+  reaper_cv_.notify_all();
+  reaper_.join();
+  UnloadAll();
+}
+
+StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int64_t ttl_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = models_.find(name);
+  if (it != models_.end()) {
+    if (ttl_s >= 0) it->second->ttl_s = ttl_s;
+    return Lease(it->second);
+  }
+  FOUNDRY_ASSIGN_OR_RETURN(std::string path, resolver_(name));
+  std::error_code ec;
+  const uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  EvictFor(ec ? 0 : file_bytes);
+  FOUNDRY_ASSIGN_OR_RETURN(std::shared_ptr<LanguageModel> lm, LanguageModel::Load(path));
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sched,
+                           Scheduler::Create(std::move(lm), options_.scheduler));
+  auto e = std::make_shared<Entry>();
+  e->name = name;
+  e->path = path;
+  e->bytes = (ec ? 0 : file_bytes) + sched->kv_bytes();
+  e->scheduler = std::move(sched);
+  e->ttl_s = ttl_s >= 0 ? ttl_s : options_.default_ttl_s;
+  e->last_used_ms.store(NowMs());
+  models_[name] = e;
+  return Lease(e);
+}
+
+void ModelManager::EvictFor(uint64_t bytes) {
+  for (;;) {
+    uint64_t used = 0;
+    for (const auto& [n, e] : models_) used += e->bytes;
+    if (used + bytes <= options_.memory_budget_bytes) return;
+    // The least recently used model that nobody is using.
+    std::string victim;
+    int64_t oldest = 0;
+    for (const auto& [n, e] : models_) {
+      if (e->in_flight.load() > 0) continue;
+      if (victim.empty() || e->last_used_ms.load() < oldest) {
+        victim = n;
+        oldest = e->last_used_ms.load();
+      }
+    }
+    if (victim.empty()) return;  // everything is busy: load anyway
+    models_.erase(victim);
+  }
+}
+
+Status ModelManager::Unload(const std::string& name) {
+  std::shared_ptr<Entry> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return NotFound("model \"" + name + "\" is not loaded");
+    gone = std::move(it->second);
+    models_.erase(it);
+  }
+  return OkStatus();  // `gone` (and its scheduler) goes when its last request ends
+}
+
+void ModelManager::UnloadAll() {
+  std::map<std::string, std::shared_ptr<Entry>> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    gone.swap(models_);
+  }
+}
+
+std::vector<LoadedModelInfo> ModelManager::Loaded() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<LoadedModelInfo> out;
+  for (const auto& [n, e] : models_) {
+    LoadedModelInfo info;
+    info.name = n;
+    info.path = e->path;
+    info.ttl_s = e->ttl_s;
+    info.n_ctx = e->scheduler->n_ctx();
+    info.bytes = e->bytes;
+    info.in_flight = e->in_flight.load();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void ModelManager::ReapExpired() {
+  std::vector<std::shared_ptr<Entry>> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = NowMs();
+    for (auto it = models_.begin(); it != models_.end();) {
+      const Entry& e = *it->second;
+      if (e.in_flight.load() == 0 && now - e.last_used_ms.load() > e.ttl_s * 1000) {
+        gone.push_back(std::move(it->second));
+        it = models_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+}  // namespace foundry

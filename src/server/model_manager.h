@@ -1,0 +1,95 @@
+// The service's loaded models: load on demand, several at once, idle ones unloaded after their
+// TTL, and least-recently-used idle ones unloaded first when a new model would exceed the
+// memory budget. Each loaded model has its own Scheduler (one inference thread).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/scheduler.h"
+
+namespace foundry {
+
+// Maps a model name from a request to a GGUF file path (NotFound when unknown).
+using ModelResolver = std::function<StatusOr<std::string>(const std::string& name)>;
+// The default resolver: an absolute path to an existing regular file.
+StatusOr<std::string> ResolveModelPath(const std::string& name);
+
+struct ModelManagerOptions {
+  SchedulerOptions scheduler;
+  int64_t default_ttl_s = 600;
+  uint64_t memory_budget_bytes = 0;  // 0: 75% of physical memory
+};
+
+struct LoadedModelInfo {
+  std::string name;
+  std::string path;
+  int64_t ttl_s = 0;
+  int64_t n_ctx = 0;
+  uint64_t bytes = 0;
+  int in_flight = 0;
+};
+
+class ModelManager {
+ public:
+  struct Entry {
+    std::string name;
+    std::string path;
+    std::unique_ptr<Scheduler> scheduler;
+    uint64_t bytes = 0;
+    int64_t ttl_s = 0;
+    std::atomic<int> in_flight{0};
+    std::atomic<int64_t> last_used_ms{0};
+  };
+
+  // Holds a model in use: it is neither unloaded by TTL nor evicted while a Lease lives.
+  class Lease {
+   public:
+    Lease() = default;
+    explicit Lease(std::shared_ptr<Entry> e);
+    Lease(Lease&& o) noexcept = default;
+    Lease& operator=(Lease&& o) noexcept = default;
+    ~Lease();
+    Entry* operator->() const { return entry_.get(); }
+    Scheduler& scheduler() const { return *entry_->scheduler; }
+
+   private:
+    std::shared_ptr<Entry> entry_;
+  };
+
+  ModelManager(ModelManagerOptions options, ModelResolver resolver);
+  ~ModelManager();
+
+  // The loaded model, loading it first if needed. ttl_s < 0: keep the current/default TTL.
+  StatusOr<Lease> Acquire(const std::string& name, int64_t ttl_s = -1);
+  // Unloads a model (running requests finish first: they hold the scheduler). NotFound when it
+  // is not loaded.
+  Status Unload(const std::string& name);
+  void UnloadAll();
+  std::vector<LoadedModelInfo> Loaded() const;
+  // Unloads models idle for longer than their TTL (the reaper thread calls it every second).
+  void ReapExpired();
+
+ private:
+  void EvictFor(uint64_t bytes);  // with mu_ held
+
+  ModelManagerOptions options_;
+  ModelResolver resolver_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> models_;
+  std::mutex reaper_mu_;
+  std::condition_variable reaper_cv_;
+  bool stop_ = false;
+  std::thread reaper_;
+};
+
+}  // namespace foundry

@@ -1,0 +1,34 @@
+// Where the service keeps its files, and its settings. Everything lives under the foundry home:
+// $FOUNDRY_HOME if set, else $HOME/.foundry:
+//   settings.json   {"host","port","cacheDirectoryPath","defaultSecondsForModelTTL", ...}
+//   service.pid     "<pid> <port>" of the running daemon
+//   logs/service.log
+// settings.json is shared with the catalog layer: unknown keys are kept when it is rewritten.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "base/status.h"
+
+namespace foundry {
+
+struct ServiceSettings {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string cache_dir;  // default: <home>/cache/models
+  int64_t default_ttl_s = 600;
+};
+
+StatusOr<std::filesystem::path> ServiceHome();
+StatusOr<ServiceSettings> LoadServiceSettings();
+// Writes port, cacheDirectoryPath and defaultSecondsForModelTTL into settings.json (temporary
+// file + rename), keeping its other keys.
+Status SaveServiceSettings(const ServiceSettings& settings);
+// `service set --show`: the settings as pretty JSON.
+std::string ServiceSettingsJson(const ServiceSettings& settings);
+
+StatusOr<std::filesystem::path> ServicePidFile();
+StatusOr<std::filesystem::path> ServiceLogFile();
+
+}  // namespace foundry
