@@ -41,6 +41,7 @@ DEFAULT_MODELS = [
     ".cache/models/gemma-3-270m-Q4_K_M.gguf",
     "tests/data/models/tiny-qwen2.gguf",
     "tests/data/models/tiny-llama.gguf",
+    "tests/data/models/tiny-gemma3.gguf",
 ]
 
 N_CTX = 512

@@ -2,8 +2,9 @@
 """Writes tiny synthetic GGUF models with random weights for tests.
 
 The models keep the *shape* of real architectures (grouped-query attention, SwiGLU FFN, RMSNorm,
-RoPE, Qwen2's QKV biases) at toy sizes, and mix tensor types (F32, F16, Q8_0, Q4_0, Q4_1) so
-those load and matmul paths get exercised. Reference logits for them come from llama.cpp
+RoPE, Qwen2's QKV biases; Gemma 3's QK-norm, post-norms, GeGLU and sliding-window layers) at toy
+sizes, and mix tensor types (F32, F16, Q8_0, Q4_0, Q4_1, Q5_0) so those load and matmul paths
+get exercised. Reference logits for them come from llama.cpp
 (tools/gen_goldens.py), never from our own code.
 
 The tokenizer is a byte-level BPE ("gpt2") vocabulary built here: the 256 GPT-2 byte-alphabet
@@ -13,6 +14,7 @@ as control tokens.
 Usage:
   python3 tools/make_synthetic_model.py                 # tests/data/models/tiny-qwen2.gguf
   python3 tools/make_synthetic_model.py --arch llama    # tests/data/models/tiny-llama.gguf
+  python3 tools/make_synthetic_model.py --arch gemma3   # tests/data/models/tiny-gemma3.gguf
   python3 tools/make_synthetic_model.py --out PATH
 
 Output is deterministic (fixed seed, fixed corpus): rerunning gives a byte-identical file.
@@ -175,6 +177,20 @@ class Config:
             self.tied_output = True  # no output.weight: the LM head reuses token_embd
             self.pre = "llama-bpe"
             self.add_bos = True
+        elif arch == "gemma3":
+            # Gemma 3 shape: head size independent of n_embd / n_head, a sliding window much
+            # shorter than the golden prompts, and 7 layers so that layer 5 is the global one
+            # (llama.cpp's default pattern: every 6th layer) with sliding layers on both sides.
+            self.n_embd = 64
+            self.head_dim = 32
+            self.n_layer = 7
+            self.n_ff = 128
+            self.n_swa = 8
+            self.rope_base = 1000000.0
+            self.qkv_bias = False
+            self.tied_output = True
+            self.pre = "llama-bpe"
+            self.add_bos = True
         else:
             raise ValueError(arch)
 
@@ -188,6 +204,14 @@ LAYER_TYPES = [
 ]
 
 
+GEMMA3_LAYER_TYPES = [
+    {"attn_q": QT.Q5_0, "attn_k": QT.Q5_0, "attn_v": QT.Q8_0, "attn_output": QT.Q4_0,
+     "ffn_gate": QT.Q5_0, "ffn_up": QT.Q5_0, "ffn_down": QT.Q8_0},
+    {"attn_q": QT.Q8_0, "attn_k": QT.F16, "attn_v": QT.Q5_0, "attn_output": QT.Q5_0,
+     "ffn_gate": QT.Q4_1, "ffn_up": QT.F32, "ffn_down": QT.Q5_0},
+]
+
+
 def add_matrix(writer, name, w, qtype):
     """w has numpy shape (rows, cols) = ggml ne (cols, rows)."""
     w = np.ascontiguousarray(w, dtype=np.float32)
@@ -197,6 +221,41 @@ def add_matrix(writer, name, w, qtype):
         writer.add_tensor(name, w.astype(np.float16))
     else:
         writer.add_tensor(name, quants.quantize(w, qtype), raw_dtype=qtype)
+
+
+def write_gemma3_tensors(writer, cfg, rng, n_vocab):
+    """Gemma 3 tensors; norm weights are stored with Gemma's +1 already added, as the GGUF
+    converter does."""
+
+    def normal(shape, scale):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    def norm_weight(n):
+        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    q_dim = cfg.n_head * cfg.head_dim
+    kv_dim = cfg.n_head_kv * cfg.head_dim
+    writer.add_tensor("token_embd.weight", normal((n_vocab, cfg.n_embd), 0.5).astype(np.float16))
+    for il in range(cfg.n_layer):
+        t = GEMMA3_LAYER_TYPES[il % len(GEMMA3_LAYER_TYPES)]
+        p = f"blk.{il}."
+        writer.add_tensor(p + "attn_norm.weight", norm_weight(cfg.n_embd))
+        add_matrix(writer, p + "attn_q.weight", normal((q_dim, cfg.n_embd), 0.2), t["attn_q"])
+        add_matrix(writer, p + "attn_k.weight", normal((kv_dim, cfg.n_embd), 0.2), t["attn_k"])
+        add_matrix(writer, p + "attn_v.weight", normal((kv_dim, cfg.n_embd), 0.2), t["attn_v"])
+        writer.add_tensor(p + "attn_q_norm.weight", norm_weight(cfg.head_dim))
+        writer.add_tensor(p + "attn_k_norm.weight", norm_weight(cfg.head_dim))
+        add_matrix(writer, p + "attn_output.weight", normal((cfg.n_embd, q_dim), 0.1),
+                   t["attn_output"])
+        writer.add_tensor(p + "post_attention_norm.weight", norm_weight(cfg.n_embd))
+        writer.add_tensor(p + "ffn_norm.weight", norm_weight(cfg.n_embd))
+        add_matrix(writer, p + "ffn_gate.weight", normal((cfg.n_ff, cfg.n_embd), 0.2),
+                   t["ffn_gate"])
+        add_matrix(writer, p + "ffn_up.weight", normal((cfg.n_ff, cfg.n_embd), 0.2), t["ffn_up"])
+        add_matrix(writer, p + "ffn_down.weight", normal((cfg.n_embd, cfg.n_ff), 0.1),
+                   t["ffn_down"])
+        writer.add_tensor(p + "post_ffw_norm.weight", norm_weight(cfg.n_embd))
+    writer.add_tensor("output_norm.weight", norm_weight(cfg.n_embd))
 
 
 def write_model(path, arch, seed, n_merges):
@@ -217,6 +276,10 @@ def write_model(path, arch, seed, n_merges):
     writer.add_rope_freq_base(cfg.rope_base)
     writer.add_rope_dimension_count(cfg.head_dim)
     writer.add_layer_norm_rms_eps(cfg.rms_eps)
+    if arch == "gemma3":
+        writer.add_key_length(cfg.head_dim)
+        writer.add_value_length(cfg.head_dim)
+        writer.add_sliding_window(cfg.n_swa)
     writer.add_vocab_size(n_vocab)
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_0)
 
@@ -230,6 +293,14 @@ def write_model(path, arch, seed, n_merges):
     writer.add_pad_token_id(special["<|endoftext|>"])
     writer.add_add_bos_token(cfg.add_bos)
     writer.add_chat_template(CHATML_TEMPLATE)
+
+    if arch == "gemma3":
+        write_gemma3_tensors(writer, cfg, rng, n_vocab)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        return n_vocab, len(merges)
 
     def normal(shape, scale):
         return (rng.standard_normal(shape) * scale).astype(np.float32)
@@ -271,7 +342,7 @@ def write_model(path, arch, seed, n_merges):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--arch", choices=["qwen2", "llama"], default="qwen2")
+    parser.add_argument("--arch", choices=["qwen2", "llama", "gemma3"], default="qwen2")
     parser.add_argument("--out", help="output path (default tests/data/models/tiny-<arch>.gguf)")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--merges", type=int, default=400, help="number of BPE merges to learn")

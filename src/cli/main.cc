@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   foundry::cli::AddGenerateCommand(app, exit_code);
+  foundry::cli::AddTemplateCommand(app, exit_code);
   foundry::cli::AddServiceCommand(app, exit_code);
   foundry::cli::AddBenchCommand(app, exit_code);
   try {

@@ -8,6 +8,7 @@ namespace {
 constexpr ArchEntry kArchs[] = {
     {"llama", &LoadLlamaFamily},
     {"qwen2", &LoadLlamaFamily},
+    {"gemma3", &LoadGemma3},
 };
 
 }  // namespace

@@ -23,5 +23,7 @@ std::string SupportedArchList();
 // Loaders defined by the architecture files.
 StatusOr<std::unique_ptr<Model>> LoadLlamaFamily(std::shared_ptr<const GgufFile> gguf,
                                                  std::string_view arch);
+StatusOr<std::unique_ptr<Model>> LoadGemma3(std::shared_ptr<const GgufFile> gguf,
+                                            std::string_view arch);
 
 }  // namespace foundry
