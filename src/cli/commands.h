@@ -9,6 +9,7 @@
 namespace foundry::cli {
 
 void AddGenerateCommand(CLI::App& app, int& exit_code);
+void AddTemplateCommand(CLI::App& app, int& exit_code);  // template_command.cc
 void AddServiceCommand(CLI::App& app, int& exit_code);  // service_command.cc
 void AddBenchCommand(CLI::App& app, int& exit_code);
 
