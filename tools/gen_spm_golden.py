@@ -7,6 +7,11 @@ gives, and for those ids the text llama_detokenize gives (remove_special = false
 without unparse_special. This covers what the .inp/.out fixtures do not: the prefix space after
 special tokens, Phi-3's rstrip attributes, BOS handling, and detokenization.
 
+It also records llama_token_to_piece (with and without special) and llama_vocab_is_eog for a
+sample of token ids (every 97th id, the first 600, every non-normal token except Gemma's
+thousands of <unusedN>),
+for the fixtures and for Gemma 3 (.cache/models/gemma-3-270m-Q4_K_M.gguf, `make models`).
+
 Writes tests/data/tokenizer/spm_golden.json (texts as hex, so any bytes survive).
 
 Requirements: tools/requirements-tools.txt (llama-cpp-python==0.3.36).
@@ -23,6 +28,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures", "tokenizer")
 OUT = os.path.join(ROOT, "tests", "data", "tokenizer", "spm_golden.json")
 VOCABS = ["llama-spm", "phi-3"]
+PIECE_MODELS = {
+    "llama-spm": os.path.join(FIXTURES, "ggml-vocab-llama-spm.gguf"),
+    "phi-3": os.path.join(FIXTURES, "ggml-vocab-phi-3.gguf"),
+    "gemma-3-270m": os.path.join(ROOT, ".cache", "models", "gemma-3-270m-Q4_K_M.gguf"),
+}
+PIECE_STRIDE = 97
 
 TEXTS = [
     b"",
@@ -61,6 +72,30 @@ def detokenize(vocab, ids, unparse_special):
     return buf.raw[:n]
 
 
+def piece(vocab, token, special):
+    buf = ctypes.create_string_buffer(512)
+    n = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, special)
+    assert 0 <= n <= len(buf), n
+    return buf.raw[:n]
+
+
+def sample_pieces(path):
+    llm = llama_cpp.Llama(path, vocab_only=True, verbose=False)
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    n = llama_cpp.llama_vocab_n_tokens(vocab)
+    normal = 1 << 2  # LLAMA_TOKEN_ATTR_NORMAL
+    ids = set(range(0, n, PIECE_STRIDE)) | set(range(0, min(n, 600)))
+    ids |= {i for i in range(n) if llama_cpp.llama_vocab_get_attr(vocab, i) != normal and
+            b"unused" not in llama_cpp.llama_vocab_get_text(vocab, i)}
+    rows = []
+    for i in sorted(ids):
+        # "id piece piece_with_special eog" (pieces in hex, "-" when empty)
+        rows.append("%d %s %s %d" % (i, piece(vocab, i, False).hex() or "-",
+                                      piece(vocab, i, True).hex() or "-",
+                                      int(llama_cpp.llama_vocab_is_eog(vocab, i))))
+    return {"n_vocab": n, "pieces": rows}
+
+
 def main():
     out = {
         "generator": "tools/gen_spm_golden.py",
@@ -85,6 +120,11 @@ def main():
                         "decoded_special_hex": detokenize(vocab, ids, True).hex(),
                     })
         out["vocabs"][name] = cases
+    out["pieces"] = {}
+    for name, path in PIECE_MODELS.items():
+        if not os.path.exists(path):
+            raise SystemExit("missing %s (run `make models`)" % path)
+        out["pieces"][name] = sample_pieces(path)
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

@@ -165,6 +165,42 @@ TEST_F(Gemma3Tokenizer, PromptsMatchLlamaCpp) {
   }
 }
 
+// llama_token_to_piece (special false/true) and llama_vocab_is_eog for a sample of ids
+// (tools/gen_spm_golden.py).
+TEST_F(Gemma3Tokenizer, PiecesMatchLlamaCpp) {
+  std::ifstream in(FOUNDRY_SOURCE_DIR "/tests/data/tokenizer/spm_golden.json");
+  ASSERT_TRUE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const nlohmann::json sample = nlohmann::json::parse(ss.str())["pieces"]["gemma-3-270m"];
+  ASSERT_EQ(tok_->vocab_size(), sample["n_vocab"].get<int32_t>());
+  const auto rows = sample["pieces"].get<std::vector<std::string>>();
+  ASSERT_GT(rows.size(), 3000u);
+  const auto from_hex = [](const std::string& hex) {
+    std::string out;
+    if (hex == "-") return out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+      out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    return out;
+  };
+  int failures = 0;
+  for (const std::string& row : rows) {
+    std::istringstream fields(row);
+    int32_t id = -1;
+    std::string plain, special;
+    int eog = -1;
+    fields >> id >> plain >> special >> eog;
+    ASSERT_FALSE(fields.fail()) << row;
+    const bool ok = tok_->TokenToPiece(id) == from_hex(plain) &&
+                    tok_->TokenToPiece(id, true) == from_hex(special) &&
+                    tok_->IsEndOfGeneration(id) == (eog != 0);
+    EXPECT_TRUE(ok) << "token " << id << ": expected " << row;
+    failures += !ok;
+  }
+  EXPECT_EQ(failures, 0);
+}
+
 TEST_F(Gemma3Tokenizer, SpecialTokens) {
   const Tokenizer& t = *tok_;
   // Control tokens: parsed only on request, rendered only on request.

@@ -52,12 +52,16 @@ std::unique_ptr<Tokenizer> Load(const std::string& name) {
 
 class SpmGoldenTest : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(SpmGoldenTest, MatchesLlamaCpp) {
+nlohmann::json LoadGolden() {
   std::ifstream in(FOUNDRY_SOURCE_DIR "/tests/data/tokenizer/spm_golden.json");
-  ASSERT_TRUE(in.good());
+  EXPECT_TRUE(in.good());
   std::stringstream ss;
   ss << in.rdbuf();
-  const nlohmann::json golden = nlohmann::json::parse(ss.str());
+  return nlohmann::json::parse(ss.str());
+}
+
+TEST_P(SpmGoldenTest, MatchesLlamaCpp) {
+  const nlohmann::json golden = LoadGolden();
   const auto& cases = golden["vocabs"][GetParam()];
   ASSERT_GT(cases.size(), 40u);
   auto tok = Load(GetParam());
@@ -77,6 +81,33 @@ TEST_P(SpmGoldenTest, MatchesLlamaCpp) {
         << "decode of '" << text << "'";
     EXPECT_EQ(tok->Decode(expected, true), FromHex(c["decoded_special_hex"].get<std::string>()))
         << "decode (render_special) of '" << text << "'";
+  }
+  EXPECT_EQ(failures, 0);
+}
+
+// llama_token_to_piece (special false/true) and llama_vocab_is_eog for a sample of ids.
+TEST_P(SpmGoldenTest, PiecesMatchLlamaCpp) {
+  const nlohmann::json golden = LoadGolden();
+  const auto& sample = golden["pieces"][GetParam()];
+  auto tok = Load(GetParam());
+  ASSERT_NE(tok, nullptr);
+  ASSERT_EQ(tok->vocab_size(), sample["n_vocab"].get<int32_t>());
+  const auto rows = sample["pieces"].get<std::vector<std::string>>();
+  ASSERT_GT(rows.size(), 500u);
+  int failures = 0;
+  for (const std::string& row : rows) {
+    std::istringstream in(row);
+    int32_t id = -1;
+    std::string plain, special;
+    int eog = -1;
+    in >> id >> plain >> special >> eog;
+    ASSERT_FALSE(in.fail()) << row;
+    const bool ok = tok->TokenToPiece(id) == FromHex(plain == "-" ? "" : plain) &&
+                    tok->TokenToPiece(id, true) == FromHex(special == "-" ? "" : special) &&
+                    tok->IsEndOfGeneration(id) == (eog != 0);
+    EXPECT_TRUE(ok) << "token " << id << " '" << tok->vocab().TokenText(id) << "': expected "
+                    << row;
+    failures += !ok;
   }
   EXPECT_EQ(failures, 0);
 }
