@@ -136,7 +136,7 @@ std::optional<ApiError> ParseBody(const httplib::Request& req, json* out) {
 struct ApiRequest {
   std::string model;
   bool chat = true;
-  std::vector<ChatMessage> messages;
+  std::vector<PromptMessage> messages;
   std::string prompt;
   std::vector<int32_t> prompt_tokens;  // /v1/completions with token ids
   bool prompt_is_tokens = false;
@@ -209,7 +209,7 @@ std::optional<ApiError> ParseContent(const json& c, size_t index, std::string* o
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseMessages(const json& j, std::vector<ChatMessage>* out) {
+std::optional<ApiError> ParseMessages(const json& j, std::vector<PromptMessage>* out) {
   auto it = j.find("messages");
   if (it == j.end() || !it->is_array() || it->empty()) {
     return Invalid("messages", "'messages' must be a non-empty array");
@@ -222,7 +222,7 @@ std::optional<ApiError> ParseMessages(const json& j, std::vector<ChatMessage>* o
     if (role == m.end() || !role->is_string()) {
       return Invalid(param + ".role", "'" + param + ".role' must be a string");
     }
-    ChatMessage msg;
+    PromptMessage msg;
     msg.role = role->get<std::string>();
     if (msg.role == "developer") msg.role = "system";
     if (msg.role != "system" && msg.role != "user" && msg.role != "assistant") {
@@ -560,13 +560,14 @@ void HttpServer::Impl::HandleTokenCount(const httplib::Request& req, httplib::Re
   if (model == j.end() || !model->is_string()) {
     return SendError(res, Invalid("model", "'model' must be a non-empty string"));
   }
-  std::vector<ChatMessage> messages;
+  std::vector<PromptMessage> messages;
   if (auto e = ParseMessages(j, &messages)) return SendError(res, *e);
   auto lease = models.Acquire(model->get<std::string>());
   if (!lease.ok()) return SendError(res, FromStatus(lease.status()));
   const LanguageModel& lm = lease->scheduler().model();
-  const auto tokens = lm.Tokenize(RenderChatPrompt(lm, messages), true, true);
-  SendJson(res, json{{"tokenCount", tokens.size()}});
+  auto text = RenderChatPrompt(lm, messages);
+  if (!text.ok()) return SendError(res, FromStatus(text.status()));
+  SendJson(res, json{{"tokenCount", TokenizeChatPrompt(lm, *text).size()}});
 }
 
 void HttpServer::Impl::HandleGeneration(const httplib::Request& req, httplib::Response& res,
@@ -583,7 +584,9 @@ void HttpServer::Impl::HandleGeneration(const httplib::Request& req, httplib::Re
 
   GenerationRequest g;
   if (chat) {
-    g.prompt = lm.Tokenize(RenderChatPrompt(lm, r.messages), true, true);
+    auto text = RenderChatPrompt(lm, r.messages);
+    if (!text.ok()) return SendError(res, FromStatus(text.status()));
+    g.prompt = TokenizeChatPrompt(lm, *text);
   } else if (r.prompt_is_tokens) {
     g.prompt = r.prompt_tokens;
   } else {

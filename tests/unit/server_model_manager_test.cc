@@ -1,0 +1,101 @@
+// The service's model manager: models named by absolute path, TTL unloading (never while in
+// use), least-recently-used eviction within the memory budget.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "foundry/engine.h"
+#include "server/chat_prompt.h"
+#include "server/model_manager.h"
+#include "tokenizer/tokenizer.h"
+
+namespace foundry {
+namespace {
+
+const std::string kTiny = FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf";
+const std::string kTinyLlama = FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-llama.gguf";
+
+ModelManagerOptions SmallOptions() {
+  ModelManagerOptions o;
+  o.scheduler.n_slots = 2;
+  o.scheduler.n_ctx = 64;
+  o.scheduler.n_threads = 1;
+  return o;
+}
+
+TEST(ModelManager, NamesAreAbsolutePathsToFiles) {
+  ModelManager mm(SmallOptions(), nullptr);
+  auto lease = mm.Acquire(kTiny);
+  ASSERT_TRUE(lease.ok()) << lease.status().message();
+  EXPECT_EQ(lease->scheduler().n_ctx(), 64);
+  EXPECT_EQ(mm.Acquire("tiny-qwen2.gguf").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(mm.Acquire("/no/such/file.gguf").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(mm.Acquire(FOUNDRY_SOURCE_DIR "/tests").status().code(), StatusCode::kNotFound);
+  // A file that is not a GGUF model fails to load with a message, and nothing is kept.
+  auto bad = mm.Acquire(FOUNDRY_SOURCE_DIR "/CMakeLists.txt");
+  EXPECT_FALSE(bad.ok());
+  ASSERT_EQ(mm.Loaded().size(), 1u);
+  EXPECT_EQ(mm.Loaded()[0].name, kTiny);
+  EXPECT_EQ(mm.Loaded()[0].in_flight, 1);
+  EXPECT_EQ(mm.Unload("/not/loaded").code(), StatusCode::kNotFound);
+}
+
+TEST(ModelManager, TtlUnloadsIdleModelsOnly) {
+  ModelManager mm(SmallOptions(), nullptr);
+  {
+    auto lease = mm.Acquire(kTiny, /*ttl_s=*/0);
+    ASSERT_TRUE(lease.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    mm.ReapExpired();
+    EXPECT_EQ(mm.Loaded().size(), 1u) << "unloaded while in use";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  mm.ReapExpired();
+  EXPECT_TRUE(mm.Loaded().empty());
+  // The default TTL keeps it.
+  ASSERT_TRUE(mm.Acquire(kTiny).ok());
+  mm.ReapExpired();
+  EXPECT_EQ(mm.Loaded().size(), 1u);
+  EXPECT_EQ(mm.Loaded()[0].ttl_s, 600);
+}
+
+TEST(ModelManager, LeastRecentlyUsedIdleModelIsEvictedForANewOne) {
+  uint64_t one_model = 0;
+  {
+    ModelManager probe(SmallOptions(), nullptr);
+    ASSERT_TRUE(probe.Acquire(kTiny).ok());
+    one_model = probe.Loaded()[0].bytes;
+  }
+  ASSERT_GT(one_model, 0u);
+  ModelManagerOptions o = SmallOptions();
+  o.memory_budget_bytes = one_model + one_model / 2;  // room for one tiny model at a time
+  ModelManager mm(o, nullptr);
+  ASSERT_TRUE(mm.Acquire(kTiny).ok());
+  ASSERT_TRUE(mm.Acquire(kTinyLlama).ok());
+  ASSERT_EQ(mm.Loaded().size(), 1u);
+  EXPECT_EQ(mm.Loaded()[0].name, kTinyLlama);
+  {
+    // A model in use is never evicted: both stay loaded, over budget.
+    auto busy = mm.Acquire(kTinyLlama);
+    ASSERT_TRUE(busy.ok());
+    ASSERT_TRUE(mm.Acquire(kTiny).ok());
+    EXPECT_EQ(mm.Loaded().size(), 2u);
+  }
+}
+
+TEST(ChatPrompt, UsesTheModelsTemplateAndOneBos) {
+  auto lm = LanguageModel::Load(kTiny);
+  ASSERT_TRUE(lm.ok());
+  auto text = RenderChatPrompt(**lm, {{"system", "Be brief."}, {"user", "Hello"}});
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  // tiny-qwen2 carries a ChatML template.
+  EXPECT_NE(text->find("<|im_start|>user\nHello<|im_end|>\n"), std::string::npos) << *text;
+  EXPECT_TRUE(text->ends_with("<|im_start|>assistant\n")) << *text;
+  const auto ids = TokenizeChatPrompt(**lm, *text);
+  ASSERT_GE(ids.size(), 2u);
+  EXPECT_FALSE(ids[0] == (*lm)->tokenizer().bos() && ids[1] == (*lm)->tokenizer().bos());
+}
+
+}  // namespace
+}  // namespace foundry
