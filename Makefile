@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz
+.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz fuzz-chat
 
 all:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -40,6 +40,16 @@ fuzz:
 	./build-fuzz/bin/gguf_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
 	  -malloc_limit_mb=512 -artifact_prefix=build-fuzz/artifacts/ \
 	  build-fuzz/corpus tests/data/gguf-corpus/valid tests/data/gguf-corpus/invalid
+
+# libFuzzer over the chat-template engine, seeded by tests/data/chat-template-corpus.
+fuzz-chat:
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz-chat -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOUNDRY_FUZZ=ON > /dev/null
+	cmake --build build-fuzz-chat -j $(JOBS) --target chat_template_fuzz chat_template_fuzz_replay
+	./build-fuzz-chat/bin/chat_template_fuzz_replay tests/data/chat-template-corpus
+	mkdir -p build-fuzz-chat/corpus build-fuzz-chat/artifacts
+	./build-fuzz-chat/bin/chat_template_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -artifact_prefix=build-fuzz-chat/artifacts/ \
+	  -dict=tests/fuzz/jinja.dict build-fuzz-chat/corpus tests/data/chat-template-corpus
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

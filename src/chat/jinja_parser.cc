@@ -160,6 +160,19 @@ class Parser {
               return OkStatus();
             }
           }
+          static const char* const kEndTags[] = {"elif",   "else",         "endif",   "endfor",
+                                                 "endset", "endmacro",     "endcall", "endfilter",
+                                                 "endraw", "endgeneration"};
+          for (const char* e : kEndTags) {
+            if (kw.text == e) {
+              std::string list;
+              for (const char* x : ends) {
+                list += std::string(list.empty() ? "" : " or ") + "'" + x + "'";
+              }
+              return Error(
+                  kw, "unexpected '" + kw.text + "'" + (list.empty() ? "" : ", expected " + list));
+            }
+          }
           Advance();
           FOUNDRY_RETURN_IF_ERROR(ParseStatement(body));
           break;
