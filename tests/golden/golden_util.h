@@ -55,17 +55,22 @@ inline constexpr double kLogitAbsTol = 1.0;
 inline constexpr double kLogitMeanTol = 0.2;
 inline constexpr double kTieMargin = 0.5;
 
-// Logits are defined only up to a constant per position (softmax, argmax and sampling
-// ignore it). On Gemma 3 270M, llama.cpp's own batch-vs-sequential difference is mostly
-// such a shift (up to 0.56 on average over a position's top logits) and it differs from us
-// by shifts of up to 2.8 while the logits relative to each other agree to its own noise
-// level (measured: top-10 logits minus their per-position mean shift differ by at most 0.60
-// between llama.cpp's batch and sequential runs, 0.57 between llama.cpp and us). With
-// shift_invariant, each position's top logits are compared after removing the mean
-// difference over them.
+// Per-model tolerances. Logits are defined only up to a constant per position (softmax,
+// argmax and sampling ignore it); shift_invariant compares each position's top logits after
+// removing their mean difference. Gemma 3 270M needs that and wider bounds, all measured:
+// * llama.cpp disagrees with itself (batch vs sequential) by shifts of up to 0.56 on
+//   average over a position's top logits, by up to 0.76 (mean 0.09) after removing the
+//   shift, and flips top-1 at 8 positions with margins up to 0.21;
+// * in our engine, scalar vs AVX-512 kernels (same math, different summation order) move
+//   the shift-free top logits by up to 0.54 (mean 0.10) on the 149-token prompt;
+// * we differ from llama.cpp by shifts of up to 2.8 and, shift-free, by up to 0.96 (AVX-512)
+//   or 1.08 (scalar), mean 0.10-0.11: the sum of the two floors above (0.76 + 0.54 = 1.3),
+//   hence abs 1.5; a reference margin must then be 1.0 (twice the default) before a top-1
+//   or greedy disagreement counts as a failure.
 struct Tolerance {
   double abs = kLogitAbsTol;
   double mean = kLogitMeanTol;
+  double tie_margin = kTieMargin;
   bool shift_invariant = false;
 };
 
@@ -146,13 +151,13 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
     ++r->positions;
     const int32_t ours = Argmax(row, n_vocab);
     const double ref_best = top[pos][0][1].get<double>();
-    if (ref_best - top[pos][1][1].get<double>() >= kTieMargin) {
+    if (ref_best - top[pos][1][1].get<double>() >= tol.tie_margin) {
       EXPECT_EQ(ours, top[pos][0][0].get<int32_t>()) << "prompt '" << text << "' position " << pos;
     } else {
       ++r->position_ties;  // a near-tie: ours must be one of the tied candidates
       bool tied = false;
       for (const auto& pair : top[pos]) {
-        tied |= pair[0].get<int32_t>() == ours && ref_best - pair[1].get<double>() < kTieMargin;
+        tied |= pair[0].get<int32_t>() == ours && ref_best - pair[1].get<double>() < tol.tie_margin;
       }
       EXPECT_TRUE(tied) << "prompt '" << text << "' position " << pos << ": " << ours;
     }
@@ -171,7 +176,7 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
   // Teacher-forced: feed the reference's token, so every step is checked.
   for (size_t i = 0; i < want.size(); ++i) {
     ++r->greedy_steps;
-    if (margin[i] >= kTieMargin) {
+    if (margin[i] >= tol.tie_margin) {
       EXPECT_EQ(Argmax(last.data(), n_vocab), want[i]) << "prompt '" << text << "' step " << i;
     } else {
       ++r->greedy_ties;
@@ -184,8 +189,8 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
         ++r->free_run_matched;
         ASSERT_TRUE(free_run->Evaluate({next}, false, &free_logits).ok());
       } else {
-        EXPECT_LT(margin[i], kTieMargin) << "free-running greedy diverged at step " << i
-                                         << " of prompt '" << text << "' without a near-tie";
+        EXPECT_LT(margin[i], tol.tie_margin) << "free-running greedy diverged at step " << i
+                                             << " of prompt '" << text << "' without a near-tie";
         diverged = true;
       }
     }
