@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   foundry::cli::AddTemplateCommand(app, exit_code);
   foundry::cli::AddServiceCommand(app, exit_code);
   foundry::cli::AddBenchCommand(app, exit_code);
+  foundry::cli::AddModelCommand(app, exit_code);
+  foundry::cli::AddCacheCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

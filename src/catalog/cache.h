@@ -1,0 +1,63 @@
+// The model cache, with Foundry Local's layout and rules:
+//   <cache>/<Publisher>/<id with ':N' written '-N'>/<model>.gguf + inference_model.json
+// A folder is a model when it holds a .gguf file and inference_model.json
+// ({"Name": "<id>", "PromptTemplate": null | {...}}) and no in-progress marker download.tmp.
+// Folders the user places anywhere up to two levels below the cache root follow the same
+// rule (bring-your-own models).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "catalog/catalog.h"
+
+namespace foundry {
+
+inline constexpr char kInferenceModelJson[] = "inference_model.json";
+inline constexpr char kDownloadMarker[] = "download.tmp";
+
+struct CachedModel {
+  std::string id;                    // inference_model.json's Name (folder name if absent)
+  std::filesystem::path dir;         // the model's folder
+  std::filesystem::path model_file;  // the .gguf inside it
+};
+
+// "Phi-4-mini-instruct-generic-cpu:1" -> "Phi-4-mini-instruct-generic-cpu-1".
+std::string IdToDirName(std::string_view id);
+
+// The cache directory: FOUNDRY_CACHE_DIR, else settings' cacheDirectoryPath, else
+// ~/.foundry/cache/models.
+StatusOr<std::filesystem::path> CacheDirectory();
+// `foundry cache cd DIR`: an existing directory, stored (absolute) in the settings file.
+StatusOr<std::filesystem::path> SetCacheDirectory(const std::filesystem::path& dir);
+
+class ModelCache {
+ public:
+  explicit ModelCache(std::filesystem::path root) : root_(std::move(root)) {}
+  const std::filesystem::path& root() const { return root_; }
+
+  // Every model folder, sorted by id. A missing root is an empty cache.
+  StatusOr<std::vector<CachedModel>> List() const;
+  // The cached model with this id (case-insensitive), if any.
+  StatusOr<std::optional<CachedModel>> Find(std::string_view id) const;
+  // Lowercase ids of all cached models (for ResolveModel).
+  StatusOr<std::set<std::string>> CachedIds() const;
+  // Where a catalog variant lives in the cache.
+  std::filesystem::path DirFor(const ModelVariant& v) const;
+  // Deletes a cached model's folder (it must lie inside the cache).
+  Status Remove(const CachedModel& m) const;
+
+  // Writes inference_model.json for `id` into `dir` (temporary file + rename).
+  static Status WriteInferenceModelJson(const std::filesystem::path& dir, std::string_view id,
+                                        const std::optional<std::string>& prompt_template);
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace foundry

@@ -1,0 +1,285 @@
+// `foundry model list|info|select`: the catalog, Foundry Local's way.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalog/cache.h"
+#include "catalog/catalog.h"
+#include "catalog/machine.h"
+#include "catalog/resolve.h"
+#include "catalog/select.h"
+#include "cli/commands.h"
+
+namespace foundry::cli {
+namespace {
+
+struct ModelArgs {
+  std::vector<std::string> filters;
+  std::string output = "text";
+  std::string name;
+  bool license = false;
+  std::string task;
+  std::string registry;
+};
+
+void PrintJson(const nlohmann::json& j) {
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
+// Catalog, machine and the ids in the cache: what every model command needs.
+struct Context {
+  Catalog catalog;
+  MachineInfo machine;
+  std::filesystem::path cache_dir;
+  std::set<std::string> cached_ids;
+  std::vector<CachedModel> cached;
+};
+
+StatusOr<Context> LoadContext() {
+  FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load());
+  FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine());
+  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path dir, CacheDirectory());
+  ModelCache cache(dir);
+  FOUNDRY_ASSIGN_OR_RETURN(std::vector<CachedModel> cached, cache.List());
+  Context c{std::move(catalog), machine, dir, {}, std::move(cached)};
+  for (const CachedModel& m : c.cached) c.cached_ids.insert(AsciiLower(m.id));
+  return c;
+}
+
+std::string Pad(const std::string& s, size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+int RunList(const ModelArgs& a) {
+  std::vector<ModelFilter> filters;
+  for (const std::string& spec : a.filters) {
+    auto f = ParseModelFilter(spec);
+    if (!f.ok()) return ReportError(f.status());
+    filters.push_back(*f);
+  }
+  auto ctx = LoadContext();
+  if (!ctx.ok()) return ReportError(ctx.status());
+
+  struct Row {
+    const ModelVariant* v;
+    bool first;
+  };
+  std::vector<Row> rows;
+  for (const std::string& alias : ctx->catalog.Aliases()) {
+    std::vector<const ModelVariant*> group;
+    for (const ModelVariant& v : ctx->catalog.variants()) {
+      if (v.alias == alias && Runnable(v, ctx->machine)) group.push_back(&v);
+    }
+    bool first = true;
+    for (const ModelVariant* v : OrderVariants(group, ctx->cached_ids)) {
+      const bool keep = std::all_of(filters.begin(), filters.end(),
+                                    [&](const ModelFilter& f) { return FilterMatches(f, *v); });
+      if (!keep) continue;
+      rows.push_back({v, first});
+      first = false;
+    }
+  }
+  if (a.output == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Row& r : rows) {
+      nlohmann::json j = ToFoundryJson(*r.v);
+      j["cached"] = ctx->cached_ids.count(AsciiLower(r.v->id)) > 0;
+      out.push_back(std::move(j));
+    }
+    PrintJson(out);
+    return 0;
+  }
+  if (rows.empty()) {
+    std::printf("No models match the filter.\n");
+    return 0;
+  }
+  const std::string header = Pad("Alias", 30) + Pad("Device", 10) + Pad("Task", 10) +
+                             Pad("File Size", 12) + Pad("License", 14) + "Model ID";
+  std::printf("%s\n%s\n", header.c_str(), std::string(header.size() + 28, '-').c_str());
+  for (const Row& r : rows) {
+    const std::string line =
+        Pad(r.first ? r.v->alias : "", 30) + Pad(r.v->device, 10) + Pad(ShortTask(r.v->task), 10) +
+        Pad(FormatFileSize(r.v->file_size_mb), 12) + Pad(r.v->license, 14) + r.v->id;
+    std::printf("%s\n", line.c_str());
+  }
+  return 0;
+}
+
+std::string SourceText(const ModelVariant& v, const ModelSource& s) {
+  std::string t;
+  if (s.kind == ModelSource::Kind::kUrl) {
+    t = s.url;
+  } else {
+    t = "PyPI";
+    for (size_t i = 0; i < s.parts.size(); ++i) {
+      t += (i == 0 ? " " : " + ") + s.parts[i].package + "==" + s.parts[i].version + " (" +
+           s.parts[i].member + ")";
+    }
+    const std::string file = s.file_name.empty() ? v.file_name : s.file_name;
+    if (file != v.file_name) t += " -> " + file;
+  }
+  if (s.size_bytes) t += ", " + std::to_string(*s.size_bytes) + " bytes";
+  t += s.sha256 ? ", sha256 " + *s.sha256 : ", sha256 recorded at first download";
+  return t;
+}
+
+int RunInfo(const ModelArgs& a) {
+  auto ctx = LoadContext();
+  if (!ctx.ok()) return ReportError(ctx.status());
+  auto resolved = ResolveModel(ctx->catalog, a.name, ctx->machine, ctx->cached_ids);
+  if (!resolved.ok()) return ReportError(resolved.status());
+  const ModelVariant& v = **resolved;
+  const CachedModel* cached = nullptr;
+  for (const CachedModel& m : ctx->cached) {
+    if (AsciiLower(m.id) == AsciiLower(v.id)) cached = &m;
+  }
+  const Status fit = CheckFits(ctx->catalog, v, ctx->machine);
+  if (a.output == "json") {
+    nlohmann::json j = ToFoundryJson(v);
+    j["cached"] = cached != nullptr;
+    j["fitsMachine"] = fit.ok();
+    j["fitMessage"] = fit.ok() ? nlohmann::json(nullptr) : nlohmann::json(fit.message());
+    j["path"] = cached ? nlohmann::json(cached->model_file.string()) : nlohmann::json(nullptr);
+    PrintJson(j);
+    return 0;
+  }
+  if (a.license) {
+    std::printf("%s\n%s\n", v.license.c_str(), v.license_description.c_str());
+    return 0;
+  }
+  std::string aliases = v.alias;
+  for (const std::string& al : v.aliases) aliases += ", " + al;
+  std::printf("Model:          %s\n", v.id.c_str());
+  std::printf("Alias:          %s\n", aliases.c_str());
+  std::printf("Publisher:      %s\n", v.publisher.c_str());
+  std::printf("Task:           %s\n", v.task.c_str());
+  std::printf("Device:         %s (%s)\n", v.device.c_str(), v.execution_provider.c_str());
+  std::printf("Parameters:     %s\n", FormatParameterCount(v.parameter_count).c_str());
+  std::printf("Quantization:   %s\n", v.quantization.c_str());
+  std::printf("Context length: %lld tokens\n", static_cast<long long>(v.context_length));
+  std::printf("File:           %s (%s)\n", v.file_name.c_str(),
+              FormatFileSize(v.file_size_mb).c_str());
+  if (fit.ok()) {
+    std::printf("Minimum RAM:    %g GB (this machine: %.1f GB)\n", v.min_ram_gb,
+                ctx->machine.total_ram_gb);
+  } else {
+    std::printf("Minimum RAM:    %g GB: %s\n", v.min_ram_gb, fit.message().c_str());
+  }
+  std::printf("Tool calling:   %s\n", v.supports_tool_calling ? "yes" : "no");
+  std::printf("License:        %s\n", v.license.c_str());
+  std::printf("Cached:         %s\n", cached ? cached->model_file.string().c_str() : "no");
+  std::printf("Sources:\n");
+  for (size_t i = 0; i < v.sources.size(); ++i) {
+    std::printf("  %zu. %s\n", i + 1, SourceText(v, v.sources[i]).c_str());
+  }
+  if (!v.description.empty()) std::printf("%s\n", v.description.c_str());
+  return 0;
+}
+
+int RunSelect(const ModelArgs& a) {
+  auto machine = DetectMachine();
+  if (!machine.ok()) return ReportError(machine.status());
+  std::vector<RegistryEntry> candidates;
+  std::string origin;
+  if (!a.registry.empty()) {
+    auto r = LoadRegistry(a.registry);
+    if (!r.ok()) return ReportError(r.status());
+    candidates = std::move(*r);
+    origin = a.registry;
+  } else {
+    auto catalog = Catalog::Load();
+    if (!catalog.ok()) return ReportError(catalog.status());
+    candidates = CatalogCandidates(*catalog, *machine);
+    origin = "the catalog (largest first)";
+  }
+  const double ram = machine->total_ram_gb;
+  const Selection sel = SelectModel(candidates, a.task, ram);
+  if (a.output == "json") {
+    nlohmann::json j;
+    j["task"] = a.task;
+    j["ramGb"] = ram;
+    j["selected"] = sel.chosen ? nlohmann::json(candidates[*sel.chosen].name) : nullptr;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const SelectionStep& s : sel.steps) {
+      steps.push_back({{"name", s.entry->name},
+                       {"task", s.entry->task},
+                       {"min_ram_gb", s.entry->min_ram_gb},
+                       {"notes", s.entry->notes},
+                       {"taskMatches", s.task_matches},
+                       {"fits", s.fits},
+                       {"kept", s.kept()}});
+    }
+    j["candidates"] = steps;
+    PrintJson(j);
+    return sel.chosen ? 0 : 3;
+  }
+  std::printf("RAM: %.1f GB%s\n", ram, machine->ram_overridden ? " (FOUNDRY_RAM_GB)" : "");
+  std::printf("Candidates from %s, task \"%s\" (first match wins):\n", origin.c_str(),
+              a.task.c_str());
+  for (size_t i = 0; i < sel.steps.size(); ++i) {
+    const SelectionStep& s = sel.steps[i];
+    std::string why;
+    char buf[160];
+    if (!s.task_matches) {
+      why = "dropped: task is \"" + s.entry->task + "\"";
+    } else if (!s.fits) {
+      std::snprintf(buf, sizeof(buf), "dropped: needs %g GB of RAM, more than %.1f GB",
+                    s.entry->min_ram_gb, ram);
+      why = buf;
+    } else {
+      std::snprintf(buf, sizeof(buf), "kept: task matches, needs %g GB <= %.1f GB",
+                    s.entry->min_ram_gb, ram);
+      why = buf;
+      if (sel.chosen && *sel.chosen != i) why += " (an earlier candidate was chosen)";
+    }
+    std::printf("  %s %s %s\n", s.kept() ? "+" : "-", Pad(s.entry->name, 32).c_str(), why.c_str());
+  }
+  if (!sel.chosen) {
+    std::printf("No model for task \"%s\" fits in %.1f GB of RAM.\n", a.task.c_str(), ram);
+    return 3;
+  }
+  std::printf("Selected: %s\n", candidates[*sel.chosen].name.c_str());
+  return 0;
+}
+
+void AddOutputOption(CLI::App* cmd, ModelArgs* args) {
+  cmd->add_option("--output", args->output, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+}  // namespace
+
+void AddModelCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ModelArgs>();
+  CLI::App* model = app.add_subcommand("model", "Discover, inspect and choose models");
+  model->require_subcommand(1);
+
+  CLI::App* list = model->add_subcommand("list", "List the models in the catalog");
+  list->alias("ls");
+  list->add_option("--filter", args->filters,
+                   "KEY=VALUE (device, provider, task, alias); '!' negates, trailing '*' "
+                   "matches a prefix; repeatable")
+      ->allow_extra_args(false);
+  AddOutputOption(list, args.get());
+  list->callback([args, &exit_code] { exit_code = RunList(*args); });
+
+  CLI::App* info = model->add_subcommand("info", "Show a model's details");
+  info->add_option("model", args->name, "Alias or model id")->required();
+  info->add_flag("--license", args->license, "Show the license only");
+  AddOutputOption(info, args.get());
+  info->callback([args, &exit_code] { exit_code = RunInfo(*args); });
+
+  CLI::App* select = model->add_subcommand(
+      "select", "Choose a model by task and installed RAM (the tutorial's select_model.py)");
+  select->add_option("--task", args->task, "Task: chat, code, ...")->required();
+  select->add_option("--registry", args->registry,
+                     "models.json of {name, task, min_ram_gb, notes} (default: the catalog)");
+  AddOutputOption(select, args.get());
+  select->callback([args, &exit_code] { exit_code = RunSelect(*args); });
+}
+
+}  // namespace foundry::cli
