@@ -114,7 +114,9 @@ TEST(KernelsTable, GeometryAndVecDotTypes) {
     EXPECT_NE(a->quantize_row, nullptr);
     EXPECT_EQ(a->block_elems, w->block_elems) << QuantTypeName(p.w);
   }
-  EXPECT_EQ(FindTypeTraits(QuantType::kQ5_0), nullptr);
+  ASSERT_NE(FindTypeTraits(QuantType::kQ5_0), nullptr);  // Gemma 3 Q4_K_M files carry Q5_0
+  EXPECT_EQ(FindTypeTraits(QuantType::kQ5_0)->vec_dot_type, QuantType::kQ8_0);
+  EXPECT_EQ(FindTypeTraits(QuantType::kQ5_1), nullptr);
   EXPECT_EQ(FindTypeTraits(QuantType::kIQ4_NL), nullptr);
   EXPECT_EQ(FindTypeTraits(QuantType::kI32), nullptr);
   EXPECT_EQ(FindTypeTraits(static_cast<QuantType>(12345)), nullptr);
