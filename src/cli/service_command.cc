@@ -45,7 +45,15 @@ std::optional<RunningService> ReadPidFile() {
   return s;
 }
 
-bool ProcessAlive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+// A zombie (exited, not yet reaped by its new parent) counts as gone.
+bool ProcessAlive(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno != EPERM) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const size_t paren = line.rfind(')');
+  return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
+}
 
 bool StatusResponds(int port) {
   httplib::Client c("127.0.0.1", port);
@@ -69,20 +77,6 @@ void PrintNotRunning() {
   std::fflush(stdout);
 }
 
-bool PortFree(const std::string& host, int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return true;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 void PrintPortTaken(int port) {
   std::fprintf(stderr,
                "🔴 Port %d is already in use by another program. Choose another port with: "
@@ -98,7 +92,7 @@ int Start() {
     return 0;
   }
   const int port = settings->port;
-  if (!PortFree(settings->host, port)) {
+  if (PortInUse(settings->host, port)) {
     PrintPortTaken(port);
     return 8;
   }

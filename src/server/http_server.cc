@@ -1,6 +1,10 @@
 #include "server/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -405,6 +409,28 @@ std::string Sse(const json& j) { return "data: " + Dump(j) + "\n\n"; }
 
 }  // namespace
 
+bool PortInUse(const std::string& host, int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return false;
+  const sockaddr* sa = reinterpret_cast<const sockaddr*>(&addr);
+  const int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe >= 0) {
+    const bool listening = connect(probe, sa, sizeof(addr)) == 0;
+    close(probe);
+    if (listening) return true;
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  const bool taken = bind(fd, sa, sizeof(addr)) != 0;
+  close(fd);
+  return taken;
+}
+
 struct HttpServer::Impl {
   explicit Impl(const ServerOptions& o, ModelResolver resolver)
       : options(o), models(o.models, std::move(resolver)) {}
@@ -426,7 +452,8 @@ HttpServer::HttpServer(ServerOptions options, ModelResolver resolver)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Bind() {
-  if (!impl_->http.bind_to_port(options_.host, options_.port)) {
+  if (PortInUse(options_.host, options_.port) ||
+      !impl_->http.bind_to_port(options_.host, options_.port)) {
     return IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                    ": the port is in use (choose another with: foundry service set --port N)");
   }

@@ -21,6 +21,11 @@ struct ServerOptions {
   ModelManagerOptions models;
 };
 
+// Whether host:port is taken: something accepts connections there, or a socket that does not
+// share ports holds it. TIME_WAIT leftovers of a stopped service do not count (the server binds
+// with SO_REUSEADDR and SO_REUSEPORT).
+bool PortInUse(const std::string& host, int port);
+
 class HttpServer {
  public:
   HttpServer(ServerOptions options, ModelResolver resolver = nullptr);

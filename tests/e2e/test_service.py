@@ -53,9 +53,13 @@ def read_pid(home):
 
 
 def kill_if_alive(pid):
+    """SIGKILL a leftover daemon of ours (checked by its command line, never another process)."""
     if pid is None:
         return
     try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            if b"service\0run" not in f.read():
+                return
         os.kill(pid, signal.SIGKILL)
     except OSError:
         pass
@@ -77,8 +81,10 @@ def service(tmp_path_factory):
         yield {"home": home, "env": env, "port": port, "url": "http://127.0.0.1:%d" % port,
                "pid": pid}
     finally:
+        latest = read_pid(home)
         cli(env, "service", "stop")
         kill_if_alive(pid)
+        kill_if_alive(latest)
 
 
 FRANCE = [{"role": "system", "content": "You are a helpful assistant."},
@@ -410,8 +416,15 @@ def test_port_taken_and_stop(service, tmp_path):
                         "To start the service, run the following command: foundry service start\n")
 
 
-def test_zz_stop_then_status(service):
-    env = service["env"]
+def test_zz_restart_stop_then_status(service):
+    env, port = service["env"], service["port"]
+    r = cli(env, "service", "restart")
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch("🔴 Service is stopped.\n🟢 Service is Started on "
+                        r"http://127\.0\.0\.1:%d/, PID (\d+)!\n" % port, r.stdout), r.stdout
+    new_pid = read_pid(service["home"])
+    assert new_pid != service["pid"]
+    assert requests.get(service["url"] + "/openai/status", timeout=T).status_code == 200
     r = cli(env, "service", "stop")
     assert r.stdout == "🔴 Service is stopped.\n"
     r = cli(env, "service", "status")
