@@ -270,47 +270,51 @@ float VecDotBF16BF16(int64_t n, const void* w, const void* a) {
 // Quantized dot products
 // ---------------------------------------------------------------------------------------
 
-float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
-  const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
-  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / kQK8_0;
-  const __m256i off = _mm256_set1_epi8(8);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
-    const __m256i q = _mm256_sub_epi8(UnpackNibbles16(x[i].qs), off);
-    const __m256 p = _mm256_cvtepi32_ps(DotI8(q, Load256(y[i].qs)));
-    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc);
+// Blocks alternate between two accumulators so that consecutive blocks' multiply-adds do
+// not wait on each other.
+template <typename BlockX, typename BlockY, typename BlockDot>
+inline float DotBlocks32(int64_t nb, const BlockX* x, const BlockY* y, BlockDot dot) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const float d0 = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
+    const float d1 = HalfToFloat(x[i + 1].d) * HalfToFloat(y[i + 1].d);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(dot(x[i], y[i])), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), _mm256_cvtepi32_ps(dot(x[i + 1], y[i + 1])), acc1);
   }
-  return HsumPs(acc);
+  if (i < nb) {
+    const float d0 = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(dot(x[i], y[i])), acc0);
+  }
+  return HsumPs(_mm256_add_ps(acc0, acc1));
+}
+
+float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
+  return DotBlocks32(n / kQK8_0, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(a),
+                     [](const BlockQ4_0& x, const BlockQ8_0& y) {
+                       const __m256i q =
+                           _mm256_sub_epi8(UnpackNibbles16(x.qs), _mm256_set1_epi8(8));
+                       return DotI8(q, Load256(y.qs));
+                     });
 }
 
 float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
   const BlockQ4_1* x = static_cast<const BlockQ4_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
   const int64_t nb = n / kQK8_1;
-  __m256 acc = _mm256_setzero_ps();
   float summs = 0.0f;
-  for (int64_t i = 0; i < nb; ++i) {
-    const __m256 p = _mm256_cvtepi32_ps(DotU8I8(UnpackNibbles16(x[i].qs), Load256(y[i].qs)));
-    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc);
-    summs += HalfToFloat(x[i].m) * HalfToFloat(y[i].s);
-  }
-  return HsumPs(acc) + summs;
+  for (int64_t i = 0; i < nb; ++i) summs += HalfToFloat(x[i].m) * HalfToFloat(y[i].s);
+  return DotBlocks32(nb, x, y,
+                     [](const BlockQ4_1& xb, const BlockQ8_1& yb) {
+                       return DotU8I8(UnpackNibbles16(xb.qs), Load256(yb.qs));
+                     }) +
+         summs;
 }
 
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
-  const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
-  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / kQK8_0;
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
-    const __m256 p = _mm256_cvtepi32_ps(DotI8(Load256(x[i].qs), Load256(y[i].qs)));
-    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc);
-  }
-  return HsumPs(acc);
+  return DotBlocks32(
+      n / kQK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
+      [](const BlockQ8_0& x, const BlockQ8_0& y) { return DotI8(Load256(x.qs), Load256(y.qs)); });
 }
 
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
