@@ -1,5 +1,8 @@
 // `foundry model list|info|select`: the catalog, Foundry Local's way.
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,6 +12,7 @@
 
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
+#include "catalog/install.h"
 #include "catalog/machine.h"
 #include "catalog/resolve.h"
 #include "catalog/select.h"
@@ -246,6 +250,72 @@ int RunSelect(const ModelArgs& a) {
   return 0;
 }
 
+// "[#####.....]  45.2%  44.3 MB / 98.4 MB  5.1 MB/s  ETA 12s" on a terminal, redrawn in place.
+class ProgressBar {
+ public:
+  ProgressBar() : tty_(isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
+  void Update(int64_t done, int64_t total, bool final = false) {
+    if (!tty_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!final && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    const double speed = secs > 0 ? static_cast<double>(done) / secs : 0;
+    char line[160];
+    if (total > 0) {
+      const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
+      const int fill = static_cast<int>(frac * 30);
+      const double eta = speed > 0 ? static_cast<double>(total - done) / speed : 0;
+      std::snprintf(line, sizeof(line),
+                    "\r[%s%s] %6.2f%%  %.1f MB / %.1f MB  %.1f MB/s  ETA %.0fs ",
+                    std::string(fill, '#').c_str(), std::string(30 - fill, '.').c_str(), frac * 100,
+                    done / 1e6, total / 1e6, speed / 1e6, eta);
+    } else {
+      std::snprintf(line, sizeof(line), "\r%.1f MB  %.1f MB/s ", done / 1e6, speed / 1e6);
+    }
+    std::fputs(line, stderr);
+    if (final) std::fputs("\n", stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+int RunDownload(const ModelArgs& a) {
+  auto ctx = LoadContext();
+  if (!ctx.ok()) return ReportError(ctx.status());
+  auto resolved = ResolveModel(ctx->catalog, a.name, ctx->machine, ctx->cached_ids);
+  if (!resolved.ok()) return ReportError(resolved.status());
+  const ModelVariant& v = **resolved;
+  if (Status fit = CheckFits(ctx->catalog, v, ctx->machine); !fit.ok()) {
+    std::fprintf(stderr, "warning: %s\n", fit.message().c_str());
+  }
+  ModelCache cache(ctx->cache_dir);
+  if (ctx->cached_ids.count(AsciiLower(v.id)) == 0) {
+    std::printf("Downloading %s...\n", v.id.c_str());
+    std::fflush(stdout);
+  }
+  ProgressBar bar;
+  DownloadOptions opts;
+  int64_t last_done = 0, last_total = -1;
+  opts.progress = [&](int64_t done, int64_t total) {
+    last_done = done;
+    last_total = total;
+    bar.Update(done, total);
+  };
+  auto r = InstallModel(cache, v, opts);
+  if (last_done > 0) bar.Update(last_done, last_total, /*final=*/true);
+  if (!r.ok()) return ReportError(r.status());
+  if (r->downloaded) {
+    std::printf("Model %s was downloaded to %s\n", v.id.c_str(), r->model.dir.c_str());
+  } else {
+    std::printf("Model %s is in the cache: %s\n", v.id.c_str(), r->model.dir.c_str());
+  }
+  return 0;
+}
+
 void AddOutputOption(CLI::App* cmd, ModelArgs* args) {
   cmd->add_option("--output", args->output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -272,6 +342,10 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
   info->add_flag("--license", args->license, "Show the license only");
   AddOutputOption(info, args.get());
   info->callback([args, &exit_code] { exit_code = RunInfo(*args); });
+
+  CLI::App* download = model->add_subcommand("download", "Download a model into the cache");
+  download->add_option("model", args->name, "Alias or model id")->required();
+  download->callback([args, &exit_code] { exit_code = RunDownload(*args); });
 
   CLI::App* select = model->add_subcommand(
       "select", "Choose a model by task and installed RAM (the tutorial's select_model.py)");

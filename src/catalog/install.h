@@ -1,0 +1,31 @@
+// Putting a catalog variant into the cache: sources tried in order, one transfer per model
+// even when several processes ask at once, Foundry Local's in-progress marker while it runs.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/status.h"
+#include "catalog/cache.h"
+#include "catalog/catalog.h"
+#include "catalog/downloader.h"
+
+namespace foundry {
+
+struct InstallResult {
+  CachedModel model;
+  bool downloaded = false;  // false: it was in the cache already (or another process fetched it)
+  int64_t bytes_transferred = 0;
+};
+
+// Downloads `v` into cache.DirFor(v) unless it is cached. Holds an exclusive lock
+// (<cache>/<Publisher>/<dir>.lock, flock) for the whole transfer, so a second caller waits and
+// then finds the model in the cache. While downloading, the folder holds download.tmp; the model
+// file gets its name only after size and digest checks, then inference_model.json is written
+// and the marker removed. URL sources only for now: a PyPI source is skipped with a note in the
+// error should every source fail. `base` supplies timeouts, retries and progress; each source's
+// own size and sha256 are checked.
+StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
+                                     const DownloadOptions& base);
+
+}  // namespace foundry

