@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -28,6 +29,8 @@ struct ModelArgs {
   bool license = false;
   std::string task;
   std::string registry;
+  std::string sha256;         // model download URL --sha256
+  std::string download_name;  // model download URL --name
 };
 
 void PrintJson(const nlohmann::json& j) {
@@ -283,13 +286,56 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
+// `model download URL [--sha256 HEX] [--name NAME]`: any GGUF URL as a cache entry
+// <cache>/Custom/<NAME>/ with id NAME (default: the file name without .gguf).
+StatusOr<ModelVariant> VariantForUrl(const ModelArgs& a) {
+  std::string path = a.name.substr(0, a.name.find_first_of("?#"));
+  const std::string file = path.substr(path.rfind('/') + 1);
+  if (file.size() < 6 || file.substr(file.size() - 5) != ".gguf") {
+    return InvalidArgument("URL " + a.name + " does not name a .gguf file");
+  }
+  ModelVariant v;
+  v.id = a.download_name.empty() ? file.substr(0, file.size() - 5) : a.download_name;
+  const bool valid =
+      !v.id.empty() && v.id != "." && v.id != ".." &&
+      std::all_of(v.id.begin(), v.id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+  if (!valid) return InvalidArgument("invalid model name \"" + v.id + "\" (letters, digits, -_.)");
+  const bool hex = a.sha256.empty() || (a.sha256.size() == 64 &&
+                                        std::all_of(a.sha256.begin(), a.sha256.end(), [](char c) {
+                                          return std::isxdigit(static_cast<unsigned char>(c));
+                                        }));
+  if (!hex) return InvalidArgument("--sha256 must be 64 hex digits");
+  v.display_name = v.alias = v.id;
+  v.publisher = "Custom";
+  v.task = "chat-completion";
+  v.file_name = file;
+  v.device = "CPU";
+  v.execution_provider = "CPUExecutionProvider";
+  ModelSource src;
+  src.url = a.name;
+  if (!a.sha256.empty()) src.sha256 = AsciiLower(a.sha256);
+  v.sources.push_back(src);
+  return v;
+}
+
 int RunDownload(const ModelArgs& a) {
   auto ctx = LoadContext();
   if (!ctx.ok()) return ReportError(ctx.status());
-  auto resolved = ResolveModel(ctx->catalog, a.name, ctx->machine, ctx->cached_ids);
+  const bool is_url = a.name.rfind("https://", 0) == 0 || a.name.rfind("http://", 0) == 0;
+  if (!is_url && (!a.sha256.empty() || !a.download_name.empty())) {
+    return ReportError(InvalidArgument("--sha256 and --name apply to a URL only"));
+  }
+  StatusOr<ModelVariant> custom =
+      is_url ? VariantForUrl(a) : StatusOr<ModelVariant>(ModelVariant());
+  if (!custom.ok()) return ReportError(custom.status());
+  StatusOr<const ModelVariant*> resolved =
+      is_url ? StatusOr<const ModelVariant*>(&*custom)
+             : ResolveModel(ctx->catalog, a.name, ctx->machine, ctx->cached_ids);
   if (!resolved.ok()) return ReportError(resolved.status());
   const ModelVariant& v = **resolved;
-  if (Status fit = CheckFits(ctx->catalog, v, ctx->machine); !fit.ok()) {
+  if (Status fit = is_url ? OkStatus() : CheckFits(ctx->catalog, v, ctx->machine); !fit.ok()) {
     std::fprintf(stderr, "warning: %s\n", fit.message().c_str());
   }
   ModelCache cache(ctx->cache_dir);
@@ -344,7 +390,11 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
   info->callback([args, &exit_code] { exit_code = RunInfo(*args); });
 
   CLI::App* download = model->add_subcommand("download", "Download a model into the cache");
-  download->add_option("model", args->name, "Alias or model id")->required();
+  download->add_option("model", args->name, "Alias, model id, or the URL of a GGUF file")
+      ->required();
+  download->add_option("--sha256", args->sha256, "With a URL: the file's expected sha256");
+  download->add_option("--name", args->download_name,
+                       "With a URL: the model's name in the cache (default: the file name)");
   download->callback([args, &exit_code] { exit_code = RunDownload(*args); });
 
   CLI::App* select = model->add_subcommand(

@@ -171,3 +171,24 @@ def test_digest_is_recorded_at_first_download_and_enforced_later(tmp_path, serve
     r = run(env, "model", "download", "test-model")
     assert r.returncode != 0 and "sha256" in r.stderr
     assert "No models cached" in run(env, "cache", "ls").stdout
+
+
+def test_download_any_gguf_url(tmp_path, server):
+    env = setup_catalog(tmp_path, server, "/ok/unused.gguf")
+    url = server["url"] + "/redirect/my-model.Q4_0.gguf?download=true"
+    r = run(env, "model", "download", url, "--sha256", server["sha"].upper())
+    assert r.returncode == 0, r.stderr
+    f = tmp_path / "c" / "Custom" / "my-model.Q4_0" / "my-model.Q4_0.gguf"
+    assert f.stat().st_size == server["size"]
+    j = json.loads(run(env, "cache", "ls", "--output", "json").stdout)
+    assert [(m["alias"], m["id"]) for m in j] == [("my-model.Q4_0", "my-model.Q4_0")]
+    r = run(env, "model", "download", server["url"] + "/ok/other.gguf", "--name", "mine",
+            "--sha256", "0" * 64)
+    assert r.returncode != 0 and "sha256" in r.stderr
+    assert not (tmp_path / "c" / "Custom" / "mine" / "other.gguf").exists()
+    r = run(env, "model", "download", server["url"] + "/ok/x.bin")
+    assert r.returncode == 2 and ".gguf" in r.stderr
+    r = run(env, "model", "download", url, "--name", "../evil")
+    assert r.returncode == 2 and "invalid model name" in r.stderr
+    r = run(env, "model", "download", "test-model", "--sha256", "0" * 64)
+    assert r.returncode == 2
