@@ -7,6 +7,7 @@
 #include "base/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
+#include "model/hparams.h"
 
 namespace foundry {
 namespace {
@@ -57,6 +58,23 @@ Status BindMatrix(const GgufFile& g, const std::string& name, int64_t ne0, int64
 
 Status BindVector(const GgufFile& g, const std::string& name, int64_t n, Tensor* t, bool optional) {
   return Bind(g, name, n, 1, t, optional, false);
+}
+
+Status BindEmbeddingAndHead(const GgufFile& g, const HParams& h, Tensor* tok_embd, Tensor* out_norm,
+                            Tensor* output) {
+  FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, "token_embd.weight", h.n_embd, h.n_vocab, tok_embd));
+  FOUNDRY_RETURN_IF_ERROR(BindVector(g, "output_norm.weight", h.n_embd, out_norm));
+  FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, "output.weight", h.n_embd, h.n_vocab, output, true));
+  if (output->empty()) *output = *tok_embd;  // tied embeddings
+  return OkStatus();
+}
+
+Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::string& prefix,
+                                Tensor* wq, Tensor* wk, Tensor* wv, Tensor* wo) {
+  FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, prefix + "attn_q.weight", h.n_embd, h.q_dim(), wq));
+  FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, prefix + "attn_k.weight", h.n_embd, h.kv_dim(), wk));
+  FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, prefix + "attn_v.weight", h.n_embd, h.v_dim(), wv));
+  return BindMatrix(g, prefix + "attn_output.weight", h.n_head * h.head_dim_v, h.n_embd, wo);
 }
 
 void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,

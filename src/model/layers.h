@@ -22,6 +22,15 @@ Status BindMatrix(const GgufFile& g, const std::string& name, int64_t ne0, int64
 Status BindVector(const GgufFile& g, const std::string& name, int64_t n, Tensor* t,
                   bool optional = false);
 
+struct HParams;
+// The token embeddings, final norm and output head; the head is tied to the embeddings when
+// the file has no output.weight.
+Status BindEmbeddingAndHead(const GgufFile& g, const HParams& h, Tensor* tok_embd, Tensor* out_norm,
+                            Tensor* output);
+// The four attention projections of the layer whose tensor names start with `prefix`.
+Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::string& prefix,
+                                Tensor* wq, Tensor* wk, Tensor* wv, Tensor* wo);
+
 // Workspace slots below kLayerSlots are reserved for these helpers.
 inline constexpr int kLayerSlots = 4;
 

@@ -23,20 +23,13 @@ class LlamaModel final : public Model {
   Status Bind() {
     const GgufFile& g = gguf();
     const HParams& h = hparams();
-    FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, "token_embd.weight", h.n_embd, h.n_vocab, &tok_embd_));
-    FOUNDRY_RETURN_IF_ERROR(BindVector(g, "output_norm.weight", h.n_embd, &out_norm_));
-    FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, "output.weight", h.n_embd, h.n_vocab, &output_, true));
-    if (output_.empty()) output_ = tok_embd_;  // tied embeddings
+    FOUNDRY_RETURN_IF_ERROR(BindEmbeddingAndHead(g, h, &tok_embd_, &out_norm_, &output_));
     layers_.resize(h.n_layer);
     for (int64_t i = 0; i < h.n_layer; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
       LlamaLayer& L = layers_[i];
       FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_norm.weight", h.n_embd, &L.attn_norm));
-      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "attn_q.weight", h.n_embd, h.q_dim(), &L.wq));
-      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "attn_k.weight", h.n_embd, h.kv_dim(), &L.wk));
-      FOUNDRY_RETURN_IF_ERROR(BindMatrix(g, p + "attn_v.weight", h.n_embd, h.v_dim(), &L.wv));
-      FOUNDRY_RETURN_IF_ERROR(
-          BindMatrix(g, p + "attn_output.weight", h.n_head * h.head_dim_v, h.n_embd, &L.wo));
+      FOUNDRY_RETURN_IF_ERROR(BindAttentionProjections(g, h, p, &L.wq, &L.wk, &L.wv, &L.wo));
       FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_q.bias", h.q_dim(), &L.bq, true));
       FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_k.bias", h.kv_dim(), &L.bk, true));
       FOUNDRY_RETURN_IF_ERROR(BindVector(g, p + "attn_v.bias", h.v_dim(), &L.bv, true));
