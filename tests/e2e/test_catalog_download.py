@@ -192,3 +192,39 @@ def test_download_any_gguf_url(tmp_path, server):
     assert r.returncode == 2 and "invalid model name" in r.stderr
     r = run(env, "model", "download", "test-model", "--sha256", "0" * 64)
     assert r.returncode == 2
+
+
+def test_ctrl_c_leaves_a_resumable_partial_file(tmp_path, server):
+    import hashlib
+    import signal
+    import time
+    env = setup_catalog(tmp_path, server, "/slow/e2e-5.gguf")
+    d = tmp_path / "c" / "Test" / "Test-Model-generic-cpu-1"
+    partial = d / "m.gguf.partial"
+    p = subprocess.Popen([FOUNDRY, "model", "download", "test-model"], env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and p.poll() is None:
+        if partial.exists() and partial.stat().st_size >= 256 * 1024:
+            break
+        time.sleep(0.02)
+    assert p.poll() is None, p.communicate()
+    p.send_signal(signal.SIGINT)  # what Ctrl+C sends
+    out, err = p.communicate(timeout=30)
+    assert p.returncode != 0, (out, err)
+    # Mid-transfer: a partial file, nothing that looks like a complete model.
+    size = partial.stat().st_size
+    assert 0 < size < server["size"]
+    assert not (d / "m.gguf").exists()
+    assert not (d / "inference_model.json").exists()
+    assert (d / "download.tmp").exists()
+    assert "No models cached" in run(env, "cache", "ls").stdout
+    # Again: resumes from the partial file's size, and the whole file verifies.
+    r = run(env, "model", "download", "test-model")
+    assert r.returncode == 0, r.stderr
+    ranges = stats(server, "/slow/e2e-5.gguf")["ranges"]
+    assert ranges == [None, "bytes=%d-" % size]
+    assert hashlib.sha256((d / "m.gguf").read_bytes()).hexdigest() == server["sha"]
+    assert not partial.exists() and not (d / "download.tmp").exists()
+    assert "Test-Model-generic-cpu:1" in run(env, "cache", "ls").stdout

@@ -10,6 +10,8 @@ Every path serves the same deterministic body; the first path component picks th
                 later requests like /ok
   /stall/...    sends headers and 1000 bytes, then stalls for 30 s
   /norange/...  200 with the whole body, ignoring Range
+  /slow/...     first request: honours Range but sends 64 KiB every 50 ms (about 2.5 s for the
+                body), so a client can be interrupted mid-transfer; later requests like /ok
   /redirect/X   302 to /ok/X
   /stats        JSON: per path, the requests' Range headers and the body bytes sent
 """
@@ -87,6 +89,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.record(len(half))
             self.close_connection = True
+            return
+        if kind == "slow" and n == 1:
+            try:
+                for i in range(0, len(body), 65536):
+                    self.wfile.write(body[i:i + 65536])
+                    self.wfile.flush()
+                    self.record(len(body[i:i + 65536]))
+                    time.sleep(0.05)
+            except OSError:  # the client went away mid-transfer
+                self.close_connection = True
             return
         if kind == "stall":
             self.wfile.write(body[:1000])
