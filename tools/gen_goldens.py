@@ -15,6 +15,9 @@ Usage:
   python3 tools/gen_goldens.py                         # default model set (see DEFAULT_MODELS)
   python3 tools/gen_goldens.py path/to/model.gguf ...  # specific models
   python3 tools/gen_goldens.py --out-dir DIR ...
+  python3 tools/gen_goldens.py --n-ctx 1024 M.gguf     # another context size -> M-ctx1024.json
+                                                       # (e.g. Phi-3 LongRoPE picks its long
+                                                       # factors past the original context)
 
 Deterministic: same model + same llama-cpp-python build -> byte-identical JSON.
 """
@@ -42,7 +45,11 @@ DEFAULT_MODELS = [
     "tests/data/models/tiny-qwen2.gguf",
     "tests/data/models/tiny-llama.gguf",
     "tests/data/models/tiny-gemma3.gguf",
+    "tests/data/models/tiny-phi3.gguf",
+    "tests/data/models/tiny-llama3.gguf",
 ]
+# Extra (model, n_ctx) goldens made by default besides the N_CTX ones.
+DEFAULT_EXTRA_CONTEXTS = [("tests/data/models/tiny-phi3.gguf", 1024)]
 
 N_CTX = 512
 TOP_K = 10
@@ -98,7 +105,7 @@ def greedy(llm, ids, last_logits):
     return out, margins
 
 
-def generate(model_path):
+def generate(model_path, n_ctx=N_CTX):
     from llama_cpp import Llama
     import llama_cpp
 
@@ -106,7 +113,7 @@ def generate(model_path):
         sys.exit(f"gen_goldens: need llama-cpp-python=={REFERENCE_VERSION}, "
                  f"found {llama_cpp.__version__} (tools/requirements-tools.txt)")
 
-    llm = Llama(model_path=model_path, n_ctx=N_CTX, n_threads=2, n_batch=N_CTX,
+    llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=2, n_batch=n_ctx,
                 logits_all=True, seed=0, verbose=False)
     add_bos = model_add_bos(llm)
 
@@ -121,7 +128,7 @@ def generate(model_path):
         "n_vocab": int(llm.n_vocab()),
         # llama.cpp context settings the logits were computed with (KV cache in F16, no flash
         # attention, prompt evaluated as one batch, then one token per decode call).
-        "context": {"n_ctx": N_CTX, "n_batch": N_CTX, "n_threads": 2, "flash_attn": False,
+        "context": {"n_ctx": n_ctx, "n_batch": n_ctx, "n_threads": 2, "flash_attn": False,
                     "type_k": "f16", "type_v": "f16"},
         "add_bos": add_bos,
         "tokenize": [{"text": t, "ids": tok(t, False, False)} for t in golden_corpus.TOKENIZE],
@@ -137,8 +144,8 @@ def generate(model_path):
 
     for text, special in prompts:
         ids = tok(text, add_bos, special)
-        if len(ids) + N_GREEDY > N_CTX:
-            sys.exit(f"gen_goldens: prompt too long for n_ctx={N_CTX}: {text[:40]!r}")
+        if len(ids) + N_GREEDY > n_ctx:
+            sys.exit(f"gen_goldens: prompt too long for n_ctx={n_ctx}: {text[:40]!r}")
         logits = eval_all_logits(llm, ids)
         greedy_ids, greedy_margins = greedy(llm, ids, logits[-1])
         entry = {
@@ -199,18 +206,26 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", help="GGUF files (default: the standard test set)")
     parser.add_argument("--out-dir", default=os.path.join(ROOT, "tests", "golden", "data"))
+    parser.add_argument("--n-ctx", type=int, default=N_CTX,
+                        help=f"context size (default {N_CTX}; others add -ctxN to the name)")
     args = parser.parse_args(argv)
 
-    models = args.models or [os.path.join(ROOT, m) for m in DEFAULT_MODELS]
+    if args.models:
+        jobs = [(m, args.n_ctx) for m in args.models]
+    else:
+        jobs = ([(os.path.join(ROOT, m), N_CTX) for m in DEFAULT_MODELS] +
+                [(os.path.join(ROOT, m), c) for m, c in DEFAULT_EXTRA_CONTEXTS])
     os.makedirs(args.out_dir, exist_ok=True)
-    for path in models:
+    for path, n_ctx in jobs:
         if not os.path.exists(path):
             sys.exit(f"gen_goldens: {path} not found (run `make models` / "
                      f"tools/make_synthetic_model.py)")
-        data = generate(path)
+        data = generate(path, n_ctx)
         text = dump(data)
         json.loads(text)  # self-check
         stem = os.path.splitext(os.path.basename(path))[0]
+        if n_ctx != N_CTX:
+            stem += f"-ctx{n_ctx}"
         out = os.path.join(args.out_dir, f"{stem}.json")
         tmp = f"{out}.tmp.{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:

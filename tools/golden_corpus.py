@@ -119,4 +119,5 @@ CHAT_PROMPTS = {
                     "<|im_start|>assistant\n",
     "<start_of_turn>": "<start_of_turn>user\nWhat is the capital of France?<end_of_turn>\n"
                        "<start_of_turn>model\n",
+    "<|user|>": "<|user|>What is the capital of France?<|end|><|assistant|>",
 }

@@ -4,7 +4,9 @@
 The models keep the *shape* of real architectures (grouped-query attention, SwiGLU FFN, RMSNorm,
 RoPE, Qwen2's QKV biases; Gemma 3's QK-norm, post-norms, GeGLU and sliding-window layers) at toy
 sizes, and mix tensor types (F32, F16, Q8_0, Q4_0, Q4_1, Q5_0) so those load and matmul paths
-get exercised. Reference logits for them come from llama.cpp
+get exercised. `phi3` has Phi-4-mini's layout (fused QKV and gate/up tensors, partial rotary
+dimensions, LongRoPE long/short factors); `llama3` is a `llama` model with Llama 3.1 RoPE scaling
+(`rope_freqs`). Reference logits for them come from llama.cpp
 (tools/gen_goldens.py), never from our own code.
 
 The tokenizer is a byte-level BPE ("gpt2") vocabulary built here: the 256 GPT-2 byte-alphabet
@@ -15,6 +17,8 @@ Usage:
   python3 tools/make_synthetic_model.py                 # tests/data/models/tiny-qwen2.gguf
   python3 tools/make_synthetic_model.py --arch llama    # tests/data/models/tiny-llama.gguf
   python3 tools/make_synthetic_model.py --arch gemma3   # tests/data/models/tiny-gemma3.gguf
+  python3 tools/make_synthetic_model.py --arch phi3     # tests/data/models/tiny-phi3.gguf
+  python3 tools/make_synthetic_model.py --arch llama3   # tests/data/models/tiny-llama3.gguf
   python3 tools/make_synthetic_model.py --out PATH
 
 Output is deterministic (fixed seed, fixed corpus): rerunning gives a byte-identical file.
@@ -22,6 +26,7 @@ Output is deterministic (fixed seed, fixed corpus): rerunning gives a byte-ident
 
 import argparse
 import collections
+import math
 import os
 import re
 import sys
@@ -70,12 +75,20 @@ The numbers 1, 2, 3, 10, 100, 2024 and 3.14159 appear here. The year 1999 was be
 """
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# Phi-3 / Phi-4-mini chat tokens (tiny-phi3 only); <|end|> ends a turn.
+PHI3_SPECIAL_TOKENS = ["<|end|>", "<|user|>", "<|assistant|>", "<|system|>"]
 
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+PHI3_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>' + message['content'] + '<|end|>' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% else %}{{ eos_token }}{% endif %}")
 
 # Approximation of the GPT-2 / Qwen2 pre-tokenizer, only used to split the corpus into words for
 # learning merges (any split gives a consistent vocabulary).
@@ -132,7 +145,7 @@ def learn_merges(text, n_merges):
     return merges
 
 
-def build_vocab(n_merges):
+def build_vocab(n_merges, extra_special=()):
     byte_map = bytes_to_unicode()
     tokens = [byte_map[b] for b in range(256)]
     types = [gguf.TokenType.NORMAL] * 256
@@ -146,7 +159,7 @@ def build_vocab(n_merges):
             tokens.append(t)
             types.append(gguf.TokenType.NORMAL)
     special_ids = {}
-    for s in SPECIAL_TOKENS:
+    for s in SPECIAL_TOKENS + list(extra_special):
         special_ids[s] = len(tokens)
         tokens.append(s)
         types.append(gguf.TokenType.CONTROL)
@@ -177,6 +190,31 @@ class Config:
             self.tied_output = True  # no output.weight: the LM head reuses token_embd
             self.pre = "llama-bpe"
             self.add_bos = True
+        elif arch == "llama3":
+            # Llama 3.1 RoPE scaling (factor 8, low/high frequency factors 1 and 4) with the
+            # original context scaled down like the model: 8192 of 131072 there, 64 of 512
+            # here, so that the scaled frequencies turn visibly within the golden prompts.
+            self.rope_base = 10000.0
+            self.qkv_bias = False
+            self.tied_output = False
+            self.pre = "llama-bpe"
+            self.add_bos = True
+            self.rope_scaling = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                 "original_context": 64}
+        elif arch == "phi3":
+            # Phi-4-mini's shape at toy size: GQA, 3/4 of each head rotated, LongRoPE with an
+            # original context of 512 (the golden context) out of 4096, tied output, GPT-4o
+            # pre-tokenizer, no BOS. The sliding window is recorded as Phi-3 GGUFs do; llama.cpp
+            # does not apply it.
+            self.n_rot = 24
+            self.n_ctx = 4096
+            self.n_ctx_orig = 512
+            self.n_swa = 64
+            self.rope_base = 10000.0
+            self.qkv_bias = False
+            self.tied_output = True
+            self.pre = "gpt-4o"
+            self.add_bos = False
         elif arch == "gemma3":
             # Gemma 3 shape: head size independent of n_embd / n_head, a sliding window much
             # shorter than the golden prompts, and 7 layers so that layer 5 is the global one
@@ -258,14 +296,71 @@ def write_gemma3_tensors(writer, cfg, rng, n_vocab):
     writer.add_tensor("output_norm.weight", norm_weight(cfg.n_embd))
 
 
+def llama3_rope_freqs(cfg):
+    """Llama 3.1's per-dimension RoPE divisors, as convert_hf_to_gguf.py computes them."""
+    sc = cfg.rope_scaling
+    freqs = 1.0 / (cfg.rope_base**(np.arange(0, cfg.head_dim, 2, dtype=np.float64) / cfg.head_dim))
+    low_wavelen = sc["original_context"] / sc["low_freq_factor"]
+    high_wavelen = sc["original_context"] / sc["high_freq_factor"]
+    factors = []
+    for freq in freqs:
+        wavelen = 2 * np.pi / freq
+        if wavelen < high_wavelen:
+            factors.append(1.0)
+        elif wavelen > low_wavelen:
+            factors.append(sc["factor"])
+        else:
+            smooth = ((sc["original_context"] / wavelen - sc["low_freq_factor"]) /
+                      (sc["high_freq_factor"] - sc["low_freq_factor"]))
+            factors.append(1.0 / ((1 - smooth) / sc["factor"] + smooth))
+    return np.array(factors, dtype=np.float32)
+
+
+def write_phi3_tensors(writer, cfg, rng, n_vocab):
+    """Phi-3 tensors: fused attn_qkv (Q, K, V rows) and ffn_up (gate rows, then up rows)."""
+
+    def normal(shape, scale):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    def norm_weight(n):
+        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    q_dim = cfg.n_head * cfg.head_dim
+    kv_dim = cfg.n_head_kv * cfg.head_dim
+    writer.add_tensor("token_embd.weight", normal((n_vocab, cfg.n_embd), 1.0).astype(np.float16))
+    # LongRoPE divisors rising over the dimensions like Phi-3.5's (short near 1, long up to ~40).
+    n_half = cfg.n_rot // 2
+    ramp = np.linspace(0.0, 1.0, n_half)
+    writer.add_tensor("rope_factors_long.weight", (1.0 + 39.0 * ramp**2).astype(np.float32))
+    writer.add_tensor("rope_factors_short.weight", (1.0 + 1.5 * ramp**3).astype(np.float32))
+    for il in range(cfg.n_layer):
+        t = LAYER_TYPES[il]
+        p = f"blk.{il}."
+        writer.add_tensor(p + "attn_norm.weight", norm_weight(cfg.n_embd))
+        add_matrix(writer, p + "attn_qkv.weight", normal((q_dim + 2 * kv_dim, cfg.n_embd), 0.15),
+                   t["attn_q"])
+        add_matrix(writer, p + "attn_output.weight", normal((cfg.n_embd, q_dim), 0.1),
+                   t["attn_output"])
+        writer.add_tensor(p + "ffn_norm.weight", norm_weight(cfg.n_embd))
+        add_matrix(writer, p + "ffn_up.weight", normal((2 * cfg.n_ff, cfg.n_embd), 0.15),
+                   t["ffn_up"])
+        add_matrix(writer, p + "ffn_down.weight", normal((cfg.n_embd, cfg.n_ff), 0.1),
+                   t["ffn_down"])
+    writer.add_tensor("output_norm.weight", norm_weight(cfg.n_embd))
+
+
 def write_model(path, arch, seed, n_merges):
     cfg = Config(arch)
     rng = np.random.default_rng(seed)
-    tokens, types, merges, special = build_vocab(n_merges)
+    extra = PHI3_SPECIAL_TOKENS if arch == "phi3" else ()
+    tokens, types, merges, special = build_vocab(n_merges, extra)
     n_vocab = len(tokens)
 
-    writer = gguf.GGUFWriter(path, arch)
-    writer.add_name(f"tiny-{arch}-synthetic")
+    gguf_arch = "llama" if arch == "llama3" else arch
+    writer = gguf.GGUFWriter(path, gguf_arch)
+    # Not "phi3" in the name: llama.cpp then applies Phi-3 SentencePiece token attributes
+    # (real Phi GGUFs are named e.g. "Phi 4 Mini Instruct").
+    writer.add_name("tiny Phi 4 mini synthetic" if arch == "phi3" else f"tiny-{arch}-synthetic")
     writer.add_description("Random weights for tests (tools/make_synthetic_model.py)")
     writer.add_context_length(cfg.n_ctx)
     writer.add_embedding_length(cfg.n_embd)
@@ -274,8 +369,13 @@ def write_model(path, arch, seed, n_merges):
     writer.add_head_count(cfg.n_head)
     writer.add_head_count_kv(cfg.n_head_kv)
     writer.add_rope_freq_base(cfg.rope_base)
-    writer.add_rope_dimension_count(cfg.head_dim)
+    writer.add_rope_dimension_count(getattr(cfg, "n_rot", cfg.head_dim))
     writer.add_layer_norm_rms_eps(cfg.rms_eps)
+    if arch == "phi3":
+        writer.add_rope_scaling_orig_ctx_len(cfg.n_ctx_orig)
+        scale = cfg.n_ctx / cfg.n_ctx_orig
+        writer.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(scale) / math.log(cfg.n_ctx_orig)))
+        writer.add_sliding_window(cfg.n_swa)
     if arch == "gemma3":
         writer.add_key_length(cfg.head_dim)
         writer.add_value_length(cfg.head_dim)
@@ -289,13 +389,19 @@ def write_model(path, arch, seed, n_merges):
     writer.add_token_types([int(t) for t in types])
     writer.add_token_merges(merges)
     writer.add_bos_token_id(special["<|endoftext|>"])
-    writer.add_eos_token_id(special["<|im_end|>"])
+    if arch == "phi3":
+        writer.add_eos_token_id(special["<|endoftext|>"])
+    else:
+        writer.add_eos_token_id(special["<|im_end|>"])
     writer.add_pad_token_id(special["<|endoftext|>"])
     writer.add_add_bos_token(cfg.add_bos)
-    writer.add_chat_template(CHATML_TEMPLATE)
+    writer.add_chat_template(PHI3_TEMPLATE if arch == "phi3" else CHATML_TEMPLATE)
 
-    if arch == "gemma3":
-        write_gemma3_tensors(writer, cfg, rng, n_vocab)
+    if arch in ("gemma3", "phi3"):
+        if arch == "gemma3":
+            write_gemma3_tensors(writer, cfg, rng, n_vocab)
+        else:
+            write_phi3_tensors(writer, cfg, rng, n_vocab)
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
@@ -310,6 +416,8 @@ def write_model(path, arch, seed, n_merges):
 
     kv_dim = cfg.n_head_kv * cfg.head_dim
     writer.add_tensor("token_embd.weight", normal((n_vocab, cfg.n_embd), 1.0).astype(np.float16))
+    if arch == "llama3":
+        writer.add_tensor("rope_freqs.weight", llama3_rope_freqs(cfg))
     for il in range(cfg.n_layer):
         t = LAYER_TYPES[il]
         p = f"blk.{il}."
@@ -342,7 +450,7 @@ def write_model(path, arch, seed, n_merges):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--arch", choices=["qwen2", "llama", "gemma3"], default="qwen2")
+    parser.add_argument("--arch", choices=["qwen2", "llama", "gemma3", "phi3", "llama3"], default="qwen2")
     parser.add_argument("--out", help="output path (default tests/data/models/tiny-<arch>.gguf)")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--merges", type=int, default=400, help="number of BPE merges to learn")

@@ -9,6 +9,7 @@ constexpr ArchEntry kArchs[] = {
     {"llama", &LoadLlamaFamily},
     {"qwen2", &LoadLlamaFamily},
     {"gemma3", &LoadGemma3},
+    {"phi3", &LoadPhi3},
 };
 
 }  // namespace

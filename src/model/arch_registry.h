@@ -25,5 +25,7 @@ StatusOr<std::unique_ptr<Model>> LoadLlamaFamily(std::shared_ptr<const GgufFile>
                                                  std::string_view arch);
 StatusOr<std::unique_ptr<Model>> LoadGemma3(std::shared_ptr<const GgufFile> gguf,
                                             std::string_view arch);
+StatusOr<std::unique_ptr<Model>> LoadPhi3(std::shared_ptr<const GgufFile> gguf,
+                                          std::string_view arch);
 
 }  // namespace foundry

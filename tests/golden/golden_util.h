@@ -197,15 +197,16 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
   }
 }
 
-// Checks one prompt through the public API: its tokenization, then the model (Session).
+// Checks one prompt through the public API: its tokenization, then the model (Session) with
+// the context size the reference used (it can change the model: Phi-3 LongRoPE).
 inline void CheckPrompt(const std::shared_ptr<LanguageModel>& lm, const nlohmann::json& p,
-                        GoldenReport* r, const Tolerance& tol = Tolerance()) {
+                        GoldenReport* r, const Tolerance& tol = Tolerance(), int64_t n_ctx = 512) {
   const auto ids = p["ids"].get<std::vector<int32_t>>();
   const std::string text = p["text"].get<std::string>();
   EXPECT_EQ(lm->Tokenize(text, p["add_bos"].get<bool>(), p.value("parse_special", false)), ids)
       << "prompt '" << text << "'";
   EngineOptions opts;
-  opts.n_ctx = 512;
+  opts.n_ctx = n_ctx;
   opts.n_threads = 1;  // results do not depend on threads (engine_api_test); ctest runs in parallel
   auto new_session = [&]() -> std::unique_ptr<Session> {
     auto session = Session::Create(lm, opts);
@@ -252,7 +253,8 @@ inline void CheckGoldenFile(const std::string& golden_name, const Tolerance& tol
   }
   ASSERT_GE(g["prompts"].size(), 5u);
   GoldenReport r;
-  for (const auto& p : g["prompts"]) CheckPrompt(*lm, p, &r, tol);
+  const int64_t n_ctx = g["context"]["n_ctx"].get<int64_t>();
+  for (const auto& p : g["prompts"]) CheckPrompt(*lm, p, &r, tol, n_ctx);
   CheckReport(golden_name, r, tol);
 }
 

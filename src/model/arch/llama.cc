@@ -1,6 +1,8 @@
 // The Llama family: `llama` (Llama 2/3, SmolLM, Mistral-style) and `qwen2` (QKV bias, NEOX
 // RoPE). Pre-norm decoder blocks: RMSNorm -> GQA attention with RoPE -> residual ->
 // RMSNorm -> SwiGLU FFN -> residual; output head tied to the embeddings when absent.
+// Llama 3.1+ RoPE scaling comes as `rope_freqs.weight`: per-dimension divisors of theta,
+// applied by RoPE as llama.cpp does.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "kernels/ops.h"
 #include "model/arch_registry.h"
 #include "model/layers.h"
+#include "model/rope_factors.h"
 
 namespace foundry {
 namespace {
@@ -24,6 +27,7 @@ class LlamaModel final : public Model {
     const GgufFile& g = gguf();
     const HParams& h = hparams();
     FOUNDRY_RETURN_IF_ERROR(BindEmbeddingAndHead(g, h, &tok_embd_, &out_norm_, &output_));
+    FOUNDRY_RETURN_IF_ERROR(BindRopeFactors(g, "rope_freqs.weight", h.n_rot, &rope_freqs_));
     layers_.resize(h.n_layer);
     for (int64_t i = 0; i < h.n_layer; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
@@ -66,6 +70,7 @@ class LlamaModel final : public Model {
     rp.freq_base = h.rope_freq_base;
     rp.freq_scale = h.rope_freq_scale;
     rp.n_ctx_orig = static_cast<int>(h.n_ctx_train);
+    rp.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.F32();
     const AttentionShape shape{h.n_head, h.n_head_kv, h.head_dim, h.head_dim_v,
                                1.0f / std::sqrt(static_cast<float>(h.head_dim))};
 
@@ -127,7 +132,7 @@ class LlamaModel final : public Model {
     }
   }
 
-  Tensor tok_embd_, out_norm_, output_;
+  Tensor tok_embd_, out_norm_, output_, rope_freqs_;
   std::vector<LlamaLayer> layers_;
 };
 
