@@ -33,6 +33,12 @@ struct GenerationStats {
   bool stopped_by_model = false;  // an end-of-generation token, rather than the token limit
 };
 
+// One message of a conversation.
+struct ChatTurn {
+  std::string role;  // system, user, assistant
+  std::string content;
+};
+
 // A loaded model with its tokenizer. Immutable; share it between sessions.
 class LanguageModel {
  public:
@@ -46,9 +52,15 @@ class LanguageModel {
   int64_t n_ctx_train() const;
 
   std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;
-  // The prompt for one user message in the model's chat format (ChatML fallback until chat
-  // templates land).
-  std::string FormatChatPrompt(std::string_view user_message) const;
+  // The prompt text for a conversation in the model's own chat format: its
+  // `tokenizer.chat_template` rendered with add_generation_prompt, bos_token and eos_token;
+  // without a template (or with one we cannot parse) the family's format, recognized by its
+  // turn tokens (Gemma, Llama 3, Phi-3; otherwise ChatML). A template that refuses the messages
+  // (raise_exception, e.g. roles not alternating) is InvalidArgument with its message.
+  StatusOr<std::string> FormatChat(const std::vector<ChatTurn>& messages) const;
+  // Token ids of a formatted chat prompt: special tokens parsed, the vocabulary's BOS rule
+  // applied, and one BOS even when both the template and the vocabulary add one.
+  std::vector<int32_t> TokenizeChat(const std::string& text) const;
 
  private:
   LanguageModel() = default;

@@ -15,6 +15,7 @@ namespace {
 struct GenerateArgs {
   std::string model;
   std::string prompt;
+  std::string system;
   int64_t max_tokens = 256;
   SamplingParams sampling;
   int threads = 0;
@@ -43,10 +44,19 @@ int RunGenerate(const GenerateArgs& a) {
   auto session = Session::Create(*lm, opts);
   if (!session.ok()) return ReportError(session.status());
 
-  const std::string text = a.raw ? a.prompt : (*lm)->FormatChatPrompt(a.prompt);
-  // Raw completion follows the model's BOS rule; a chat prompt spells its own specials.
-  const std::vector<int32_t> prompt = (*lm)->Tokenize(text, /*add_special=*/true,
-                                                      /*parse_special=*/!a.raw);
+  // Raw completion: the text as is, with the model's BOS rule. Otherwise the prompt is one
+  // user message (after an optional system message) in the model's own chat template.
+  std::vector<int32_t> prompt;
+  if (a.raw) {
+    prompt = (*lm)->Tokenize(a.prompt, /*add_special=*/true, /*parse_special=*/false);
+  } else {
+    std::vector<ChatTurn> messages;
+    if (!a.system.empty()) messages.push_back({"system", a.system});
+    messages.push_back({"user", a.prompt});
+    auto text = (*lm)->FormatChat(messages);
+    if (!text.ok()) return ReportError(text.status());
+    prompt = (*lm)->TokenizeChat(*text);
+  }
   std::vector<int32_t> completion;
   std::string output;
   auto stats = (*session)->Generate(prompt, a.sampling, a.max_tokens,
@@ -92,7 +102,9 @@ void AddGenerateCommand(CLI::App& app, int& exit_code) {
   args->sampling.temperature = 0.8f;
   CLI::App* cmd = app.add_subcommand("generate", "Generate text from a GGUF model, in-process");
   cmd->add_option("model", args->model, "Path to a GGUF model file")->required();
-  cmd->add_option("-p,--prompt", args->prompt, "Prompt text")->required();
+  cmd->add_option("-p,--prompt", args->prompt, "Prompt: the user message, or plain text with --raw")
+      ->required();
+  cmd->add_option("-s,--system", args->system, "System message (chat format only)");
   cmd->add_option("-n,--max-tokens", args->max_tokens, "Maximum tokens to generate")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   cmd->add_option("--temperature", args->sampling.temperature, "Sampling temperature (0: greedy)");
@@ -107,11 +119,15 @@ void AddGenerateCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 512));
   cmd->add_option("-c,--ctx-size", args->ctx, "Context size (default: model's, at most 4096)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
-  cmd->add_flag("--raw", args->raw, "Plain text completion (no chat format)");
+  cmd->add_flag("--raw", args->raw, "Plain text completion (no chat template)");
   cmd->add_flag("--json", args->json,
                 "Print one JSON object: prompt_tokens, completion_tokens, text");
   cmd->add_flag("--verbose", args->verbose, "Print load time, speeds and peak memory to stderr");
   cmd->callback([args, &exit_code] {
+    if (args->raw && !args->system.empty()) {
+      exit_code = ReportError(InvalidArgument("--system needs the chat format (drop --raw)"));
+      return;
+    }
     const Status st = Sampler::Validate(args->sampling);
     exit_code = st.ok() ? RunGenerate(*args) : ReportError(st);
   });

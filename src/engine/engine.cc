@@ -47,10 +47,6 @@ std::vector<int32_t> LanguageModel::Tokenize(std::string_view text, bool add_spe
   return tokenizer_->Encode(text, add_special, parse_special);
 }
 
-std::string LanguageModel::FormatChatPrompt(std::string_view user_message) const {
-  return "<|im_start|>user\n" + std::string(user_message) + "<|im_end|>\n<|im_start|>assistant\n";
-}
-
 struct Session::State {
   std::shared_ptr<const LanguageModel> lm;
   EngineOptions options;
