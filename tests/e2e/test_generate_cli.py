@@ -135,3 +135,22 @@ def test_gemma3_prompt_is_gemmas_chat_format():
     out = generate_json(GEMMA3, "--prompt", "What is the capital of France?", "--temperature",
                         "0", "--max-tokens", "1", "--threads", "1")
     assert out["prompt_tokens"] == chat[0]["ids"]
+
+
+@pytest.mark.parametrize("model, tensor", [("tiny-phi3", "rope_factors_short.weight"),
+                                           ("tiny-phi3", "rope_factors_long.weight"),
+                                           ("tiny-llama3", "rope_freqs.weight")])
+def test_bad_rope_factors_are_a_clear_error(tmp_path, model, tensor):
+    # A RoPE frequency factor divides theta: a negative one is a corrupt file, not NaNs.
+    import struct
+
+    import gguf
+    src = os.path.join(ROOT, "tests", "data", "models", f"{model}.gguf")
+    info = next(t for t in gguf.GGUFReader(src).tensors if t.name == tensor)
+    data = bytearray(open(src, "rb").read())
+    data[info.data_offset + 4:info.data_offset + 8] = struct.pack("<f", -2.0)
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(bytes(data))
+    r = run("generate", str(bad), "--prompt", "x", "--max-tokens", "1")
+    assert r.returncode == 4, (r.returncode, r.stderr)
+    assert r.stderr.startswith("error: ") and tensor in r.stderr and r.stderr.count("\n") == 1
