@@ -59,7 +59,7 @@ Status WriteSettings(const nlohmann::json& settings) {
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << settings.dump(2) << "\n";
+    out << settings.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     out.flush();
     if (!out) return IoError("cannot write settings file \"" + tmp.string() + "\"");
   }

@@ -18,6 +18,7 @@
 #include "catalog/resolve.h"
 #include "catalog/select.h"
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 
 namespace foundry::cli {
 namespace {
@@ -253,39 +254,6 @@ int RunSelect(const ModelArgs& a) {
   return 0;
 }
 
-// "[#####.....]  45.2%  44.3 MB / 98.4 MB  5.1 MB/s  ETA 12s" on a terminal, redrawn in place.
-class ProgressBar {
- public:
-  ProgressBar() : tty_(isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
-  void Update(int64_t done, int64_t total, bool final = false) {
-    if (!tty_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!final && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    const double secs = std::chrono::duration<double>(now - start_).count();
-    const double speed = secs > 0 ? static_cast<double>(done) / secs : 0;
-    char line[160];
-    if (total > 0) {
-      const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
-      const int fill = static_cast<int>(frac * 30);
-      const double eta = speed > 0 ? static_cast<double>(total - done) / speed : 0;
-      std::snprintf(line, sizeof(line),
-                    "\r[%s%s] %6.2f%%  %.1f MB / %.1f MB  %.1f MB/s  ETA %.0fs ",
-                    std::string(fill, '#').c_str(), std::string(30 - fill, '.').c_str(), frac * 100,
-                    done / 1e6, total / 1e6, speed / 1e6, eta);
-    } else {
-      std::snprintf(line, sizeof(line), "\r%.1f MB  %.1f MB/s ", done / 1e6, speed / 1e6);
-    }
-    std::fputs(line, stderr);
-    if (final) std::fputs("\n", stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  bool tty_;
-  std::chrono::steady_clock::time_point start_, last_;
-};
-
 // `model download URL [--sha256 HEX] [--name NAME]`: any GGUF URL as a cache entry
 // <cache>/Custom/<NAME>/ with id NAME (default: the file name without .gguf).
 StatusOr<ModelVariant> VariantForUrl(const ModelArgs& a) {
@@ -404,6 +372,8 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
                      "models.json of {name, task, min_ram_gb, notes} (default: the catalog)");
   AddOutputOption(select, args.get());
   select->callback([args, &exit_code] { exit_code = RunSelect(*args); });
+
+  AddModelServiceCommands(*model, exit_code);
 }
 
 }  // namespace foundry::cli

@@ -22,19 +22,18 @@
 #include <string>
 #include <thread>
 
+#include "catalog/cache.h"
+#include "catalog/catalog.h"
 #include "cli/commands.h"
+#include "cli/service_control.h"
 #include "server/http_server.h"
+#include "server/service_models.h"
 #include "server/service_settings.h"
 
 namespace foundry::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct RunningService {
-  pid_t pid = 0;
-  int port = 0;
-};
 
 std::optional<RunningService> ReadPidFile() {
   auto path = ServicePidFile();
@@ -145,6 +144,13 @@ int Start() {
   return 8;
 }
 
+}  // namespace
+
+std::optional<RunningService> FindRunningService() { return FindRunning(); }
+int StartService() { return Start(); }
+
+namespace {
+
 int Stop() {
   auto s = ReadPidFile();
   if (s && ProcessAlive(s->pid)) {
@@ -191,13 +197,17 @@ int Ps() {
     return 0;
   }
   std::printf("Models running in service:\n");
+  const StatusOr<Catalog> catalog = Catalog::Load();
   std::vector<std::pair<std::string, std::string>> rows;
   size_t width = 5;
   for (const auto& id : ids) {
     if (!id.is_string()) continue;
     const std::string name = id.get<std::string>();
-    // Models named by path: the file name without .gguf stands in for the alias.
+    // Catalog models show their alias; models named by path the file name without .gguf.
     std::string alias = fs::path(name).stem().string();
+    if (catalog.ok()) {
+      if (const ModelVariant* v = catalog->ById(name)) alias = v->alias;
+    }
     width = std::max(width, alias.size());
     rows.emplace_back(alias, name);
   }
@@ -263,10 +273,17 @@ int Run(const RunArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // The cache as every command sees it (FOUNDRY_CACHE_DIR, else the settings' directory).
+  auto cache_dir = CacheDirectory();
+  if (!cache_dir.ok()) return ReportError(cache_dir.status());
+  auto catalog = ServiceModels::Create(*cache_dir);
+  if (!catalog.ok()) return ReportError(catalog.status());
+
   ServerOptions opts;
   opts.host = "127.0.0.1";
   opts.port = a.port != 0 ? a.port : settings->port;
-  opts.cache_dir = settings->cache_dir;
+  opts.cache_dir = cache_dir->string();
+  opts.catalog = std::move(*catalog);
   opts.models.default_ttl_s = settings->default_ttl_s;
   opts.models.scheduler.n_slots = a.slots;
   opts.models.scheduler.n_threads = a.threads;

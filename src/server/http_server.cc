@@ -14,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "foundry/engine.h"
 #include "server/chat_prompt.h"
@@ -433,11 +434,19 @@ bool PortInUse(const std::string& host, int port) {
 
 struct HttpServer::Impl {
   explicit Impl(const ServerOptions& o, ModelResolver resolver)
-      : options(o), models(o.models, std::move(resolver)) {}
+      : options(o), models(o.models, ChooseResolver(o, std::move(resolver))) {}
+
+  static ModelResolver ChooseResolver(const ServerOptions& o, ModelResolver resolver) {
+    if (resolver || !o.catalog) return resolver;
+    std::shared_ptr<const ServiceModels> catalog = o.catalog;
+    return [catalog](const std::string& name) { return catalog->Resolve(name); };
+  }
 
   void Routes();
   void HandleGeneration(const httplib::Request& req, httplib::Response& res, bool chat);
   void HandleTokenCount(const httplib::Request& req, httplib::Response& res);
+  void HandleDownload(const httplib::Request& req, httplib::Response& res);
+  json ModelList();
 
   ServerOptions options;
   ModelManager models;
@@ -517,29 +526,31 @@ void HttpServer::Impl::Routes() {
   http.Post(
       "/v1/chat/completions/tokenizer/encode/count",
       [this](const httplib::Request& req, httplib::Response& res) { HandleTokenCount(req, res); });
-  http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    json data = json::array();
-    for (const LoadedModelInfo& m : models.Loaded()) {
-      data.push_back({{"id", m.name},
-                      {"object", "model"},
-                      {"created", 0},
-                      {"owned_by", "foundry"},
-                      {"maxInputTokens", m.n_ctx},
-                      {"maxOutputTokens", m.n_ctx},
-                      {"toolCalling", false},
-                      {"vision", false}});
-    }
-    SendJson(res, json{{"object", "list"}, {"data", data}});
-  });
+  http.Get("/v1/models",
+           [this](const httplib::Request&, httplib::Response& res) { SendJson(res, ModelList()); });
   http.Get("/openai/status", [this](const httplib::Request&, httplib::Response& res) {
     SendJson(res,
              json{{"endpoints", json::array({"http://127.0.0.1:" + std::to_string(options.port)})},
                   {"modelDirPath", options.cache_dir},
                   {"pipeName", "foundry"}});
   });
-  http.Get("/openai/models", [](const httplib::Request&, httplib::Response& res) {
-    // Cached models come with the catalog layer; models given by path are not listed.
-    SendJson(res, json::array());
+  http.Get("/openai/models", [this](const httplib::Request&, httplib::Response& res) {
+    json ids = json::array();
+    if (options.catalog) {
+      auto cached = options.catalog->Cached();
+      if (!cached.ok()) return SendError(res, FromStatus(cached.status()));
+      for (const CachedModel& m : *cached) ids.push_back(m.id);
+    }
+    SendJson(res, ids);
+  });
+  http.Get("/foundry/list", [this](const httplib::Request&, httplib::Response& res) {
+    if (!options.catalog) return SendJson(res, json::array());
+    auto list = options.catalog->FoundryList();
+    if (!list.ok()) return SendError(res, FromStatus(list.status()));
+    SendJson(res, *list);
+  });
+  http.Post("/openai/download", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleDownload(req, res);
   });
   http.Get("/openai/loadedmodels", [this](const httplib::Request&, httplib::Response& res) {
     json ids = json::array();
@@ -567,6 +578,12 @@ void HttpServer::Impl::Routes() {
     res.status = 200;
   });
   http.Get(R"(/openai/unload/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("force")) {
+      const std::string f = req.get_param_value("force");
+      if (f != "true" && f != "false" && f != "True" && f != "False" && f != "1" && f != "0") {
+        return SendError(res, Invalid("force", "'force' must be true or false"));
+      }
+    }
     const Status st = models.Unload(req.matches[1].str());
     if (!st.ok()) {
       SendError(res, FromStatus(st));
@@ -578,6 +595,103 @@ void HttpServer::Impl::Routes() {
     models.UnloadAll();
     res.status = 200;
   });
+}
+
+// `/v1/models`: the cached models, then loaded models that are not in the cache (GGUF paths).
+json HttpServer::Impl::ModelList() {
+  json data = json::array();
+  std::set<std::string> listed;
+  const std::vector<LoadedModelInfo> loaded = models.Loaded();
+  auto add = [&](const std::string& id, json max_tokens, bool tools) {
+    listed.insert(id);
+    data.push_back({{"id", id},
+                    {"object", "model"},
+                    {"created", 0},
+                    {"owned_by", "foundry"},
+                    {"maxInputTokens", max_tokens},
+                    {"maxOutputTokens", max_tokens},
+                    {"toolCalling", tools},
+                    {"vision", false}});
+  };
+  auto loaded_ctx = [&](const std::string& id) -> json {
+    for (const LoadedModelInfo& m : loaded) {
+      if (m.name == id) return m.n_ctx;
+    }
+    return nullptr;
+  };
+  if (options.catalog) {
+    auto cached = options.catalog->Cached();
+    if (cached.ok()) {
+      for (const CachedModel& m : *cached) {
+        json ctx = loaded_ctx(m.id);
+        const ModelVariant* v = options.catalog->Variant(m.id);
+        if (ctx.is_null() && v != nullptr && v->context_length > 0) ctx = v->context_length;
+        add(m.id, ctx, v != nullptr && v->supports_tool_calling);
+      }
+    }
+  }
+  for (const LoadedModelInfo& m : loaded) {
+    if (listed.count(m.name) == 0) add(m.name, m.n_ctx, false);
+  }
+  return json{{"object", "list"}, {"data", data}};
+}
+
+// `POST /openai/download`: Foundry Local's body {"model": {"Name", "Uri", ...}}. The answer is
+// a text stream: progress lines "Total NN.NN% Downloading ID", then one JSON line
+// {"success": bool, "errorMessage": null | text}. The download runs in the request's thread;
+// a client that goes away does not stop it (the model still lands in the cache).
+void HttpServer::Impl::HandleDownload(const httplib::Request& req, httplib::Response& res) {
+  json j;
+  if (auto e = ParseBody(req, &j)) return SendError(res, *e);
+  std::string name;
+  if (auto m = j.find("model"); m != j.end() && m->is_object()) {
+    if (auto n = m->find("Name"); n != m->end() && n->is_string()) name = n->get<std::string>();
+  } else if (m != j.end() && m->is_string()) {
+    name = m->get<std::string>();
+  }
+  if (name.empty()) {
+    return SendError(res, Invalid("model", "'model' must be an object with a string 'Name'"));
+  }
+  if (!options.catalog) {
+    return SendError(res, FromStatus(NotFound("this service has no model catalog")));
+  }
+  const ModelVariant* v = options.catalog->Variant(name);
+  if (v == nullptr) {
+    return SendError(res, FromStatus(NotFound("model \"" + name + "\" is not in the catalog")));
+  }
+  const std::string id = v->id;
+  std::shared_ptr<const ServiceModels> catalog = options.catalog;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/plain; charset=utf-8", [catalog, name, id](size_t, httplib::DataSink& sink) -> bool {
+        bool connected = true;
+        auto write = [&](const std::string& s) {
+          if (connected) connected = sink.write(s.data(), s.size());
+        };
+        double last_percent = -1;
+        auto last_time = std::chrono::steady_clock::now();
+        auto line = [&](double percent) {
+          char buf[256];
+          std::snprintf(buf, sizeof(buf), "Total %.2f%% Downloading %s\n", percent, id.c_str());
+          write(buf);
+        };
+        line(0);
+        auto r = catalog->Download(name, [&](double percent) {
+          const auto now = std::chrono::steady_clock::now();
+          if (percent - last_percent < 1.0 && now - last_time < std::chrono::milliseconds(500)) {
+            return;
+          }
+          last_percent = percent;
+          last_time = now;
+          line(percent);
+        });
+        json done = {{"success", r.ok()},
+                     {"errorMessage", r.ok() ? json(nullptr) : json(r.status().message())}};
+        if (r.ok()) line(100);
+        write(Dump(done) + "\n");
+        if (connected) sink.done();
+        return connected;
+      });
 }
 
 void HttpServer::Impl::HandleTokenCount(const httplib::Request& req, httplib::Response& res) {

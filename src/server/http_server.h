@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "server/model_manager.h"
+#include "server/service_models.h"
 
 namespace foundry {
 
@@ -19,6 +20,9 @@ struct ServerOptions {
   int http_threads = 32;                    // concurrent connections served
   std::string cache_dir;                    // reported by /openai/status
   ModelManagerOptions models;
+  // The catalog and cache behind model names, /foundry/list, /openai/models and downloads.
+  // Null: models are named by absolute paths only and those routes list nothing.
+  std::shared_ptr<const ServiceModels> catalog;
 };
 
 // Whether host:port is taken: something accepts connections there, or a socket that does not

@@ -25,7 +25,7 @@ uint64_t PhysicalMemory() {
 
 }  // namespace
 
-StatusOr<std::string> ResolveModelPath(const std::string& name) {
+StatusOr<ResolvedModel> ResolveModelPath(const std::string& name) {
   namespace fs = std::filesystem;
   const fs::path p(name);
   std::error_code ec;
@@ -33,7 +33,7 @@ StatusOr<std::string> ResolveModelPath(const std::string& name) {
     return NotFound("model \"" + name +
                     "\" was not found: name a model by the absolute path of a GGUF file");
   }
-  return name;
+  return ResolvedModel{name, name};
 }
 
 ModelManager::Lease::Lease(std::shared_ptr<Entry> e) : entry_(std::move(e)) {
@@ -75,12 +75,19 @@ ModelManager::~ModelManager() {
 
 StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int64_t ttl_s) {
   std::lock_guard<std::mutex> lock(mu_);
+  // A loaded model's own id needs no resolving (the cache is not scanned per request).
   auto it = models_.find(name);
-  if (it != models_.end()) {
-    if (ttl_s >= 0) it->second->ttl_s = ttl_s;
-    return Lease(it->second);
+  if (it == models_.end()) {
+    FOUNDRY_ASSIGN_OR_RETURN(ResolvedModel resolved, resolver_(name));
+    it = models_.find(resolved.id);
+    if (it == models_.end()) return Load(resolved, ttl_s);
   }
-  FOUNDRY_ASSIGN_OR_RETURN(std::string path, resolver_(name));
+  if (ttl_s >= 0) it->second->ttl_s = ttl_s;
+  return Lease(it->second);
+}
+
+StatusOr<ModelManager::Lease> ModelManager::Load(const ResolvedModel& resolved, int64_t ttl_s) {
+  const std::string& path = resolved.path;
   std::error_code ec;
   const uint64_t file_bytes = std::filesystem::file_size(path, ec);
   EvictFor(ec ? 0 : file_bytes);
@@ -88,13 +95,13 @@ StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sched,
                            Scheduler::Create(std::move(lm), options_.scheduler));
   auto e = std::make_shared<Entry>();
-  e->name = name;
+  e->name = resolved.id;
   e->path = path;
   e->bytes = (ec ? 0 : file_bytes) + sched->kv_bytes();
   e->scheduler = std::move(sched);
   e->ttl_s = ttl_s >= 0 ? ttl_s : options_.default_ttl_s;
   e->last_used_ms.store(NowMs());
-  models_[name] = e;
+  models_[resolved.id] = e;
   return Lease(e);
 }
 
@@ -123,6 +130,10 @@ Status ModelManager::Unload(const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = models_.find(name);
+    if (it == models_.end()) {
+      auto resolved = resolver_(name);
+      if (resolved.ok()) it = models_.find(resolved->id);
+    }
     if (it == models_.end()) return NotFound("model \"" + name + "\" is not loaded");
     gone = std::move(it->second);
     models_.erase(it);

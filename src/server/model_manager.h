@@ -19,10 +19,16 @@
 
 namespace foundry {
 
-// Maps a model name from a request to a GGUF file path (NotFound when unknown).
-using ModelResolver = std::function<StatusOr<std::string>(const std::string& name)>;
-// The default resolver: an absolute path to an existing regular file.
-StatusOr<std::string> ResolveModelPath(const std::string& name);
+// What a model name from a request stands for: the model's canonical id (the key it is loaded
+// under, so an alias and its id share one loaded model) and its GGUF file.
+struct ResolvedModel {
+  std::string id;
+  std::string path;
+};
+// Maps a model name from a request to a model (NotFound when unknown).
+using ModelResolver = std::function<StatusOr<ResolvedModel>(const std::string& name)>;
+// The default resolver: an absolute path to an existing regular file (its own id).
+StatusOr<ResolvedModel> ResolveModelPath(const std::string& name);
 
 struct ModelManagerOptions {
   SchedulerOptions scheduler;
@@ -71,16 +77,19 @@ class ModelManager {
 
   // The loaded model, loading it first if needed. ttl_s < 0: keep the current/default TTL.
   StatusOr<Lease> Acquire(const std::string& name, int64_t ttl_s = -1);
-  // Unloads a model (running requests finish first: they hold the scheduler). NotFound when it
-  // is not loaded.
+  // Unloads a model, named as for Acquire (running requests finish first: they hold the
+  // scheduler). NotFound when it is not loaded.
   Status Unload(const std::string& name);
   void UnloadAll();
   std::vector<LoadedModelInfo> Loaded() const;
+  // The resolver's answer for a name (for routes that only need the id or the file).
+  StatusOr<ResolvedModel> Resolve(const std::string& name) const { return resolver_(name); }
   // Unloads models idle for longer than their TTL (the reaper thread calls it every second).
   void ReapExpired();
 
  private:
-  void EvictFor(uint64_t bytes);  // with mu_ held
+  StatusOr<Lease> Load(const ResolvedModel& resolved, int64_t ttl_s);  // with mu_ held
+  void EvictFor(uint64_t bytes);                                       // with mu_ held
 
   ModelManagerOptions options_;
   ModelResolver resolver_;

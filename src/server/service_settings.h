@@ -3,7 +3,8 @@
 //   settings.json   {"host","port","cacheDirectoryPath","defaultSecondsForModelTTL", ...}
 //   service.pid     "<pid> <port>" of the running daemon
 //   logs/service.log
-// settings.json is shared with the catalog layer: unknown keys are kept when it is rewritten.
+// settings.json is read and written through catalog/settings.h (one reader for the CLI, the
+// catalog and the service): unknown keys are kept when it is rewritten.
 #pragma once
 
 #include <filesystem>
