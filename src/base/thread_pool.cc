@@ -5,9 +5,9 @@
 namespace foundry {
 namespace {
 
-// The pool whose job the current thread is running (workers: always their pool). Lets a nested
-// Run execute inline instead of deadlocking.
-thread_local const ThreadPool* tls_current_pool = nullptr;
+constexpr uint64_t kIndexMask = 0xffffffffu;
+
+inline uint32_t EpochOf(uint64_t claim) { return static_cast<uint32_t>(claim >> 32); }
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -40,84 +40,111 @@ bool SpinUntil(int spin_us, Pred pred) {
 ThreadPool::ThreadPool(int n_threads, int spin_us)
     : n_threads_(std::max(1, n_threads)), spin_us_(std::max(0, spin_us)) {
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (const auto& t : workers_) worker_ids_.push_back(t.get_id());
 }
 
 ThreadPool::~ThreadPool() {
   if (workers_.empty()) return;
   stop_.store(true, std::memory_order_relaxed);
-  epoch_.fetch_add(1, std::memory_order_seq_cst);  // publishes stop_
+  // A new epoch with nothing to claim; publishes stop_.
+  claim_.store((uint64_t{epoch_ + 1} << 32) | static_cast<uint64_t>(n_threads_),
+               std::memory_order_seq_cst);
   { std::lock_guard<std::mutex> lock(sleep_mu_); }
   job_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
+bool ThreadPool::InsideJob() const {
+  const std::thread::id me = std::this_thread::get_id();
+  if (run_owner_.load(std::memory_order_relaxed) == me) return true;
+  return std::find(worker_ids_.begin(), worker_ids_.end(), me) != worker_ids_.end();
+}
+
 uint32_t ThreadPool::WaitForJob(uint32_t seen) {
   uint32_t e = seen;
-  if (SpinUntil(spin_us_, [&] { return (e = epoch_.load(std::memory_order_acquire)) != seen; })) {
+  if (SpinUntil(spin_us_,
+                [&] { return (e = EpochOf(claim_.load(std::memory_order_acquire))) != seen; })) {
     return e;
   }
   std::unique_lock<std::mutex> lock(sleep_mu_);
-  // seq_cst pairs with the caller's epoch increment and load of sleeping_workers_: either the
+  // seq_cst pairs with the caller's store of claim_ and load of sleeping_workers_: either the
   // caller sees this worker asleep (and notifies under the mutex) or this worker sees the epoch.
   sleeping_workers_.fetch_add(1, std::memory_order_seq_cst);
-  job_cv_.wait(lock, [&] { return (e = epoch_.load(std::memory_order_seq_cst)) != seen; });
+  job_cv_.wait(lock, [&] { return (e = EpochOf(claim_.load(std::memory_order_seq_cst))) != seen; });
   sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
   return e;
 }
 
-void ThreadPool::WorkerLoop(int thread_index) {
-  tls_current_pool = this;
-  uint32_t seen = 0;
+void ThreadPool::ClaimAndRun(uint32_t epoch) {
+  uint64_t c = claim_.load(std::memory_order_acquire);
   for (;;) {
-    seen = WaitForJob(seen);
-    if (stop_.load(std::memory_order_relaxed)) return;
-    (*job_)(thread_index, n_threads_);
-    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
-      // Last one out. Pairs with WaitForWorkers: either the caller sees pending_ == 0 or we see
-      // it asleep and wake it under the mutex.
+    if (EpochOf(c) != epoch || (c & kIndexMask) >= static_cast<uint64_t>(n_threads_)) return;
+    // Acquire on success: job_ of this epoch is visible. The epoch cannot move on while this
+    // index is unfinished, so job_ stays valid until done_ is incremented.
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+      continue;
+    }
+    (*job_)(static_cast<int>(c & kIndexMask), n_threads_);
+    if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == n_threads_ - 1) {
+      // Last one out. Pairs with WaitForWorkers: either the caller sees done_ complete or we
+      // see it asleep and wake it under the mutex.
       if (caller_sleeping_.load(std::memory_order_seq_cst)) {
         { std::lock_guard<std::mutex> lock(sleep_mu_); }
         done_cv_.notify_one();
       }
     }
+    c = claim_.load(std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::WorkerLoop() {
+  uint32_t seen = 0;
+  for (;;) {
+    seen = WaitForJob(seen);
+    if (stop_.load(std::memory_order_relaxed)) return;
+    ClaimAndRun(seen);  // finds nothing when the caller already took every index
   }
 }
 
 void ThreadPool::WaitForWorkers() {
-  if (SpinUntil(spin_us_, [&] { return pending_.load(std::memory_order_acquire) == 0; })) return;
+  const int want = n_threads_ - 1;
+  if (SpinUntil(spin_us_, [&] { return done_.load(std::memory_order_acquire) == want; })) return;
   std::unique_lock<std::mutex> lock(sleep_mu_);
   caller_sleeping_.store(true, std::memory_order_seq_cst);
-  done_cv_.wait(lock, [&] { return pending_.load(std::memory_order_seq_cst) == 0; });
+  done_cv_.wait(lock, [&] { return done_.load(std::memory_order_seq_cst) == want; });
   caller_sleeping_.store(false, std::memory_order_relaxed);
 }
 
 void ThreadPool::Run(FunctionRef<void(int thread_index, int n_threads)> fn) {
-  if (n_threads_ == 1 || tls_current_pool == this) {
+  if (n_threads_ == 1 || InsideJob()) {
     fn(0, 1);
     return;
   }
   std::lock_guard<std::mutex> run_lock(run_mu_);
+  run_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   job_ = &fn;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  epoch_.fetch_add(1, std::memory_order_seq_cst);  // release: publishes job_ and pending_
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t epoch = ++epoch_;
+  // Index 0 is the caller's. seq_cst: publishes job_ and done_, and pairs with WaitForJob.
+  claim_.store((uint64_t{epoch} << 32) | 1, std::memory_order_seq_cst);
   if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) {
     { std::lock_guard<std::mutex> lock(sleep_mu_); }
     job_cv_.notify_all();
   }
-  const ThreadPool* const outer = tls_current_pool;  // the caller may be another pool's worker
-  tls_current_pool = this;
   fn(0, n_threads_);
-  tls_current_pool = outer;
+  ClaimAndRun(epoch);  // the indices no worker has started yet
   WaitForWorkers();
   job_ = nullptr;
+  run_owner_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain,
                              FunctionRef<void(int64_t begin, int64_t end)> fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
-  if (n_threads_ == 1 || n <= grain || tls_current_pool == this) {
+  if (n_threads_ == 1 || n <= grain || InsideJob()) {
     fn(0, n);
     return;
   }

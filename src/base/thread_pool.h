@@ -1,5 +1,7 @@
 // A persistent thread pool for the forward pass: workers wait between jobs (spin briefly, then
-// sleep), a dispatch allocates nothing, and the calling thread takes part in every job.
+// sleep), a dispatch allocates nothing, the calling thread takes part in every job, and parts
+// no worker has started yet are taken by the caller (so an oversubscribed machine, where a
+// worker may wait milliseconds for a core, does not stall every dispatch). No global state.
 #pragma once
 
 #include <algorithm>
@@ -57,9 +59,13 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs fn(thread_index, n_threads) once on each of the size() threads (index 0 is the caller)
-  // and returns when all have finished. Calls from several threads are serialized. A Run from
-  // inside a job of the same pool runs inline as fn(0, 1) instead of deadlocking.
+  // Runs fn(thread_index, n_threads) once for each index in [0, size()) and returns when all
+  // have finished. Index 0 runs on the caller. Any other index runs on whichever thread claims
+  // it first: a worker, or the caller once its own part is done (so a worker that the OS has not
+  // scheduled yet never holds the caller up). Indices may therefore run one after another on
+  // one thread: fn must not wait for another index (no barriers inside a job). Calls from
+  // several threads are serialized. A Run from inside a job of the same pool runs inline as
+  // fn(0, 1) instead of deadlocking.
   void Run(FunctionRef<void(int thread_index, int n_threads)> fn);
 
   // Calls fn(begin, end) over disjoint ranges covering [0, n) exactly once, in parallel.
@@ -68,28 +74,36 @@ class ThreadPool {
   void ParallelFor(int64_t n, int64_t grain, FunctionRef<void(int64_t begin, int64_t end)> fn);
 
  private:
-  void WorkerLoop(int thread_index);
-  // Spins up to spin_us_ then sleeps until epoch_ differs from `seen`; returns the new epoch.
+  void WorkerLoop();
+  // True when the calling thread is running a job of this pool (a worker, or the caller of the
+  // Run in progress).
+  bool InsideJob() const;
+  // Spins up to spin_us_ then sleeps until the epoch differs from `seen`; returns the new epoch.
   uint32_t WaitForJob(uint32_t seen);
+  // Claims and runs unclaimed indices of `epoch` until none is left.
+  void ClaimAndRun(uint32_t epoch);
   void WaitForWorkers();
 
   int n_threads_;
   int spin_us_;
   std::vector<std::thread> workers_;
-  std::mutex run_mu_;  // serializes concurrent callers of Run
+  std::vector<std::thread::id> worker_ids_;   // filled before the first Run, then read-only
+  std::mutex run_mu_;                         // serializes concurrent callers of Run
+  uint32_t epoch_ = 0;                        // of the last Run; written under run_mu_
+  std::atomic<std::thread::id> run_owner_{};  // the caller of the Run in progress
 
-  // Job hand-off. job_ is written by the caller before the release-store of epoch_ and read by
-  // workers after their acquire-load of it.
-  alignas(64) std::atomic<uint32_t> epoch_{0};
+  // Job hand-off: (epoch << 32) | next unclaimed index. job_ is written by the caller before the
+  // release-store of a new epoch and read only by a thread that claimed an index of it.
+  alignas(64) std::atomic<uint64_t> claim_{0};
   std::atomic<bool> stop_{false};
   const FunctionRef<void(int, int)>* job_ = nullptr;
 
-  alignas(64) std::atomic<int> pending_{0};  // workers still running the current job
+  alignas(64) std::atomic<int> done_{0};  // indices 1.. of the current job that have finished
 
   // Sleeping: counters let the fast path skip the mutex and notify when nobody sleeps.
   alignas(64) std::mutex sleep_mu_;
   std::condition_variable job_cv_;   // workers wait here for a new epoch
-  std::condition_variable done_cv_;  // the caller waits here for pending_ == 0
+  std::condition_variable done_cv_;  // the caller waits here for done_ == size() - 1
   std::atomic<int> sleeping_workers_{0};
   std::atomic<bool> caller_sleeping_{false};
 };
