@@ -24,6 +24,7 @@
 
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
+#include "catalog/machine.h"
 #include "cli/commands.h"
 #include "cli/service_control.h"
 #include "server/http_server.h"
@@ -218,6 +219,65 @@ int Ps() {
   return 0;
 }
 
+// `service diag`: what someone debugging a setup needs in one place. Exit code 1 when the
+// service is not running (everything else is still printed).
+int Diag() {
+  const auto running = FindRunning();
+  auto settings = LoadServiceSettings();
+  if (!settings.ok()) return ReportError(settings.status());
+  auto home = ServiceHome();
+  auto log = ServiceLogFile();
+  auto cache = CacheDirectory();
+  auto machine = DetectMachine();
+  auto catalog = Catalog::Load();
+  const char* catalog_env = std::getenv("FOUNDRY_CATALOG");
+  std::printf(
+      "Service:        %s\n",
+      running
+          ? ("running, PID " + std::to_string(running->pid) + ", " + BaseUrl(running->port)).c_str()
+          : "not running");
+  std::printf("Foundry home:   %s\n", home.ok() ? home->c_str() : home.status().message().c_str());
+  std::printf("Settings:       host %s, port %d, model TTL %lld s\n", settings->host.c_str(),
+              settings->port, static_cast<long long>(settings->default_ttl_s));
+  std::printf("Cache:          %s\n",
+              cache.ok() ? cache->c_str() : cache.status().message().c_str());
+  std::printf("Catalog:        %s, %s\n",
+              catalog_env != nullptr && *catalog_env != '\0' ? catalog_env : "built in",
+              catalog.ok() ? (std::to_string(catalog->variants().size()) + " variants").c_str()
+                           : catalog.status().message().c_str());
+  if (machine.ok()) {
+    std::printf("Machine:        %.1f GB RAM (%.1f GB available)%s, %d CPU threads, %s\n",
+                machine->total_ram_gb, machine->available_ram_gb,
+                machine->ram_overridden ? " (FOUNDRY_RAM_GB)" : "", machine->cpu_threads,
+                machine->avx512 ? "AVX-512" : (machine->avx2 ? "AVX2" : "no AVX2"));
+  }
+  if (cache.ok()) {
+    auto cached = ModelCache(*cache).List();
+    std::printf("Cached models:  %s\n", cached.ok() ? std::to_string(cached->size()).c_str()
+                                                    : cached.status().message().c_str());
+  }
+  if (running) {
+    httplib::Client c("127.0.0.1", running->port);
+    c.set_connection_timeout(1, 0);
+    c.set_read_timeout(10, 0);
+    auto r = c.Get("/openai/loadedmodels");
+    std::printf("Loaded models:  %s\n",
+                r && r->status == 200 ? r->body.c_str() : "(the service did not answer)");
+  }
+  if (log.ok()) {
+    std::printf("Log:            %s\n", log->c_str());
+    std::ifstream in(*log);
+    std::vector<std::string> tail;
+    std::string line;
+    while (std::getline(in, line)) {
+      tail.push_back(line);
+      if (tail.size() > 10) tail.erase(tail.begin());
+    }
+    for (const std::string& l : tail) std::printf("  | %s\n", l.c_str());
+  }
+  return running ? 0 : 1;
+}
+
 struct SetArgs {
   int port = 0;
   std::string cachedir;
@@ -334,6 +394,8 @@ void AddServiceCommand(CLI::App& app, int& exit_code) {
   svc->add_subcommand("status", "Show whether the service is running")->callback([&exit_code] {
     exit_code = Status();
   });
+  svc->add_subcommand("diag", "Show diagnostics: service, settings, cache, machine, log")
+      ->callback([&exit_code] { exit_code = Diag(); });
   svc->add_subcommand("ps", "List the models loaded in the service")->callback([&exit_code] {
     exit_code = Ps();
   });

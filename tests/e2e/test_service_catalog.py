@@ -195,6 +195,11 @@ def test_model_load_and_unload_commands(svc):
     assert r.returncode == 0, r.stderr
     assert r.stdout == "🕛 Loading model...\n🟢 Model %s loaded successfully\n" % SMOL_ID
     assert get(svc, "/openai/loadedmodels").json() == [SMOL_ID]
+    r = cli(env, "service", "diag")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^Service: +running, PID \d+, %s/$" % re.escape(svc["url"]), r.stdout, re.M)
+    assert "\nCache:          %s\n" % svc["cache"] in r.stdout
+    assert '\nLoaded models:  ["%s"]\n' % SMOL_ID in r.stdout
     r = cli(env, "model", "unload", "smollm2-135m")
     assert r.returncode == 0, r.stderr
     assert cli(env, "service", "ps").stdout == "No models are currently loaded in the service\n"
