@@ -1,5 +1,7 @@
 // `foundry bench MODEL.gguf`: prompt-processing and generation speed, in-process, in the
-// manner of llama.cpp's llama-bench (random tokens, warm-up run, median of repetitions).
+// manner of llama.cpp's llama-bench, so the two compare run for run: random tokens, one
+// session per test reused across repetitions, the same warm-up (the whole prompt for ppN, one
+// token for tgN), median of repetitions.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "cli/commands.h"
 #include "format/gguf_file.h"
 #include "foundry/engine.h"
+#include "kernels/kernels.h"
 
 namespace foundry::cli {
 namespace {
@@ -28,6 +31,7 @@ struct BenchArgs {
   std::string threads;
   int reps = 5;
   bool json = false;
+  bool no_warmup = false;
 };
 
 StatusOr<std::vector<int64_t>> ParseList(const std::string& s, const char* what, int64_t min) {
@@ -96,23 +100,21 @@ double StdDev(const std::vector<double>& v) {
   return std::sqrt(ss / static_cast<double>(v.size() - 1));
 }
 
-// Tokens per second of one run: a prompt of n tokens in batches, or n tokens one at a time.
-StatusOr<double> RunOnce(const std::shared_ptr<LanguageModel>& lm, int threads, int64_t n,
-                         bool prompt, std::mt19937& rng) {
-  EngineOptions opts;
-  opts.n_threads = threads;
-  opts.n_ctx = n + 1;
-  FOUNDRY_ASSIGN_OR_RETURN(auto session, Session::Create(lm, opts));
-  std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(lm->n_vocab() - 1));
+// Tokens per second of one run on a cleared session: a prompt of n tokens in batches, or n
+// tokens one at a time.
+StatusOr<double> RunOnce(Session& session, int32_t n_vocab, int64_t n, bool prompt,
+                         std::mt19937& rng) {
+  session.Reset();
+  std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
   std::vector<float> logits;
   const auto t0 = std::chrono::steady_clock::now();
   if (prompt) {
     std::vector<int32_t> ids(static_cast<size_t>(n));
     for (auto& id : ids) id = dist(rng);
-    FOUNDRY_RETURN_IF_ERROR(session->Evaluate(ids, false, &logits));
+    FOUNDRY_RETURN_IF_ERROR(session.Evaluate(ids, false, &logits));
   } else {
     for (int64_t i = 0; i < n; ++i)
-      FOUNDRY_RETURN_IF_ERROR(session->Evaluate({dist(rng)}, false, &logits));
+      FOUNDRY_RETURN_IF_ERROR(session.Evaluate({dist(rng)}, false, &logits));
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return static_cast<double>(n) / s;
@@ -150,11 +152,19 @@ int RunBench(const BenchArgs& a) {
       if (n > 0) tests.push_back({false, n});
     for (const auto& [is_prompt, n] : tests) {
       const std::string name = (is_prompt ? "pp" : "tg") + std::to_string(n);
-      auto warm = RunOnce(*lm, static_cast<int>(t), std::min<int64_t>(n, 16), is_prompt, rng);
-      if (!warm.ok()) return ReportError(warm.status());
+      EngineOptions opts;
+      opts.n_threads = static_cast<int>(t);
+      opts.n_ctx = n;
+      auto session = Session::Create(*lm, opts);
+      if (!session.ok()) return ReportError(session.status());
+      const auto n_vocab = static_cast<int32_t>((*lm)->n_vocab());
+      if (!a.no_warmup) {
+        auto warm = RunOnce(**session, n_vocab, is_prompt ? n : 1, is_prompt, rng);
+        if (!warm.ok()) return ReportError(warm.status());
+      }
       std::vector<double> tps;
       for (int r = 0; r < a.reps; ++r) {
-        auto v = RunOnce(*lm, static_cast<int>(t), n, is_prompt, rng);
+        auto v = RunOnce(**session, n_vocab, n, is_prompt, rng);
         if (!v.ok()) return ReportError(v.status());
         tps.push_back(*v);
       }
@@ -164,6 +174,11 @@ int RunBench(const BenchArgs& a) {
                        {"quant", facts.quant},
                        {"threads", t},
                        {"test", name},
+                       {"n_prompt", is_prompt ? n : 0},
+                       {"n_gen", is_prompt ? 0 : n},
+                       {"isa", std::string(ActiveIsaName())},
+                       {"repetitions", a.reps},
+                       {"samples_tokens_per_second", tps},
                        {"tokens_per_second", med},
                        {"stddev", sd},
                        {"peak_rss_bytes", PeakRssBytes()}});
@@ -183,8 +198,9 @@ int RunBench(const BenchArgs& a) {
   if (a.json) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("peak resident memory: %.1f MiB\n",
-                static_cast<double>(PeakRssBytes()) / 1048576.0);
+    std::printf("peak resident memory: %.1f MiB; kernels: %s\n",
+                static_cast<double>(PeakRssBytes()) / 1048576.0,
+                std::string(ActiveIsaName()).c_str());
   }
   return 0;
 }
@@ -203,6 +219,8 @@ void AddBenchCommand(CLI::App& app, int& exit_code) {
                   "Thread counts, comma-separated (default: all cores)");
   cmd->add_option("-r,--repetitions", args->reps, "Repetitions of each test (default 5)");
   cmd->add_flag("--json", args->json, "Print a JSON array, one object per test");
+  cmd->add_flag("--no-warmup", args->no_warmup,
+                "Skip the untimed warm-up run before each test (llama-bench's --no-warmup)");
   cmd->callback([args, &exit_code] { exit_code = RunBench(*args); });
 }
 

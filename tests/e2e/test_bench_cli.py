@@ -17,9 +17,26 @@ def test_bench_json_has_one_object_per_test():
         (1, "pp16"), (1, "pp32"), (1, "tg8"), (2, "pp16"), (2, "pp32"), (2, "tg8")]
     for row in rows:
         assert set(row) == {"model", "quant", "threads", "test", "tokens_per_second", "stddev",
-                            "peak_rss_bytes"}
+                            "peak_rss_bytes", "n_prompt", "n_gen", "isa", "repetitions",
+                            "samples_tokens_per_second"}
         assert row["tokens_per_second"] > 0 and row["stddev"] >= 0
         assert row["peak_rss_bytes"] > 1 << 20
+        n = int(row["test"][2:])
+        assert (row["n_prompt"], row["n_gen"]) == ((n, 0) if row["test"][:2] == "pp" else (0, n))
+        assert row["isa"] in ("scalar", "avx2", "avx512")
+        samples = sorted(row["samples_tokens_per_second"])
+        assert row["repetitions"] == len(samples) == 2
+        assert row["tokens_per_second"] == (samples[0] + samples[1]) / 2
+
+
+def test_bench_isa_and_no_warmup():
+    env = dict(os.environ, FOUNDRY_ISA="scalar")
+    r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "8", "-n", "4", "-t", "1", "-r", "1",
+                        "--json", "--no-warmup"], capture_output=True, text=True, timeout=300,
+                       env=env)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [row["isa"] for row in rows] == ["scalar", "scalar"]
 
 
 def test_bench_rejects_bad_lists():
