@@ -41,6 +41,22 @@ TEST(ModelManager, NamesAreAbsolutePathsToFiles) {
   EXPECT_EQ(mm.Unload("/not/loaded").code(), StatusCode::kNotFound);
 }
 
+TEST(ModelManager, NamesOfOneModelShareOneLoadedInstance) {
+  // As the catalog resolver does: an alias and an id both stand for one model id.
+  ModelManager mm(SmallOptions(), [](const std::string& name) -> StatusOr<ResolvedModel> {
+    if (name == "tiny" || name == "Tiny:1") return ResolvedModel{"Tiny:1", kTiny};
+    return NotFound("unknown model " + name);
+  });
+  ASSERT_TRUE(mm.Acquire("tiny").ok());
+  ASSERT_TRUE(mm.Acquire("Tiny:1", /*ttl_s=*/77).ok());
+  ASSERT_EQ(mm.Loaded().size(), 1u);
+  EXPECT_EQ(mm.Loaded()[0].name, "Tiny:1");
+  EXPECT_EQ(mm.Loaded()[0].ttl_s, 77);
+  EXPECT_EQ(mm.Acquire("other").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(mm.Unload("tiny").ok());  // by alias
+  EXPECT_TRUE(mm.Loaded().empty());
+}
+
 TEST(ModelManager, TtlUnloadsIdleModelsOnly) {
   ModelManager mm(SmallOptions(), nullptr);
   {

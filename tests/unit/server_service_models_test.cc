@@ -1,0 +1,117 @@
+// ServiceModels: the names the service accepts for a model and what its catalog routes list.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <string>
+
+#include "server/service_models.h"
+
+namespace foundry {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kTiny[] = FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf";
+
+// A fresh directory with a two-variant catalog (a CPU and a GPU variant of one alias) and an
+// empty cache; FOUNDRY_CATALOG points at the catalog while the fixture lives.
+class ServiceModelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "foundry-svcmodels-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    const char* variant = R"({"name": "%s", "displayName": "%s", "alias": "tiny",
+      "publisher": "Test", "task": "chat-completion", "license": "MIT", "contextLength": 512,
+      "fileName": "tiny.gguf", "fileSizeMb": 1, "minRamGb": 1,
+      "runtime": {"deviceType": "%s", "executionProvider": "%s"},
+      "sources": [{"type": "url", "url": "http://127.0.0.1:9/tiny.gguf"}]})";
+    char cpu[1024], gpu[1024];
+    std::snprintf(cpu, sizeof(cpu), variant, "Tiny-generic-cpu:1", "Tiny-generic-cpu", "CPU",
+                  "CPUExecutionProvider");
+    std::snprintf(gpu, sizeof(gpu), variant, "Tiny-cuda-gpu:1", "Tiny-cuda-gpu", "GPU",
+                  "CUDAExecutionProvider");
+    std::ofstream(dir_ / "catalog.json")
+        << R"({"schemaVersion": 1, "models": [)" << gpu << "," << cpu << "]}";
+    old_catalog_ = getenv("FOUNDRY_CATALOG") ? getenv("FOUNDRY_CATALOG") : "";
+    setenv("FOUNDRY_CATALOG", (dir_ / "catalog.json").c_str(), 1);
+    auto m = ServiceModels::Create(dir_ / "cache");
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    models_ = std::move(*m);
+  }
+  void TearDown() override {
+    if (old_catalog_.empty()) {
+      unsetenv("FOUNDRY_CATALOG");
+    } else {
+      setenv("FOUNDRY_CATALOG", old_catalog_.c_str(), 1);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  // Puts a model folder into the cache the way a download leaves it.
+  void Cache(const std::string& folder, const std::string& id) {
+    const fs::path d = dir_ / "cache" / folder;
+    fs::create_directories(d);
+    fs::copy_file(kTiny, d / "tiny.gguf");
+    ASSERT_TRUE(ModelCache::WriteInferenceModelJson(d, id, std::nullopt).ok());
+  }
+
+  fs::path dir_;
+  std::string old_catalog_;
+  std::unique_ptr<ServiceModels> models_;
+};
+
+TEST_F(ServiceModelsTest, AbsolutePathsAreThemselves) {
+  auto r = models_->Resolve(kTiny);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->id, kTiny);
+  EXPECT_EQ(r->path, kTiny);
+  EXPECT_EQ(models_->Resolve("/no/such/file.gguf").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ServiceModelsTest, CatalogModelsMustBeCached) {
+  auto r = models_->Resolve("tiny");
+  ASSERT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("No OpenAIService provider found for modelName "
+                                      "Tiny-generic-cpu:1"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("foundry model download tiny"), std::string::npos);
+  EXPECT_EQ(models_->Resolve("nothing-like-it").status().code(), StatusCode::kNotFound);
+  // A variant this build cannot run is not "not found".
+  EXPECT_EQ(models_->Resolve("Tiny-cuda-gpu:1").status().code(), StatusCode::kUnimplemented);
+}
+
+TEST_F(ServiceModelsTest, AliasIdAndIdWithoutVersionNameOneCachedModel) {
+  Cache("Test/Tiny-generic-cpu-1", "Tiny-generic-cpu:1");
+  for (const char* name : {"tiny", "TINY", "Tiny-generic-cpu:1", "Tiny-generic-cpu"}) {
+    auto r = models_->Resolve(name);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status().message();
+    EXPECT_EQ(r->id, "Tiny-generic-cpu:1") << name;
+    EXPECT_EQ(fs::path(r->path).filename(), "tiny.gguf");
+  }
+}
+
+TEST_F(ServiceModelsTest, UserFoldersResolveByTheirId) {
+  Cache("mine", "my-own-model");
+  auto r = models_->Resolve("my-own-model");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->id, "my-own-model");
+  auto cached = models_->Cached();
+  ASSERT_TRUE(cached.ok());
+  ASSERT_EQ(cached->size(), 1u);
+  EXPECT_EQ((*cached)[0].id, "my-own-model");
+}
+
+TEST_F(ServiceModelsTest, FoundryListHasRunnableVariantsOnly) {
+  auto list = models_->FoundryList();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0]["name"], "Tiny-generic-cpu:1");
+  EXPECT_TRUE((*list)[0]["fileSizeMb"].is_number_integer());
+  EXPECT_EQ(models_->Variant("tiny")->id, "Tiny-generic-cpu:1");
+  EXPECT_EQ(models_->Variant("nothing"), nullptr);
+}
+
+}  // namespace
+}  // namespace foundry
