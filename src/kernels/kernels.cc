@@ -6,6 +6,7 @@
 
 #include "kernels/quant_blocks.h"
 #include "kernels/ref/quant_ref.h"
+#include "kernels/ref/vector_ref.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace foundry {
@@ -200,5 +201,20 @@ const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa) {
 }
 
 const TypeTraits* FindTypeTraits(QuantType type) { return FindTypeTraitsForIsa(type, ActiveIsa()); }
+
+const VectorKernels* VectorKernelsForIsa(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+#if defined(__x86_64__)
+  // AVX-512 uses the AVX2 vector kernels: llama.cpp's 16-lane versions sum in another order,
+  // which only matters for exact agreement on AVX-512 machines (not verified yet).
+  if (isa != Isa::kScalar) return &x86::Avx2VectorKernels();
+#endif
+  return &ref::ScalarVectorKernels();
+}
+
+const VectorKernels& ActiveVectorKernels() {
+  static const VectorKernels* active = VectorKernelsForIsa(ActiveIsa());
+  return *active;
+}
 
 }  // namespace foundry

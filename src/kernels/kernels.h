@@ -73,6 +73,28 @@ Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warni
 // unsupported or !IsaSupported(isa), so a caller can never run an illegal instruction.
 const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa);
 
+// Element-wise kernels of the forward pass. The SIMD versions round exactly as llama.cpp's CPU
+// backend does on the same ISA (its vectorized expf, its lane and summation order), so that
+// greedy decoding follows llama.cpp token for token instead of parting at near-ties.
+struct VectorKernels {
+  // y[i] = exp(x[i] - max) for i < n; returns the sum in ggml_vec_soft_max_f32's order (per
+  // group of 8 a float lane sum, groups added in double). y may alias x.
+  double (*exp_sum)(int64_t n, const float* x, float max, float* y);
+  // y[i] = silu(gate[i]) * up[i] (ggml_vec_swiglu_f32). y may alias gate or up.
+  void (*swiglu)(int64_t n, const float* gate, const float* up, float* y);
+  // acc[i] = fma(a, v[i], acc[i]) with v in f16: one lane of an f16 matmul accumulator.
+  void (*axpy_f16)(int64_t n, float a, const uint16_t* v, float* acc);
+  // Dot product of two f16 rows in the order of ggml_vec_dot_f16, which llama.cpp uses for a
+  // single token (4 accumulators of 8 lanes over groups of 32, then a pairwise reduction);
+  // batches of 2 or more tokens go through tinyBLAS instead: TypeTraits(kF16).vec_dot.
+  float (*dot_f16)(int64_t n, const uint16_t* x, const uint16_t* y);
+};
+
+// The vector kernels of the active ISA (ActiveIsa()), and of a given supported ISA (nullptr
+// when !IsaSupported(isa)).
+const VectorKernels& ActiveVectorKernels();
+const VectorKernels* VectorKernelsForIsa(Isa isa);
+
 inline size_t RowBytes(const TypeTraits& t, int64_t n) {
   return static_cast<size_t>(n) / t.block_elems * t.block_bytes;
 }

@@ -111,43 +111,78 @@ void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, in
   }
 }
 
+// Computed in llama.cpp's order (non-flash path) so that results agree bit for bit. llama.cpp
+// multiplies with tinyBLAS for batches of 2 or more tokens and with ggml_vec_dot_f16 for a
+// single token, and the two sum in different orders:
+// * KQ = K . Q with Q rounded to f16: tinyBLAS keeps one 8-lane accumulator per score,
+//   ggml_vec_dot_f16 four (VectorKernels::dot_f16);
+// * the masked softmax runs over KV cells in groups of 8 aligned to cell 0;
+// * KQV with the probabilities rounded to f16: cell c feeds lane c % 8 of one accumulator
+//   (tinyBLAS) or of accumulator (c / 8) % 4 (ggml_vec_dot_f16), reduced at the end.
 void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
                int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t n_tokens = static_cast<int64_t>(batch.size());
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t n_ctx = kv.n_ctx();
   const int n_threads = pool.size();
-  // Per thread: scores over the context, the query in f16, the output accumulator.
-  const size_t per_thread = static_cast<size_t>(n_ctx + s.head_dim + s.head_dim_v);
+  const bool tiled = n_tokens >= 2;
+  const TypeTraits* f16 = FindTypeTraits(QuantType::kF16);
+  const VectorKernels& vk = ActiveVectorKernels();
+  constexpr int64_t kLanes = 8;
+  const int64_t n_acc = tiled ? 1 : 4;  // accumulators of kLanes lanes
+  const int64_t dv = s.head_dim_v;
+  // Per thread: scores over the context (padded to whole groups of 8), the query in f16, and
+  // the lane accumulators of the output.
+  const int64_t scores_len = n_ctx + 2 * kLanes;
+  const int64_t q16_len = (s.head_dim + 1) / 2;
+  const size_t per_thread = static_cast<size_t>(scores_len + q16_len + n_acc * kLanes * dv);
   float* scratch = ws.Floats(1, per_thread * n_threads);
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;
-    float* qh = scores + n_ctx;
-    float* acc = qh + s.head_dim;
+    uint16_t* qh = reinterpret_cast<uint16_t*>(scores + scores_len);
+    float* lanes = scores + scores_len + q16_len;
     for (int64_t job = ti; job < n_tokens * s.n_head; job += nt) {
       const int64_t t = job / s.n_head, h = job % s.n_head, kvh = h / group;
       const int64_t seq = batch.seq_ids[t], pos = batch.positions[t];
       const int64_t first =
           s.sliding_window > 0 ? std::max<int64_t>(0, pos - s.sliding_window + 1) : 0;
-      // llama.cpp multiplies K by Q with Q rounded to f16 (the cache's type).
+      const int64_t begin = first / kLanes * kLanes;  // cells [begin, first) are masked
+      const int64_t n = pos + 1 - begin;
+      const int64_t n_padded = (n + kLanes - 1) / kLanes * kLanes;
       const float* qsrc = q + (t * s.n_head + h) * s.head_dim;
-      for (int64_t i = 0; i < s.head_dim; ++i) qh[i] = Fp16ToFp32(Fp32ToFp16(qsrc[i]));
-      const int64_t n = pos + 1 - first;
-      for (int64_t j = 0; j < n; ++j) {
-        const uint16_t* k = kv.K(layer, seq, first + j) + kvh * s.head_dim;
-        float dot = 0;
-        for (int64_t i = 0; i < s.head_dim; ++i) dot += qh[i] * Fp16ToFp32(k[i]);
-        scores[j] = dot;
+      for (int64_t i = 0; i < s.head_dim; ++i) qh[i] = Fp32ToFp16(qsrc[i]);
+      for (int64_t j = 0; j < n_padded; ++j) {
+        const int64_t cell = begin + j;
+        if (cell < first || cell > pos) {
+          scores[j] = -INFINITY;
+          continue;
+        }
+        const uint16_t* k = kv.K(layer, seq, cell) + kvh * s.head_dim;
+        scores[j] = tiled ? f16->vec_dot(s.head_dim, k, qh) : vk.dot_f16(s.head_dim, k, qh);
       }
-      SoftmaxExt(scores, n, s.scale, nullptr);
-      std::fill(acc, acc + s.head_dim_v, 0.0f);
+      SoftmaxExt(scores, n_padded, s.scale, nullptr);
+      std::fill(lanes, lanes + n_acc * kLanes * dv, 0.0f);
       for (int64_t j = 0; j < n; ++j) {
         const float p = Fp16ToFp32(Fp32ToFp16(scores[j]));
         if (p == 0.0f) continue;
-        const uint16_t* v = kv.V(layer, seq, first + j) + kvh * s.head_dim_v;
-        for (int64_t i = 0; i < s.head_dim_v; ++i) acc[i] += p * Fp16ToFp32(v[i]);
+        const int64_t cell = begin + j;
+        const int64_t lane = (cell / kLanes % n_acc) * kLanes + cell % kLanes;
+        vk.axpy_f16(dv, p, kv.V(layer, seq, cell) + kvh * dv, lanes + lane * dv);
       }
-      std::copy(acc, acc + s.head_dim_v, out + (t * s.n_head + h) * s.head_dim_v);
+      float* o = out + (t * s.n_head + h) * dv;
+      for (int64_t i = 0; i < dv; ++i) {
+        const float* l = lanes + i;  // l[m * dv]: lane m
+        if (tiled) {                 // tinyBLAS's horizontal sum
+          o[i] = ((l[0] + l[4 * dv]) + (l[2 * dv] + l[6 * dv])) +
+                 ((l[dv] + l[5 * dv]) + (l[3 * dv] + l[7 * dv]));
+          continue;
+        }
+        float r[kLanes];  // accumulators 0+2 and 1+3, then those two, lane by lane
+        for (int64_t m = 0; m < kLanes; ++m) {
+          r[m] = (l[m * dv] + l[(16 + m) * dv]) + (l[(8 + m) * dv] + l[(24 + m) * dv]);
+        }
+        o[i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
+      }
     }
   });
 }

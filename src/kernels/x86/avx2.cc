@@ -2,10 +2,14 @@
 // reached through kernels.cc after CPUID confirms the ISA. See x86_kernels.h for the rules
 // this file follows (no shared inline functions).
 //
-// Numerics: the activation quantizers produce the same bytes as the scalar reference
-// (same float operations, same rounding: ties away from zero for Q8_0/Q8_1, ties to even for
-// Q8_K); dot products compute the same integer block sums exactly and differ from the
-// reference only in the order of float additions.
+// Numerics follow llama.cpp's AVX2 code rather than the scalar reference, because greedy
+// decoding must agree with llama.cpp token for token and SmolLM-sized models part at
+// near-ties on 1-ulp differences:
+// * Q8_0/Q8_1 activations scale by 127/amax and round ties to even (ggml's AVX2 quantizer;
+//   the reference multiplies by 1/d and rounds ties away), Q8_K as the reference;
+// * dot products compute the same integer block sums exactly and accumulate them in
+//   llama.cpp's order (see DotBlocks32, DotFloat);
+// * the vector kernels use ggml's AVX2 expf approximation (ExpPs).
 #if defined(__x86_64__)
 
 #include <immintrin.h>
@@ -50,15 +54,6 @@ inline int HsumEpi32(__m256i v) {
 }
 
 inline __m256 Abs(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
-
-// roundf: to nearest, ties away from zero; exact for every float (v - trunc(v) is exact).
-inline __m256 RoundHalfAway(__m256 v) {
-  const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 frac = Abs(_mm256_sub_ps(v, t));
-  const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-  const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
-  return _mm256_add_ps(t, _mm256_or_ps(_mm256_and_ps(up, _mm256_set1_ps(1.0f)), sign));
-}
 
 // 32 int32 (in a, b, c, d order) to their low bytes (as the reference's cast to int8),
 // in the same order.
@@ -130,7 +125,9 @@ inline int MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
 // Activation quantizers
 // ---------------------------------------------------------------------------------------
 
-// One block of 32 floats to int8 with ggml's Q8_0 rule; returns d and the sum of q.
+// One block of 32 floats to int8 as ggml's AVX2 quantize_row_q8_0/q8_1 do: multiply by
+// 127/amax, round ties to even, convert, saturate to int8. Returns d = amax/127 and the
+// (wrapping) sum of the int32 values before saturation.
 inline float QuantizeBlock32(const float* x, int8_t* qs, int* qsum) {
   __m256 v[4];
   __m256 m = _mm256_setzero_ps();
@@ -140,19 +137,22 @@ inline float QuantizeBlock32(const float* x, int8_t* qs, int* qsum) {
   }
   const float amax = HmaxPs(m);
   const float d = amax / 127;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  const __m256 vid = _mm256_set1_ps(id);
+  const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
   __m256i q[4];
   for (int k = 0; k < 4; ++k) {
-    q[k] = _mm256_cvtps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
+    const __m256 r =
+        _mm256_round_ps(_mm256_mul_ps(v[k], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q[k] = _mm256_cvtps_epi32(r);
   }
-  // In range the values are already in [-127, 127]; for inf/NaN (a subnormal amax makes id
-  // infinite) the conversion gives INT_MIN, whose low byte 0 is what the scalar cast keeps.
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), PackLowBytes(q[0], q[1], q[2], q[3]));
   if (qsum) {
-    for (int k = 0; k < 4; ++k) q[k] = SignExtendLowByte(q[k]);
     *qsum = HsumEpi32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
   }
+  // Saturating packs work within 128-bit halves; the permutation restores element order.
+  const __m256i w01 = _mm256_packs_epi32(q[0], q[1]);
+  const __m256i w23 = _mm256_packs_epi32(q[2], q[3]);
+  const __m256i b = _mm256_packs_epi16(w01, w23);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs),
+                      _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
   return d;
 }
 
@@ -233,21 +233,16 @@ inline float Bf16ToFloat(uint16_t h) {
   return f;
 }
 
+// One 8-lane accumulator over the row, then a horizontal sum: the order of llama.cpp's
+// tinyBLAS, which computes its F32/F16/BF16 matmuls (attention's KQ and KQV included).
 template <typename T, typename Load8, typename Scalar>
 inline float DotFloat(int64_t n, const T* x, const T* y, Load8 load, Scalar scalar) {
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                   _mm256_setzero_ps()};
+  __m256 acc = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    for (int k = 0; k < 4; ++k) {
-      acc[k] = _mm256_fmadd_ps(load(x + i + 8 * k), load(y + i + 8 * k), acc[k]);
-    }
-  }
-  for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(load(x + i), load(y + i), acc[0]);
+  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(load(x + i), load(y + i), acc);
   float tail = 0.0f;
   for (; i < n; ++i) tail += scalar(x[i]) * scalar(y[i]);
-  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-  return HsumPs(s) + tail;
+  return HsumPs(acc) + tail;
 }
 
 float VecDotF32F32(int64_t n, const void* w, const void* a) {
@@ -270,23 +265,17 @@ float VecDotBF16BF16(int64_t n, const void* w, const void* a) {
 // Quantized dot products
 // ---------------------------------------------------------------------------------------
 
-// Blocks alternate between two accumulators so that consecutive blocks' multiply-adds do
-// not wait on each other.
+// One 8-lane accumulator: each block's integer lane sums times d_x*d_y, fused into it in block
+// order, then a horizontal sum. This is llama.cpp's order (ggml_vec_dot_* and tinyBLAS alike),
+// which greedy decoding needs to follow it token for token.
 template <typename BlockX, typename BlockY, typename BlockDot>
 inline float DotBlocks32(int64_t nb, const BlockX* x, const BlockY* y, BlockDot dot) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    const float d0 = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
-    const float d1 = HalfToFloat(x[i + 1].d) * HalfToFloat(y[i + 1].d);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(dot(x[i], y[i])), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), _mm256_cvtepi32_ps(dot(x[i + 1], y[i + 1])), acc1);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(dot(x[i], y[i])), acc);
   }
-  if (i < nb) {
-    const float d0 = HalfToFloat(x[i].d) * HalfToFloat(y[i].d);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(dot(x[i], y[i])), acc0);
-  }
-  return HsumPs(_mm256_add_ps(acc0, acc1));
+  return HsumPs(acc);
 }
 
 float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
@@ -455,6 +444,104 @@ constexpr TypeTraits kAvx2Overrides[] = {
      nullptr},
 };
 
+// ---------------------------------------------------------------------------------------
+// Vector kernels (llama.cpp's AVX2 numerics, lane for lane)
+// ---------------------------------------------------------------------------------------
+
+// expf on 8 lanes with ggml's AVX2 approximation (ARM's optimized-routines algorithm:
+// x = n ln2 + b with n = round(x / ln2), 2^n exactly from the exponent bits, e^b from a
+// degree-5 polynomial; max error about 1.5 ulp). Lanes with |n| > 126 take a slow path that
+// splits 2^n into two factors so that results near overflow or underflow stay exact; beyond
+// |n| > 192 they saturate to inf or 0. -inf gives 0.
+inline __m256 ExpPs(__m256 x) {
+  const __m256 shifter = _mm256_set1_ps(0x1.8p23f);
+  const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), shifter);
+  const __m256 n = _mm256_sub_ps(z, shifter);
+  // b = x - n * ln2, with ln2 split into a high and a low part.
+  const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                    _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+  const __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+  const __m256 scale = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_set1_epi32(0x3f800000)));
+  const __m256 abs_n = Abs(n);
+  const __m256 big = _mm256_cmp_ps(abs_n, _mm256_set1_ps(126), _CMP_GT_OQ);
+  const __m256 b2 = _mm256_mul_ps(b, b);
+  const __m256 hi =
+      _mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f));
+  const __m256 lo =
+      _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f));
+  const __m256 poly = _mm256_fmadd_ps(_mm256_fmadd_ps(hi, b2, lo), b2,
+                                      _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+  if (!_mm256_movemask_ps(big)) return _mm256_fmadd_ps(poly, scale, scale);
+  const __m256i neg =
+      _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+                       _mm256_set1_epi32(static_cast<int>(0x82000000u)));
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(neg, _mm256_set1_epi32(0x7f000000)));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, neg));
+  const __m256 huge = _mm256_cmp_ps(abs_n, _mm256_set1_ps(192), _CMP_GT_OQ);
+  const __m256 split = _mm256_mul_ps(_mm256_fmadd_ps(s2, poly, s2), s1);
+  const __m256 normal = _mm256_fmadd_ps(scale, poly, scale);
+  const __m256 r = _mm256_blendv_ps(normal, split, big);
+  return _mm256_blendv_ps(r, _mm256_mul_ps(s1, s1), huge);
+}
+
+double ExpSum(int64_t n, const float* x, float max, float* y) {
+  double sum = 0.0;
+  int64_t i = 0;
+  const __m256 vmax = _mm256_set1_ps(max);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = ExpPs(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmax));
+    _mm256_storeu_ps(y + i, v);
+    sum += static_cast<double>(HsumPs(v));
+  }
+  for (; i < n; ++i) {
+    const float v = __builtin_expf(x[i] - max);
+    sum += static_cast<double>(v);
+    y[i] = v;
+  }
+  return sum;
+}
+
+void SwiGlu(int64_t n, const float* gate, const float* up, float* y) {
+  int64_t i = 0;
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 e = ExpPs(_mm256_sub_ps(_mm256_setzero_ps(), g));
+    const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(one, e));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) y[i] = gate[i] / (1.0f + __builtin_expf(-gate[i])) * up[i];
+}
+
+void AxpyF16(int64_t n, float a, const uint16_t* v, float* acc) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(acc + i, _mm256_fmadd_ps(va, LoadF16x8(v + i), _mm256_loadu_ps(acc + i)));
+  }
+  for (; i < n; ++i) acc[i] = __builtin_fmaf(a, HalfToFloat(v[i]), acc[i]);
+}
+
+float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int j = 0; j < 4; ++j) {
+      acc[j] = _mm256_fmadd_ps(LoadF16x8(x + i + 8 * j), LoadF16x8(y + i + 8 * j), acc[j]);
+    }
+  }
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
+  // ggml reduces the last 8 lanes with two horizontal adds: (t0 + t1) + (t2 + t3).
+  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  const __m128 h = _mm_hadd_ps(t, t);
+  double sum = static_cast<double>(_mm_cvtss_f32(_mm_hadd_ps(h, h)));
+  for (; i < n; ++i) sum += static_cast<double>(HalfToFloat(x[i]) * HalfToFloat(y[i]));
+  return static_cast<float>(sum);
+}
+
+constexpr VectorKernels kAvx2Vector = {ExpSum, SwiGlu, AxpyF16, DotF16};
+
 }  // namespace
 
 const TypeTraits* Avx2TypeTraits(QuantType type) {
@@ -463,6 +550,8 @@ const TypeTraits* Avx2TypeTraits(QuantType type) {
   }
   return nullptr;
 }
+
+const VectorKernels& Avx2VectorKernels() { return kAvx2Vector; }
 
 }  // namespace foundry::x86
 

@@ -45,17 +45,6 @@ inline int HsumEpi32(__m256i v) {
   return HsumEpi32(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
 
-// roundf: to nearest, ties away from zero; exact for every float.
-inline __m512 RoundHalfAway(__m512 v) {
-  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __mmask16 up =
-      _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-  const __m512i sign = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN));
-  const __m512 one =
-      _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(_mm512_set1_ps(1.0f)), sign));
-  return _mm512_mask_add_ps(t, up, t, one);
-}
-
 // ggml's nearest_int bit trick, exactly (see avx2.cc).
 inline __m512i NearestInt(__m512 f) {
   const __m512i bits = _mm512_castps_si512(_mm512_add_ps(f, _mm512_set1_ps(12582912.0f)));
@@ -109,43 +98,8 @@ inline __m512 ScalePair(float da, float db) {
 // Activation quantizers
 // ---------------------------------------------------------------------------------------
 
-inline float QuantizeBlock32(const float* x, int8_t* qs, int* qsum) {
-  const __m512 v0 = _mm512_loadu_ps(x);
-  const __m512 v1 = _mm512_loadu_ps(x + 16);
-  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-  const float d = amax / 127;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  const __m512 vid = _mm512_set1_ps(id);
-  // In range the values are in [-127, 127]; inf/NaN give INT_MIN, whose low byte (0) is what
-  // the reference's cast keeps: truncate, don't saturate.
-  const __m512i q0 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v0, vid)));
-  const __m512i q1 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v1, vid)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), _mm512_cvtepi32_epi8(q0));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), _mm512_cvtepi32_epi8(q1));
-  if (qsum) {
-    *qsum = _mm512_reduce_add_epi32(_mm512_add_epi32(SignExtendLowByte(q0), SignExtendLowByte(q1)));
-  }
-  return d;
-}
-
-void QuantizeRowQ8_0(const float* src, void* dst, int64_t n) {
-  BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
-  const int64_t nb = n / kQK8_0;
-  for (int64_t i = 0; i < nb; ++i) {
-    y[i].d = FloatToHalf(QuantizeBlock32(src + i * kQK8_0, y[i].qs, nullptr));
-  }
-}
-
-void QuantizeRowQ8_1(const float* src, void* dst, int64_t n) {
-  BlockQ8_1* y = static_cast<BlockQ8_1*>(dst);
-  const int64_t nb = n / kQK8_1;
-  for (int64_t i = 0; i < nb; ++i) {
-    int sum = 0;
-    const float d = QuantizeBlock32(src + i * kQK8_1, y[i].qs, &sum);
-    y[i].d = FloatToHalf(d);
-    y[i].s = FloatToHalf(static_cast<float>(sum) * d);
-  }
-}
+// Q8_0/Q8_1 activations come from avx2.cc (the merged table inherits them): llama.cpp's
+// AVX-512 builds quantize with the same AVX2 code.
 
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
   BlockQ8_K* y = static_cast<BlockQ8_K*>(dst);
@@ -445,10 +399,9 @@ constexpr TypeTraits kAvx512Overrides[] = {
      VecDotQ4_0Q8_0},
     {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), nullptr, nullptr,
      VecDotQ4_1Q8_1},
-    {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, QuantizeRowQ8_0,
+    {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, nullptr,
      VecDotQ8_0Q8_0},
-    {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
-     nullptr},
+    {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, nullptr, nullptr},
     {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr,
      VecDotQ4_KQ8_K},
     {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr,

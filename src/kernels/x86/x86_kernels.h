@@ -15,5 +15,6 @@ namespace foundry::x86 {
 
 const TypeTraits* Avx2TypeTraits(QuantType type);
 const TypeTraits* Avx512TypeTraits(QuantType type);
+const VectorKernels& Avx2VectorKernels();
 
 }  // namespace foundry::x86

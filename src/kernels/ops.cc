@@ -1,5 +1,6 @@
-// Scalar forward-pass ops with ggml's CPU numerics (reference versions of ggml's scalar
-// paths: rms_norm, soft_max, silu/swiglu, gelu/geglu with the f16 table, rope).
+// Forward-pass ops with ggml's CPU numerics: rms_norm, soft_max, silu/swiglu, gelu/geglu with
+// the f16 table, rope. The exp-based inner loops of soft_max and swiglu come from the active
+// ISA's VectorKernels, so they round as llama.cpp does on the same CPU.
 #include "kernels/ops.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "base/fp16.h"
+#include "kernels/kernels.h"
 
 namespace foundry {
 
@@ -33,12 +35,7 @@ void SoftmaxInPlace(float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
     return;
   }
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = std::exp(x[i] - max);
-    sum += static_cast<double>(v);
-    x[i] = v;
-  }
+  const double sum = ActiveVectorKernels().exp_sum(n, x, max, x);
   const float inv = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
@@ -72,7 +69,7 @@ void Silu(const float* x, float* y, int64_t n) {
 }
 
 void SwiGlu(const float* gate, const float* up, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = SiluF32(gate[i]) * up[i];
+  ActiveVectorKernels().swiglu(n, gate, up, y);
 }
 
 float GeluTanhF32(float x) {
@@ -141,8 +138,9 @@ void RotatePairs(float* x, const float* cache, int n_rot, int64_t offset, int ic
     float* v = x + i0 / ic_div;
     const float x0 = v[0];
     const float x1 = v[offset];
-    v[0] = x0 * c - x1 * s;
-    v[offset] = x0 * s + x1 * c;
+    // Fused as llama.cpp's build contracts ggml's x0*c - x1*s (measured bit for bit).
+    v[0] = std::fma(x0, c, -(x1 * s));
+    v[offset] = std::fma(x0, s, x1 * c);
   }
 }
 }  // namespace

@@ -1,0 +1,155 @@
+// VectorKernels of every ISA this CPU runs: accuracy against libm, and the exact summation
+// orders the attention relies on to agree with llama.cpp bit for bit.
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+#include "kernels_test_util.h"
+
+namespace foundry {
+namespace {
+
+using testing::RandomFloats;
+
+std::vector<Isa> RunnableIsas() {
+  std::vector<Isa> isas;
+  for (Isa isa : kAllIsas) {
+    if (IsaSupported(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+std::string Name(Isa isa) { return std::string(IsaName(isa)); }
+
+std::vector<uint16_t> RandomHalves(int64_t n, std::mt19937& rng, float scale) {
+  std::vector<uint16_t> h(static_cast<size_t>(n));
+  const std::vector<float> f = RandomFloats(n, rng, scale);
+  for (int64_t i = 0; i < n; ++i) h[i] = Fp32ToFp16(f[i]);
+  return h;
+}
+
+// Eight lanes summed as ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)): the horizontal sum
+// of an __m256 (halves, then movehl, then movehdup) that ggml and tinyBLAS use.
+float HsumLanes(const float* l) {
+  return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+}
+
+TEST(KernelsVector, ExpSumIsAccurateAndSumsInGgmlOrder) {
+  std::mt19937 rng(7);
+  std::vector<float> x = RandomFloats(1003, rng, 30.0f);
+  // Edges: masked (-inf), underflow, overflow of the slow path, exact zero.
+  x[0] = -INFINITY;
+  x[1] = -120.0f;
+  x[2] = -87.5f;
+  x[3] = 0.0f;
+  x[9] = 60.0f;
+  const float max = 60.0f;
+  for (Isa isa : RunnableIsas()) {
+    const VectorKernels* vk = VectorKernelsForIsa(isa);
+    ASSERT_NE(vk, nullptr);
+    std::vector<float> y(x.size());
+    const double sum = vk->exp_sum(static_cast<int64_t>(x.size()), x.data(), max, y.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double ref = std::exp(static_cast<double>(x[i] - max));
+      // ggml's approximation is within 1.5 ulp plus rounding; subnormal results may flush.
+      EXPECT_NEAR(y[i], ref, 4 * FLT_EPSILON * ref + 2 * FLT_MIN) << Name(isa) << " " << x[i];
+    }
+    EXPECT_EQ(y[0], 0.0f) << Name(isa);
+    double expect = 0.0;
+    size_t i = 0;
+    if (isa == Isa::kAvx2) {
+      for (; i + 8 <= x.size(); i += 8) expect += static_cast<double>(HsumLanes(&y[i]));
+    }
+    for (; i < x.size(); ++i) expect += static_cast<double>(y[i]);
+    EXPECT_EQ(sum, expect) << Name(isa);
+  }
+}
+
+TEST(KernelsVector, SwiGluMatchesFormula) {
+  std::mt19937 rng(8);
+  const int64_t n = 1541;
+  std::vector<float> gate = RandomFloats(n, rng, 12.0f), up = RandomFloats(n, rng, 3.0f);
+  gate[0] = -100.0f;
+  gate[1] = 100.0f;
+  for (Isa isa : RunnableIsas()) {
+    std::vector<float> y(static_cast<size_t>(n));
+    VectorKernelsForIsa(isa)->swiglu(n, gate.data(), up.data(), y.data());
+    for (int64_t i = 0; i < n; ++i) {
+      const double ref = gate[i] / (1.0 + std::exp(-static_cast<double>(gate[i]))) * up[i];
+      EXPECT_NEAR(y[i], ref, 8 * FLT_EPSILON * std::fabs(ref) + 1e-37) << Name(isa) << " " << i;
+    }
+  }
+}
+
+TEST(KernelsVector, AxpyF16IsOneFusedMultiplyAddPerElement) {
+  std::mt19937 rng(9);
+  const int64_t n = 77;
+  const std::vector<uint16_t> v = RandomHalves(n, rng, 4.0f);
+  const std::vector<float> acc0 = RandomFloats(n, rng, 2.0f);
+  for (Isa isa : RunnableIsas()) {
+    std::vector<float> acc = acc0;
+    VectorKernelsForIsa(isa)->axpy_f16(n, 0.3125f, v.data(), acc.data());
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(acc[i], std::fma(0.3125f, Fp16ToFp32(v[i]), acc0[i])) << Name(isa) << " " << i;
+    }
+  }
+}
+
+// ggml_vec_dot_f16's order (llama.cpp's single-token path): lanes of 4 accumulators over
+// groups of 32, accumulators 0+2 and 1+3 then together, two horizontal adds, a double tail.
+float GgmlVecDotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
+  float acc[4][8] = {};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int j = 0; j < 4; ++j) {
+      for (int l = 0; l < 8; ++l) {
+        const int64_t k = i + 8 * j + l;
+        acc[j][l] = std::fma(Fp16ToFp32(x[k]), Fp16ToFp32(y[k]), acc[j][l]);
+      }
+    }
+  }
+  float s[8];
+  for (int l = 0; l < 8; ++l) s[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+  const float t[4] = {s[0] + s[4], s[1] + s[5], s[2] + s[6], s[3] + s[7]};
+  double sum = static_cast<double>((t[0] + t[1]) + (t[2] + t[3]));
+  for (; i < n; ++i) sum += static_cast<double>(Fp16ToFp32(x[i]) * Fp16ToFp32(y[i]));
+  return static_cast<float>(sum);
+}
+
+// tinyBLAS's order (llama.cpp's batched path): one 8-lane accumulator, then HsumLanes.
+float TinyBlasDotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
+  float lanes[8] = {};
+  for (int64_t i = 0; i < n; ++i) {
+    lanes[i % 8] = std::fma(Fp16ToFp32(x[i]), Fp16ToFp32(y[i]), lanes[i % 8]);
+  }
+  return HsumLanes(lanes);
+}
+
+TEST(KernelsVector, F16DotsSumInLlamaCppOrder) {
+  std::mt19937 rng(10);
+  for (int64_t n : {64, 128, 256, 96}) {
+    for (int rep = 0; rep < 20; ++rep) {
+      const std::vector<uint16_t> x = RandomHalves(n, rng, 3.0f), y = RandomHalves(n, rng, 3.0f);
+      for (Isa isa : RunnableIsas()) {
+        // The orders are AVX2's; the scalar path makes no such promise, and llama.cpp's
+        // AVX-512 build uses 16 lanes.
+        if (isa != Isa::kAvx2) continue;
+        EXPECT_EQ(VectorKernelsForIsa(isa)->dot_f16(n, x.data(), y.data()),
+                  GgmlVecDotF16(n, x.data(), y.data()))
+            << Name(isa) << " n=" << n;
+        EXPECT_EQ(FindTypeTraitsForIsa(QuantType::kF16, isa)->vec_dot(n, x.data(), y.data()),
+                  TinyBlasDotF16(n, x.data(), y.data()))
+            << Name(isa) << " n=" << n;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace foundry
