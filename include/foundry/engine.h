@@ -50,6 +50,7 @@ class LanguageModel {
   const GgufFile& gguf() const { return *gguf_; }
   int64_t n_vocab() const;
   int64_t n_ctx_train() const;
+  int64_t n_embd() const;  // floats in an embedding (Session::Embed)
 
   std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;
   // The prompt text for a conversation in the model's own chat format: its
@@ -83,6 +84,15 @@ class Session {
   // Appends tokens to the sequence. With all_logits, `logits` receives n_vocab floats per
   // token; otherwise only the last token's. Fails with OutOfRange past the context.
   Status Evaluate(const std::vector<int32_t>& tokens, bool all_logits, std::vector<float>* logits);
+
+  // A sentence embedding of `tokens` alone: the mean over its tokens of the final hidden state
+  // after the output norm (what llama.cpp returns with mean pooling), scaled to unit length;
+  // n_embd floats. Forgets the sequence before and after. Fails with InvalidArgument when
+  // empty and OutOfRange past the context.
+  StatusOr<std::vector<float>> Embed(const std::vector<int32_t>& tokens);
+  // The same for text, tokenized as a completion prompt (the vocabulary's BOS rule, special
+  // tokens as plain text).
+  StatusOr<std::vector<float>> Embed(std::string_view text);
 
   // Evaluates the prompt, then samples up to max_tokens tokens, stopping early at an
   // end-of-generation token (not passed to on_token). on_token gets each token and the text

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "base/thread_pool.h"
@@ -41,6 +42,7 @@ LanguageModel::~LanguageModel() = default;
 
 int64_t LanguageModel::n_vocab() const { return model_->hparams().n_vocab; }
 int64_t LanguageModel::n_ctx_train() const { return model_->hparams().n_ctx_train; }
+int64_t LanguageModel::n_embd() const { return model_->hparams().n_embd; }
 
 std::vector<int32_t> LanguageModel::Tokenize(std::string_view text, bool add_special,
                                              bool parse_special) const {
@@ -55,6 +57,7 @@ struct Session::State {
   std::unique_ptr<ThreadPool> pool;
   Batch batch;
   std::vector<float> logits;
+  std::vector<float> hidden;
 };
 
 Session::Session(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -104,6 +107,51 @@ Status Session::Evaluate(const std::vector<int32_t>& tokens, bool all_logits,
     if (logits) logits->insert(logits->end(), s_->logits.begin(), s_->logits.end());
   }
   return OkStatus();
+}
+
+StatusOr<std::vector<float>> Session::Embed(const std::vector<int32_t>& tokens) {
+  if (tokens.empty()) return InvalidArgument("the input is empty");
+  if (static_cast<int64_t>(tokens.size()) > n_ctx()) {
+    return OutOfRange("the input needs " + std::to_string(tokens.size()) +
+                      " tokens but the context holds " + std::to_string(n_ctx()));
+  }
+  const int64_t E = s_->lm->n_embd();
+  Reset();
+  // Summed in double so the mean does not depend on how the tokens were split into batches.
+  std::vector<double> sum(static_cast<size_t>(E), 0.0);
+  for (size_t begin = 0; begin < tokens.size(); begin += s_->options.n_batch) {
+    const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(s_->options.n_batch));
+    Batch& b = s_->batch;
+    b.Clear();
+    for (size_t i = begin; i < end; ++i) b.Add(tokens[i], static_cast<int32_t>(i), 0, true);
+    s_->hidden.resize(b.size() * static_cast<size_t>(E));
+    const Status st =
+        s_->lm->model().Forward(b, *s_->kv, s_->ws, *s_->pool, nullptr, s_->hidden.data());
+    if (!st.ok()) {
+      Reset();
+      return st;
+    }
+    for (size_t t = 0; t < b.size(); ++t) {
+      const float* row = s_->hidden.data() + t * E;
+      for (int64_t i = 0; i < E; ++i) sum[i] += row[i];
+    }
+  }
+  Reset();
+  double norm = 0;
+  for (double& v : sum) {
+    v /= static_cast<double>(tokens.size());
+    norm += v * v;
+  }
+  norm = std::sqrt(norm);
+  std::vector<float> out(sum.size());
+  for (size_t i = 0; i < sum.size(); ++i) {
+    out[i] = static_cast<float>(norm > 0 ? sum[i] / norm : 0.0);
+  }
+  return out;
+}
+
+StatusOr<std::vector<float>> Session::Embed(std::string_view text) {
+  return Embed(s_->lm->Tokenize(text, true, false));
 }
 
 StatusOr<GenerationStats> Session::Generate(

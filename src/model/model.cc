@@ -22,7 +22,7 @@ std::unique_ptr<KvCache> Model::NewKvCache(int64_t n_seq, int64_t n_ctx) const {
 }
 
 Status Model::Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
-                      float* logits) const {
+                      float* logits, float* hidden) const {
   const size_t n = batch.tokens.size();
   if (batch.positions.size() != n || batch.seq_ids.size() != n || batch.logits.size() != n) {
     return InvalidArgument("batch fields differ in length");
@@ -35,7 +35,7 @@ Status Model::Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool
   }
   FOUNDRY_RETURN_IF_ERROR(kv.CheckBatch(batch.seq_ids, batch.positions));
   if (n == 0) return OkStatus();
-  ForwardValidated(batch, kv, ws, pool, logits);
+  ForwardValidated(batch, kv, ws, pool, logits, hidden);
   kv.Commit(batch.seq_ids, batch.positions);
   return OkStatus();
 }

@@ -30,17 +30,20 @@ class Model {
   std::unique_ptr<KvCache> NewKvCache(int64_t n_seq, int64_t n_ctx) const;
 
   // Runs the batch, appending its keys/values to `kv`. For each token whose logits flag is
-  // set, writes n_vocab logits to `logits`, in batch order. Fails (changing nothing) when a
-  // position is past the cache's context or a token id is out of range.
-  Status Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
-                 float* logits) const;
+  // set, writes n_vocab logits to `logits` and, when `hidden` is given, the n_embd floats of
+  // its final hidden state after the output norm (what the output head reads; embeddings are
+  // pooled from these), in batch order. `logits` may be null to skip the output head. Fails
+  // (changing nothing) when a position is past the cache's context or a token id is out of
+  // range.
+  Status Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool, float* logits,
+                 float* hidden = nullptr) const;
 
  protected:
   Model(std::shared_ptr<const GgufFile> gguf, HParams hparams)
       : gguf_(std::move(gguf)), hparams_(std::move(hparams)) {}
   // The architecture's pass; inputs are already validated.
   virtual void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
-                                float* logits) const = 0;
+                                float* logits, float* hidden) const = 0;
 
  private:
   std::shared_ptr<const GgufFile> gguf_;

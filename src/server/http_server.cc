@@ -408,6 +408,80 @@ json Chunk(const StreamMeta& m, const json& delta_or_text, const json& finish) {
 
 std::string Sse(const json& j) { return "data: " + Dump(j) + "\n\n"; }
 
+// An embeddings `input`: a string, a list of strings, a list of token ids, or a list of lists
+// of token ids. Each item is a string (tokenized later) or token ids.
+struct EmbeddingInput {
+  std::string text;
+  std::vector<int32_t> tokens;
+  bool is_tokens = false;
+};
+
+constexpr size_t kMaxEmbeddingInputs = 2048;  // OpenAI's limit per request
+
+bool ParseTokenIds(const json& a, std::vector<int32_t>* out) {
+  for (const json& t : a) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > INT32_MAX) {
+      return false;
+    }
+    out->push_back(static_cast<int32_t>(t.get<int64_t>()));
+  }
+  return true;
+}
+
+std::optional<ApiError> ParseEmbeddingInput(const json& j, std::vector<EmbeddingInput>* out) {
+  const char* kShape =
+      "'input' must be a string, a list of strings, token ids or a list of token id lists";
+  auto it = j.find("input");
+  if (it == j.end() || it->is_null()) return Invalid("input", "'input' is required");
+  if (it->is_string()) {
+    out->push_back({it->get<std::string>(), {}, false});
+  } else if (it->is_array() && !it->empty() && (*it)[0].is_number()) {
+    EmbeddingInput in;
+    in.is_tokens = true;
+    if (!ParseTokenIds(*it, &in.tokens)) return Invalid("input", kShape);
+    out->push_back(std::move(in));
+  } else if (it->is_array()) {
+    if (it->empty()) return Invalid("input", "'input' must not be an empty list");
+    if (it->size() > kMaxEmbeddingInputs) {
+      return Invalid("input",
+                     "'input' holds more than " + std::to_string(kMaxEmbeddingInputs) + " items");
+    }
+    for (const json& item : *it) {
+      EmbeddingInput in;
+      if (item.is_string()) {
+        in.text = item.get<std::string>();
+      } else if (item.is_array() && !item.empty() && ParseTokenIds(item, &in.tokens)) {
+        in.is_tokens = true;
+      } else {
+        return Invalid("input", kShape);
+      }
+      out->push_back(std::move(in));
+    }
+  } else {
+    return Invalid("input", kShape);
+  }
+  return std::nullopt;
+}
+
+// Standard base64 of the vector's bytes (little-endian float32), as OpenAI's
+// encoding_format=base64 answers.
+std::string Base64Floats(const std::vector<float>& v) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  const size_t n = v.size() * sizeof(float);
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    const uint32_t b0 = p[i], b1 = i + 1 < n ? p[i + 1] : 0, b2 = i + 2 < n ? p[i + 2] : 0;
+    const uint32_t w = (b0 << 16) | (b1 << 8) | b2;
+    out += kAlphabet[(w >> 18) & 63];
+    out += kAlphabet[(w >> 12) & 63];
+    out += i + 1 < n ? kAlphabet[(w >> 6) & 63] : '=';
+    out += i + 2 < n ? kAlphabet[w & 63] : '=';
+  }
+  return out;
+}
+
 }  // namespace
 
 bool PortInUse(const std::string& host, int port) {
@@ -445,12 +519,15 @@ struct HttpServer::Impl {
   void Routes();
   void HandleGeneration(const httplib::Request& req, httplib::Response& res, bool chat);
   void HandleTokenCount(const httplib::Request& req, httplib::Response& res);
+  void HandleEmbeddings(const httplib::Request& req, httplib::Response& res);
   void HandleDownload(const httplib::Request& req, httplib::Response& res);
   json ModelList();
 
   ServerOptions options;
   ModelManager models;
   httplib::Server http;
+  // Embeddings run one request at a time, beside (not inside) the generation schedulers.
+  std::mutex embed_mu;
 };
 
 HttpServer::HttpServer(ServerOptions options, ModelResolver resolver)
@@ -526,6 +603,9 @@ void HttpServer::Impl::Routes() {
   http.Post(
       "/v1/chat/completions/tokenizer/encode/count",
       [this](const httplib::Request& req, httplib::Response& res) { HandleTokenCount(req, res); });
+  http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleEmbeddings(req, res);
+  });
   http.Get("/v1/models",
            [this](const httplib::Request&, httplib::Response& res) { SendJson(res, ModelList()); });
   http.Get("/openai/status", [this](const httplib::Request&, httplib::Response& res) {
@@ -709,6 +789,79 @@ void HttpServer::Impl::HandleTokenCount(const httplib::Request& req, httplib::Re
   auto text = RenderChatPrompt(lm, messages);
   if (!text.ok()) return SendError(res, FromStatus(text.status()));
   SendJson(res, json{{"tokenCount", TokenizeChatPrompt(lm, *text).size()}});
+}
+
+void HttpServer::Impl::HandleEmbeddings(const httplib::Request& req, httplib::Response& res) {
+  json j;
+  if (auto e = ParseBody(req, &j)) return SendError(res, *e);
+  auto model = j.find("model");
+  if (model == j.end() || !model->is_string() || model->get<std::string>().empty()) {
+    return SendError(res, Invalid("model", "'model' must be a non-empty string"));
+  }
+  std::vector<EmbeddingInput> inputs;
+  if (auto e = ParseEmbeddingInput(j, &inputs)) return SendError(res, *e);
+  bool base64 = false;
+  auto format = j.find("encoding_format");
+  if (format != j.end() && !format->is_null()) {
+    if (!format->is_string() ||
+        (format->get<std::string>() != "float" && format->get<std::string>() != "base64")) {
+      return SendError(res,
+                       Invalid("encoding_format", "'encoding_format' must be float or base64"));
+    }
+    base64 = format->get<std::string>() == "base64";
+  }
+  auto lease = models.Acquire(model->get<std::string>());
+  if (!lease.ok()) return SendError(res, FromStatus(lease.status()));
+  const Scheduler& sched = lease->scheduler();
+  const LanguageModel& lm = sched.model();
+  const int64_t n_embd = lm.n_embd();
+  std::optional<int64_t> dims;
+  if (auto e = OptInteger(j, "dimensions", 1, INT64_MAX, &dims)) return SendError(res, *e);
+  if (dims && *dims != n_embd) {
+    return SendError(res, Invalid("dimensions", "this model's embeddings have " +
+                                                    std::to_string(n_embd) + " dimensions"));
+  }
+
+  int64_t total = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EmbeddingInput& in = inputs[i];
+    if (!in.is_tokens) in.tokens = lm.Tokenize(in.text, true, false);
+    const std::string param = inputs.size() == 1 ? "input" : "input[" + std::to_string(i) + "]";
+    if (in.tokens.empty()) return SendError(res, Invalid(param, "'" + param + "' is empty"));
+    const int64_t n = static_cast<int64_t>(in.tokens.size());
+    if (n > sched.n_ctx()) {
+      ApiError e =
+          Invalid(param, "'" + param + "' has " + std::to_string(n) +
+                             " tokens but the context holds " + std::to_string(sched.n_ctx()));
+      e.code = "context_length_exceeded";
+      return SendError(res, e);
+    }
+    total += n;
+  }
+
+  std::lock_guard<std::mutex> l(embed_mu);
+  EngineOptions eo;
+  eo.n_threads = options.models.scheduler.n_threads;
+  eo.n_ctx = sched.n_ctx();  // as for generation (Phi-3's LongRoPE factors depend on it)
+  eo.n_batch = options.models.scheduler.n_batch;
+  auto session = Session::Create(sched.shared_model(), eo);
+  if (!session.ok()) return SendError(res, FromStatus(session.status()));
+  json data = json::array();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto v = (*session)->Embed(inputs[i].tokens);
+    if (!v.ok()) {
+      ApiError e = FromStatus(v.status());
+      e.param = inputs.size() == 1 ? "input" : "input[" + std::to_string(i) + "]";
+      return SendError(res, e);
+    }
+    data.push_back({{"object", "embedding"},
+                    {"index", i},
+                    {"embedding", base64 ? json(Base64Floats(*v)) : json(*v)}});
+  }
+  SendJson(res, json{{"object", "list"},
+                     {"data", std::move(data)},
+                     {"model", model->get<std::string>()},
+                     {"usage", {{"prompt_tokens", total}, {"total_tokens", total}}}});
 }
 
 void HttpServer::Impl::HandleGeneration(const httplib::Request& req, httplib::Response& res,

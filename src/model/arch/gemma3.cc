@@ -5,6 +5,7 @@
 // -> RMSNorm of the FFN output -> residual; final RMSNorm; output head tied to the
 // embeddings when absent. The GGUF converter already folds Gemma's (1 + w) into the norm
 // weights, so every norm is a plain RMSNorm times its weight.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -97,7 +98,7 @@ class Gemma3Model final : public Model {
 
  protected:
   void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
-                        float* logits) const override {
+                        float* logits, float* hidden) const override {
     const HParams& h = hparams();
     const int64_t n = static_cast<int64_t>(batch.size());
     const int64_t E = h.n_embd, D = h.head_dim;
@@ -179,13 +180,15 @@ class Gemma3Model final : public Model {
       for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
     }
 
-    // Logits only for the tokens that asked for them.
+    // Outputs (normalized hidden state, logits) only for the tokens that asked for them.
     const int n_out = batch.NumLogits();
     float* sel = ws.Floats(kOut, static_cast<size_t>(n_out) * E);
     int j = 0;
     for (int64_t t = 0; t < n; ++t) {
       if (batch.logits[t]) RmsNorm(x + t * E, out_norm_.F32(), sel + (j++) * E, E, h.rms_eps);
     }
+    if (hidden) std::copy(sel, sel + static_cast<size_t>(n_out) * E, hidden);
+    if (!logits) return;
     MatMul(output_, sel, n_out, logits, ws, pool);
     if (p_.final_logit_softcap > 0) {
       const float cap = p_.final_logit_softcap, inv = 1.0f / cap;

@@ -3,6 +3,7 @@
 // RMSNorm -> SwiGLU FFN -> residual; output head tied to the embeddings when absent.
 // Llama 3.1+ RoPE scaling comes as `rope_freqs.weight`: per-dimension divisors of theta,
 // applied by RoPE as llama.cpp does.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -47,7 +48,7 @@ class LlamaModel final : public Model {
 
  protected:
   void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
-                        float* logits) const override {
+                        float* logits, float* hidden) const override {
     const HParams& h = hparams();
     const int64_t n = static_cast<int64_t>(batch.size());
     const int64_t E = h.n_embd;
@@ -106,13 +107,15 @@ class LlamaModel final : public Model {
       for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
     }
 
-    // Logits only for the tokens that asked for them.
+    // Outputs (normalized hidden state, logits) only for the tokens that asked for them.
     const int n_out = batch.NumLogits();
     float* sel = ws.Floats(kOut, static_cast<size_t>(n_out) * E);
     int j = 0;
     for (int64_t t = 0; t < n; ++t) {
       if (batch.logits[t]) RmsNorm(x + t * E, out_norm_.F32(), sel + (j++) * E, E, h.rms_eps);
     }
+    if (hidden) std::copy(sel, sel + static_cast<size_t>(n_out) * E, hidden);
+    if (!logits) return;
     MatMul(output_, sel, n_out, logits, ws, pool);
   }
 

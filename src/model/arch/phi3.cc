@@ -7,6 +7,7 @@
 // `rope.scaling.original_context_length`, and `rope.scaling.attn_factor` scaling cos/sin.
 // The sliding window in the metadata is read but not applied: llama.cpp (our reference)
 // disables Phi-3 SWA, so every layer attends to the whole context.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -98,7 +99,7 @@ class Phi3Model final : public Model {
 
  protected:
   void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
-                        float* logits) const override {
+                        float* logits, float* hidden) const override {
     const HParams& h = hparams();
     const int64_t n = static_cast<int64_t>(batch.size());
     const int64_t E = h.n_embd, D = h.head_dim;
@@ -163,13 +164,15 @@ class Phi3Model final : public Model {
       for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
     }
 
-    // Logits only for the tokens that asked for them.
+    // Outputs (normalized hidden state, logits) only for the tokens that asked for them.
     const int n_out = batch.NumLogits();
     float* sel = ws.Floats(kOut, static_cast<size_t>(n_out) * E);
     int j = 0;
     for (int64_t t = 0; t < n; ++t) {
       if (batch.logits[t]) RmsNorm(x + t * E, out_norm_.F32(), sel + (j++) * E, E, h.rms_eps);
     }
+    if (hidden) std::copy(sel, sel + static_cast<size_t>(n_out) * E, hidden);
+    if (!logits) return;
     MatMul(output_, sel, n_out, logits, ws, pool);
   }
 
