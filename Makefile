@@ -38,7 +38,7 @@ test-sanitize:
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit
 
 run: all models
-	./$(BUILD)/bin/foundry generate .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf --system "You are a helpful assistant." --prompt "What is the capital of France?" --temperature 0
+	./$(BUILD)/bin/foundry generate .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf --system "You are a helpful assistant." --prompt "What is the capital city of France?" --temperature 0
 
 # libFuzzer over the GGUF reader (clang, ASan+UBSan) for FUZZ_SECONDS, seeded by the committed
 # corpus; new inputs go to build-fuzz/corpus, crashes to build-fuzz/artifacts/.

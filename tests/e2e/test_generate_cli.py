@@ -89,7 +89,7 @@ def test_smollm2_answers_and_stops_by_itself():
     # Hugging Face") with which the 135M model rambles in French at temperature 0 (llama.cpp
     # too); a plain system message gets the answer, as in test_service.py.
     max_tokens = 64
-    out = generate_json(SMOLLM2, "--prompt", "What is the capital of France?", "--system",
+    out = generate_json(SMOLLM2, "--prompt", "What is the capital city of France?", "--system",
                         "You are a helpful assistant.", "--temperature", "0", "--max-tokens",
                         str(max_tokens), "--threads", "1")
     assert "Paris" in out["text"]

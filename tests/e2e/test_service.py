@@ -88,7 +88,7 @@ def service(tmp_path_factory):
 
 
 FRANCE = [{"role": "system", "content": "You are a helpful assistant."},
-          {"role": "user", "content": "What is the capital of France?"}]
+          {"role": "user", "content": "What is the capital city of France?"}]
 
 
 def post(service, path, body, **kw):
@@ -249,10 +249,12 @@ def test_concurrent_streams_match_serial_runs(service):
 
 @pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="SmolLM2 not fetched (make models)")
 def test_smollm2_knows_the_capital_of_france(service):
-    # With its template's default system prompt ("...named SmolLM...") the 135M model answers
-    # "L'Étoile, ..." at temperature 0; a plain system prompt gets the answer.
+    # The engine decodes exactly as llama.cpp does, and so inherits the 135M model's quirks:
+    # with its template's default system prompt it answers "L'Étoile, ..." at temperature 0,
+    # and even with a plain one "What is the capital of France?" gets "La femme de France..."
+    # from llama.cpp 0.3.36 and from us alike; "capital city" gets "Paris".
     r = post(service, "/v1/chat/completions",
-             chat_body(SMOLLM2, "What is the capital of France?", max_tokens=32,
+             chat_body(SMOLLM2, "What is the capital city of France?", max_tokens=32,
                        messages=FRANCE))
     assert r.status_code == 200, r.text
     assert "Paris" in r.json()["choices"][0]["message"]["content"]

@@ -229,7 +229,7 @@ out["loaded2"] = sorted(x.id for x in m.list_loaded_models())
 client = openai.OpenAI(base_url=m.endpoint, api_key=m.api_key)
 r = client.chat.completions.create(model=info.id, temperature=0, max_tokens=32,
     messages=[{"role": "system", "content": "You are a helpful assistant."},
-              {"role": "user", "content": "What is the capital of France?"}])
+              {"role": "user", "content": "What is the capital city of France?"}])
 out["answer"] = r.choices[0].message.content
 m.unload_model("tiny-qwen2")
 out["loaded3"] = [x.id for x in m.list_loaded_models()]
