@@ -3,8 +3,10 @@
 Every test runs the real binary with HOME, FOUNDRY_CACHE_DIR and the working directory in
 temporary folders, so nothing touches the user's cache or settings.
 """
+import importlib.util
 import json
 import os
+import pathlib
 import re
 import subprocess
 
@@ -226,14 +228,16 @@ def test_cache_remove(env, tmp_path):
 
 # ------------------------------------------------------------------------- model select
 
-# The Foundry Local tutorial's select_model.py is not available here; this restates its
-# documented logic (compare the task, then installed RAM >= min_ram_gb, first match wins)
-# independently of the C++ code, and the test demands the same answer from the binary.
+# The choice must equal that of the tutorial's selector script (tests/e2e/tutorial/
+# select_model.py, run unchanged against the service in test_tutorial_scripts.py): its own
+# select_model function is the oracle here, with RAM given instead of measured.
 def tutorial_select_model(models, task, ram_gb):
-    for m in models:
-        if m["task"] == task and ram_gb >= m["min_ram_gb"]:
-            return m["name"]
-    return None
+    spec = importlib.util.spec_from_file_location(
+        "tutorial_select_model", pathlib.Path(__file__).parent / "tutorial" / "select_model.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    chosen = script.select_model(models, task, ram_gb)
+    return chosen["name"] if chosen else None
 
 
 TUTORIAL_MODELS = [
