@@ -78,7 +78,10 @@ struct MergedTables {
         if (const TypeTraits* o = OverridesFor(t.type, kAllIsas[k])) {
           if (o->dequantize_row) t.dequantize_row = o->dequantize_row;
           if (o->quantize_row) t.quantize_row = o->quantize_row;
-          if (o->vec_dot) t.vec_dot = o->vec_dot;
+          if (o->vec_dot) {  // gemm must round as this vec_dot does: take both or neither
+            t.vec_dot = o->vec_dot;
+            t.gemm = o->gemm;
+          }
         }
         tables[k][i] = t;
       }

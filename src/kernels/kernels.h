@@ -35,6 +35,11 @@ struct TypeTraits {
   // Dot product of a row of this type with a row of vec_dot_type; nullptr for types that
   // are activation-only (Q8_1, Q8_K).
   float (*vec_dot)(int64_t n, const void* w, const void* a);
+  // Optional batched form of vec_dot (nullptr: call vec_dot per output): for r < n_rows and
+  // t < n_tokens, y[t * ldy + r] = vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit.
+  // Tiles of rows x tokens reuse each loaded block and keep independent accumulators in flight.
+  void (*gemm)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+               size_t a_stride, int64_t n_tokens, float* y, int64_t ldy);
 };
 
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.

@@ -87,6 +87,11 @@ void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspa
   for (int64_t t = 0; t < n_tokens; ++t) at->quantize_row(x + t * n_in, xq + t * act_bytes, n_in);
   // Rows in chunks: each weight row is read once and used for every token of the batch.
   pool.ParallelFor(n_out, 16, [&](int64_t begin, int64_t end) {
+    if (wt->gemm) {
+      wt->gemm(n_in, w.Row(begin), w.row_bytes, end - begin, xq, act_bytes, n_tokens, y + begin,
+               n_out);
+      return;
+    }
     for (int64_t r = begin; r < end; ++r) {
       const uint8_t* row = w.Row(r);
       for (int64_t t = 0; t < n_tokens; ++t) {

@@ -14,6 +14,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/quant_blocks.h"
@@ -300,6 +301,132 @@ float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
          summs;
 }
 
+// VecDotQ4_1Q8_1 over a tile of 2 rows x 4 tokens: the same per-output operations (one 8-lane
+// accumulator fused in block order, the summs in block order, then HsumPs(acc) + summs), but
+// each weight block is unpacked once for 4 tokens and the 8 independent accumulators hide the
+// FMA latency that bounds a single dot product.
+// One tile of GemmQ4_1Q8_1: rows x[0..1] times tokens q[0..3].
+inline void TileQ4_1Q8_1(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1* const* q, float* y,
+                         int64_t ldy) {
+  constexpr int kR = 2, kT = 4;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[kR][kT];
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  // Lane i * kT + j: the summs of row i and token j (mul then add, as the scalar loop).
+  __m256 summs = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256 xm =
+        _mm256_setr_m128(_mm_set1_ps(HalfToFloat(x[0][b].m)), _mm_set1_ps(HalfToFloat(x[1][b].m)));
+    const __m128 ys = _mm_setr_ps(HalfToFloat(q[0][b].s), HalfToFloat(q[1][b].s),
+                                  HalfToFloat(q[2][b].s), HalfToFloat(q[3][b].s));
+    summs = _mm256_add_ps(summs, _mm256_mul_ps(xm, _mm256_setr_m128(ys, ys)));
+    // Lane i * kT + j: d_x(row i) * d_y(token j), the scalar loop's product.
+    const __m256 xd =
+        _mm256_setr_m128(_mm_set1_ps(HalfToFloat(x[0][b].d)), _mm_set1_ps(HalfToFloat(x[1][b].d)));
+    const __m128 yd = _mm_setr_ps(HalfToFloat(q[0][b].d), HalfToFloat(q[1][b].d),
+                                  HalfToFloat(q[2][b].d), HalfToFloat(q[3][b].d));
+    alignas(32) float d[kR * kT];
+    _mm256_store_ps(d, _mm256_mul_ps(xd, _mm256_setr_m128(yd, yd)));
+    for (int i = 0; i < kR; ++i) {
+      const __m256i u = UnpackNibbles16(x[i][b].qs);
+      for (int j = 0; j < kT; ++j) {
+        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(u, Load256(q[j][b].qs)), ones);
+        acc[i][j] =
+            _mm256_fmadd_ps(_mm256_broadcast_ss(d + i * kT + j), _mm256_cvtepi32_ps(p), acc[i][j]);
+      }
+    }
+  }
+  alignas(32) float sm[kR * kT];
+  _mm256_store_ps(sm, summs);
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]) + sm[i * kT + j];
+  }
+}
+
+// One tile of 4 rows x[0..3] times one token q, for decoding: four independent accumulators
+// (and summs lanes) in flight instead of one dependent chain per row.
+inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1* q, float* y) {
+  constexpr int kR = 4;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[kR];
+  for (int i = 0; i < kR; ++i) acc[i] = _mm256_setzero_ps();
+  __m128 summs = _mm_setzero_ps();  // lane i: row i
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m128 xm = _mm_setr_ps(HalfToFloat(x[0][b].m), HalfToFloat(x[1][b].m),
+                                  HalfToFloat(x[2][b].m), HalfToFloat(x[3][b].m));
+    summs = _mm_add_ps(summs, _mm_mul_ps(xm, _mm_set1_ps(HalfToFloat(q[b].s))));
+    const __m128 xd = _mm_setr_ps(HalfToFloat(x[0][b].d), HalfToFloat(x[1][b].d),
+                                  HalfToFloat(x[2][b].d), HalfToFloat(x[3][b].d));
+    alignas(16) float d[kR];
+    _mm_store_ps(d, _mm_mul_ps(xd, _mm_set1_ps(HalfToFloat(q[b].d))));
+    const __m256i qy = Load256(q[b].qs);
+    for (int i = 0; i < kR; ++i) {
+      const __m256i p =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(UnpackNibbles16(x[i][b].qs), qy), ones);
+      acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(d + i), _mm256_cvtepi32_ps(p), acc[i]);
+    }
+  }
+  alignas(16) float sm[kR];
+  _mm_store_ps(sm, summs);
+  for (int i = 0; i < kR; ++i) y[i] = HsumPs(acc[i]) + sm[i];
+}
+
+// VecDotQ4_1Q8_1 over tiles of 2 rows x 4 tokens: the same per-output operations (one 8-lane
+// accumulator fused in block order, the summs in block order, then HsumPs(acc) + summs), but
+// each weight block is unpacked once for 4 tokens and the 8 independent accumulators hide the
+// FMA latency that bounds a single dot product. Tokens go in groups small enough for their
+// activations to stay in L1 while every row passes over them.
+void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  constexpr int kR = 2, kT = 4, kTokensPerGroup = 16;
+  const int64_t nb = n / kQK8_1;
+  const uint8_t* wb = static_cast<const uint8_t*>(w);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  if (n_tokens < kT) {  // decoding: tiles of 4 rows x 1 token
+    const int64_t rows4 = n_rows / 4 * 4;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const BlockQ8_1* q = reinterpret_cast<const BlockQ8_1*>(ab + t * a_stride);
+      for (int64_t r0 = 0; r0 < rows4; r0 += 4) {
+        const BlockQ4_1* x[4];
+        for (int i = 0; i < 4; ++i) {
+          x[i] = reinterpret_cast<const BlockQ4_1*>(wb + (r0 + i) * w_stride);
+        }
+        TileQ4_1Q8_1Rows4(nb, x, q, y + t * ldy + r0);
+      }
+      for (int64_t r = rows4; r < n_rows; ++r) {
+        y[t * ldy + r] = VecDotQ4_1Q8_1(n, wb + r * w_stride, ab + t * a_stride);
+      }
+    }
+    return;
+  }
+  const int64_t rows_tiled = n_rows / kR * kR, tokens_tiled = n_tokens / kT * kT;
+  for (int64_t g = 0; g < tokens_tiled; g += kTokensPerGroup) {
+    const int64_t g_end = std::min<int64_t>(g + kTokensPerGroup, tokens_tiled);
+    for (int64_t r0 = 0; r0 < rows_tiled; r0 += kR) {
+      const BlockQ4_1* x[kR];
+      for (int i = 0; i < kR; ++i) {
+        x[i] = reinterpret_cast<const BlockQ4_1*>(wb + (r0 + i) * w_stride);
+      }
+      for (int64_t t0 = g; t0 < g_end; t0 += kT) {
+        const BlockQ8_1* q[kT];
+        for (int j = 0; j < kT; ++j) {
+          q[j] = reinterpret_cast<const BlockQ8_1*>(ab + (t0 + j) * a_stride);
+        }
+        TileQ4_1Q8_1(nb, x, q, y + t0 * ldy + r0, ldy);
+      }
+    }
+  }
+  // Edges: one output at a time.
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const int64_t t_begin = r < rows_tiled ? tokens_tiled : 0;
+    for (int64_t t = t_begin; t < n_tokens; ++t) {
+      y[t * ldy + r] = VecDotQ4_1Q8_1(n, wb + r * w_stride, ab + t * a_stride);
+    }
+  }
+}
+
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
   return DotBlocks32(
       n / kQK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
@@ -429,7 +556,7 @@ constexpr TypeTraits kAvx2Overrides[] = {
     {QuantType::kQ4_0, QuantType::kQ8_0, kQK4_0, sizeof(BlockQ4_0), nullptr, nullptr,
      VecDotQ4_0Q8_0},
     {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), nullptr, nullptr,
-     VecDotQ4_1Q8_1},
+     VecDotQ4_1Q8_1, GemmQ4_1Q8_1},
     {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, QuantizeRowQ8_0,
      VecDotQ8_0Q8_0},
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
