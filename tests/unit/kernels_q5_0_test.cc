@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "base/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels_test_util.h"
 
@@ -29,13 +30,17 @@ std::vector<uint8_t> RandomQ5_0(std::mt19937& rng) {
   return b;
 }
 
-double Decode(const uint8_t* blocks, int e) {
+// Element e's quant minus 16, in [-16, 15].
+int Quant(const uint8_t* blocks, int e) {
   const uint8_t* b = blocks + (e / 32) * kQ5Bytes;
   const int j = e % 32;
   const uint32_t qh = b[2] | (b[3] << 8) | (b[4] << 16) | (static_cast<uint32_t>(b[5]) << 24);
   const int nib = j < 16 ? (b[6 + j] & 15) : (b[6 + j - 16] >> 4);
-  const int q = nib | (((qh >> j) & 1) << 4);
-  return testing::HalfToDouble(testing::Rd16(b)) * (q - 16);
+  return (nib | (((qh >> j) & 1) << 4)) - 16;
+}
+
+double Decode(const uint8_t* blocks, int e) {
+  return testing::HalfToDouble(testing::Rd16(blocks + (e / 32) * kQ5Bytes)) * Quant(blocks, e);
 }
 
 TEST(KernelsQ5_0, DequantizeMatchesLayout) {
@@ -71,6 +76,40 @@ TEST(KernelsQ5_0, DotWithQ8_0MatchesDequantized) {
       mag += std::fabs(Decode(w.data(), e) * xd[e]);
     }
     EXPECT_NEAR(t->vec_dot(kN, w.data(), xq.data()), want, 1e-5 * mag + 1e-6);
+  }
+}
+
+// The AVX2 kernel sums in llama.cpp's order, bit for bit: per block, lane l holds the integer
+// sum of elements 4l..4l+3, fused into its accumulator with d_w * d_a; one horizontal sum last.
+TEST(KernelsQ5_0, Avx2DotSumsInLlamaCppOrder) {
+  const TypeTraits* t = FindTypeTraitsForIsa(QuantType::kQ5_0, Isa::kAvx2);
+  if (t == nullptr) GTEST_SKIP() << "this CPU has no AVX2";
+  const TypeTraits* a = FindTypeTraitsForIsa(QuantType::kQ8_0, Isa::kAvx2);
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int trial = 0; trial < 50; ++trial) {
+    const auto w = RandomQ5_0(rng);
+    std::vector<float> x(kN);
+    for (auto& v : x) v = normal(rng);
+    std::vector<uint8_t> xq(RowBytes(*a, kN));
+    a->quantize_row(x.data(), xq.data(), kN);
+    float lanes[8] = {};
+    for (int b = 0; b < kBlocks; ++b) {
+      const uint8_t* ab = xq.data() + b * 34;
+      const float d =
+          Fp16ToFp32(testing::Rd16(w.data() + b * kQ5Bytes)) * Fp16ToFp32(testing::Rd16(ab));
+      for (int l = 0; l < 8; ++l) {
+        int sum = 0;
+        for (int k = 0; k < 4; ++k) {
+          const int e = 4 * l + k;
+          sum += Quant(w.data(), b * 32 + e) * static_cast<int8_t>(ab[2 + e]);
+        }
+        lanes[l] = std::fma(d, static_cast<float>(sum), lanes[l]);
+      }
+    }
+    const float want = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) +
+                       ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+    EXPECT_EQ(t->vec_dot(kN, w.data(), xq.data()), want) << trial;
   }
 }
 

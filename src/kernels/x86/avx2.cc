@@ -427,6 +427,29 @@ void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
   }
 }
 
+// 32 bytes, byte j = 0xFF where bit j of the little-endian 32-bit word at p is set.
+inline __m256i BitsToBytes32(const uint8_t* p) {
+  uint32_t bits;
+  __builtin_memcpy(&bits, p, 4);
+  // Byte j of the broadcast word goes to bytes 8j..8j+7, then each byte keeps its own bit.
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                          _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+                                           2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// q - 16 as a signed byte: the nibble, with 0xF0 or-ed in where the fifth bit is clear.
+float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
+  return DotBlocks32(n / kQK8_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
+                     [](const BlockQ5_0& x, const BlockQ8_0& y) {
+                       const __m256i high = _mm256_andnot_si256(
+                           BitsToBytes32(x.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
+                       return DotI8(_mm256_or_si256(UnpackNibbles16(x.qs), high), Load256(y.qs));
+                     });
+}
+
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
   return DotBlocks32(
       n / kQK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
@@ -557,6 +580,8 @@ constexpr TypeTraits kAvx2Overrides[] = {
      VecDotQ4_0Q8_0},
     {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), nullptr, nullptr,
      VecDotQ4_1Q8_1, GemmQ4_1Q8_1},
+    {QuantType::kQ5_0, QuantType::kQ8_0, kQK5_0, sizeof(BlockQ5_0), nullptr, nullptr,
+     VecDotQ5_0Q8_0},
     {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, QuantizeRowQ8_0,
      VecDotQ8_0Q8_0},
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
