@@ -113,5 +113,42 @@ TEST(KernelsQ5_0, Avx2DotSumsInLlamaCppOrder) {
   }
 }
 
+// The batched form (tiles of rows x tokens, and the 4-row tiles of decoding) gives vec_dot's
+// bits for every output, including tile edges and a y leading dimension wider than the rows.
+TEST(KernelsQ5_0, Avx2GemmMatchesVecDotExactly) {
+  const TypeTraits* t = FindTypeTraitsForIsa(QuantType::kQ5_0, Isa::kAvx2);
+  if (t == nullptr) GTEST_SKIP() << "this CPU has no AVX2";
+  ASSERT_NE(t->gemm, nullptr);
+  const TypeTraits* a = FindTypeTraitsForIsa(QuantType::kQ8_0, Isa::kAvx2);
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const size_t wb = kBlocks * kQ5Bytes, ab = RowBytes(*a, kN);
+  for (int64_t rows : {1, 4, 7, 10}) {
+    for (int64_t tokens : {1, 3, 4, 9, 21}) {
+      std::vector<uint8_t> w;
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto row = RandomQ5_0(rng);
+        w.insert(w.end(), row.begin(), row.end());
+      }
+      std::vector<uint8_t> xq(ab * tokens);
+      for (int64_t k = 0; k < tokens; ++k) {
+        std::vector<float> x(kN);
+        for (auto& v : x) v = normal(rng);
+        a->quantize_row(x.data(), xq.data() + k * ab, kN);
+      }
+      const int64_t ldy = rows + 2;
+      std::vector<float> y(ldy * tokens, -1.0f);
+      t->gemm(kN, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy);
+      for (int64_t k = 0; k < tokens; ++k) {
+        for (int64_t r = 0; r < ldy; ++r) {
+          const float want =
+              r < rows ? t->vec_dot(kN, w.data() + r * wb, xq.data() + k * ab) : -1.0f;
+          EXPECT_EQ(y[k * ldy + r], want) << "rows=" << rows << " tokens=" << tokens << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace foundry

@@ -279,13 +279,15 @@ inline float DotBlocks32(int64_t nb, const BlockX* x, const BlockY* y, BlockDot 
   return HsumPs(acc);
 }
 
+// The weights of one Q4_0 block as signed bytes, for DotI8.
+inline __m256i SignedQ4_0(const BlockQ4_0& x) {
+  return _mm256_sub_epi8(UnpackNibbles16(x.qs), _mm256_set1_epi8(8));
+}
+
 float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
-  return DotBlocks32(n / kQK8_0, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(a),
-                     [](const BlockQ4_0& x, const BlockQ8_0& y) {
-                       const __m256i q =
-                           _mm256_sub_epi8(UnpackNibbles16(x.qs), _mm256_set1_epi8(8));
-                       return DotI8(q, Load256(y.qs));
-                     });
+  return DotBlocks32(
+      n / kQK8_0, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(a),
+      [](const BlockQ4_0& x, const BlockQ8_0& y) { return DotI8(SignedQ4_0(x), Load256(y.qs)); });
 }
 
 float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
@@ -373,30 +375,30 @@ inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const Block
   for (int i = 0; i < kR; ++i) y[i] = HsumPs(acc[i]) + sm[i];
 }
 
-// VecDotQ4_1Q8_1 over tiles of 2 rows x 4 tokens: the same per-output operations (one 8-lane
-// accumulator fused in block order, the summs in block order, then HsumPs(acc) + summs), but
-// each weight block is unpacked once for 4 tokens and the 8 independent accumulators hide the
-// FMA latency that bounds a single dot product. Tokens go in groups small enough for their
-// activations to stay in L1 while every row passes over them.
-void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  constexpr int kR = 2, kT = 4, kTokensPerGroup = 16;
-  const int64_t nb = n / kQK8_1;
+// The loop nest of every tiled gemm: for decoding (fewer than kT tokens) tiles of 4 rows x 1
+// token, four independent accumulator chains instead of one; for prompts tiles of kR rows x kT
+// tokens, tokens in groups small enough for their activations to stay in L1 while every row
+// passes over them; vec_dot for the edges. Tiles compute each output exactly as vec_dot does.
+//   tile(nb, x[kR], q[kT], y, ldy)   rows4(nb, x[4], q, y)
+template <typename BlockW, typename BlockA, int kR, int kT, typename Tile, typename Rows4>
+inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                      size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Tile tile,
+                      Rows4 rows4, float (*vec_dot)(int64_t, const void*, const void*)) {
+  constexpr int kTokensPerGroup = 16;
+  const int64_t nb = n / 32;
   const uint8_t* wb = static_cast<const uint8_t*>(w);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
-  if (n_tokens < kT) {  // decoding: tiles of 4 rows x 1 token
-    const int64_t rows4 = n_rows / 4 * 4;
+  const auto row = [&](int64_t r) { return reinterpret_cast<const BlockW*>(wb + r * w_stride); };
+  const auto token = [&](int64_t t) { return reinterpret_cast<const BlockA*>(ab + t * a_stride); };
+  if (n_tokens < kT) {
+    const int64_t rows_tiled = n_rows / 4 * 4;
     for (int64_t t = 0; t < n_tokens; ++t) {
-      const BlockQ8_1* q = reinterpret_cast<const BlockQ8_1*>(ab + t * a_stride);
-      for (int64_t r0 = 0; r0 < rows4; r0 += 4) {
-        const BlockQ4_1* x[4];
-        for (int i = 0; i < 4; ++i) {
-          x[i] = reinterpret_cast<const BlockQ4_1*>(wb + (r0 + i) * w_stride);
-        }
-        TileQ4_1Q8_1Rows4(nb, x, q, y + t * ldy + r0);
+      for (int64_t r0 = 0; r0 < rows_tiled; r0 += 4) {
+        const BlockW* x[4] = {row(r0), row(r0 + 1), row(r0 + 2), row(r0 + 3)};
+        rows4(nb, x, token(t), y + t * ldy + r0);
       }
-      for (int64_t r = rows4; r < n_rows; ++r) {
-        y[t * ldy + r] = VecDotQ4_1Q8_1(n, wb + r * w_stride, ab + t * a_stride);
+      for (int64_t r = rows_tiled; r < n_rows; ++r) {
+        y[t * ldy + r] = vec_dot(n, row(r), token(t));
       }
     }
     return;
@@ -405,26 +407,26 @@ void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
   for (int64_t g = 0; g < tokens_tiled; g += kTokensPerGroup) {
     const int64_t g_end = std::min<int64_t>(g + kTokensPerGroup, tokens_tiled);
     for (int64_t r0 = 0; r0 < rows_tiled; r0 += kR) {
-      const BlockQ4_1* x[kR];
-      for (int i = 0; i < kR; ++i) {
-        x[i] = reinterpret_cast<const BlockQ4_1*>(wb + (r0 + i) * w_stride);
-      }
+      const BlockW* x[kR];
+      for (int i = 0; i < kR; ++i) x[i] = row(r0 + i);
       for (int64_t t0 = g; t0 < g_end; t0 += kT) {
-        const BlockQ8_1* q[kT];
-        for (int j = 0; j < kT; ++j) {
-          q[j] = reinterpret_cast<const BlockQ8_1*>(ab + (t0 + j) * a_stride);
-        }
-        TileQ4_1Q8_1(nb, x, q, y + t0 * ldy + r0, ldy);
+        const BlockA* q[kT];
+        for (int j = 0; j < kT; ++j) q[j] = token(t0 + j);
+        tile(nb, x, q, y + t0 * ldy + r0, ldy);
       }
     }
   }
-  // Edges: one output at a time.
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const int64_t t_begin = r < rows_tiled ? tokens_tiled : 0;
-    for (int64_t t = t_begin; t < n_tokens; ++t) {
-      y[t * ldy + r] = VecDotQ4_1Q8_1(n, wb + r * w_stride, ab + t * a_stride);
+  for (int64_t r = 0; r < n_rows; ++r) {  // edges: one output at a time
+    for (int64_t t = r < rows_tiled ? tokens_tiled : 0; t < n_tokens; ++t) {
+      y[t * ldy + r] = vec_dot(n, row(r), token(t));
     }
   }
+}
+
+void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmTiles<BlockQ4_1, BlockQ8_1, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                        TileQ4_1Q8_1, TileQ4_1Q8_1Rows4, VecDotQ4_1Q8_1);
 }
 
 // 32 bytes, byte j = 0xFF where bit j of the little-endian 32-bit word at p is set.
@@ -441,19 +443,87 @@ inline __m256i BitsToBytes32(const uint8_t* p) {
 }
 
 // q - 16 as a signed byte: the nibble, with 0xF0 or-ed in where the fifth bit is clear.
+inline __m256i SignedQ5_0(const BlockQ5_0& x) {
+  const __m256i high =
+      _mm256_andnot_si256(BitsToBytes32(x.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
+  return _mm256_or_si256(UnpackNibbles16(x.qs), high);
+}
+
+inline __m256i SignedQ8_0(const BlockQ8_0& x) { return Load256(x.qs); }
+
 float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
-  return DotBlocks32(n / kQK8_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
-                     [](const BlockQ5_0& x, const BlockQ8_0& y) {
-                       const __m256i high = _mm256_andnot_si256(
-                           BitsToBytes32(x.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
-                       return DotI8(_mm256_or_si256(UnpackNibbles16(x.qs), high), Load256(y.qs));
-                     });
+  return DotBlocks32(
+      n / kQK8_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
+      [](const BlockQ5_0& x, const BlockQ8_0& y) { return DotI8(SignedQ5_0(x), Load256(y.qs)); });
 }
 
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
   return DotBlocks32(
       n / kQK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
-      [](const BlockQ8_0& x, const BlockQ8_0& y) { return DotI8(Load256(x.qs), Load256(y.qs)); });
+      [](const BlockQ8_0& x, const BlockQ8_0& y) { return DotI8(SignedQ8_0(x), Load256(y.qs)); });
+}
+
+// DotBlocks32 over a tile of kR rows x kT tokens of Q8_0 activations, for weights whose blocks
+// `sign` turns into signed bytes: every output gets its own accumulator and exactly
+// DotBlocks32's operations in its order, while each weight block is unpacked (and its absolute
+// value taken) once for kT tokens and kR * kT independent chains hide the FMA latency.
+template <int kR, int kT, typename BlockW, __m256i (*sign)(const BlockW&)>
+inline void TileBlocks32(int64_t nb, const BlockW* const* x, const BlockQ8_0* const* q, float* y,
+                         int64_t ldy) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[kR][kT];
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    float dy[kT];
+    for (int j = 0; j < kT; ++j) dy[j] = HalfToFloat(q[j][b].d);
+    for (int i = 0; i < kR; ++i) {
+      const __m256i xi = sign(x[i][b]);
+      const __m256i ax = _mm256_sign_epi8(xi, xi);
+      const float dx = HalfToFloat(x[i][b].d);
+      for (int j = 0; j < kT; ++j) {
+        const __m256i sy = _mm256_sign_epi8(Load256(q[j][b].qs), xi);
+        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
+        acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy[j]), _mm256_cvtepi32_ps(p), acc[i][j]);
+      }
+    }
+  }
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]);
+  }
+}
+
+template <typename BlockW, __m256i (*sign)(const BlockW&)>
+inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_0* q, float* y) {
+  TileBlocks32<4, 1, BlockW, sign>(nb, x, &q, y, 1);
+}
+
+template <typename BlockW, __m256i (*sign)(const BlockW&)>
+inline void GemmBlocks32(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                         size_t a_stride, int64_t n_tokens, float* y, int64_t ldy,
+                         float (*vec_dot)(int64_t, const void*, const void*)) {
+  GemmTiles<BlockW, BlockQ8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                     TileBlocks32<2, 4, BlockW, sign>,
+                                     TileBlocks32Rows4<BlockW, sign>, vec_dot);
+}
+
+void GemmQ4_0Q8_0(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmBlocks32<BlockQ4_0, SignedQ4_0>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                      VecDotQ4_0Q8_0);
+}
+
+void GemmQ5_0Q8_0(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmBlocks32<BlockQ5_0, SignedQ5_0>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                      VecDotQ5_0Q8_0);
+}
+
+void GemmQ8_0Q8_0(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmBlocks32<BlockQ8_0, SignedQ8_0>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                      VecDotQ8_0Q8_0);
 }
 
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
@@ -577,13 +647,13 @@ constexpr TypeTraits kAvx2Overrides[] = {
     {QuantType::kF16, QuantType::kF16, 1, 2, nullptr, nullptr, VecDotF16F16},
     {QuantType::kBF16, QuantType::kBF16, 1, 2, nullptr, nullptr, VecDotBF16BF16},
     {QuantType::kQ4_0, QuantType::kQ8_0, kQK4_0, sizeof(BlockQ4_0), nullptr, nullptr,
-     VecDotQ4_0Q8_0},
+     VecDotQ4_0Q8_0, GemmQ4_0Q8_0},
     {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), nullptr, nullptr,
      VecDotQ4_1Q8_1, GemmQ4_1Q8_1},
     {QuantType::kQ5_0, QuantType::kQ8_0, kQK5_0, sizeof(BlockQ5_0), nullptr, nullptr,
-     VecDotQ5_0Q8_0},
+     VecDotQ5_0Q8_0, GemmQ5_0Q8_0},
     {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, QuantizeRowQ8_0,
-     VecDotQ8_0Q8_0},
+     VecDotQ8_0Q8_0, GemmQ8_0Q8_0},
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
      nullptr},
     {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr,
