@@ -55,12 +55,23 @@ void SoftmaxExt(float* x, int64_t n, float scale, const float* mask) {
 namespace {
 inline float SiluF32(float x) { return x / (1.0f + std::exp(-x)); }
 
-// ggml evaluates GELU through a table indexed by the f16 bits of x holding f16 results.
-inline float GeluF16Table(float x) {
+// ggml evaluates GELU through a table indexed by the f16 bits of x holding f16 results. The
+// table is immutable once built (thread-safe static initialisation), so it is not engine state.
+const uint16_t* GeluTable() {
+  static const std::vector<uint16_t> table = [] {
+    std::vector<uint16_t> t(1 << 16);
+    for (uint32_t h = 0; h < t.size(); ++h) {
+      t[h] = Fp32ToFp16(GeluTanhF32(Fp16ToFp32(static_cast<uint16_t>(h))));
+    }
+    return t;
+  }();
+  return table.data();
+}
+
+inline float GeluF16Table(const uint16_t* table, float x) {
   if (x <= -10.0f) return 0.0f;
   if (x >= 10.0f) return x;
-  const float xh = Fp16ToFp32(Fp32ToFp16(x));
-  return Fp16ToFp32(Fp32ToFp16(GeluTanhF32(xh)));
+  return Fp16ToFp32(table[Fp32ToFp16(x)]);
 }
 }  // namespace
 
@@ -79,13 +90,13 @@ float GeluTanhF32(float x) {
 }
 
 void Gelu(const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = GeluF16Table(x[i]);
+  const uint16_t* table = GeluTable();
+  for (int64_t i = 0; i < n; ++i) y[i] = GeluF16Table(table, x[i]);
 }
 
 void GeGlu(const float* gate, const float* up, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = GeluF16Table(gate[i]) * up[i];
-  }
+  const uint16_t* table = GeluTable();
+  for (int64_t i = 0; i < n; ++i) y[i] = GeluF16Table(table, gate[i]) * up[i];
 }
 
 namespace {
