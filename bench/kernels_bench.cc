@@ -3,6 +3,9 @@
 //   quantize/<activation type>/<isa>/<n>   one activation row quantized
 // Weight rows rotate through a ~4 MiB set (L2/L3 resident, like a matmul's rows streaming
 // from cache); bytes_per_second counts weight bytes (vec_dot) or input floats (quantize).
+//   matmul/<weight type>/<isa>/<tokens>/<path>   a 576 x 196608 matrix (4 x SmolLM2 s output head,
+//       larger than the caches) times `tokens` activation rows, through the type's gemm or
+//       through vec_dot one output at a time
 //   build-*/bin/kernels_bench --benchmark_filter=vec_dot/Q4_K
 #include <benchmark/benchmark.h>
 
@@ -72,6 +75,37 @@ void BenchQuantize(benchmark::State& state, QuantType type, Isa isa, int64_t n) 
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
 }
 
+void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tokens, bool gemm) {
+  constexpr int64_t kIn = 576, kOut = 4 * 49152;
+  const TypeTraits* wt = FindTypeTraitsForIsa(type, isa);
+  const TypeTraits* at = FindTypeTraitsForIsa(wt->vec_dot_type, isa);
+  const TypeTraits* ref = FindRefTypeTraits(type);
+  std::mt19937 rng(3);
+  const size_t row_bytes = RowBytes(*wt, kIn), act_bytes = RowBytes(*at, kIn);
+  std::vector<uint8_t> w(kOut * row_bytes);
+  const std::vector<float> src = Gaussian(kIn, rng);
+  for (int64_t r = 0; r < kOut; ++r) ref->quantize_row(src.data(), w.data() + r * row_bytes, kIn);
+  std::vector<uint8_t> a(n_tokens * act_bytes);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    at->quantize_row(Gaussian(kIn, rng).data(), a.data() + t * act_bytes, kIn);
+  }
+  std::vector<float> y(static_cast<size_t>(n_tokens * kOut));
+  for (auto _ : state) {
+    if (gemm) {
+      wt->gemm(kIn, w.data(), row_bytes, kOut, a.data(), act_bytes, n_tokens, y.data(), kOut);
+    } else {
+      for (int64_t r = 0; r < kOut; ++r) {
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          y[t * kOut + r] = wt->vec_dot(kIn, w.data() + r * row_bytes, a.data() + t * act_bytes);
+        }
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * w.size()));
+}
+
 void RegisterAll() {
   for (Isa isa : kAllIsas) {
     if (!IsaSupported(isa)) continue;
@@ -82,6 +116,16 @@ void RegisterAll() {
         const std::string name =
             "vec_dot/" + std::string(QuantTypeName(t)) + "/" + isa_name + "/" + std::to_string(n);
         benchmark::RegisterBenchmark(name.c_str(), BenchVecDot, t, isa, n);
+      }
+    }
+    for (QuantType t : kWeightTypes) {
+      if (!FindTypeTraitsForIsa(t, isa)->gemm) continue;
+      for (int64_t tokens : {1, 64}) {
+        for (bool gemm : {true, false}) {
+          const std::string name = "matmul/" + std::string(QuantTypeName(t)) + "/" + isa_name +
+                                   "/" + std::to_string(tokens) + (gemm ? "/gemm" : "/vec_dot");
+          benchmark::RegisterBenchmark(name.c_str(), BenchMatMul, t, isa, tokens, gemm);
+        }
       }
     }
     for (QuantType t : kActTypes) {
