@@ -215,6 +215,19 @@ const VectorKernels* VectorKernelsForIsa(Isa isa) {
   return &ref::ScalarVectorKernels();
 }
 
+const AttentionKernels* AttentionKernelsForIsa(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+#if defined(__x86_64__)
+  if (isa != Isa::kScalar) return &x86::Avx2AttentionKernels();  // AVX-512 as AVX2, see above
+#endif
+  return &ref::ScalarAttentionKernels();
+}
+
+const AttentionKernels& ActiveAttentionKernels() {
+  static const AttentionKernels* active = AttentionKernelsForIsa(ActiveIsa());
+  return *active;
+}
+
 const VectorKernels& ActiveVectorKernels() {
   static const VectorKernels* active = VectorKernelsForIsa(ActiveIsa());
   return *active;

@@ -100,6 +100,27 @@ struct VectorKernels {
 const VectorKernels& ActiveVectorKernels();
 const VectorKernels* VectorKernelsForIsa(Isa isa);
 
+// The inner loops of attention over the KV cache (f16 rows) for batches of 2 or more tokens,
+// which llama.cpp computes with tinyBLAS. Each result is bit for bit what the same ISA's
+// per-row kernels give, composed one cell at a time; these only do it with fewer calls and
+// more independent accumulators in flight.
+struct AttentionKernels {
+  // scores[h * ld + j] = TypeTraits(kF16).vec_dot(d, k + j * k_stride, f16(q + h * d)) for
+  // h < n_q, j < n. q holds n_q rows of d floats, each exactly an f16 value.
+  void (*kq)(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q, int64_t n_q,
+             float* scores, int64_t ld);
+  // out[i] for i < dv: lane j % 8 accumulates VectorKernels::axpy_f16(dv, p[j], v + j * v_stride)
+  // over j < n in order, then the lanes are added as tinyBLAS's horizontal sum,
+  // ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+  void (*kqv)(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
+              float* out);
+};
+
+// The attention kernels of the active ISA, and of a given supported ISA (nullptr when
+// !IsaSupported(isa)).
+const AttentionKernels& ActiveAttentionKernels();
+const AttentionKernels* AttentionKernelsForIsa(Isa isa);
+
 inline size_t RowBytes(const TypeTraits& t, int64_t n) {
   return static_cast<size_t>(n) / t.block_elems * t.block_bytes;
 }

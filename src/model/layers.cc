@@ -124,65 +124,104 @@ void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, in
 // * the masked softmax runs over KV cells in groups of 8 aligned to cell 0;
 // * KQV with the probabilities rounded to f16: cell c feeds lane c % 8 of one accumulator
 //   (tinyBLAS) or of accumulator (c / 8) % 4 (ggml_vec_dot_f16), reduced at the end.
-void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
-               int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+namespace {
+
+constexpr int64_t kLanes = 8;
+
+// The KV cells token t of the batch sees: [first, pos], scored from `begin` (first rounded down
+// to a group of kLanes, the cells before `first` masked) over n cells, n_padded with the masked
+// cells after pos up to a whole group.
+struct VisibleCells {
+  int64_t seq, pos, first, begin, n, n_padded;
+};
+
+VisibleCells CellsOf(const AttentionShape& s, const Batch& batch, int64_t t) {
+  VisibleCells c;
+  c.seq = batch.seq_ids[t];
+  c.pos = batch.positions[t];
+  c.first = s.sliding_window > 0 ? std::max<int64_t>(0, c.pos - s.sliding_window + 1) : 0;
+  c.begin = c.first / kLanes * kLanes;
+  c.n = c.pos + 1 - c.begin;
+  c.n_padded = (c.n + kLanes - 1) / kLanes * kLanes;
+  return c;
+}
+
+// Masks the cells outside [first, pos], applies the scaled softmax and rounds the
+// probabilities of the n cells to f16, as llama.cpp's f16 KQV multiplication does.
+void Probabilities(const VisibleCells& c, float scale, float* scores) {
+  for (int64_t j = 0; j < c.first - c.begin; ++j) scores[j] = -INFINITY;
+  for (int64_t j = c.n; j < c.n_padded; ++j) scores[j] = -INFINITY;
+  SoftmaxExt(scores, c.n_padded, scale, nullptr);
+  for (int64_t j = 0; j < c.n; ++j) scores[j] = Fp16ToFp32(Fp32ToFp16(scores[j]));
+}
+
+// Batches of 2+ tokens (tinyBLAS's order): one job per token and KV head scores all the query
+// heads that share that head, so each K row is converted once for the whole group.
+void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
+                    int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t n_tokens = static_cast<int64_t>(batch.size());
   const int64_t group = s.n_head / s.n_head_kv;
-  const int64_t n_ctx = kv.n_ctx();
-  const int n_threads = pool.size();
-  const bool tiled = n_tokens >= 2;
-  const TypeTraits* f16 = FindTypeTraits(QuantType::kF16);
+  const int64_t d = s.head_dim, dv = s.head_dim_v;
+  const int64_t ld = kv.n_ctx() + 2 * kLanes;  // scores of one head, padded to whole groups
+  const size_t per_thread = static_cast<size_t>(group * (ld + d));
+  float* scratch = ws.Floats(1, per_thread * pool.size());
+  const AttentionKernels& ak = ActiveAttentionKernels();
+  pool.Run([&](int ti, int nt) {
+    float* scores = scratch + per_thread * ti;  // [group][ld]
+    float* qf = scores + group * ld;            // [group][d]: the queries rounded to f16
+    for (int64_t job = ti; job < n_tokens * s.n_head_kv; job += nt) {
+      const int64_t t = job / s.n_head_kv, kvh = job % s.n_head_kv;
+      const VisibleCells c = CellsOf(s, batch, t);
+      const float* qsrc = q + (t * s.n_head + kvh * group) * d;
+      for (int64_t i = 0; i < group * d; ++i) qf[i] = Fp16ToFp32(Fp32ToFp16(qsrc[i]));
+      const int64_t skip = c.first - c.begin;
+      ak.kq(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qf, group,
+            scores + skip, ld);
+      for (int64_t g = 0; g < group; ++g) {
+        float* p = scores + g * ld;
+        Probabilities(c, s.scale, p);
+        ak.kqv(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, p,
+               out + (t * s.n_head + kvh * group + g) * dv);
+      }
+    }
+  });
+}
+
+// One token (ggml_vec_dot_f16's order): one job per head.
+void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float* q,
+                       const KvCache& kv, int64_t layer, float* out, Workspace& ws,
+                       ThreadPool& pool) {
+  const int64_t group = s.n_head / s.n_head_kv;
   const VectorKernels& vk = ActiveVectorKernels();
-  constexpr int64_t kLanes = 8;
-  const int64_t n_acc = tiled ? 1 : 4;  // accumulators of kLanes lanes
+  constexpr int64_t kAcc = 4;  // accumulators of kLanes lanes
   const int64_t dv = s.head_dim_v;
-  // Per thread: scores over the context (padded to whole groups of 8), the query in f16, and
-  // the lane accumulators of the output.
-  const int64_t scores_len = n_ctx + 2 * kLanes;
+  const int64_t scores_len = kv.n_ctx() + 2 * kLanes;
   const int64_t q16_len = (s.head_dim + 1) / 2;
-  const size_t per_thread = static_cast<size_t>(scores_len + q16_len + n_acc * kLanes * dv);
-  float* scratch = ws.Floats(1, per_thread * n_threads);
+  const size_t per_thread = static_cast<size_t>(scores_len + q16_len + kAcc * kLanes * dv);
+  float* scratch = ws.Floats(1, per_thread * pool.size());
+  const VisibleCells c = CellsOf(s, batch, 0);
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;
     uint16_t* qh = reinterpret_cast<uint16_t*>(scores + scores_len);
     float* lanes = scores + scores_len + q16_len;
-    for (int64_t job = ti; job < n_tokens * s.n_head; job += nt) {
-      const int64_t t = job / s.n_head, h = job % s.n_head, kvh = h / group;
-      const int64_t seq = batch.seq_ids[t], pos = batch.positions[t];
-      const int64_t first =
-          s.sliding_window > 0 ? std::max<int64_t>(0, pos - s.sliding_window + 1) : 0;
-      const int64_t begin = first / kLanes * kLanes;  // cells [begin, first) are masked
-      const int64_t n = pos + 1 - begin;
-      const int64_t n_padded = (n + kLanes - 1) / kLanes * kLanes;
-      const float* qsrc = q + (t * s.n_head + h) * s.head_dim;
+    for (int64_t h = ti; h < s.n_head; h += nt) {
+      const int64_t kvh = h / group;
+      const float* qsrc = q + h * s.head_dim;
       for (int64_t i = 0; i < s.head_dim; ++i) qh[i] = Fp32ToFp16(qsrc[i]);
-      for (int64_t j = 0; j < n_padded; ++j) {
-        const int64_t cell = begin + j;
-        if (cell < first || cell > pos) {
-          scores[j] = -INFINITY;
-          continue;
-        }
-        const uint16_t* k = kv.K(layer, seq, cell) + kvh * s.head_dim;
-        scores[j] = tiled ? f16->vec_dot(s.head_dim, k, qh) : vk.dot_f16(s.head_dim, k, qh);
+      for (int64_t j = c.first - c.begin; j < c.n; ++j) {
+        scores[j] = vk.dot_f16(s.head_dim, kv.K(layer, c.seq, c.begin + j) + kvh * s.head_dim, qh);
       }
-      SoftmaxExt(scores, n_padded, s.scale, nullptr);
-      std::fill(lanes, lanes + n_acc * kLanes * dv, 0.0f);
-      for (int64_t j = 0; j < n; ++j) {
-        const float p = Fp16ToFp32(Fp32ToFp16(scores[j]));
-        if (p == 0.0f) continue;
-        const int64_t cell = begin + j;
-        const int64_t lane = (cell / kLanes % n_acc) * kLanes + cell % kLanes;
-        vk.axpy_f16(dv, p, kv.V(layer, seq, cell) + kvh * dv, lanes + lane * dv);
+      Probabilities(c, s.scale, scores);
+      std::fill(lanes, lanes + kAcc * kLanes * dv, 0.0f);
+      for (int64_t j = 0; j < c.n; ++j) {
+        const int64_t cell = c.begin + j;
+        const int64_t lane = (cell / kLanes % kAcc) * kLanes + cell % kLanes;
+        vk.axpy_f16(dv, scores[j], kv.V(layer, c.seq, cell) + kvh * dv, lanes + lane * dv);
       }
-      float* o = out + (t * s.n_head + h) * dv;
+      float* o = out + h * dv;
       for (int64_t i = 0; i < dv; ++i) {
         const float* l = lanes + i;  // l[m * dv]: lane m
-        if (tiled) {                 // tinyBLAS's horizontal sum
-          o[i] = ((l[0] + l[4 * dv]) + (l[2 * dv] + l[6 * dv])) +
-                 ((l[dv] + l[5 * dv]) + (l[3 * dv] + l[7 * dv]));
-          continue;
-        }
-        float r[kLanes];  // accumulators 0+2 and 1+3, then those two, lane by lane
+        float r[kLanes];             // accumulators 0+2 and 1+3, then those two, lane by lane
         for (int64_t m = 0; m < kLanes; ++m) {
           r[m] = (l[m * dv] + l[(16 + m) * dv]) + (l[(8 + m) * dv] + l[(24 + m) * dv]);
         }
@@ -190,6 +229,17 @@ void Attention(const AttentionShape& s, const Batch& batch, const float* q, cons
       }
     }
   });
+}
+
+}  // namespace
+
+void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
+               int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+  if (batch.size() >= 2) {
+    AttentionBatch(s, batch, q, kv, layer, out, ws, pool);
+  } else if (batch.size() == 1) {
+    AttentionOneToken(s, batch, q, kv, layer, out, ws, pool);
+  }
 }
 
 }  // namespace foundry

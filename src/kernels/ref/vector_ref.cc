@@ -1,8 +1,10 @@
 #include "kernels/ref/vector_ref.h"
 
 #include <cmath>
+#include <vector>
 
 #include "base/fp16.h"
+#include "kernels/ref/quant_ref.h"
 
 namespace foundry::ref {
 namespace {
@@ -33,8 +35,35 @@ float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
 
 constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16};
 
+void AttentionKq(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q,
+                 int64_t n_q, float* scores, int64_t ld) {
+  std::vector<uint16_t> qh(static_cast<size_t>(d));
+  for (int64_t h = 0; h < n_q; ++h) {
+    for (int64_t i = 0; i < d; ++i) qh[i] = Fp32ToFp16(q[h * d + i]);
+    for (int64_t j = 0; j < n; ++j)
+      scores[h * ld + j] = VecDotF16F16(d, k + j * k_stride, qh.data());
+  }
+}
+
+void AttentionKqv(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
+                  float* out) {
+  constexpr int64_t kLanes = 8;
+  std::vector<float> lanes(static_cast<size_t>(kLanes * dv), 0.0f);
+  for (int64_t j = 0; j < n; ++j)
+    AxpyF16(dv, p[j], v + j * v_stride, lanes.data() + j % kLanes * dv);
+  for (int64_t i = 0; i < dv; ++i) {
+    const float* l = lanes.data() + i;  // l[m * dv]: lane m
+    out[i] = ((l[0] + l[4 * dv]) + (l[2 * dv] + l[6 * dv])) +
+             ((l[dv] + l[5 * dv]) + (l[3 * dv] + l[7 * dv]));
+  }
+}
+
+constexpr AttentionKernels kScalarAttention = {AttentionKq, AttentionKqv};
+
 }  // namespace
 
 const VectorKernels& ScalarVectorKernels() { return kScalar; }
+
+const AttentionKernels& ScalarAttentionKernels() { return kScalarAttention; }
 
 }  // namespace foundry::ref

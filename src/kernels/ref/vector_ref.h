@@ -6,5 +6,7 @@
 namespace foundry::ref {
 
 const VectorKernels& ScalarVectorKernels();
+// Attention kernels composed of the scalar f16 dot product and axpy, one cell at a time.
+const AttentionKernels& ScalarAttentionKernels();
 
 }  // namespace foundry::ref

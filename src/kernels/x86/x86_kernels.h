@@ -16,5 +16,6 @@ namespace foundry::x86 {
 const TypeTraits* Avx2TypeTraits(QuantType type);
 const TypeTraits* Avx512TypeTraits(QuantType type);
 const VectorKernels& Avx2VectorKernels();
+const AttentionKernels& Avx2AttentionKernels();  // avx2_attention.cc
 
 }  // namespace foundry::x86

@@ -1,0 +1,134 @@
+// AVX2 attention kernels (AttentionKernels in kernels.h): KQ and KQV over f16 KV cache rows in
+// tinyBLAS's order, which is also what avx2.cc's VecDotF16F16 and AxpyF16 give one cell at a
+// time. Compiled with -mavx2 -mfma -mf16c -ffp-contract=off like avx2.cc, under the same rules
+// (x86_kernels.h): helpers stay in the unnamed namespace.
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/x86/x86_kernels.h"
+
+namespace foundry::x86 {
+namespace {
+
+inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+
+inline __m256 LoadF16x8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline float HsumPs(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// VecDotF16F16's result from its 8-lane accumulator and the elements past the last multiple of
+// 8 (added one by one in float, then to the horizontal sum).
+inline float Finish(__m256 acc, const uint16_t* k, const float* q, int64_t d8, int64_t d) {
+  float tail = 0.0f;
+  for (int64_t i = d8; i < d; ++i) tail += HalfToFloat(k[i]) * q[i];
+  return HsumPs(acc) + tail;
+}
+
+// kQ queries against the cells two at a time: 2 * kQ independent accumulators, and each K chunk
+// is converted from f16 once for all the queries.
+template <int kQ>
+void KqQueries(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q,
+               float* scores, int64_t ld) {
+  const int64_t d8 = d / 8 * 8;
+  int64_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const uint16_t* k0 = k + j * k_stride;
+    const uint16_t* k1 = k0 + k_stride;
+    __m256 a0[kQ], a1[kQ];
+    for (int h = 0; h < kQ; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d8; i += 8) {
+      const __m256 x0 = LoadF16x8(k0 + i), x1 = LoadF16x8(k1 + i);
+      for (int h = 0; h < kQ; ++h) {
+        const __m256 qv = _mm256_loadu_ps(q + h * d + i);
+        a0[h] = _mm256_fmadd_ps(x0, qv, a0[h]);
+        a1[h] = _mm256_fmadd_ps(x1, qv, a1[h]);
+      }
+    }
+    for (int h = 0; h < kQ; ++h) {
+      scores[h * ld + j] = Finish(a0[h], k0, q + h * d, d8, d);
+      scores[h * ld + j + 1] = Finish(a1[h], k1, q + h * d, d8, d);
+    }
+  }
+  if (j < n) {
+    const uint16_t* k0 = k + j * k_stride;
+    __m256 a0[kQ];
+    for (int h = 0; h < kQ; ++h) a0[h] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d8; i += 8) {
+      const __m256 x0 = LoadF16x8(k0 + i);
+      for (int h = 0; h < kQ; ++h) {
+        a0[h] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(q + h * d + i), a0[h]);
+      }
+    }
+    for (int h = 0; h < kQ; ++h) scores[h * ld + j] = Finish(a0[h], k0, q + h * d, d8, d);
+  }
+}
+
+void Kq(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q, int64_t n_q,
+        float* scores, int64_t ld) {
+  int64_t h = 0;
+  for (; h + 4 <= n_q; h += 4) KqQueries<4>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
+  switch (n_q - h) {
+    case 3:
+      KqQueries<3>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
+      break;
+    case 2:
+      KqQueries<2>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
+      break;
+    case 1:
+      KqQueries<1>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
+      break;
+    default:
+      break;
+  }
+}
+
+// The lanes of eight output elements stay in registers while the cells stream past: lane m
+// takes the cells j with j % 8 == m, in order, exactly as AxpyF16 accumulates them in memory.
+void Kqv(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p, float* out) {
+  const int64_t n8 = n / 8 * 8;
+  int64_t i = 0;
+  for (; i + 8 <= dv; i += 8) {
+    __m256 l[8];
+    for (int m = 0; m < 8; ++m) l[m] = _mm256_setzero_ps();
+    const uint16_t* vi = v + i;
+    int64_t j = 0;
+    for (; j < n8; j += 8) {
+      for (int m = 0; m < 8; ++m) {
+        l[m] = _mm256_fmadd_ps(_mm256_set1_ps(p[j + m]), LoadF16x8(vi + (j + m) * v_stride), l[m]);
+      }
+    }
+    for (int m = 0; m < 8 && j + m < n; ++m) {
+      l[m] = _mm256_fmadd_ps(_mm256_set1_ps(p[j + m]), LoadF16x8(vi + (j + m) * v_stride), l[m]);
+    }
+    const __m256 s =
+        _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(l[0], l[4]), _mm256_add_ps(l[2], l[6])),
+                      _mm256_add_ps(_mm256_add_ps(l[1], l[5]), _mm256_add_ps(l[3], l[7])));
+    _mm256_storeu_ps(out + i, s);
+  }
+  for (; i < dv; ++i) {  // AxpyF16's scalar tail: one fused multiply-add per cell
+    float l[8] = {};
+    for (int64_t j = 0; j < n; ++j)
+      l[j % 8] = __builtin_fmaf(p[j], HalfToFloat(v[j * v_stride + i]), l[j % 8]);
+    out[i] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+  }
+}
+
+constexpr AttentionKernels kAvx2Attention = {Kq, Kqv};
+
+}  // namespace
+
+const AttentionKernels& Avx2AttentionKernels() { return kAvx2Attention; }
+
+}  // namespace foundry::x86
+
+#endif  // defined(__x86_64__)
