@@ -114,6 +114,8 @@ struct AttentionKernels {
   // ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
   void (*kqv)(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
               float* out);
+  // x[i] = f16(x[i]) as a float, for i < n: llama.cpp's f16 KQV rounds the probabilities so.
+  void (*round_to_f16)(int64_t n, float* x);
 };
 
 // The attention kernels of the active ISA, and of a given supported ISA (nullptr when

@@ -152,7 +152,7 @@ void Probabilities(const VisibleCells& c, float scale, float* scores) {
   for (int64_t j = 0; j < c.first - c.begin; ++j) scores[j] = -INFINITY;
   for (int64_t j = c.n; j < c.n_padded; ++j) scores[j] = -INFINITY;
   SoftmaxExt(scores, c.n_padded, scale, nullptr);
-  for (int64_t j = 0; j < c.n; ++j) scores[j] = Fp16ToFp32(Fp32ToFp16(scores[j]));
+  ActiveAttentionKernels().round_to_f16(c.n, scores);
 }
 
 // Batches of 2+ tokens (tinyBLAS's order): one job per token and KV head scores all the query

@@ -120,5 +120,24 @@ TEST(KernelsAttention, KqvIsTheLaneAxpyOfEveryCell) {
   std::printf("[ ATTN     ] KQV outputs checked: %d\n", checked);
 }
 
+TEST(KernelsAttention, RoundToF16MatchesTheReferenceConversion) {
+  std::mt19937 rng(23);
+  std::uniform_real_distribution<float> exponent(-30.0f, 20.0f);
+  std::vector<float> x(203);
+  for (float& v : x) v = std::ldexp(RandomFloats(1, rng, 1.0f)[0], static_cast<int>(exponent(rng)));
+  x[0] = 65519.0f;  // rounds to 65504
+  x[1] = 65520.0f;  // rounds to inf
+  x[2] = 1e-8f;     // a subnormal half
+  x[3] = -0.0f;
+  for (Isa isa : kAllIsas) {
+    if (!IsaSupported(isa)) continue;
+    std::vector<float> y = x;
+    AttentionKernelsForIsa(isa)->round_to_f16(static_cast<int64_t>(y.size()), y.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(Bits(y[i]), Bits(Fp16ToFp32(Fp32ToFp16(x[i])))) << IsaName(isa) << " x=" << x[i];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace foundry

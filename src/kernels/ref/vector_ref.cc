@@ -58,7 +58,11 @@ void AttentionKqv(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, co
   }
 }
 
-constexpr AttentionKernels kScalarAttention = {AttentionKq, AttentionKqv};
+void RoundToF16(int64_t n, float* x) {
+  for (int64_t i = 0; i < n; ++i) x[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
+}
+
+constexpr AttentionKernels kScalarAttention = {AttentionKq, AttentionKqv, RoundToF16};
 
 }  // namespace
 

@@ -123,7 +123,18 @@ void Kqv(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float
   }
 }
 
-constexpr AttentionKernels kAvx2Attention = {Kq, Kqv};
+void RoundToF16(int64_t n, float* x) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm256_storeu_ps(x + i, _mm256_cvtph_ps(h));
+  }
+  for (; i < n; ++i) {
+    x[i] = _cvtsh_ss(static_cast<uint16_t>(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT)));
+  }
+}
+
+constexpr AttentionKernels kAvx2Attention = {Kq, Kqv, RoundToF16};
 
 }  // namespace
 
