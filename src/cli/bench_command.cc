@@ -62,6 +62,17 @@ struct ModelFacts {
   uint64_t bytes = 0;
 };
 
+// general.file_type (llama.cpp's llama_ftype) as the quantization's usual name; "" if unknown.
+std::string FileTypeName(uint64_t file_type) {
+  static const std::map<uint64_t, std::string> kNames = {
+      {0, "F32"},     {1, "F16"},     {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},
+      {8, "Q5_0"},    {9, "Q5_1"},    {10, "Q2_K"},   {11, "Q3_K_S"}, {12, "Q3_K_M"},
+      {13, "Q3_K_L"}, {14, "Q4_K_S"}, {15, "Q4_K_M"}, {16, "Q5_K_S"}, {17, "Q5_K_M"},
+      {18, "Q6_K"},   {32, "BF16"}};
+  const auto it = kNames.find(file_type);
+  return it == kNames.end() ? "" : it->second;
+}
+
 ModelFacts DescribeModel(const GgufFile& g) {
   ModelFacts f;
   auto name = g.FindString("general.name");
@@ -74,6 +85,12 @@ ModelFacts DescribeModel(const GgufFile& g) {
   uint64_t best = 0;
   for (const auto& [type, bytes] : by_type) {
     if (bytes > best) best = bytes, f.quant = type;
+  }
+  // The file's own label where it has one: a Q4_K_M file's largest tensor may well be Q8_0.
+  auto file_type = g.FindUint("general.file_type");
+  if (file_type.ok() && file_type->has_value()) {
+    const std::string name = FileTypeName(**file_type);
+    if (!name.empty()) f.quant = name;
   }
   return f;
 }

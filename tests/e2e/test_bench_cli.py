@@ -43,3 +43,13 @@ def test_bench_rejects_bad_lists():
     r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "12x"], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 2 and "12x" in r.stderr
+
+
+def test_bench_names_the_file_quantization():
+    # Gemma 3 270M Q4_K_M keeps its 262k-token embedding in Q8_0, its largest tensor; the label
+    # must still be the file's (general.file_type), as llama-bench prints it.
+    gemma = os.path.join(ROOT, ".cache", "models", "gemma-3-270m-Q4_K_M.gguf")
+    r = subprocess.run([FOUNDRY, "bench", gemma, "-p", "8", "-n", "0", "-t", "1", "-r", "1",
+                        "--json", "--no-warmup"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert [row["quant"] for row in json.loads(r.stdout)] == ["Q4_K_M"]
