@@ -192,41 +192,25 @@ void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float*
                        const KvCache& kv, int64_t layer, float* out, Workspace& ws,
                        ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
-  const VectorKernels& vk = ActiveVectorKernels();
-  constexpr int64_t kAcc = 4;  // accumulators of kLanes lanes
-  const int64_t dv = s.head_dim_v;
+  const int64_t d = s.head_dim, dv = s.head_dim_v;
   const int64_t scores_len = kv.n_ctx() + 2 * kLanes;
-  const int64_t q16_len = (s.head_dim + 1) / 2;
-  const size_t per_thread = static_cast<size_t>(scores_len + q16_len + kAcc * kLanes * dv);
+  const int64_t q16_len = (d + 1) / 2;
+  const size_t per_thread = static_cast<size_t>(scores_len + q16_len);
   float* scratch = ws.Floats(1, per_thread * pool.size());
+  const AttentionKernels& ak = ActiveAttentionKernels();
   const VisibleCells c = CellsOf(s, batch, 0);
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;
     uint16_t* qh = reinterpret_cast<uint16_t*>(scores + scores_len);
-    float* lanes = scores + scores_len + q16_len;
     for (int64_t h = ti; h < s.n_head; h += nt) {
       const int64_t kvh = h / group;
-      const float* qsrc = q + h * s.head_dim;
-      for (int64_t i = 0; i < s.head_dim; ++i) qh[i] = Fp32ToFp16(qsrc[i]);
-      for (int64_t j = c.first - c.begin; j < c.n; ++j) {
-        scores[j] = vk.dot_f16(s.head_dim, kv.K(layer, c.seq, c.begin + j) + kvh * s.head_dim, qh);
-      }
+      for (int64_t i = 0; i < d; ++i) qh[i] = Fp32ToFp16(q[h * d + i]);
+      const int64_t skip = c.first - c.begin;
+      ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh,
+                scores + skip);
       Probabilities(c, s.scale, scores);
-      std::fill(lanes, lanes + kAcc * kLanes * dv, 0.0f);
-      for (int64_t j = 0; j < c.n; ++j) {
-        const int64_t cell = c.begin + j;
-        const int64_t lane = (cell / kLanes % kAcc) * kLanes + cell % kLanes;
-        vk.axpy_f16(dv, scores[j], kv.V(layer, c.seq, cell) + kvh * dv, lanes + lane * dv);
-      }
-      float* o = out + h * dv;
-      for (int64_t i = 0; i < dv; ++i) {
-        const float* l = lanes + i;  // l[m * dv]: lane m
-        float r[kLanes];             // accumulators 0+2 and 1+3, then those two, lane by lane
-        for (int64_t m = 0; m < kLanes; ++m) {
-          r[m] = (l[m * dv] + l[(16 + m) * dv]) + (l[(8 + m) * dv] + l[(24 + m) * dv]);
-        }
-        o[i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
-      }
+      ak.kqv_one(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, c.begin / kLanes % 4,
+                 scores, out + h * dv);
     }
   });
 }

@@ -62,7 +62,31 @@ void RoundToF16(int64_t n, float* x) {
   for (int64_t i = 0; i < n; ++i) x[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
 }
 
-constexpr AttentionKernels kScalarAttention = {AttentionKq, AttentionKqv, RoundToF16};
+void AttentionKqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
+                    float* scores) {
+  for (int64_t j = 0; j < n; ++j) scores[j] = DotF16(d, k + j * k_stride, q);
+}
+
+void AttentionKqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
+                     const float* p, float* out) {
+  constexpr int64_t kLanes = 8, kAcc = 4;
+  std::vector<float> lanes(static_cast<size_t>(kAcc * kLanes * dv), 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t lane = ((j / kLanes + group0) % kAcc) * kLanes + j % kLanes;
+    AxpyF16(dv, p[j], v + j * v_stride, lanes.data() + lane * dv);
+  }
+  for (int64_t i = 0; i < dv; ++i) {
+    const float* l = lanes.data() + i;  // l[m * dv]: lane m
+    float r[kLanes];
+    for (int64_t m = 0; m < kLanes; ++m) {
+      r[m] = (l[m * dv] + l[(16 + m) * dv]) + (l[(8 + m) * dv] + l[(24 + m) * dv]);
+    }
+    out[i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
+  }
+}
+
+constexpr AttentionKernels kScalarAttention = {AttentionKq, AttentionKqv, RoundToF16,
+                                               AttentionKqOne, AttentionKqvOne};
 
 }  // namespace
 

@@ -134,7 +134,85 @@ void RoundToF16(int64_t n, float* x) {
   }
 }
 
-constexpr AttentionKernels kAvx2Attention = {Kq, Kqv, RoundToF16};
+// ggml_vec_dot_f16's reduction of its four 8-lane accumulators: 0 + 2 and 1 + 3 lane-wise, those
+// two, then two horizontal adds; the elements past the last multiple of 32 follow in double.
+inline float FinishOne(const __m256* acc, const uint16_t* k, const uint16_t* q, int64_t d32,
+                       int64_t d) {
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
+  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  const __m128 h = _mm_hadd_ps(t, t);
+  double sum = static_cast<double>(_mm_cvtss_f32(_mm_hadd_ps(h, h)));
+  for (int64_t i = d32; i < d; ++i)
+    sum += static_cast<double>(HalfToFloat(k[i]) * HalfToFloat(q[i]));
+  return static_cast<float>(sum);
+}
+
+// Two cells at a time: eight independent accumulators instead of four.
+void KqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
+           float* scores) {
+  const int64_t d32 = d / 32 * 32;
+  int64_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const uint16_t* k0 = k + j * k_stride;
+    const uint16_t* k1 = k0 + k_stride;
+    __m256 a0[4], a1[4];
+    for (int m = 0; m < 4; ++m) a0[m] = a1[m] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d32; i += 32) {
+      for (int m = 0; m < 4; ++m) {
+        const __m256 qv = LoadF16x8(q + i + 8 * m);
+        a0[m] = _mm256_fmadd_ps(LoadF16x8(k0 + i + 8 * m), qv, a0[m]);
+        a1[m] = _mm256_fmadd_ps(LoadF16x8(k1 + i + 8 * m), qv, a1[m]);
+      }
+    }
+    scores[j] = FinishOne(a0, k0, q, d32, d);
+    scores[j + 1] = FinishOne(a1, k1, q, d32, d);
+  }
+  if (j < n) {
+    const uint16_t* k0 = k + j * k_stride;
+    __m256 a0[4];
+    for (int m = 0; m < 4; ++m) a0[m] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d32; i += 32) {
+      for (int m = 0; m < 4; ++m) {
+        a0[m] = _mm256_fmadd_ps(LoadF16x8(k0 + i + 8 * m), LoadF16x8(q + i + 8 * m), a0[m]);
+      }
+    }
+    scores[j] = FinishOne(a0, k0, q, d32, d);
+  }
+}
+
+// The 32 lanes live in a stack buffer, 64 output elements at a time (a multiple of 8, so the
+// vector part and the scalar tail split the elements as AxpyF16 does over the whole row).
+void KqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
+            const float* p, float* out) {
+  constexpr int64_t kSpan = 64;
+  alignas(32) float lanes[32 * kSpan];
+  const int64_t dv8 = dv / 8 * 8;
+  for (int64_t i0 = 0; i0 < dv; i0 += kSpan) {
+    const int64_t span = dv - i0 < kSpan ? dv - i0 : kSpan;
+    const int64_t vec = (dv8 - i0 < span ? dv8 - i0 : span);  // elements done 8 at a time
+    for (int64_t m = 0; m < 32 * kSpan; m += 8) _mm256_store_ps(lanes + m, _mm256_setzero_ps());
+    for (int64_t j = 0; j < n; ++j) {
+      float* l = lanes + (((j / 8 + group0) % 4) * 8 + j % 8) * kSpan;
+      const uint16_t* vj = v + j * v_stride + i0;
+      const __m256 pj = _mm256_set1_ps(p[j]);
+      int64_t i = 0;
+      for (; i < vec; i += 8) {
+        _mm256_store_ps(l + i, _mm256_fmadd_ps(pj, LoadF16x8(vj + i), _mm256_load_ps(l + i)));
+      }
+      for (; i < span; ++i) l[i] = __builtin_fmaf(p[j], HalfToFloat(vj[i]), l[i]);
+    }
+    for (int64_t i = 0; i < span; ++i) {
+      const float* l = lanes + i;  // l[m * kSpan]: lane m
+      float r[8];
+      for (int m = 0; m < 8; ++m) {
+        r[m] = (l[m * kSpan] + l[(16 + m) * kSpan]) + (l[(8 + m) * kSpan] + l[(24 + m) * kSpan]);
+      }
+      out[i0 + i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
+    }
+  }
+}
+
+constexpr AttentionKernels kAvx2Attention = {Kq, Kqv, RoundToF16, KqOne, KqvOne};
 
 }  // namespace
 
