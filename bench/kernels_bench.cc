@@ -3,7 +3,7 @@
 //   quantize/<activation type>/<isa>/<n>   one activation row quantized
 // Weight rows rotate through a ~4 MiB set (L2/L3 resident, like a matmul's rows streaming
 // from cache); bytes_per_second counts weight bytes (vec_dot) or input floats (quantize).
-//   matmul/<weight type>/<isa>/<tokens>/<path>   a 576 x 196608 matrix (4 x SmolLM2 s output head,
+//   matmul/<weight type>/<isa>/<tokens>/<path>   a 768 x 147456 matrix (113 MB in Q8_0,
 //       larger than the caches) times `tokens` activation rows, through the type's gemm or
 //       through vec_dot one output at a time
 //   build-*/bin/kernels_bench --benchmark_filter=vec_dot/Q4_K
@@ -76,7 +76,7 @@ void BenchQuantize(benchmark::State& state, QuantType type, Isa isa, int64_t n) 
 }
 
 void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tokens, bool gemm) {
-  constexpr int64_t kIn = 576, kOut = 4 * 49152;
+  constexpr int64_t kIn = 768, kOut = 147456;  // a whole number of blocks of every type
   const TypeTraits* wt = FindTypeTraitsForIsa(type, isa);
   const TypeTraits* at = FindTypeTraitsForIsa(wt->vec_dot_type, isa);
   const TypeTraits* ref = FindRefTypeTraits(type);

@@ -380,12 +380,14 @@ inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const Block
 // tokens, tokens in groups small enough for their activations to stay in L1 while every row
 // passes over them; vec_dot for the edges. Tiles compute each output exactly as vec_dot does.
 //   tile(nb, x[kR], q[kT], y, ldy)   rows4(nb, x[4], q, y)
-template <typename BlockW, typename BlockA, int kR, int kT, typename Tile, typename Rows4>
+// kBlockElems: elements per block of both types (32, or 256 for the K-quants).
+template <typename BlockW, typename BlockA, int kBlockElems, int kR, int kT, typename Tile,
+          typename Rows4>
 inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                       size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Tile tile,
                       Rows4 rows4, float (*vec_dot)(int64_t, const void*, const void*)) {
   constexpr int kTokensPerGroup = 16;
-  const int64_t nb = n / 32;
+  const int64_t nb = n / kBlockElems;
   const uint8_t* wb = static_cast<const uint8_t*>(w);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   const auto row = [&](int64_t r) { return reinterpret_cast<const BlockW*>(wb + r * w_stride); };
@@ -432,8 +434,9 @@ inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows,
 
 void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  GemmTiles<BlockQ4_1, BlockQ8_1, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
-                                        TileQ4_1Q8_1, TileQ4_1Q8_1Rows4, VecDotQ4_1Q8_1);
+  GemmTiles<BlockQ4_1, BlockQ8_1, kQK8_1, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
+                                                ldy, TileQ4_1Q8_1, TileQ4_1Q8_1Rows4,
+                                                VecDotQ4_1Q8_1);
 }
 
 // 32 bytes, byte j = 0xFF where bit j of the little-endian 32-bit word at p is set.
@@ -510,9 +513,9 @@ template <typename BlockW, __m256i (*sign)(const BlockW&)>
 inline void GemmBlocks32(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                          size_t a_stride, int64_t n_tokens, float* y, int64_t ldy,
                          float (*vec_dot)(int64_t, const void*, const void*)) {
-  GemmTiles<BlockW, BlockQ8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
-                                     TileBlocks32<2, 4, BlockW, sign>,
-                                     TileBlocks32Rows4<BlockW, sign>, vec_dot);
+  GemmTiles<BlockW, BlockQ8_0, kQK8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                             TileBlocks32<2, 4, BlockW, sign>,
+                                             TileBlocks32Rows4<BlockW, sign>, vec_dot);
 }
 
 void GemmQ4_0Q8_0(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
@@ -648,6 +651,228 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   return sumf;
 }
 
+// Horizontal sums of kN int32x4 vectors (kN a multiple of 4): out[k] = sum of v[k]'s lanes.
+// Integer addition (wrapping) is associative, so a tile gets vec_dot's integers with fewer
+// shuffles than kN separate HsumEpi32.
+template <int kN>
+inline void HsumEpi32Many(const __m128i* v, int32_t* out) {
+  static_assert(kN % 4 == 0);
+  for (int g = 0; g < kN; g += 4) {
+    const __m128i s =
+        _mm_hadd_epi32(_mm_hadd_epi32(v[g], v[g + 1]), _mm_hadd_epi32(v[g + 2], v[g + 3]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + g), s);
+  }
+}
+template <int kN>
+inline void HsumEpi32Many(const __m256i* v, int32_t* out) {
+  static_assert(kN % 4 == 0);
+  for (int g = 0; g < kN; g += 4) {
+    const __m256i s =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(v[g], v[g + 1]), _mm256_hadd_epi32(v[g + 2], v[g + 3]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + g),
+                     _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
+  }
+}
+
+// Sub-blocks 2s and 2s+1 of a Q4_K/Q5_K block as unsigned bytes, as VecDotQ4_KQ8_K and
+// VecDotQ5_KQ8_K build them.
+inline void UnpackQ4_K(const BlockQ4_K& x, int s, __m256i* lo, __m256i* hi) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i bits = Load256(x.qs + 32 * s);
+  *lo = _mm256_and_si256(bits, m4);
+  *hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+}
+inline void UnpackQ5_K(const BlockQ5_K& x, int s, __m256i* lo, __m256i* hi) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i bits = Load256(x.qs + 32 * s);
+  const __m256i hb = _mm256_srli_epi16(Load256(x.qh), 2 * s);
+  *lo = _mm256_or_si256(_mm256_and_si256(bits, m4),
+                        _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(1)), 4));
+  *hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
+                        _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(2)), 3));
+}
+
+// VecDotQ4_KQ8_K / VecDotQ5_KQ8_K over a tile of kR rows x kT tokens: per output the same
+// float operations in the same order (d and dmin products, acc_m += dmin * mins, one fma of
+// the block's integer lanes, HsumPs(acc) - acc_m), while each weight block's nibbles and
+// scales are unpacked once for kT tokens and the bsum pairs once per token for kR rows.
+template <int kR, int kT, typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*)>
+inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* const* q, float* y,
+                         int64_t ldy) {
+  constexpr int kN = kR * kT;
+  __m256 acc[kR][kT];
+  float acc_m[kR][kT];
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) {
+      acc[i][j] = _mm256_setzero_ps();
+      acc_m[i][j] = 0.0f;
+    }
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    __m128i pairs[kT];  // bsums[2k] + bsums[2k+1], as MinsDotBsums adds them
+    for (int j = 0; j < kT; ++j) {
+      const __m256i bs = Load256(q[j][b].bsums);
+      pairs[j] = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+    }
+    __m128i mins_dot[kN];
+    for (int i = 0; i < kR; ++i) {
+      const BlockW& xb = x[i][b];
+      uint32_t utmp[4];
+      UnpackScalesMinsK4(xb.scales, utmp);
+      const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
+      const __m128i mins =
+          _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 8)));
+      for (int j = 0; j < kT; ++j) mins_dot[i * kT + j] = _mm_madd_epi16(pairs[j], mins);
+      // The block's sub-blocks as bytes and their scales as int16, shared by the kT tokens.
+      __m256i u[8], scale[8];
+      for (int s = 0; s < 4; ++s) {
+        unpack(xb, s, &u[2 * s], &u[2 * s + 1]);
+        scale[2 * s] = _mm256_set1_epi16(sc[2 * s]);
+        scale[2 * s + 1] = _mm256_set1_epi16(sc[2 * s + 1]);
+      }
+      const float xd = HalfToFloat(xb.d);
+      for (int j = 0; j < kT; ++j) {
+        __m256i sumi = _mm256_setzero_si256();
+        for (int s = 0; s < 4; ++s) {
+          const int8_t* q8 = q[j][b].qs + 64 * s;
+          const __m256i p0 =
+              _mm256_madd_epi16(_mm256_maddubs_epi16(u[2 * s], Load256(q8)), scale[2 * s]);
+          const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u[2 * s + 1], Load256(q8 + 32)),
+                                               scale[2 * s + 1]);
+          sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+        }
+        const float d = xd * q[j][b].d;
+        acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+      }
+    }
+    int32_t md[kN];
+    HsumEpi32Many<kN>(mins_dot, md);
+    for (int i = 0; i < kR; ++i) {
+      const float xdmin = HalfToFloat(x[i][b].dmin);
+      for (int j = 0; j < kT; ++j) {
+        const float dmin = xdmin * q[j][b].d;
+        acc_m[i][j] += dmin * static_cast<float>(md[i * kT + j]);
+      }
+    }
+  }
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]) - acc_m[i][j];
+  }
+}
+
+template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*)>
+inline void TileQ4_KLikeRows4(int64_t nb, const BlockW* const* x, const BlockQ8_K* q, float* y) {
+  TileQ4_KLike<4, 1, BlockW, unpack>(nb, x, &q, y, 1);
+}
+
+void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
+                                               ldy, TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>,
+                                               TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K>,
+                                               VecDotQ4_KQ8_K);
+}
+
+void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmTiles<BlockQ5_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
+                                               ldy, TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>,
+                                               TileQ4_KLikeRows4<BlockQ5_K, UnpackQ5_K>,
+                                               VecDotQ5_KQ8_K);
+}
+
+// VecDotQ6_KQ8_K over a tile of kR rows x kT tokens. Only the block's integer total enters the
+// float math (sumf += d * total), so the 32 * bias correction is folded into the integer lanes;
+// the float products and sums are vec_dot's, in its order. Each weight block's 6-bit quants and
+// scale vectors are built once for kT tokens.
+template <int kR, int kT>
+inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* const* q, float* y,
+                         int64_t ldy) {
+  constexpr int kN = kR * kT;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m2a = _mm256_set1_epi8(0x03);
+  const __m256i m2b = _mm256_set1_epi8(0x0C);
+  const __m256i m2c = _mm256_set1_epi8(0x30);
+  const __m256i m2d = _mm256_set1_epi8(static_cast<char>(0xC0));
+  float sumf[kR][kT];
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) sumf[i][j] = 0.0f;
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i bsums[kT];
+    for (int j = 0; j < kT; ++j) bsums[j] = Load256(q[j][b].bsums);
+    __m256i sumi[kN];
+    for (int i = 0; i < kR; ++i) {
+      const BlockQ6_K& xb = x[i][b];
+      const __m128i sc8 = Load128(xb.scales);
+      const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+      __m256i* si = sumi + i * kT;
+      // Start from -32 * bias (q is stored as q + 32).
+      for (int j = 0; j < kT; ++j) {
+        si[j] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                 _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums[j]), 5));
+      }
+      // Per half: its 6-bit quants (32 per vector) and their scales as int16, built once for
+      // the kT tokens.
+      for (int h = 0; h < 2; ++h) {
+        const uint8_t* ql = xb.ql + 64 * h;
+        const __m256i ql0 = Load256(ql);
+        const __m256i ql1 = Load256(ql + 32);
+        const __m256i hb = Load256(xb.qh + 32 * h);
+        __m256i qk[4];
+        qk[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(hb, m2a), 4));
+        qk[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(hb, m2b), 2));
+        qk[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                _mm256_and_si256(hb, m2c));
+        qk[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                _mm256_srli_epi16(_mm256_and_si256(hb, m2d), 2));
+        __m256i scale[4];
+        for (int k = 0; k < 4; ++k) {
+          // Scales 8h+2k and 8h+2k+1, each for 8 int16 lanes.
+          const int lo = 8 * h + 2 * k;
+          const __m128i pair =
+              _mm_set_epi64x(0x0101010101010101LL * (lo + 1), 0x0101010101010101LL * lo);
+          scale[k] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, pair));
+        }
+        for (int j = 0; j < kT; ++j) {
+          const int8_t* q8 = q[j][b].qs + 128 * h;
+          __m256i acc_j = si[j];
+          for (int k = 0; k < 4; ++k) {
+            const __m256i p = _mm256_maddubs_epi16(qk[k], Load256(q8 + 32 * k));
+            acc_j = _mm256_add_epi32(acc_j, _mm256_madd_epi16(p, scale[k]));
+          }
+          si[j] = acc_j;
+        }
+      }
+    }
+    int32_t total[kN];
+    HsumEpi32Many<kN>(sumi, total);
+    for (int i = 0; i < kR; ++i) {
+      const float xd = HalfToFloat(x[i][b].d);
+      for (int j = 0; j < kT; ++j) {
+        const float d = xd * q[j][b].d;
+        sumf[i][j] += d * static_cast<float>(total[i * kT + j]);
+      }
+    }
+  }
+  for (int i = 0; i < kR; ++i) {
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = sumf[i][j];
+  }
+}
+
+inline void TileQ6_KQ8_KRows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y) {
+  TileQ6_KQ8_K<4, 1>(nb, x, &q, y, 1);
+}
+
+void GemmQ6_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmTiles<BlockQ6_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
+                                               ldy, TileQ6_KQ8_K<2, 8>, TileQ6_KQ8_KRows4,
+                                               VecDotQ6_KQ8_K);
+}
+
 // Only the functions this ISA implements; null fields fall back to the scalar table.
 constexpr TypeTraits kAvx2Overrides[] = {
     {QuantType::kF32, QuantType::kF32, 1, 4, nullptr, nullptr, VecDotF32F32},
@@ -663,12 +888,12 @@ constexpr TypeTraits kAvx2Overrides[] = {
      VecDotQ8_0Q8_0, GemmQ8_0Q8_0},
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
      nullptr},
-    {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr,
-     VecDotQ4_KQ8_K},
-    {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr,
-     VecDotQ5_KQ8_K},
-    {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), nullptr, nullptr,
-     VecDotQ6_KQ8_K},
+    {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr, VecDotQ4_KQ8_K,
+     GemmQ4_KQ8_K},
+    {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr, VecDotQ5_KQ8_K,
+     GemmQ5_KQ8_K},
+    {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), nullptr, nullptr, VecDotQ6_KQ8_K,
+     GemmQ6_KQ8_K},
     {QuantType::kQ8_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ8_K), nullptr, QuantizeRowQ8_K,
      nullptr},
 };
