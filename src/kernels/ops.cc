@@ -55,6 +55,13 @@ void SoftmaxExt(float* x, int64_t n, float scale, const float* mask) {
 namespace {
 inline float SiluF32(float x) { return x / (1.0f + std::exp(-x)); }
 
+inline float GeluF16Table(const uint16_t* table, float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  return Fp16ToFp32(table[Fp32ToFp16(x)]);
+}
+}  // namespace
+
 // ggml evaluates GELU through a table indexed by the f16 bits of x holding f16 results. The
 // table is immutable once built (thread-safe static initialisation), so it is not engine state.
 const uint16_t* GeluTable() {
@@ -67,13 +74,6 @@ const uint16_t* GeluTable() {
   }();
   return table.data();
 }
-
-inline float GeluF16Table(const uint16_t* table, float x) {
-  if (x <= -10.0f) return 0.0f;
-  if (x >= 10.0f) return x;
-  return Fp16ToFp32(table[Fp32ToFp16(x)]);
-}
-}  // namespace
 
 void Silu(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = SiluF32(x[i]);
@@ -95,8 +95,7 @@ void Gelu(const float* x, float* y, int64_t n) {
 }
 
 void GeGlu(const float* gate, const float* up, float* y, int64_t n) {
-  const uint16_t* table = GeluTable();
-  for (int64_t i = 0; i < n; ++i) y[i] = GeluF16Table(table, gate[i]) * up[i];
+  ActiveVectorKernels().geglu(n, gate, up, GeluTable(), y);
 }
 
 namespace {

@@ -27,6 +27,8 @@ void SwiGlu(const float* gate, const float* up, float* y, int64_t n);
 void Gelu(const float* x, float* y, int64_t n);
 // y[i] = gelu(gate[i]) * up[i]  (ggml_geglu). y may alias gate or up.
 void GeGlu(const float* gate, const float* up, float* y, int64_t n);
+// ggml's GELU table: gelu(x) in f16 for every f16 bit pattern x, built once (immutable).
+const uint16_t* GeluTable();
 // The tanh-approximation formula in plain float, without the f16 table.
 float GeluTanhF32(float x);
 

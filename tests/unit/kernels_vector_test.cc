@@ -4,12 +4,14 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "base/fp16.h"
 #include "kernels/kernels.h"
+#include "kernels/ops.h"
 #include "kernels_test_util.h"
 
 namespace foundry {
@@ -147,6 +149,37 @@ TEST(KernelsVector, F16DotsSumInLlamaCppOrder) {
                   TinyBlasDotF16(n, x.data(), y.data()))
             << Name(isa) << " n=" << n;
       }
+    }
+  }
+}
+
+// GeGLU through ggml's f16 table: every ISA gives the scalar kernel's bits, including the
+// cut-offs at -10 and 10 and the values that round to them.
+TEST(KernelsVector, GeGluMatchesScalarExactly) {
+  std::mt19937 rng(31);
+  std::vector<float> gate = RandomFloats(1003, rng, 6.0f);
+  for (float v : {-10.0f, 10.0f, -9.999f, 9.999f, -10.001f, 10.001f, 0.0f, -0.0f, 65504.0f, -3e-8f,
+                  1e30f, -1e30f}) {
+    gate.push_back(v);
+  }
+  const std::vector<float> up = RandomFloats(static_cast<int64_t>(gate.size()), rng, 2.0f);
+  const int64_t n = static_cast<int64_t>(gate.size());
+  std::vector<float> want(gate.size());
+  VectorKernelsForIsa(Isa::kScalar)->geglu(n, gate.data(), up.data(), GeluTable(), want.data());
+  for (size_t i = 0; i < gate.size(); ++i) {
+    // The scalar kernel is the formula through the table, independently of any ISA.
+    const float x = gate[i];
+    const float g = x <= -10.0f ? 0.0f : x >= 10.0f ? x : Fp16ToFp32(GeluTable()[Fp32ToFp16(x)]);
+    ASSERT_EQ(want[i], g * up[i]) << x;
+  }
+  for (Isa isa : RunnableIsas()) {
+    std::vector<float> got(gate.size());
+    VectorKernelsForIsa(isa)->geglu(n, gate.data(), up.data(), GeluTable(), got.data());
+    for (size_t i = 0; i < gate.size(); ++i) {
+      uint32_t a, b;
+      std::memcpy(&a, &got[i], 4);
+      std::memcpy(&b, &want[i], 4);
+      ASSERT_EQ(a, b) << Name(isa) << " gate=" << gate[i];
     }
   }
 }

@@ -33,7 +33,15 @@ float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
   return static_cast<float>(sum);
 }
 
-constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16};
+void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = gate[i];
+    const float g = x <= -10.0f ? 0.0f : x >= 10.0f ? x : Fp16ToFp32(table[Fp32ToFp16(x)]);
+    y[i] = g * up[i];
+  }
+}
+
+constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu};
 
 void AttentionKq(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q,
                  int64_t n_q, float* scores, int64_t ld) {
