@@ -26,6 +26,16 @@ std::shared_ptr<LanguageModel> LoadTiny() {
   return lm.ok() ? *lm : nullptr;
 }
 
+// Bans every end-of-generation token (eos, eot, <|im_end|>, ...), so that a request runs until
+// it is cancelled or hits a limit: banning eos alone let the tiny model end its turn with
+// another such token, earlier than a test's shutdown when the engine got faster.
+void BanEndOfGeneration(const LanguageModel& lm, SamplingParams& p) {
+  const Tokenizer& tok = lm.tokenizer();
+  for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+    if (tok.IsEndOfGeneration(id)) p.logit_bias.push_back({id, -INFINITY});
+  }
+}
+
 SamplingParams Greedy() {
   SamplingParams p;
   p.temperature = 0;
@@ -170,7 +180,7 @@ TEST(Scheduler, CancellationStopsWithinAStep) {
   GenerationRequest r;
   r.prompt = lm->Tokenize("Tell me a very long story", true, false);
   r.sampling = Greedy();
-  r.sampling.logit_bias.push_back({lm->tokenizer().eos(), -INFINITY});
+  BanEndOfGeneration(*lm, r.sampling);
   r.max_tokens = -1;
   auto flag = std::make_shared<std::atomic<bool>>(false);
   r.cancelled = flag;
@@ -207,7 +217,7 @@ TEST(Scheduler, FullQueueRefusesAndShutdownCancels) {
     GenerationRequest r;
     r.prompt = lm->Tokenize("Tell me a story", true, false);
     r.sampling = Greedy();
-    r.sampling.logit_bias.push_back({lm->tokenizer().eos(), -INFINITY});
+    BanEndOfGeneration(*lm, r.sampling);
     r.max_tokens = -1;
     c.Attach(r);
     return r;
@@ -250,7 +260,7 @@ TEST(Scheduler, MaxTokensEndOfGenerationAndContextLimits) {
     GenerationRequest r;
     r.prompt = prompt;
     r.sampling = Greedy();
-    r.sampling.logit_bias.push_back({lm->tokenizer().eos(), -INFINITY});
+    BanEndOfGeneration(*lm, r.sampling);
     r.max_tokens = 5;
     auto [res, text] = run(std::move(r));
     EXPECT_EQ(res.finish_reason, FinishReason::kLength);
@@ -281,7 +291,7 @@ TEST(Scheduler, MaxTokensEndOfGenerationAndContextLimits) {
     GenerationRequest r;
     r.prompt = prompt;
     r.sampling = Greedy();
-    r.sampling.logit_bias.push_back({lm->tokenizer().eos(), -INFINITY});
+    BanEndOfGeneration(*lm, r.sampling);
     r.max_tokens = -1;
     auto [res, text] = run(std::move(r));
     EXPECT_EQ(res.finish_reason, FinishReason::kLength);
@@ -330,7 +340,7 @@ TEST(Scheduler, StopStringEndsBeforeIt) {
     GenerationRequest r;
     r.prompt = prompt;
     r.sampling = Greedy();
-    r.sampling.logit_bias.push_back({lm->tokenizer().eos(), -INFINITY});
+    BanEndOfGeneration(*lm, r.sampling);
     r.max_tokens = 30;
     r.stop = std::move(stop);
     c.Attach(r);
