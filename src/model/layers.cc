@@ -173,7 +173,8 @@ void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q,
       const int64_t t = job / s.n_head_kv, kvh = job % s.n_head_kv;
       const VisibleCells c = CellsOf(s, batch, t);
       const float* qsrc = q + (t * s.n_head + kvh * group) * d;
-      for (int64_t i = 0; i < group * d; ++i) qf[i] = Fp16ToFp32(Fp32ToFp16(qsrc[i]));
+      std::copy(qsrc, qsrc + group * d, qf);
+      ak.round_to_f16(group * d, qf);
       const int64_t skip = c.first - c.begin;
       ak.kq(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qf, group,
             scores + skip, ld);
