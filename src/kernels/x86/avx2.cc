@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <type_traits>
 
 #include "kernels/quant_blocks.h"
 #include "kernels/x86/x86_kernels.h"
@@ -375,17 +377,28 @@ inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const Block
   for (int i = 0; i < kR; ++i) y[i] = HsumPs(acc[i]) + sm[i];
 }
 
+// The panel of weights that tiles read as they are.
+struct RowsAsTheyAre {
+  template <typename BlockW>
+  const BlockW* const* operator()(const BlockW* const* x, int64_t /*nb*/) const {
+    return x;
+  }
+};
+
 // The loop nest of every tiled gemm: for decoding (fewer than kT tokens) tiles of 4 rows x 1
 // token, four independent accumulator chains instead of one; for prompts tiles of kR rows x kT
 // tokens, tokens in groups small enough for their activations to stay in L1 while every row
 // passes over them; vec_dot for the edges. Tiles compute each output exactly as vec_dot does.
-//   tile(nb, x[kR], q[kT], y, ldy)   rows4(nb, x[4], q, y)
+//   tile(nb, panel(x[kR], nb), q[kT], y, ldy)   rows4(nb, x[4], q, y)
+// panel gives the tiles their view of kR rows, once per token group: the rows themselves, or
+// the rows unpacked into a simpler block type (see Blocks32Panel).
 // kBlockElems: elements per block of both types (32, or 256 for the K-quants).
 template <typename BlockW, typename BlockA, int kBlockElems, int kR, int kT, typename Tile,
-          typename Rows4>
+          typename Rows4, typename Panel>
 inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                       size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Tile tile,
-                      Rows4 rows4, float (*vec_dot)(int64_t, const void*, const void*)) {
+                      Rows4 rows4, float (*vec_dot)(int64_t, const void*, const void*),
+                      Panel panel) {
   constexpr int kTokensPerGroup = 16;
   const int64_t nb = n / kBlockElems;
   const uint8_t* wb = static_cast<const uint8_t*>(w);
@@ -418,10 +431,11 @@ inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows,
     for (int64_t r0 = 0; r0 < rows_tiled; r0 += kR) {
       const BlockW* x[kR];
       for (int i = 0; i < kR; ++i) x[i] = row(r0 + i);
+      const auto* rows = panel(x, nb);
       for (int64_t t0 = g; t0 < g_end; t0 += kT) {
         const BlockA* q[kT];
         for (int j = 0; j < kT; ++j) q[j] = token(t0 + j);
-        tile(nb, x, q, y + t0 * ldy + r0, ldy);
+        tile(nb, rows, q, y + t0 * ldy + r0, ldy);
       }
     }
   }
@@ -436,7 +450,7 @@ void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
   GemmTiles<BlockQ4_1, BlockQ8_1, kQK8_1, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
                                                 ldy, TileQ4_1Q8_1, TileQ4_1Q8_1Rows4,
-                                                VecDotQ4_1Q8_1);
+                                                VecDotQ4_1Q8_1, RowsAsTheyAre{});
 }
 
 // 32 bytes, byte j = 0xFF where bit j of the little-endian 32-bit word at p is set.
@@ -473,30 +487,58 @@ float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
       [](const BlockQ8_0& x, const BlockQ8_0& y) { return DotI8(SignedQ8_0(x), Load256(y.qs)); });
 }
 
-// DotBlocks32 over a tile of kR rows x kT tokens of Q8_0 activations, for weights whose blocks
+// Four f16 scales as floats, repeated in both 128-bit halves, so that an in-lane shuffle
+// broadcasts any one of them to all eight lanes.
+inline __m256 FourHalves(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3) {
+  const uint64_t packed = h0 | static_cast<uint64_t>(h1) << 16 | static_cast<uint64_t>(h2) << 32 |
+                          static_cast<uint64_t>(h3) << 48;
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(packed)));
+  return _mm256_setr_m128(f, f);
+}
+
+// Lane j of each half of v (both halves equal) in all eight lanes.
+template <int j>
+inline __m256 BroadcastLane(__m256 v) {
+  return _mm256_shuffle_ps(v, v, j * 0x55);
+}
+
+// acc[j] += d(j) * cvt(madd(maddubs(ax, sign(q_j, xi)), 1)) for the four lanes j of the scale
+// products d, the inner step of DotBlocks32 for one weight block against four activation
+// blocks, or four weight blocks against one.
+template <int j>
+inline void Blocks32Step(__m256i ax, __m256i xi, const int8_t* q, __m256 d, __m256& acc) {
+  const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(Load256(q), xi)),
+                                      _mm256_set1_epi16(1));
+  acc = _mm256_fmadd_ps(BroadcastLane<j>(d), _mm256_cvtepi32_ps(p), acc);
+}
+
+// DotBlocks32 over a tile of kR rows x 4 tokens of Q8_0 activations, for weights whose blocks
 // `sign` turns into signed bytes: every output gets its own accumulator and exactly
-// DotBlocks32's operations in its order, while each weight block is unpacked (and its absolute
-// value taken) once for kT tokens and kR * kT independent chains hide the FMA latency.
+// DotBlocks32's operations in its order (the scale products come four at a time from one
+// multiplication, which rounds each exactly as the scalar one), while each weight block is
+// unpacked (and its absolute value taken) once for four tokens and 4 * kR independent chains
+// hide the FMA latency.
 template <int kR, int kT, typename BlockW, __m256i (*sign)(const BlockW&)>
 inline void TileBlocks32(int64_t nb, const BlockW* const* x, const BlockQ8_0* const* q, float* y,
                          int64_t ldy) {
-  const __m256i ones = _mm256_set1_epi16(1);
+  static_assert(kT == 4, "the scale products come four tokens at a time");
   __m256 acc[kR][kT];
   for (int i = 0; i < kR; ++i) {
     for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
-    float dy[kT];
-    for (int j = 0; j < kT; ++j) dy[j] = HalfToFloat(q[j][b].d);
+    const __m256 dy = FourHalves(q[0][b].d, q[1][b].d, q[2][b].d, q[3][b].d);
     for (int i = 0; i < kR; ++i) {
       const __m256i xi = sign(x[i][b]);
       const __m256i ax = _mm256_sign_epi8(xi, xi);
-      const float dx = HalfToFloat(x[i][b].d);
-      for (int j = 0; j < kT; ++j) {
-        const __m256i sy = _mm256_sign_epi8(Load256(q[j][b].qs), xi);
-        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
-        acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy[j]), _mm256_cvtepi32_ps(p), acc[i][j]);
-      }
+      const __m256 d = _mm256_mul_ps(_mm256_set1_ps(HalfToFloat(x[i][b].d)), dy);
+      // Each row loads the activations again: kept from the row before, they were spilled.
+      const int8_t* qs[kT] = {q[0][b].qs, q[1][b].qs, q[2][b].qs, q[3][b].qs};
+      for (const int8_t*& p : qs) asm volatile("" : "+r"(p));
+      Blocks32Step<0>(ax, xi, qs[0], d, acc[i][0]);
+      Blocks32Step<1>(ax, xi, qs[1], d, acc[i][1]);
+      Blocks32Step<2>(ax, xi, qs[2], d, acc[i][2]);
+      Blocks32Step<3>(ax, xi, qs[3], d, acc[i][3]);
     }
   }
   for (int i = 0; i < kR; ++i) {
@@ -504,18 +546,73 @@ inline void TileBlocks32(int64_t nb, const BlockW* const* x, const BlockQ8_0* co
   }
 }
 
+// The decoding tile: four rows against one token, the four scale products again from one
+// multiplication.
 template <typename BlockW, __m256i (*sign)(const BlockW&)>
 inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_0* q, float* y) {
-  TileBlocks32<4, 1, BlockW, sign>(nb, x, &q, y, 1);
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256 d = _mm256_mul_ps(FourHalves(x[0][b].d, x[1][b].d, x[2][b].d, x[3][b].d),
+                                   _mm256_set1_ps(HalfToFloat(q[b].d)));
+    const __m256i qy = Load256(q[b].qs);
+    const auto step = [&]<int i>() {
+      const __m256i xi = sign(x[i][b]);
+      const __m256i p = _mm256_madd_epi16(
+          _mm256_maddubs_epi16(_mm256_sign_epi8(xi, xi), _mm256_sign_epi8(qy, xi)),
+          _mm256_set1_epi16(1));
+      acc[i] = _mm256_fmadd_ps(BroadcastLane<i>(d), _mm256_cvtepi32_ps(p), acc[i]);
+    };
+    step.template operator()<0>();
+    step.template operator()<1>();
+    step.template operator()<2>();
+    step.template operator()<3>();
+  }
+  for (int i = 0; i < 4; ++i) y[i] = HsumPs(acc[i]);
 }
+
+// Rows of packed 32-element blocks (Q4_0, Q5_0) unpacked into Q8_0 blocks, the same signed
+// bytes and scale: unpacking a Q5_0 block costs more than its share of the tile's arithmetic
+// for four tokens, so a token group unpacks each row once instead of once per tile.
+constexpr int64_t kPanelMaxBlocks = 256;  // rows of up to 8192 elements: 17 KiB of stack
+
+template <int kR, typename BlockW, typename Unpack>
+class Blocks32Panel {
+ public:
+  const BlockQ8_0* const* operator()(const BlockW* const* x, int64_t nb) {
+    for (int i = 0; i < kR; ++i) {
+      rows_[i] = blocks_[i];
+      for (int64_t b = 0; b < nb; ++b) {
+        blocks_[i][b].d = x[i][b].d;
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks_[i][b].qs), Unpack{}(x[i][b]));
+      }
+    }
+    return rows_;
+  }
+
+ private:
+  BlockQ8_0 blocks_[kR][kPanelMaxBlocks];
+  const BlockQ8_0* rows_[kR];
+};
 
 template <typename BlockW, __m256i (*sign)(const BlockW&)>
 inline void GemmBlocks32(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                          size_t a_stride, int64_t n_tokens, float* y, int64_t ldy,
                          float (*vec_dot)(int64_t, const void*, const void*)) {
+  const auto rows4 = TileBlocks32Rows4<BlockW, sign>;
+  if constexpr (!std::is_same_v<BlockW, BlockQ8_0>) {
+    if (n_tokens >= 4 && n / kQK8_0 <= kPanelMaxBlocks) {
+      const auto unpack = [](const BlockW& x) { return sign(x); };
+      Blocks32Panel<2, BlockW, decltype(unpack)> panel;
+      GemmTiles<BlockW, BlockQ8_0, kQK8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
+                                                 ldy, TileBlocks32<2, 4, BlockQ8_0, SignedQ8_0>,
+                                                 rows4, vec_dot, std::ref(panel));
+      return;
+    }
+  }
   GemmTiles<BlockW, BlockQ8_0, kQK8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
-                                             TileBlocks32<2, 4, BlockW, sign>,
-                                             TileBlocks32Rows4<BlockW, sign>, vec_dot);
+                                             TileBlocks32<2, 4, BlockW, sign>, rows4, vec_dot,
+                                             RowsAsTheyAre{});
 }
 
 void GemmQ4_0Q8_0(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
@@ -770,7 +867,7 @@ void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
   GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
                                                ldy, TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>,
                                                TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K>,
-                                               VecDotQ4_KQ8_K);
+                                               VecDotQ4_KQ8_K, RowsAsTheyAre{});
 }
 
 void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
@@ -778,7 +875,7 @@ void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
   GemmTiles<BlockQ5_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
                                                ldy, TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>,
                                                TileQ4_KLikeRows4<BlockQ5_K, UnpackQ5_K>,
-                                               VecDotQ5_KQ8_K);
+                                               VecDotQ5_KQ8_K, RowsAsTheyAre{});
 }
 
 // VecDotQ6_KQ8_K over a tile of kR rows x kT tokens. Only the block's integer total enters the
@@ -870,7 +967,7 @@ void GemmQ6_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
   GemmTiles<BlockQ6_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
                                                ldy, TileQ6_KQ8_K<2, 8>, TileQ6_KQ8_KRows4,
-                                               VecDotQ6_KQ8_K);
+                                               VecDotQ6_KQ8_K, RowsAsTheyAre{});
 }
 
 // Only the functions this ISA implements; null fields fall back to the scalar table.
