@@ -155,22 +155,66 @@ void Probabilities(const VisibleCells& c, float scale, float* scores) {
   ActiveAttentionKernels().round_to_f16(c.n, scores);
 }
 
+// A run of at least this many tokens of one sequence transposes V first (see AttentionRun).
+constexpr int64_t kMinRunToTransposeV = 8;
+
+// Tokens [t0, t1) of the batch, all of sequence `seq` when vt is set: V of that sequence's
+// cells [lo, lo + n_vt) transposed, row kvh * dv + i holding element i of KV head kvh cell
+// after cell (zero past the cells the run sees).
+struct AttentionRun {
+  int64_t t0, t1;
+  const uint16_t* vt = nullptr;
+  int64_t lo = 0, n_vt = 0;
+};
+
+// Transposes V for a run: one row per (KV head, element) over the cells, so that KQV becomes
+// the same f16 dot products as KQ (one V row per output, cells contiguous) instead of 16 bytes
+// gathered from every cell for each 8 outputs.
+AttentionRun TransposeV(const AttentionShape& s, const Batch& batch, int64_t t0, int64_t t1,
+                        const KvCache& kv, int64_t layer, Workspace& ws, ThreadPool& pool) {
+  AttentionRun run{t0, t1};
+  const int64_t seq = batch.seq_ids[t0];
+  int64_t lo = kv.n_ctx(), hi = 0;
+  for (int64_t t = t0; t < t1; ++t) {
+    const VisibleCells c = CellsOf(s, batch, t);
+    lo = std::min(lo, c.begin);
+    hi = std::max(hi, c.pos + 1);
+  }
+  const int64_t n = (hi - lo + kLanes - 1) / kLanes * kLanes;
+  const int64_t rows = s.n_head_kv * s.head_dim_v, vd = kv.v_dim();
+  uint16_t* vt = ws.Halfs(0, static_cast<size_t>(rows * n));
+  const uint16_t* v = kv.V(layer, seq, lo);
+  pool.Run([&](int ti, int nt) {
+    const int64_t r0 = rows * ti / nt, r1 = rows * (ti + 1) / nt;
+    for (int64_t c = 0; c < hi - lo; ++c) {
+      for (int64_t r = r0; r < r1; ++r) vt[r * n + c] = v[c * vd + r];
+    }
+    for (int64_t r = r0; r < r1; ++r) std::fill(vt + r * n + (hi - lo), vt + (r + 1) * n, 0);
+  });
+  run.vt = vt;
+  run.lo = lo;
+  run.n_vt = n;
+  return run;
+}
+
 // Batches of 2+ tokens (tinyBLAS's order): one job per token and KV head scores all the query
-// heads that share that head, so each K row is converted once for the whole group.
-void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
-                    int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
-  const int64_t n_tokens = static_cast<int64_t>(batch.size());
+// heads that share that head, so each K row (and V row, transposed) is converted once for the
+// whole group.
+void AttendRun(const AttentionShape& s, const Batch& batch, const AttentionRun& run, const float* q,
+               const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t d = s.head_dim, dv = s.head_dim_v;
   const int64_t ld = kv.n_ctx() + 2 * kLanes;  // scores of one head, padded to whole groups
-  const size_t per_thread = static_cast<size_t>(group * (ld + d));
+  const size_t per_thread = static_cast<size_t>(group * (2 * ld + d));
   float* scratch = ws.Floats(1, per_thread * pool.size());
   const AttentionKernels& ak = ActiveAttentionKernels();
+  const int64_t n_jobs = (run.t1 - run.t0) * s.n_head_kv;
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;  // [group][ld]
     float* qf = scores + group * ld;            // [group][d]: the queries rounded to f16
-    for (int64_t job = ti; job < n_tokens * s.n_head_kv; job += nt) {
-      const int64_t t = job / s.n_head_kv, kvh = job % s.n_head_kv;
+    float* probs = qf + group * d;              // [group][n_padded], for the transposed V
+    for (int64_t job = ti; job < n_jobs; job += nt) {
+      const int64_t t = run.t0 + job / s.n_head_kv, kvh = job % s.n_head_kv;
       const VisibleCells c = CellsOf(s, batch, t);
       const float* qsrc = q + (t * s.n_head + kvh * group) * d;
       std::copy(qsrc, qsrc + group * d, qf);
@@ -178,14 +222,48 @@ void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q,
       const int64_t skip = c.first - c.begin;
       ak.kq(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qf, group,
             scores + skip, ld);
-      for (int64_t g = 0; g < group; ++g) {
-        float* p = scores + g * ld;
-        Probabilities(c, s.scale, p);
-        ak.kqv(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, p,
-               out + (t * s.n_head + kvh * group + g) * dv);
+      float* o = out + (t * s.n_head + kvh * group) * dv;
+      for (int64_t g = 0; g < group; ++g) Probabilities(c, s.scale, scores + g * ld);
+      if (run.vt) {
+        // The masked cells up to n_padded have probability 0 and add +0 to their lanes.
+        for (int64_t g = 0; g < group; ++g) {
+          std::copy(scores + g * ld, scores + g * ld + c.n_padded, probs + g * c.n_padded);
+        }
+        ak.kq(c.n_padded, run.vt + kvh * dv * run.n_vt + (c.begin - run.lo), run.n_vt, dv, probs,
+              group, o, dv);
+      } else {
+        for (int64_t g = 0; g < group; ++g) {
+          ak.kqv(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, scores + g * ld,
+                 o + g * dv);
+        }
       }
     }
   });
+}
+
+void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
+                    int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+  const int64_t n_tokens = static_cast<int64_t>(batch.size());
+  int64_t t0 = 0;
+  while (t0 < n_tokens) {
+    int64_t t1 = t0 + 1;
+    while (t1 < n_tokens && batch.seq_ids[t1] == batch.seq_ids[t0]) ++t1;
+    if (t1 - t0 >= kMinRunToTransposeV) {
+      const AttentionRun run = TransposeV(s, batch, t0, t1, kv, layer, ws, pool);
+      AttendRun(s, batch, run, q, kv, layer, out, ws, pool);
+      t0 = t1;
+      continue;
+    }
+    // Short runs (decoding several sequences): gather V from the cells instead.
+    while (t1 < n_tokens) {
+      int64_t next = t1 + 1;
+      while (next < n_tokens && batch.seq_ids[next] == batch.seq_ids[t1]) ++next;
+      if (next - t1 >= kMinRunToTransposeV) break;
+      t1 = next;
+    }
+    AttendRun(s, batch, AttentionRun{t0, t1}, q, kv, layer, out, ws, pool);
+    t0 = t1;
+  }
 }
 
 // One token (ggml_vec_dot_f16's order): one job per head.
