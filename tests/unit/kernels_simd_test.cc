@@ -436,35 +436,44 @@ TEST(KernelsSimd, GemmMatchesVecDotExactly) {
       const TypeTraits* tw = FindTypeTraitsForIsa(wt, isa);
       if (!tw->gemm) continue;
       const TypeTraits* ta = FindTypeTraitsForIsa(tw->vec_dot_type, isa);
-      const int64_t n = static_cast<int64_t>(tw->block_elems) * 18;
-      const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
-      for (int64_t rows : {1, 2, 5, 16, 23}) {
-        for (int64_t tokens : {1, 2, 3, 4, 9}) {
-          std::vector<uint8_t> w(wb * rows), a(ab * tokens);
-          for (int64_t r = 0; r < rows; ++r) {
-            const std::vector<uint8_t> row = RandomRow(wt, n, rng);
-            std::memcpy(w.data() + r * wb, row.data(), wb);
-          }
-          for (int64_t t = 0; t < tokens; ++t) {
-            ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
-          }
-          const int64_t ldy = rows + 3;
-          std::vector<float> y(static_cast<size_t>(ldy * tokens), -1.0f);
-          tw->gemm(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), ldy);
-          for (int64_t t = 0; t < tokens; ++t) {
-            for (int64_t r = 0; r < ldy; ++r) {
-              const float got = y[t * ldy + r];
-              if (r >= rows) {
-                ASSERT_EQ(got, -1.0f) << Name(wt, isa) << " wrote past its rows";
-                continue;
+      // Short rows in many tile shapes (37 tokens: two whole token groups and a part), and
+      // rows longer than the tiles' scale tables hold (the 32-element types then decode).
+      struct Case {
+        int64_t blocks;
+        std::vector<int64_t> rows, tokens;
+      };
+      for (const Case& c :
+           {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37}}, Case{520, {5}, {4, 5}}}) {
+        const int64_t n = static_cast<int64_t>(tw->block_elems) * c.blocks;
+        const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
+        for (int64_t rows : c.rows) {
+          for (int64_t tokens : c.tokens) {
+            std::vector<uint8_t> w(wb * rows), a(ab * tokens);
+            for (int64_t r = 0; r < rows; ++r) {
+              const std::vector<uint8_t> row = RandomRow(wt, n, rng);
+              std::memcpy(w.data() + r * wb, row.data(), wb);
+            }
+            for (int64_t t = 0; t < tokens; ++t) {
+              ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
+            }
+            const int64_t ldy = rows + 3;
+            std::vector<float> y(static_cast<size_t>(ldy * tokens), -1.0f);
+            tw->gemm(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), ldy);
+            for (int64_t t = 0; t < tokens; ++t) {
+              for (int64_t r = 0; r < ldy; ++r) {
+                const float got = y[t * ldy + r];
+                if (r >= rows) {
+                  ASSERT_EQ(got, -1.0f) << Name(wt, isa) << " wrote past its rows";
+                  continue;
+                }
+                const float want = tw->vec_dot(n, w.data() + r * wb, a.data() + t * ab);
+                uint32_t gb, wbits;
+                std::memcpy(&gb, &got, 4);
+                std::memcpy(&wbits, &want, 4);
+                ASSERT_EQ(gb, wbits) << Name(wt, isa) << " rows=" << rows << " tokens=" << tokens
+                                     << " r=" << r << " t=" << t << ": " << got << " vs " << want;
+                ++checked;
               }
-              const float want = tw->vec_dot(n, w.data() + r * wb, a.data() + t * ab);
-              uint32_t gb, wbits;
-              std::memcpy(&gb, &got, 4);
-              std::memcpy(&wbits, &want, 4);
-              ASSERT_EQ(gb, wbits) << Name(wt, isa) << " rows=" << rows << " tokens=" << tokens
-                                   << " r=" << r << " t=" << t << ": " << got << " vs " << want;
-              ++checked;
             }
           }
         }

@@ -377,66 +377,86 @@ inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const Block
   for (int i = 0; i < kR; ++i) y[i] = HsumPs(acc[i]) + sm[i];
 }
 
-// The panel of weights that tiles read as they are.
-struct RowsAsTheyAre {
-  template <typename BlockW>
-  const BlockW* const* operator()(const BlockW* const* x, int64_t /*nb*/) const {
-    return x;
-  }
+constexpr int kTokensPerGroup = 16;
+
+// The tiles of a gemm over one token group, for types whose tiles read weights and activations
+// as they are:  tile(nb, x[kR], q[kT], y, ldy).
+template <typename BlockW, typename BlockA, typename Tile>
+class PlainTiles {
+ public:
+  explicit PlainTiles(Tile tile) : tile_(tile) {}
+  void BeginGroup(const BlockA* const* q, int64_t /*n*/, int64_t /*nb*/) { q_ = q; }
+  void BeginRows(const BlockW* const* x, int64_t /*nb*/) { x_ = x; }
+  void Run(int64_t nb, int64_t t, float* y, int64_t ldy) { tile_(nb, x_, q_ + t, y, ldy); }
+
+ private:
+  Tile tile_;
+  const BlockA* const* q_ = nullptr;
+  const BlockW* const* x_ = nullptr;
 };
 
-// The loop nest of every tiled gemm: for decoding (fewer than kT tokens) tiles of 4 rows x 1
-// token, four independent accumulator chains instead of one; for prompts tiles of kR rows x kT
-// tokens, tokens in groups small enough for their activations to stay in L1 while every row
-// passes over them; vec_dot for the edges. Tiles compute each output exactly as vec_dot does.
-//   tile(nb, panel(x[kR], nb), q[kT], y, ldy)   rows4(nb, x[4], q, y)
-// panel gives the tiles their view of kR rows, once per token group: the rows themselves, or
-// the rows unpacked into a simpler block type (see Blocks32Panel).
-// kBlockElems: elements per block of both types (32, or 256 for the K-quants).
-template <typename BlockW, typename BlockA, int kBlockElems, int kR, int kT, typename Tile,
-          typename Rows4, typename Panel>
-inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                      size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Tile tile,
-                      Rows4 rows4, float (*vec_dot)(int64_t, const void*, const void*),
-                      Panel panel) {
-  constexpr int kTokensPerGroup = 16;
+// Decoding: tiles of 4 rows x 1 token, four independent accumulator chains instead of one,
+// vec_dot for the last rows; token after token.   rows4(nb, x[4], q, y)
+template <typename BlockW, typename BlockA, int kBlockElems, typename Rows4>
+inline void GemmRows4(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                      size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Rows4 rows4,
+                      float (*vec_dot)(int64_t, const void*, const void*)) {
   const int64_t nb = n / kBlockElems;
   const uint8_t* wb = static_cast<const uint8_t*>(w);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   const auto row = [&](int64_t r) { return reinterpret_cast<const BlockW*>(wb + r * w_stride); };
   const auto token = [&](int64_t t) { return reinterpret_cast<const BlockA*>(ab + t * a_stride); };
-  if (n_tokens < kT) {
-    const int64_t rows_tiled = n_rows / 4 * 4;
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      for (int64_t r0 = 0; r0 < rows_tiled; r0 += 4) {
-        const BlockW* x[4] = {row(r0), row(r0 + 1), row(r0 + 2), row(r0 + 3)};
-        // Two tiles ahead: the four rows of a tile are four short streams, too short for the
-        // hardware prefetcher (Q8_0 decode ran at half of vec_dot's one-stream speed without).
-        if (r0 + 12 <= n_rows) {
-          const char* next = reinterpret_cast<const char*>(row(r0 + 8));
-          const int64_t bytes = 4 * static_cast<int64_t>(w_stride);
-          for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(next + o, _MM_HINT_T0);
-        }
-        rows4(nb, x, token(t), y + t * ldy + r0);
+  const int64_t rows_tiled = n_rows / 4 * 4;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t r0 = 0; r0 < rows_tiled; r0 += 4) {
+      const BlockW* x[4] = {row(r0), row(r0 + 1), row(r0 + 2), row(r0 + 3)};
+      // Two tiles ahead: the four rows of a tile are four short streams, too short for the
+      // hardware prefetcher (Q8_0 decode ran at half of vec_dot's one-stream speed without).
+      if (r0 + 12 <= n_rows) {
+        const char* next = reinterpret_cast<const char*>(row(r0 + 8));
+        const int64_t bytes = 4 * static_cast<int64_t>(w_stride);
+        for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(next + o, _MM_HINT_T0);
       }
-      for (int64_t r = rows_tiled; r < n_rows; ++r) {
-        y[t * ldy + r] = vec_dot(n, row(r), token(t));
-      }
+      rows4(nb, x, token(t), y + t * ldy + r0);
     }
+    for (int64_t r = rows_tiled; r < n_rows; ++r) y[t * ldy + r] = vec_dot(n, row(r), token(t));
+  }
+}
+
+// The loop nest of every tiled gemm: decoding (fewer than kT tokens) as GemmRows4; prompts in
+// tiles of kR rows x kT tokens, tokens in groups small enough for their activations to stay in
+// L1 while every row passes over them; vec_dot for the edges. Tiles compute each output
+// exactly as vec_dot does.
+//   tiles.BeginGroup(q[n], n, nb), then per kR rows tiles.BeginRows(x[kR], nb), then per kT
+//   tokens of the group tiles.Run(nb, t, y, ldy): see PlainTiles.
+// kBlockElems: elements per block of both types (32, or 256 for the K-quants).
+template <typename BlockW, typename BlockA, int kBlockElems, int kR, int kT, typename Tiles,
+          typename Rows4>
+inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                      size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Tiles& tiles,
+                      Rows4 rows4, float (*vec_dot)(int64_t, const void*, const void*)) {
+  if (n_tokens < kT) {
+    GemmRows4<BlockW, BlockA, kBlockElems>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                           rows4, vec_dot);
     return;
   }
+  const int64_t nb = n / kBlockElems;
+  const uint8_t* wb = static_cast<const uint8_t*>(w);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  const auto row = [&](int64_t r) { return reinterpret_cast<const BlockW*>(wb + r * w_stride); };
+  const auto token = [&](int64_t t) { return reinterpret_cast<const BlockA*>(ab + t * a_stride); };
   const int64_t rows_tiled = n_rows / kR * kR, tokens_tiled = n_tokens / kT * kT;
+  static_assert(kTokensPerGroup % kT == 0);
   for (int64_t g = 0; g < tokens_tiled; g += kTokensPerGroup) {
-    const int64_t g_end = std::min<int64_t>(g + kTokensPerGroup, tokens_tiled);
+    const int64_t n_group = std::min<int64_t>(kTokensPerGroup, tokens_tiled - g);
+    const BlockA* q[kTokensPerGroup];
+    for (int64_t j = 0; j < n_group; ++j) q[j] = token(g + j);
+    tiles.BeginGroup(q, n_group, nb);
     for (int64_t r0 = 0; r0 < rows_tiled; r0 += kR) {
       const BlockW* x[kR];
       for (int i = 0; i < kR; ++i) x[i] = row(r0 + i);
-      const auto* rows = panel(x, nb);
-      for (int64_t t0 = g; t0 < g_end; t0 += kT) {
-        const BlockA* q[kT];
-        for (int j = 0; j < kT; ++j) q[j] = token(t0 + j);
-        tile(nb, rows, q, y + t0 * ldy + r0, ldy);
-      }
+      tiles.BeginRows(x, nb);
+      for (int64_t t = 0; t < n_group; t += kT) tiles.Run(nb, t, y + (g + t) * ldy + r0, ldy);
     }
   }
   for (int64_t r = 0; r < n_rows; ++r) {  // edges: one output at a time
@@ -448,9 +468,9 @@ inline void GemmTiles(int64_t n, const void* w, size_t w_stride, int64_t n_rows,
 
 void GemmQ4_1Q8_1(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  PlainTiles<BlockQ4_1, BlockQ8_1, decltype(&TileQ4_1Q8_1)> tiles(TileQ4_1Q8_1);
   GemmTiles<BlockQ4_1, BlockQ8_1, kQK8_1, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                                ldy, TileQ4_1Q8_1, TileQ4_1Q8_1Rows4,
-                                                VecDotQ4_1Q8_1, RowsAsTheyAre{});
+                                                ldy, tiles, TileQ4_1Q8_1Rows4, VecDotQ4_1Q8_1);
 }
 
 // 32 bytes, byte j = 0xFF where bit j of the little-endian 32-bit word at p is set.
@@ -512,28 +532,28 @@ inline void Blocks32Step(__m256i ax, __m256i xi, const int8_t* q, __m256 d, __m2
   acc = _mm256_fmadd_ps(BroadcastLane<j>(d), _mm256_cvtepi32_ps(p), acc);
 }
 
-// DotBlocks32 over a tile of kR rows x 4 tokens of Q8_0 activations, for weights whose blocks
-// `sign` turns into signed bytes: every output gets its own accumulator and exactly
-// DotBlocks32's operations in its order (the scale products come four at a time from one
-// multiplication, which rounds each exactly as the scalar one), while each weight block is
-// unpacked (and its absolute value taken) once for four tokens and 4 * kR independent chains
-// hide the FMA latency.
-template <int kR, int kT, typename BlockW, __m256i (*sign)(const BlockW&)>
-inline void TileBlocks32(int64_t nb, const BlockW* const* x, const BlockQ8_0* const* q, float* y,
-                         int64_t ldy) {
-  static_assert(kT == 4, "the scale products come four tokens at a time");
-  __m256 acc[kR][kT];
+// DotBlocks32 over a tile of kR rows x 4 tokens, weights and activations both as Q8_0 blocks
+// and their scales as floats (dx[i][b]; dy[b * kTokensPerGroup + j]): every output gets its
+// own accumulator and exactly DotBlocks32's operations in its order (the scale products come
+// four at a time from one multiplication, which rounds each exactly as the scalar one), while
+// each weight block's absolute value is taken once for four tokens and 4 * kR independent
+// chains hide the FMA latency.
+template <int kR>
+inline void TileBlocks32(int64_t nb, const BlockQ8_0* const* x, const float* const* dx,
+                         const BlockQ8_0* const* q, const float* dy, float* y, int64_t ldy) {
+  __m256 acc[kR][4];
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
-    const __m256 dy = FourHalves(q[0][b].d, q[1][b].d, q[2][b].d, q[3][b].d);
+    const __m256 dy4 =
+        _mm256_broadcast_ps(reinterpret_cast<const __m128*>(dy + b * kTokensPerGroup));
     for (int i = 0; i < kR; ++i) {
-      const __m256i xi = sign(x[i][b]);
+      const __m256i xi = Load256(x[i][b].qs);
       const __m256i ax = _mm256_sign_epi8(xi, xi);
-      const __m256 d = _mm256_mul_ps(_mm256_set1_ps(HalfToFloat(x[i][b].d)), dy);
+      const __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(dx[i] + b), dy4);
       // Each row loads the activations again: kept from the row before, they were spilled.
-      const int8_t* qs[kT] = {q[0][b].qs, q[1][b].qs, q[2][b].qs, q[3][b].qs};
+      const int8_t* qs[4] = {q[0][b].qs, q[1][b].qs, q[2][b].qs, q[3][b].qs};
       for (const int8_t*& p : qs) asm volatile("" : "+r"(p));
       Blocks32Step<0>(ax, xi, qs[0], d, acc[i][0]);
       Blocks32Step<1>(ax, xi, qs[1], d, acc[i][1]);
@@ -542,7 +562,7 @@ inline void TileBlocks32(int64_t nb, const BlockW* const* x, const BlockQ8_0* co
     }
   }
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]);
+    for (int j = 0; j < 4; ++j) y[j * ldy + i] = HsumPs(acc[i][j]);
   }
 }
 
@@ -571,28 +591,53 @@ inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_
   for (int i = 0; i < 4; ++i) y[i] = HsumPs(acc[i]);
 }
 
-// Rows of packed 32-element blocks (Q4_0, Q5_0) unpacked into Q8_0 blocks, the same signed
-// bytes and scale: unpacking a Q5_0 block costs more than its share of the tile's arithmetic
-// for four tokens, so a token group unpacks each row once instead of once per tile.
-constexpr int64_t kPanelMaxBlocks = 256;  // rows of up to 8192 elements: 17 KiB of stack
+// The tiles of a 32-element-block gemm over one token group (see GemmTiles). The group's
+// activation scales are converted to floats once, block-major so that a tile loads four at a
+// time; each pair of rows has its scales converted once per group too, and packed weights
+// (Q4_0, Q5_0) are unpacked into Q8_0 blocks, the same signed bytes: unpacking a Q5_0 block
+// costs more than its share of the arithmetic for four tokens.
+constexpr int64_t kPanelMaxBlocks = 512;  // rows of up to 16384 elements: 44 KiB of stack
 
-template <int kR, typename BlockW, typename Unpack>
-class Blocks32Panel {
+template <typename BlockW, typename Unpack>
+class Blocks32Tiles {
  public:
-  const BlockQ8_0* const* operator()(const BlockW* const* x, int64_t nb) {
+  static constexpr int kR = 2;
+
+  void BeginGroup(const BlockQ8_0* const* q, int64_t n, int64_t nb) {
+    q_ = q;
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int64_t j = 0; j < n; ++j) dy_[b * kTokensPerGroup + j] = HalfToFloat(q[j][b].d);
+    }
+  }
+
+  void BeginRows(const BlockW* const* x, int64_t nb) {
     for (int i = 0; i < kR; ++i) {
-      rows_[i] = blocks_[i];
-      for (int64_t b = 0; b < nb; ++b) {
-        blocks_[i][b].d = x[i][b].d;
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks_[i][b].qs), Unpack{}(x[i][b]));
+      for (int64_t b = 0; b < nb; ++b) dx_[i][b] = HalfToFloat(x[i][b].d);
+      if constexpr (std::is_same_v<BlockW, BlockQ8_0>) {
+        rows_[i] = x[i];
+      } else {
+        for (int64_t b = 0; b < nb; ++b) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks_[i][b].qs), Unpack{}(x[i][b]));
+        }
+        rows_[i] = blocks_[i];
       }
     }
-    return rows_;
+  }
+
+  void Run(int64_t nb, int64_t t, float* y, int64_t ldy) {
+    TileBlocks32<kR>(nb, rows_, dx_rows_, q_ + t, dy_ + t, y, ldy);
   }
 
  private:
-  BlockQ8_0 blocks_[kR][kPanelMaxBlocks];
-  const BlockQ8_0* rows_[kR];
+  struct NoBlocks {};
+  using Blocks = std::conditional_t<std::is_same_v<BlockW, BlockQ8_0>, NoBlocks,
+                                    BlockQ8_0[kR][kPanelMaxBlocks]>;
+  alignas(32) float dy_[kPanelMaxBlocks * kTokensPerGroup];
+  float dx_[kR][kPanelMaxBlocks];
+  const float* dx_rows_[kR] = {dx_[0], dx_[1]};
+  Blocks blocks_;
+  const BlockQ8_0* rows_[kR] = {};
+  const BlockQ8_0* const* q_ = nullptr;
 };
 
 template <typename BlockW, __m256i (*sign)(const BlockW&)>
@@ -600,19 +645,16 @@ inline void GemmBlocks32(int64_t n, const void* w, size_t w_stride, int64_t n_ro
                          size_t a_stride, int64_t n_tokens, float* y, int64_t ldy,
                          float (*vec_dot)(int64_t, const void*, const void*)) {
   const auto rows4 = TileBlocks32Rows4<BlockW, sign>;
-  if constexpr (!std::is_same_v<BlockW, BlockQ8_0>) {
-    if (n_tokens >= 4 && n / kQK8_0 <= kPanelMaxBlocks) {
-      const auto unpack = [](const BlockW& x) { return sign(x); };
-      Blocks32Panel<2, BlockW, decltype(unpack)> panel;
-      GemmTiles<BlockW, BlockQ8_0, kQK8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                                 ldy, TileBlocks32<2, 4, BlockQ8_0, SignedQ8_0>,
-                                                 rows4, vec_dot, std::ref(panel));
-      return;
-    }
+  if (n_tokens >= 4 && n / kQK8_0 <= kPanelMaxBlocks) {
+    const auto unpack = [](const BlockW& x) { return sign(x); };
+    Blocks32Tiles<BlockW, decltype(unpack)> tiles;
+    GemmTiles<BlockW, BlockQ8_0, kQK8_0, Blocks32Tiles<BlockW, decltype(unpack)>::kR, 4>(
+        n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy, tiles, rows4, vec_dot);
+    return;
   }
-  GemmTiles<BlockW, BlockQ8_0, kQK8_0, 2, 4>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
-                                             TileBlocks32<2, 4, BlockW, sign>, rows4, vec_dot,
-                                             RowsAsTheyAre{});
+  // Rows too long for the tiles' tables: the decoding tiles, token after token.
+  GemmRows4<BlockW, BlockQ8_0, kQK8_0>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy, rows4,
+                                       vec_dot);
 }
 
 void GemmQ4_0Q8_0(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
@@ -864,18 +906,20 @@ inline void TileQ4_KLikeRows4(int64_t nb, const BlockW* const* x, const BlockQ8_
 
 void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  PlainTiles<BlockQ4_K, BlockQ8_K, decltype(&TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>)> tiles(
+      TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>);
   GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                               ldy, TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>,
-                                               TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K>,
-                                               VecDotQ4_KQ8_K, RowsAsTheyAre{});
+                                               ldy, tiles, TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K>,
+                                               VecDotQ4_KQ8_K);
 }
 
 void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  PlainTiles<BlockQ5_K, BlockQ8_K, decltype(&TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>)> tiles(
+      TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>);
   GemmTiles<BlockQ5_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                               ldy, TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>,
-                                               TileQ4_KLikeRows4<BlockQ5_K, UnpackQ5_K>,
-                                               VecDotQ5_KQ8_K, RowsAsTheyAre{});
+                                               ldy, tiles, TileQ4_KLikeRows4<BlockQ5_K, UnpackQ5_K>,
+                                               VecDotQ5_KQ8_K);
 }
 
 // VecDotQ6_KQ8_K over a tile of kR rows x kT tokens. Only the block's integer total enters the
@@ -965,9 +1009,9 @@ inline void TileQ6_KQ8_KRows4(int64_t nb, const BlockQ6_K* const* x, const Block
 
 void GemmQ6_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  PlainTiles<BlockQ6_K, BlockQ8_K, decltype(&TileQ6_KQ8_K<2, 8>)> tiles(TileQ6_KQ8_K<2, 8>);
   GemmTiles<BlockQ6_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                               ldy, TileQ6_KQ8_K<2, 8>, TileQ6_KQ8_KRows4,
-                                               VecDotQ6_KQ8_K, RowsAsTheyAre{});
+                                               ldy, tiles, TileQ6_KQ8_KRows4, VecDotQ6_KQ8_K);
 }
 
 // Only the functions this ISA implements; null fields fall back to the scalar table.
