@@ -84,7 +84,8 @@ void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspa
   const int64_t n_in = w.ne[0], n_out = w.ne[1];
   const size_t act_bytes = RowBytes(*at, n_in);
   uint8_t* xq = ws.Bytes(0, act_bytes * n_tokens);
-  for (int64_t t = 0; t < n_tokens; ++t) at->quantize_row(x + t * n_in, xq + t * act_bytes, n_in);
+  ForEachToken(pool, n_tokens,
+               [&](int64_t t) { at->quantize_row(x + t * n_in, xq + t * act_bytes, n_in); });
   // Rows in chunks: each weight row is read once and used for every token of the batch.
   pool.ParallelFor(n_out, 16, [&](int64_t begin, int64_t end) {
     if (wt->gemm) {
@@ -106,14 +107,21 @@ void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) wt->dequantize_row(w.Row(ids[i]), out + i * w.ne[0], w.ne[0]);
 }
 
-void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer) {
+void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer,
+             ThreadPool& pool) {
   const int64_t kd = kv.kv_dim(), vd = kv.v_dim();
-  for (size_t t = 0; t < batch.size(); ++t) {
+  ForEachToken(pool, static_cast<int64_t>(batch.size()), [&](int64_t t) {
     uint16_t* kc = kv.K(layer, batch.seq_ids[t], batch.positions[t]);
     uint16_t* vc = kv.V(layer, batch.seq_ids[t], batch.positions[t]);
     for (int64_t i = 0; i < kd; ++i) kc[i] = Fp32ToFp16(k[t * kd + i]);
     for (int64_t i = 0; i < vd; ++i) vc[i] = Fp32ToFp16(v[t * vd + i]);
-  }
+  });
+}
+
+void ForEachToken(ThreadPool& pool, int64_t n, FunctionRef<void(int64_t t)> fn) {
+  pool.ParallelFor(n, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) fn(t);
+  });
 }
 
 // Computed in llama.cpp's order (non-flash path) so that results agree bit for bit. llama.cpp

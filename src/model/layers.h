@@ -54,6 +54,12 @@ void Attention(const AttentionShape& s, const Batch& batch, const float* q, cons
                int64_t layer, float* out, Workspace& ws, ThreadPool& pool);
 
 // Stores the batch's keys and values (f32 rows) into the cache as f16.
-void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer);
+void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer,
+             ThreadPool& pool);
+
+// fn(t) for every token t < n, the tokens split over the pool (inline for a few tokens): the
+// per-token steps between matrix multiplications, which would otherwise leave all threads but
+// one idle while prompts are processed.
+void ForEachToken(ThreadPool& pool, int64_t n, FunctionRef<void(int64_t t)> fn);
 
 }  // namespace foundry

@@ -137,13 +137,13 @@ class Gemma3Model final : public Model {
       const Gemma3Layer& L = layers_[il];
       const bool swa = p_.IsSwa(il);
       const float* rope_l = swa ? rope_swa : rope;
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
-      }
+      });
       MatMul(L.wq, xn, n, q, ws, pool);
       MatMul(L.wk, xn, n, k, ws, pool);
       MatMul(L.wv, xn, n, v, ws, pool);
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
         const float* cache = rope_l + t * h.n_rot;
         for (int64_t hh = 0; hh < h.n_head; ++hh) {
           float* qh = q + (t * h.n_head + hh) * D;
@@ -156,28 +156,26 @@ class Gemma3Model final : public Model {
           RmsNorm(kh, L.k_norm.F32(), kh, D, h.rms_eps);
           RopeNeoxApply(kh, cache, static_cast<int>(h.n_rot));
         }
-      }
-      StoreKv(batch, k, v, kv, il);
+      });
+      StoreKv(batch, k, v, kv, il, pool);
       AttentionShape shape{h.n_head, h.n_head_kv, D, h.head_dim_v, 1.0f};
       shape.sliding_window = swa ? p_.n_swa : 0;
       Attention(shape, batch, q, kv, il, attn, ws, pool);
       MatMul(L.wo, attn, n, proj, ws, pool);
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(proj + t * E, L.post_attn_norm.F32(), proj + t * E, E, h.rms_eps);
-      }
-      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
-
-      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
-      }
+      });
       MatMul(L.gate, xn, n, gate, ws, pool);
       MatMul(L.up, xn, n, up, ws, pool);
-      GeGlu(gate, up, gate, n * h.n_ff);
+      const int64_t F = h.n_ff;
+      ForEachToken(pool, n, [&](int64_t t) { GeGlu(gate + t * F, up + t * F, gate + t * F, F); });
       MatMul(L.down, gate, n, proj, ws, pool);
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(proj + t * E, L.post_ffn_norm.F32(), proj + t * E, E, h.rms_eps);
-      }
-      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
+        for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
+      });
     }
 
     // Outputs (normalized hidden state, logits) only for the tokens that asked for them.

@@ -62,7 +62,7 @@ class LlamaModel final : public Model {
     float* proj = ws.Floats(kProj, n * E);
     float* gate = ws.Floats(kGate, n * h.n_ff);
     float* up = ws.Floats(kUp, n * h.n_ff);
-    float* rope = ws.Floats(kRope, h.n_rot);
+    float* rope = ws.Floats(kRope, n * h.n_rot);  // a table per token
 
     GetRows(tok_embd_, batch.tokens.data(), n, x);
 
@@ -77,34 +77,39 @@ class LlamaModel final : public Model {
 
     for (int64_t il = 0; il < h.n_layer; ++il) {
       const LlamaLayer& L = layers_[il];
-      for (int64_t t = 0; t < n; ++t)
+      ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
+      });
       MatMul(L.wq, xn, n, q, ws, pool);
       MatMul(L.wk, xn, n, k, ws, pool);
       MatMul(L.wv, xn, n, v, ws, pool);
       AddBias(L.bq, q, n);
       AddBias(L.bk, k, n);
       AddBias(L.bv, v, n);
-      for (int64_t t = 0; t < n; ++t) {
-        RopeCache(rp, batch.positions[t], rope);
+      ForEachToken(pool, n, [&](int64_t t) {
+        float* cache = rope + t * h.n_rot;
+        RopeCache(rp, batch.positions[t], cache);
         for (int64_t hh = 0; hh < h.n_head; ++hh)
-          Rotate(q + (t * h.n_head + hh) * h.head_dim, rope);
+          Rotate(q + (t * h.n_head + hh) * h.head_dim, cache);
         for (int64_t hh = 0; hh < h.n_head_kv; ++hh) {
-          Rotate(k + (t * h.n_head_kv + hh) * h.head_dim, rope);
+          Rotate(k + (t * h.n_head_kv + hh) * h.head_dim, cache);
         }
-      }
-      StoreKv(batch, k, v, kv, il);
+      });
+      StoreKv(batch, k, v, kv, il, pool);
       Attention(shape, batch, q, kv, il, attn, ws, pool);
       MatMul(L.wo, attn, n, proj, ws, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
-
-      for (int64_t t = 0; t < n; ++t)
+      ForEachToken(pool, n, [&](int64_t t) {
+        for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
+      });
       MatMul(L.gate, xn, n, gate, ws, pool);
       MatMul(L.up, xn, n, up, ws, pool);
-      SwiGlu(gate, up, gate, n * h.n_ff);
+      const int64_t F = h.n_ff;
+      ForEachToken(pool, n, [&](int64_t t) { SwiGlu(gate + t * F, up + t * F, gate + t * F, F); });
       MatMul(L.down, gate, n, proj, ws, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
+      ForEachToken(pool, n, [&](int64_t t) {
+        for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
+      });
     }
 
     // Outputs (normalized hidden state, logits) only for the tokens that asked for them.

@@ -132,13 +132,13 @@ class Phi3Model final : public Model {
     const AttentionShape shape{h.n_head, h.n_head_kv, D, h.head_dim_v, 1.0f};
     for (int64_t il = 0; il < h.n_layer; ++il) {
       const Phi3Layer& L = layers_[il];
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
-      }
+      });
       MatMul(L.wq, xn, n, q, ws, pool);
       MatMul(L.wk, xn, n, k, ws, pool);
       MatMul(L.wv, xn, n, v, ws, pool);
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
         const float* cache = rope + t * h.n_rot;
         for (int64_t hh = 0; hh < h.n_head; ++hh) {
           float* qh = q + (t * h.n_head + hh) * D;
@@ -148,20 +148,22 @@ class Phi3Model final : public Model {
         for (int64_t hh = 0; hh < h.n_head_kv; ++hh) {
           RopeNeoxApply(k + (t * h.n_head_kv + hh) * D, cache, static_cast<int>(h.n_rot));
         }
-      }
-      StoreKv(batch, k, v, kv, il);
+      });
+      StoreKv(batch, k, v, kv, il, pool);
       Attention(shape, batch, q, kv, il, attn, ws, pool);
       MatMul(L.wo, attn, n, proj, ws, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
-
-      for (int64_t t = 0; t < n; ++t) {
+      ForEachToken(pool, n, [&](int64_t t) {
+        for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
-      }
+      });
       MatMul(L.gate, xn, n, gate, ws, pool);
       MatMul(L.up, xn, n, up, ws, pool);
-      SwiGlu(gate, up, gate, n * h.n_ff);
+      const int64_t F = h.n_ff;
+      ForEachToken(pool, n, [&](int64_t t) { SwiGlu(gate + t * F, up + t * F, gate + t * F, F); });
       MatMul(L.down, gate, n, proj, ws, pool);
-      for (int64_t i = 0; i < n * E; ++i) x[i] += proj[i];
+      ForEachToken(pool, n, [&](int64_t t) {
+        for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
+      });
     }
 
     // Outputs (normalized hidden state, logits) only for the tokens that asked for them.
