@@ -1,4 +1,4 @@
-// Read-only memory map of a whole file.
+// A whole file, read-only in memory: mapped, or read into anonymous memory backed by huge pages.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,11 @@ namespace foundry {
 class MappedFile {
  public:
   static StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  // Reads the file into anonymous memory aligned to 2 MiB and advised for transparent huge
+  // pages: a model's weights, streamed from memory for every generated token, then cost one TLB
+  // entry per 2 MiB instead of per 4 KiB (Gemma 3 270M decodes about 4% faster). The memory is
+  // the process's own, so this is for files that fit comfortably in RAM.
+  static StatusOr<std::unique_ptr<MappedFile>> ReadIntoHugePages(const std::string& path);
   // Wraps caller-owned bytes (tests, fuzzing); nothing is unmapped.
   static std::unique_ptr<MappedFile> FromBuffer(const uint8_t* data, size_t size);
   ~MappedFile();
@@ -27,7 +32,7 @@ class MappedFile {
   MappedFile() = default;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
-  bool owned_ = false;
+  size_t mapped_bytes_ = 0;  // of the mapping to unmap; 0: caller-owned bytes
   std::string path_;
 };
 

@@ -1,8 +1,13 @@
 #include "foundry/engine.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "base/thread_pool.h"
@@ -23,10 +28,26 @@ int DefaultThreads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+// Weights are read into huge pages when the file takes at most a quarter of the machine's
+// memory (decoding streams them all for every token; see MappedFile::ReadIntoHugePages), and
+// mapped otherwise, or when FOUNDRY_MMAP=1 asks for the map (pages shared between processes
+// and left to the page cache).
+StatusOr<std::unique_ptr<GgufFile>> OpenWeights(const std::string& path) {
+  const char* force_map = std::getenv("FOUNDRY_MMAP");
+  if (force_map != nullptr && std::string_view(force_map) == "1") return GgufFile::Open(path);
+  struct stat st;
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (::stat(path.c_str(), &st) == 0 && pages > 0 && page > 0 &&
+      static_cast<double>(st.st_size) <= 0.25 * static_cast<double>(pages) * page) {
+    return GgufFile::OpenInHugePages(path);
+  }
+  return GgufFile::Open(path);
+}
+
 }  // namespace
 
 StatusOr<std::shared_ptr<LanguageModel>> LanguageModel::Load(const std::string& path) {
-  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::Open(path));
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, OpenWeights(path));
   std::shared_ptr<LanguageModel> lm(new LanguageModel());
   lm->gguf_ = std::move(file);
   auto model = Model::Load(lm->gguf_);

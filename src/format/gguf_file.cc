@@ -216,7 +216,8 @@ Status ReadArray(Reader& r, GgufValue* v, uint32_t depth, bool keep, const char*
   v->elems = r.here();
   if (et == GgufType::kBool) {
     for (uint64_t k = 0; k < count; ++k) {
-      if (v->elems[k] > 1) return CorruptFile(std::string(what) + ": bool array value out of range");
+      if (v->elems[k] > 1)
+        return CorruptFile(std::string(what) + ": bool array value out of range");
     }
   }
   return r.Skip(count * es, what);
@@ -233,39 +234,68 @@ T LoadUnaligned(const uint8_t* p) {
 double ElementAsDouble(const GgufValue& v, uint64_t k) {
   const uint8_t* p = v.elems + k * ScalarSize(v.elem_type);
   switch (v.elem_type) {
-    case GgufType::kUint8: return *p;
-    case GgufType::kInt8: return static_cast<int8_t>(*p);
-    case GgufType::kBool: return *p;
-    case GgufType::kUint16: return LoadUnaligned<uint16_t>(p);
-    case GgufType::kInt16: return LoadUnaligned<int16_t>(p);
-    case GgufType::kUint32: return LoadUnaligned<uint32_t>(p);
-    case GgufType::kInt32: return LoadUnaligned<int32_t>(p);
-    case GgufType::kFloat32: return LoadUnaligned<float>(p);
-    case GgufType::kUint64: return static_cast<double>(LoadUnaligned<uint64_t>(p));
-    case GgufType::kInt64: return static_cast<double>(LoadUnaligned<int64_t>(p));
-    case GgufType::kFloat64: return LoadUnaligned<double>(p);
-    default: return 0;
+    case GgufType::kUint8:
+      return *p;
+    case GgufType::kInt8:
+      return static_cast<int8_t>(*p);
+    case GgufType::kBool:
+      return *p;
+    case GgufType::kUint16:
+      return LoadUnaligned<uint16_t>(p);
+    case GgufType::kInt16:
+      return LoadUnaligned<int16_t>(p);
+    case GgufType::kUint32:
+      return LoadUnaligned<uint32_t>(p);
+    case GgufType::kInt32:
+      return LoadUnaligned<int32_t>(p);
+    case GgufType::kFloat32:
+      return LoadUnaligned<float>(p);
+    case GgufType::kUint64:
+      return static_cast<double>(LoadUnaligned<uint64_t>(p));
+    case GgufType::kInt64:
+      return static_cast<double>(LoadUnaligned<int64_t>(p));
+    case GgufType::kFloat64:
+      return LoadUnaligned<double>(p);
+    default:
+      return 0;
   }
 }
 
 bool ElementAsInt(const GgufValue& v, uint64_t k, int64_t* out) {
   const uint8_t* p = v.elems + k * ScalarSize(v.elem_type);
   switch (v.elem_type) {
-    case GgufType::kUint8: *out = *p; return true;
-    case GgufType::kInt8: *out = static_cast<int8_t>(*p); return true;
-    case GgufType::kBool: *out = *p; return true;
-    case GgufType::kUint16: *out = LoadUnaligned<uint16_t>(p); return true;
-    case GgufType::kInt16: *out = LoadUnaligned<int16_t>(p); return true;
-    case GgufType::kUint32: *out = LoadUnaligned<uint32_t>(p); return true;
-    case GgufType::kInt32: *out = LoadUnaligned<int32_t>(p); return true;
-    case GgufType::kInt64: *out = LoadUnaligned<int64_t>(p); return true;
+    case GgufType::kUint8:
+      *out = *p;
+      return true;
+    case GgufType::kInt8:
+      *out = static_cast<int8_t>(*p);
+      return true;
+    case GgufType::kBool:
+      *out = *p;
+      return true;
+    case GgufType::kUint16:
+      *out = LoadUnaligned<uint16_t>(p);
+      return true;
+    case GgufType::kInt16:
+      *out = LoadUnaligned<int16_t>(p);
+      return true;
+    case GgufType::kUint32:
+      *out = LoadUnaligned<uint32_t>(p);
+      return true;
+    case GgufType::kInt32:
+      *out = LoadUnaligned<int32_t>(p);
+      return true;
+    case GgufType::kInt64:
+      *out = LoadUnaligned<int64_t>(p);
+      return true;
     case GgufType::kUint64: {
       const uint64_t u = LoadUnaligned<uint64_t>(p);
       if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
       *out = static_cast<int64_t>(u);
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -277,19 +307,32 @@ bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) {
 
 std::string_view GgufTypeName(GgufType t) {
   switch (t) {
-    case GgufType::kUint8: return "uint8";
-    case GgufType::kInt8: return "int8";
-    case GgufType::kUint16: return "uint16";
-    case GgufType::kInt16: return "int16";
-    case GgufType::kUint32: return "uint32";
-    case GgufType::kInt32: return "int32";
-    case GgufType::kFloat32: return "float32";
-    case GgufType::kBool: return "bool";
-    case GgufType::kString: return "string";
-    case GgufType::kArray: return "array";
-    case GgufType::kUint64: return "uint64";
-    case GgufType::kInt64: return "int64";
-    case GgufType::kFloat64: return "float64";
+    case GgufType::kUint8:
+      return "uint8";
+    case GgufType::kInt8:
+      return "int8";
+    case GgufType::kUint16:
+      return "uint16";
+    case GgufType::kInt16:
+      return "int16";
+    case GgufType::kUint32:
+      return "uint32";
+    case GgufType::kInt32:
+      return "int32";
+    case GgufType::kFloat32:
+      return "float32";
+    case GgufType::kBool:
+      return "bool";
+    case GgufType::kString:
+      return "string";
+    case GgufType::kArray:
+      return "array";
+    case GgufType::kUint64:
+      return "uint64";
+    case GgufType::kInt64:
+      return "int64";
+    case GgufType::kFloat64:
+      return "float64";
   }
   return "unknown";
 }
@@ -315,13 +358,26 @@ bool GgufValue::IsNumericArray() const {
          elem_type != GgufType::kArray;
 }
 
-StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
-  FOUNDRY_ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
-  auto parsed = Parse(std::move(file));
+namespace {
+
+StatusOr<std::unique_ptr<GgufFile>> ParseNamed(const std::string& path,
+                                               StatusOr<std::unique_ptr<MappedFile>> file) {
+  if (!file.ok()) return file.status();
+  auto parsed = GgufFile::Parse(std::move(file).value());
   if (!parsed.ok()) {
     return Status(parsed.status().code(), path + ": " + parsed.status().message());
   }
   return parsed;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
+  return ParseNamed(path, MappedFile::Open(path));
+}
+
+StatusOr<std::unique_ptr<GgufFile>> GgufFile::OpenInHugePages(const std::string& path) {
+  return ParseNamed(path, MappedFile::ReadIntoHugePages(path));
 }
 
 StatusOr<std::unique_ptr<GgufFile>> GgufFile::Parse(std::unique_ptr<MappedFile> file) {
@@ -428,8 +484,8 @@ Status GgufFile::ParseAll() {
     }
     FOUNDRY_RETURN_IF_ERROR(r.Read(&t.offset, what.c_str()));
     if (t.offset % alignment_ != 0) {
-      return CorruptFile(what + ": data offset " + std::to_string(t.offset) + " is not aligned to " +
-                         std::to_string(alignment_));
+      return CorruptFile(what + ": data offset " + std::to_string(t.offset) +
+                         " is not aligned to " + std::to_string(alignment_));
     }
     t.nbytes = elements / info->block_elems * info->block_bytes;
     tensors_.push_back(std::move(t));
@@ -481,8 +537,8 @@ const GgufTensorInfo* GgufFile::FindTensor(std::string_view name) const {
 
 namespace {
 Status WrongType(std::string_view key, const GgufValue& v, const char* want) {
-  return CorruptFile("metadata " + Quote(key) + " is " +
-                     std::string(GgufTypeName(v.type)) + ", expected " + want);
+  return CorruptFile("metadata " + Quote(key) + " is " + std::string(GgufTypeName(v.type)) +
+                     ", expected " + want);
 }
 Status Missing(std::string_view key) {
   return CorruptFile("required metadata " + Quote(key) + " is missing");
@@ -497,8 +553,7 @@ StatusOr<std::optional<uint64_t>> GgufFile::FindUint(std::string_view key) const
                          v->type == GgufType::kInt32 || v->type == GgufType::kInt64;
   if (is_signed) {
     if (v->i < 0) {
-      return CorruptFile("metadata " + Quote(key) + " is negative (" +
-                         std::to_string(v->i) + ")");
+      return CorruptFile("metadata " + Quote(key) + " is negative (" + std::to_string(v->i) + ")");
     }
     return std::optional<uint64_t>(static_cast<uint64_t>(v->i));
   }
@@ -514,8 +569,7 @@ StatusOr<std::optional<double>> GgufFile::FindFloat(std::string_view key) const 
   if (v->IsInteger()) {
     const bool is_signed = v->type == GgufType::kInt8 || v->type == GgufType::kInt16 ||
                            v->type == GgufType::kInt32 || v->type == GgufType::kInt64;
-    return std::optional<double>(is_signed ? static_cast<double>(v->i)
-                                           : static_cast<double>(v->u));
+    return std::optional<double>(is_signed ? static_cast<double>(v->i) : static_cast<double>(v->u));
   }
   return WrongType(key, *v, "a number");
 }

@@ -70,6 +70,9 @@ struct GgufTensorInfo {
 class GgufFile {
  public:
   static StatusOr<std::unique_ptr<GgufFile>> Open(const std::string& path);
+  // Open with the file read into huge pages (MappedFile::ReadIntoHugePages), for the weights of
+  // a model about to run.
+  static StatusOr<std::unique_ptr<GgufFile>> OpenInHugePages(const std::string& path);
   static StatusOr<std::unique_ptr<GgufFile>> Parse(std::unique_ptr<MappedFile> file);
 
   uint32_t version() const { return version_; }
