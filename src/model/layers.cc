@@ -86,8 +86,12 @@ void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspa
   uint8_t* xq = ws.Bytes(0, act_bytes * n_tokens);
   ForEachToken(pool, n_tokens,
                [&](int64_t t) { at->quantize_row(x + t * n_in, xq + t * act_bytes, n_in); });
-  // Rows in chunks: each weight row is read once and used for every token of the batch.
-  pool.ParallelFor(n_out, 16, [&](int64_t begin, int64_t end) {
+  // Rows in chunks: each weight row is read once and used for every token of the batch. When
+  // decoding, reading the weights is the whole cost and is even across rows: one contiguous
+  // part per thread keeps each thread's stream (and its prefetching) unbroken.
+  const int64_t grain =
+      n_tokens < 4 ? std::max<int64_t>(16, (n_out + pool.size() - 1) / pool.size()) : 16;
+  pool.ParallelFor(n_out, grain, [&](int64_t begin, int64_t end) {
     if (wt->gemm) {
       wt->gemm(n_in, w.Row(begin), w.row_bytes, end - begin, xq, act_bytes, n_tokens, y + begin,
                n_out);
