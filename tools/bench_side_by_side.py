@@ -2,9 +2,11 @@
 """foundry bench beside llama.cpp's llama-bench on the same GGUF files, same tests, same threads.
 
 For each round, model, test (ppN / tgN) and thread count, runs `foundry bench --json` and
-`llama-bench -o json` once each (one repetition after the same warm-up), alternating which goes
-first, and records tokens/s and the child's peak resident memory (wait4's ru_maxrss). Prints and
-writes a markdown table of medians over the rounds with the ratios foundry / llama.cpp, and a JSON
+`llama-bench -o json` once each (--repetitions R after the same warm-up; each engine's median of
+its R), alternating which goes first, and records tokens/s and the child's peak resident memory
+(wait4's ru_maxrss). On a shared VM single runs swing by 10 to 30%, so a round's value is a
+median too. Prints and writes a markdown table of medians over the rounds with the ratios
+foundry / llama.cpp, and a JSON
 file with every sample and the machine (CPU model, cores, ISA path foundry used, load average
 before and after, which tells whether other jobs shared the machine).
 
@@ -54,23 +56,24 @@ def test_args(test):
     return (n, 0) if kind == "pp" else (0, n)
 
 
-def run_foundry(foundry, model, test, threads):
+def run_foundry(foundry, model, test, threads, reps):
     p, n = test_args(test)
     out, rss = run_child([foundry, "bench", model, "-p", str(p), "-n", str(n), "-t", str(threads),
-                          "-r", "1", "--json"])
+                          "-r", str(reps), "--json"])
     rows = json.loads(out)
     assert len(rows) == 1 and rows[0]["test"] == test, rows
     return {"tps": rows[0]["tokens_per_second"], "rss": rss, "isa": rows[0]["isa"],
             "quant": rows[0]["quant"]}
 
 
-def run_llama(llama_bench, model, test, threads):
+def run_llama(llama_bench, model, test, threads, reps):
     p, n = test_args(test)
     out, rss = run_child([llama_bench, "-m", model, "-p", str(p), "-n", str(n), "-t", str(threads),
-                          "-r", "1", "-o", "json"])
+                          "-r", str(reps), "-o", "json"])
     rows = json.loads(out)
     assert len(rows) == 1 and (rows[0]["n_prompt"], rows[0]["n_gen"]) == (p, n), rows
-    return {"tps": rows[0]["avg_ts"], "rss": rss, "build": rows[0].get("build_commit"),
+    tps = median(rows[0].get("samples_ts") or [rows[0]["avg_ts"]])  # foundry reports its median
+    return {"tps": tps, "rss": rss, "build": rows[0].get("build_commit"),
             "model_type": rows[0].get("model_type")}
 
 
@@ -101,6 +104,8 @@ def main():
     ap.add_argument("--tests", default="pp512,tg128", help="comma-separated ppN / tgN")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--repetitions", type=int, default=1,
+                    help="repetitions per engine run (its median counts for the round)")
     ap.add_argument("--foundry", default=os.path.join(ROOT, "build", "bin", "foundry"))
     ap.add_argument("--llama-bench",
                     default=os.path.join(ROOT, ".cache/peer/build-0.3.36/bin/llama-bench"))
@@ -130,8 +135,10 @@ def main():
             for test in tests:
                 for t in threads:
                     s = samples.setdefault((name, test, t), {"foundry": [], "llama.cpp": []})
-                    runners = [("foundry", lambda: run_foundry(a.foundry, path, test, t)),
-                               ("llama.cpp", lambda: run_llama(a.llama_bench, path, test, t))]
+                    runners = [("foundry",
+                                lambda: run_foundry(a.foundry, path, test, t, a.repetitions)),
+                               ("llama.cpp",
+                                lambda: run_llama(a.llama_bench, path, test, t, a.repetitions))]
                     if step % 2:
                         runners.reverse()  # alternate which engine goes first
                     step += 1
@@ -162,11 +169,12 @@ def main():
 
     la, lb = info["load_before"], info["load_after"]
     md = ["Machine: %s, %d cores (%s); foundry kernels: %s; llama.cpp %s (llama-cpp-python "
-          "0.3.36). %s to %s UTC, medians of %d alternating rounds, one repetition each after a "
-          "warm-up. Load average (1/5/15 min) before %.2f/%.2f/%.2f, after %.2f/%.2f/%.2f." % (
+          "0.3.36). %s to %s UTC, medians of %d alternating rounds, each the median of %d "
+          "repetition(s) after a warm-up. Load average (1/5/15 min) before %.2f/%.2f/%.2f, after "
+          "%.2f/%.2f/%.2f." % (
               info["cpu"], info["cores"], ", ".join(info["cpu_flags"]) or "no AVX2",
               info["foundry_isa"], info["llama_cpp_build"], info["started"][:16].replace("T", " "),
-              info["finished"][11:16], a.rounds, *la, *lb),
+              info["finished"][11:16], a.rounds, a.repetitions, *la, *lb),
           "",
           "| model | test | threads | llama.cpp t/s | foundry t/s | foundry / llama.cpp "
           "| llama.cpp peak RSS MiB | foundry peak RSS MiB | RSS ratio |",
@@ -182,7 +190,8 @@ def main():
     with open(a.out + ".md", "w") as f:
         f.write(text)
     with open(a.out + ".json", "w") as f:
-        json.dump({"machine": info, "rounds": a.rounds, "rows": rows}, f, indent=2)
+        json.dump({"machine": info, "rounds": a.rounds, "repetitions": a.repetitions,
+                   "rows": rows}, f, indent=2)
         f.write("\n")
     print("wrote %s.md and %s.json" % (a.out, a.out), file=sys.stderr)
 
