@@ -81,6 +81,7 @@ struct MergedTables {
           if (o->vec_dot) {  // gemm must round as this vec_dot does: take both or neither
             t.vec_dot = o->vec_dot;
             t.gemm = o->gemm;
+            t.gemm_rows8 = o->gemm_rows8;
           }
         }
         tables[k][i] = t;

@@ -40,6 +40,12 @@ struct TypeTraits {
   // Tiles of rows x tokens reuse each loaded block and keep independent accumulators in flight.
   void (*gemm)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                size_t a_stride, int64_t n_tokens, float* y, int64_t ldy);
+  // Optional gemm for matrices whose row count is a multiple of 8, in the order of llama.cpp's
+  // kernels for weights it repacks into 8 interleaved rows at load (Q4_K on AVX2: one float
+  // accumulator per output fed each super-block's integer total; see
+  // ref::VecDotQ4_KQ8_KBlockTotals). nullptr: such matrices use gemm too.
+  void (*gemm_rows8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                     size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
 };
 
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.

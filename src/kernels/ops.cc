@@ -86,7 +86,9 @@ void SwiGlu(const float* gate, const float* up, float* y, int64_t n) {
 float GeluTanhF32(float x) {
   constexpr float kCoefA = 0.044715f;
   constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
-  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoefA * x * x)));
+  // llama.cpp's build contracts 1 + a*x*x into a fused multiply-add (GCC's default
+  // -ffp-contract=fast with FMA enabled), which decides some entries of its f16 GELU table.
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * std::fma(kCoefA * x, x, 1.0f)));
 }
 
 void Gelu(const float* x, float* y, int64_t n) {

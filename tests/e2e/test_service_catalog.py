@@ -328,7 +328,8 @@ def test_model_run_downloads_loads_answers_and_chats(tmp_path, files_server):
         p.stdin.flush()
         out.wait_for(lambda t: t.endswith("> ") and len(t) > mark + 3)
         assert "(generation cancelled)" not in out.text[mark:]
-        assert "tokens/s" in err.text and "time to first token" in err.text
+        # The reply's statistics go to stderr, a separate pipe: they may arrive after the prompt.
+        err.wait_for(lambda t: "tokens/s" in t and "time to first token" in t, timeout=60)
         p.stdin.close()  # EOF leaves the chat
         assert p.wait(timeout=60) == 0, err.text
 

@@ -17,6 +17,7 @@
 #include "base/fp16.h"
 #include "base/tensor_type.h"
 #include "kernels/kernels.h"
+#include "kernels/ref/quant_ref.h"
 #include "kernels_test_util.h"
 
 namespace foundry {
@@ -424,6 +425,52 @@ TEST(KernelsSimd, VecDotMatchesReference) {
       }
     }
   }
+}
+
+// gemm_rows8 (matrices of 8k rows; Q4_K) sums in the order of llama.cpp's repacked kernels:
+// whole groups of four tokens as its gemm (a float step per 64 elements), the last
+// n_tokens % 4 as its gemv (a step per block), each bit for bit the scalar reference.
+TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
+  std::mt19937 rng(11);
+  int checked = 0;
+  for (Isa isa : RunnableIsas()) {
+    const TypeTraits* tw = FindTypeTraitsForIsa(QuantType::kQ4_K, isa);
+    if (!tw->gemm_rows8) continue;
+    const TypeTraits* ta = FindTypeTraitsForIsa(QuantType::kQ8_K, isa);
+    const int64_t n = 256 * 3;
+    const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
+    for (int64_t rows : {8, 16, 24}) {
+      for (int64_t tokens : {1, 3, 4, 6, 8, 21, 40}) {
+        std::vector<uint8_t> w(wb * rows), a(ab * tokens);
+        for (int64_t r = 0; r < rows; ++r) {
+          const std::vector<uint8_t> row = RandomRow(QuantType::kQ4_K, n, rng);
+          std::memcpy(w.data() + r * wb, row.data(), wb);
+        }
+        for (int64_t t = 0; t < tokens; ++t) {
+          ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
+        }
+        std::vector<float> y(static_cast<size_t>(rows * tokens));
+        tw->gemm_rows8(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows);
+        const int64_t in_fours = tokens / 4 * 4;
+        for (int64_t t = 0; t < tokens; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const void* wr = w.data() + r * wb;
+            const void* at = a.data() + t * ab;
+            const float want = t < in_fours ? ref::VecDotQ4_KQ8_KSubBlockPairs(n, wr, at)
+                                            : ref::VecDotQ4_KQ8_KBlockTotals(n, wr, at);
+            const float got = y[t * rows + r];
+            uint32_t gb, wbits;
+            std::memcpy(&gb, &got, 4);
+            std::memcpy(&wbits, &want, 4);
+            ASSERT_EQ(gb, wbits) << IsaName(isa) << " rows=" << rows << " tokens=" << tokens
+                                 << " r=" << r << " t=" << t << ": " << got << " vs " << want;
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  std::printf("[ SIMD     ] Q4_K gemm_rows8 outputs checked: %d\n", checked);
 }
 
 // A batched gemm must give vec_dot's bits for every output, including the edges of its tiles

@@ -758,6 +758,45 @@ float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
   return sumf;
 }
 
+namespace {
+
+// Q4_K . Q8_K with a float step every `sub_blocks` sub-blocks (8: per block, 2: per 64
+// elements): the integer totals of the step, then one fma each for the scales and the mins.
+float VecDotQ4_KQ8_KSteps(int64_t n, const void* w, const void* a, int sub_blocks) {
+  const BlockQ4_K* x = Blocks<BlockQ4_K>(w);
+  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
+  float acc = 0.0f, acc_min = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = Fp16ToFp32(x[i].d) * y[i].d, dmin = Fp16ToFp32(x[i].dmin) * y[i].d;
+    for (int j0 = 0; j0 < 8; j0 += sub_blocks) {
+      int32_t isum = 0, imin = 0;
+      for (int j = j0; j < j0 + sub_blocks; ++j) {
+        uint8_t sc, m;
+        ScaleMinK4(j, x[i].scales, &sc, &m);
+        const uint8_t* q4 = x[i].qs + 32 * (j / 2);
+        const int shift = 4 * (j % 2);
+        int32_t dot = 0;
+        for (int l = 0; l < 32; ++l) dot += ((q4[l] >> shift) & 0xF) * y[i].qs[32 * j + l];
+        isum += sc * dot;
+        imin += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+      }
+      acc = std::fma(static_cast<float>(isum), d, acc);
+      acc_min = std::fma(static_cast<float>(imin), dmin, acc_min);
+    }
+  }
+  return acc - acc_min;
+}
+
+}  // namespace
+
+float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a) {
+  return VecDotQ4_KQ8_KSteps(n, w, a, 8);
+}
+
+float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a) {
+  return VecDotQ4_KQ8_KSteps(n, w, a, 2);
+}
+
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ5_K* x = Blocks<BlockQ5_K>(w);
   const BlockQ8_K* y = Blocks<BlockQ8_K>(a);

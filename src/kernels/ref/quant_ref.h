@@ -52,6 +52,14 @@ float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
 float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);  // quant_ref_q5_0.cc
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
+// Q4_K . Q8_K in the order of llama.cpp's repacked Q4_K kernels (ggml_gemv/gemm_q4_K_8x8_q8_K,
+// used on AVX2 for matrices of 8k rows): per super-block the exact integer totals
+// isum = sum_j scale_j * dot_j and imin = sum_j min_j * (sum of sub-block j's activations),
+// acc = fma(isum, d * y.d, acc), acc_min = fma(imin, dmin * y.d, acc_min); acc - acc_min.
+float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a);
+// The same with a float step per 64 elements (two sub-blocks), the order of llama.cpp's
+// repacked Q4_K gemm, which takes tokens four at a time.
+float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a);
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
 float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
 

@@ -36,8 +36,8 @@ float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
 void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y) {
   for (int64_t i = 0; i < n; ++i) {
     const float x = gate[i];
-    const float g = x <= -10.0f ? 0.0f : x >= 10.0f ? x : Fp16ToFp32(table[Fp32ToFp16(x)]);
-    y[i] = g * up[i];
+    // +0 at or below -10 (not 0 * up, -0 where up < 0), as ggml_vec_geglu_f32.
+    y[i] = x <= -10.0f ? 0.0f : (x >= 10.0f ? x : Fp16ToFp32(table[Fp32ToFp16(x)])) * up[i];
   }
 }
 

@@ -757,13 +757,14 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
     pair_mask[p] =
         _mm_set_epi64x(0x0101010101010101LL * (2 * p + 1), 0x0101010101010101LL * (2 * p));
   }
-  float sumf = 0.0f;
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const float d = HalfToFloat(x[i].d) * y[i].d;
     const __m128i sc8 = Load128(x[i].scales);
-    // q is stored as q + 32: subtract 32 * sum_j scale_j * bsums_j at the end.
-    const int bias = HsumEpi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), Load256(y[i].bsums)));
-    __m256i sumi = _mm256_setzero_si256();
+    // q is stored as q + 32: lane k starts at -32 * (scale * bsums of its two sub-blocks).
+    __m256i sumi = _mm256_sub_epi32(
+        _mm256_setzero_si256(),
+        _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), Load256(y[i].bsums)), 5));
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = x[i].ql + 64 * h;
       const int8_t* q8 = y[i].qs + 128 * h;
@@ -785,9 +786,9 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
       }
     }
-    sumf += d * static_cast<float>(HsumEpi32(sumi) - 32 * bias);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return sumf;
+  return HsumPs(acc);
 }
 
 // Horizontal sums of kN int32x4 vectors (kN a multiple of 4): out[k] = sum of v[k]'s lanes.
@@ -795,22 +796,24 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
 // shuffles than kN separate HsumEpi32.
 template <int kN>
 inline void HsumEpi32Many(const __m128i* v, int32_t* out) {
-  static_assert(kN % 4 == 0);
-  for (int g = 0; g < kN; g += 4) {
+  int g = 0;
+  for (; g + 4 <= kN; g += 4) {
     const __m128i s =
         _mm_hadd_epi32(_mm_hadd_epi32(v[g], v[g + 1]), _mm_hadd_epi32(v[g + 2], v[g + 3]));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + g), s);
   }
+  for (; g < kN; ++g) out[g] = HsumEpi32(v[g]);
 }
 template <int kN>
 inline void HsumEpi32Many(const __m256i* v, int32_t* out) {
-  static_assert(kN % 4 == 0);
-  for (int g = 0; g < kN; g += 4) {
+  int g = 0;
+  for (; g + 4 <= kN; g += 4) {
     const __m256i s =
         _mm256_hadd_epi32(_mm256_hadd_epi32(v[g], v[g + 1]), _mm256_hadd_epi32(v[g + 2], v[g + 3]));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + g),
                      _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
   }
+  for (; g < kN; ++g) out[g] = HsumEpi32(v[g]);
 }
 
 // Sub-blocks 2s and 2s+1 of a Q4_K/Q5_K block as unsigned bytes, as VecDotQ4_KQ8_K and
@@ -831,20 +834,30 @@ inline void UnpackQ5_K(const BlockQ5_K& x, int s, __m256i* lo, __m256i* hi) {
                         _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(2)), 3));
 }
 
+// The float order of a Q4_K/Q5_K dot product: ggml_vec_dot_q4_K_q8_K's (an 8-lane accumulator
+// fed each block's integer lanes, the mins in a scalar) or that of llama.cpp's kernels for
+// repacked Q4_K (one accumulator fed each block's integer total, the mins in another; see
+// ref::VecDotQ4_KQ8_KBlockTotals).
+// kSubBlockPairs: the same as kBlockTotals with a float step per 64 elements (llama.cpp's
+// repacked gemm, which takes tokens four at a time; its gemv takes the rest a block at a time).
+enum class KOrder { kLanes, kBlockTotals, kSubBlockPairs };
+
 // VecDotQ4_KQ8_K / VecDotQ5_KQ8_K over a tile of kR rows x kT tokens: per output the same
-// float operations in the same order (d and dmin products, acc_m += dmin * mins, one fma of
-// the block's integer lanes, HsumPs(acc) - acc_m), while each weight block's nibbles and
-// scales are unpacked once for kT tokens and the bsum pairs once per token for kR rows.
-template <int kR, int kT, typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*)>
+// float operations in the same order (kLanes: d and dmin products, acc_m += dmin * mins, one
+// fma of the block's integer lanes, HsumPs(acc) - acc_m; kBlockTotals: see KOrder), while each
+// weight block's nibbles and scales are unpacked once for kT tokens and the bsum pairs once per
+// token for kR rows.
+template <int kR, int kT, typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*),
+          KOrder kOrder = KOrder::kLanes>
 inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* const* q, float* y,
                          int64_t ldy) {
   constexpr int kN = kR * kT;
   __m256 acc[kR][kT];
-  float acc_m[kR][kT];
+  float acc_m[kR][kT], acc_t[kR][kT];  // acc_t: kBlockTotals' accumulator
   for (int i = 0; i < kR; ++i) {
     for (int j = 0; j < kT; ++j) {
       acc[i][j] = _mm256_setzero_ps();
-      acc_m[i][j] = 0.0f;
+      acc_m[i][j] = acc_t[i][j] = 0.0f;
     }
   }
   for (int64_t b = 0; b < nb; ++b) {
@@ -854,6 +867,8 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
       pairs[j] = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
     }
     __m128i mins_dot[kN];
+    __m256i sums[kN];           // kBlockTotals: each output's integer lanes of this block
+    __m256i pair_sums[kN * 4];  // kSubBlockPairs: the same per 64 elements
     for (int i = 0; i < kR; ++i) {
       const BlockW& xb = x[i][b];
       uint32_t utmp[4];
@@ -878,30 +893,74 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
               _mm256_madd_epi16(_mm256_maddubs_epi16(u[2 * s], Load256(q8)), scale[2 * s]);
           const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u[2 * s + 1], Load256(q8 + 32)),
                                                scale[2 * s + 1]);
+          if constexpr (kOrder == KOrder::kSubBlockPairs) {
+            pair_sums[(i * kT + j) * 4 + s] = _mm256_add_epi32(p0, p1);
+          }
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
         }
-        const float d = xd * q[j][b].d;
-        acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+        if constexpr (kOrder == KOrder::kLanes) {
+          const float d = xd * q[j][b].d;
+          acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+        } else {
+          sums[i * kT + j] = sumi;
+        }
       }
     }
     int32_t md[kN];
     HsumEpi32Many<kN>(mins_dot, md);
-    for (int i = 0; i < kR; ++i) {
-      const float xdmin = HalfToFloat(x[i][b].dmin);
-      for (int j = 0; j < kT; ++j) {
-        const float dmin = xdmin * q[j][b].d;
-        acc_m[i][j] += dmin * static_cast<float>(md[i * kT + j]);
+    if constexpr (kOrder == KOrder::kLanes) {
+      for (int i = 0; i < kR; ++i) {
+        const float xdmin = HalfToFloat(x[i][b].dmin);
+        for (int j = 0; j < kT; ++j) {
+          const float dmin = xdmin * q[j][b].d;
+          acc_m[i][j] += dmin * static_cast<float>(md[i * kT + j]);
+        }
+      }
+    } else if constexpr (kOrder == KOrder::kSubBlockPairs) {
+      int32_t totals[kN * 4], mins[kN * 4];  // per output, per 64 elements
+      HsumEpi32Many<kN * 4>(pair_sums, totals);
+      // Lane s of a mins product is the 64 elements s's two sub-blocks (madd of pairs).
+      for (int o = 0; o < kN; ++o)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(mins + 4 * o), mins_dot[o]);
+      for (int i = 0; i < kR; ++i) {
+        const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
+        for (int j = 0; j < kT; ++j) {
+          const float yd = q[j][b].d;
+          const int o = i * kT + j;
+          for (int s = 0; s < 4; ++s) {
+            acc_t[i][j] =
+                __builtin_fmaf(static_cast<float>(totals[4 * o + s]), xd * yd, acc_t[i][j]);
+            acc_m[i][j] =
+                __builtin_fmaf(static_cast<float>(mins[4 * o + s]), xdmin * yd, acc_m[i][j]);
+          }
+        }
+      }
+    } else {
+      int32_t totals[kN];
+      HsumEpi32Many<kN>(sums, totals);
+      for (int i = 0; i < kR; ++i) {
+        const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
+        for (int j = 0; j < kT; ++j) {
+          const float yd = q[j][b].d;
+          acc_t[i][j] =
+              __builtin_fmaf(static_cast<float>(totals[i * kT + j]), xd * yd, acc_t[i][j]);
+          acc_m[i][j] = __builtin_fmaf(static_cast<float>(md[i * kT + j]), xdmin * yd, acc_m[i][j]);
+        }
       }
     }
   }
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]) - acc_m[i][j];
+    for (int j = 0; j < kT; ++j) {
+      y[j * ldy + i] =
+          kOrder == KOrder::kLanes ? HsumPs(acc[i][j]) - acc_m[i][j] : acc_t[i][j] - acc_m[i][j];
+    }
   }
 }
 
-template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*)>
+template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*),
+          KOrder kOrder = KOrder::kLanes>
 inline void TileQ4_KLikeRows4(int64_t nb, const BlockW* const* x, const BlockQ8_K* q, float* y) {
-  TileQ4_KLike<4, 1, BlockW, unpack>(nb, x, &q, y, 1);
+  TileQ4_KLike<4, 1, BlockW, unpack, kOrder>(nb, x, &q, y, 1);
 }
 
 void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
@@ -913,6 +972,45 @@ void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
                                                VecDotQ4_KQ8_K);
 }
 
+// Q4_K in the order of llama.cpp's repacked Q4_K kernels (TypeTraits::gemm_rows8).
+float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a) {
+  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* q = static_cast<const BlockQ8_K*>(a);
+  float y;
+  TileQ4_KLike<1, 1, BlockQ4_K, UnpackQ4_K, KOrder::kBlockTotals>(n / kQK_K, &x, &q, &y, 1);
+  return y;
+}
+
+float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a) {
+  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* q = static_cast<const BlockQ8_K*>(a);
+  float y;
+  TileQ4_KLike<1, 1, BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>(n / kQK_K, &x, &q, &y, 1);
+  return y;
+}
+
+// llama.cpp's repacked Q4_K: whole groups of four tokens in its gemm's order, the last
+// n_tokens % 4 in its gemv's.
+void GemmQ4_KQ8_KRepackedOrder(int64_t n, const void* w, size_t w_stride, int64_t n_rows,
+                               const void* a, size_t a_stride, int64_t n_tokens, float* y,
+                               int64_t ldy) {
+  const int64_t n4 = n_tokens / 4 * 4;
+  if (n4 > 0) {
+    constexpr auto kTile = TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>;
+    PlainTiles<BlockQ4_K, BlockQ8_K, decltype(kTile)> tiles(kTile);
+    GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(
+        n, w, w_stride, n_rows, a, a_stride, n4, y, ldy, tiles,
+        TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>,
+        VecDotQ4_KQ8_KSubBlockPairs);
+  }
+  if (n4 < n_tokens) {
+    GemmRows4<BlockQ4_K, BlockQ8_K, kQK_K>(
+        n, w, w_stride, n_rows, static_cast<const uint8_t*>(a) + n4 * a_stride, a_stride,
+        n_tokens - n4, y + n4 * ldy, ldy,
+        TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K, KOrder::kBlockTotals>, VecDotQ4_KQ8_KBlockTotals);
+  }
+}
+
 void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                   size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
   PlainTiles<BlockQ5_K, BlockQ8_K, decltype(&TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>)> tiles(
@@ -922,10 +1020,10 @@ void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
                                                VecDotQ5_KQ8_K);
 }
 
-// VecDotQ6_KQ8_K over a tile of kR rows x kT tokens. Only the block's integer total enters the
-// float math (sumf += d * total), so the 32 * bias correction is folded into the integer lanes;
-// the float products and sums are vec_dot's, in its order. Each weight block's 6-bit quants and
-// scale vectors are built once for kT tokens.
+// VecDotQ6_KQ8_K over a tile of kR rows x kT tokens: per output ggml_vec_dot_q6_K_q8_K's AVX2
+// order (the block's integer lanes, less 32 * scale * bsums per lane, fused into an 8-lane
+// accumulator; HsumPs at the end). Each weight block's 6-bit quants and scale vectors are
+// built once for kT tokens.
 template <int kR, int kT>
 inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* const* q, float* y,
                          int64_t ldy) {
@@ -935,9 +1033,9 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
   const __m256i m2b = _mm256_set1_epi8(0x0C);
   const __m256i m2c = _mm256_set1_epi8(0x30);
   const __m256i m2d = _mm256_set1_epi8(static_cast<char>(0xC0));
-  float sumf[kR][kT];
+  __m256 acc[kR][kT];
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) sumf[i][j] = 0.0f;
+    for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
     __m256i bsums[kT];
@@ -988,18 +1086,17 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
         }
       }
     }
-    int32_t total[kN];
-    HsumEpi32Many<kN>(sumi, total);
     for (int i = 0; i < kR; ++i) {
       const float xd = HalfToFloat(x[i][b].d);
       for (int j = 0; j < kT; ++j) {
         const float d = xd * q[j][b].d;
-        sumf[i][j] += d * static_cast<float>(total[i * kT + j]);
+        acc[i][j] =
+            _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[i * kT + j]), acc[i][j]);
       }
     }
   }
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) y[j * ldy + i] = sumf[i][j];
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]);
   }
 }
 
@@ -1030,7 +1127,7 @@ constexpr TypeTraits kAvx2Overrides[] = {
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
      nullptr},
     {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr, VecDotQ4_KQ8_K,
-     GemmQ4_KQ8_K},
+     GemmQ4_KQ8_K, GemmQ4_KQ8_KRepackedOrder},
     {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr, VecDotQ5_KQ8_K,
      GemmQ5_KQ8_K},
     {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), nullptr, nullptr, VecDotQ6_KQ8_K,
@@ -1147,13 +1244,13 @@ void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table,
     for (int k = 0; k < 8; ++k) h[k] = table[h[k]];
     __m256 g = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
     g = _mm256_blendv_ps(g, x, _mm256_cmp_ps(x, hi, _CMP_GE_OQ));
-    g = _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LE_OQ), g);
-    _mm256_storeu_ps(y + i, _mm256_mul_ps(g, _mm256_loadu_ps(up + i)));
+    // At or below -10 the output is +0 itself, not 0 * up (which is -0 where up < 0), as ggml.
+    const __m256 out = _mm256_mul_ps(g, _mm256_loadu_ps(up + i));
+    _mm256_storeu_ps(y + i, _mm256_andnot_ps(_mm256_cmp_ps(x, lo, _CMP_LE_OQ), out));
   }
   for (; i < n; ++i) {
     const float x = gate[i];
-    const float g = x <= -10.0f ? 0.0f : x >= 10.0f ? x : HalfToFloat(table[FloatToHalf(x)]);
-    y[i] = g * up[i];
+    y[i] = x <= -10.0f ? 0.0f : (x >= 10.0f ? x : HalfToFloat(table[FloatToHalf(x)])) * up[i];
   }
 }
 
