@@ -294,7 +294,7 @@ def test_model_run_downloads_loads_answers_and_chats(tmp_path, files_server):
 
         # Interactive, stdin a pipe: /help, a reply cancelled with SIGINT, another turn, EOF.
         p = subprocess.Popen([FOUNDRY, "model", "run", SMOL_ID, "--verbose", "--ttl", "300",
-                              "--max-tokens", "64"],
+                              "--max-tokens", "256"],
                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         out, err = Reader(p.stdout), Reader(p.stderr)
@@ -308,12 +308,14 @@ def test_model_run_downloads_loads_answers_and_chats(tmp_path, files_server):
         out.wait_for(lambda t: "/exit" in t[len(banner):] and t.endswith("> "))
         # Ctrl+C while a reply streams cancels it and keeps the chat. The model samples, so a
         # reply may end (end of turn) before the signal lands: then ask again (a few times).
+        # The signal goes as soon as the reply starts, and the request asks for a long one: at
+        # 100+ tokens/s a short reply is over before a slower trigger fires.
         cancelled = False
         for _ in range(5):
             mark = len(out.text)
-            p.stdin.write(b"Count from 1 to 1000, one number per line.\n")
+            p.stdin.write(b"Write a long story about a dragon who learns to bake bread.\n")
             p.stdin.flush()
-            out.wait_for(lambda t: len(t) > mark + 20 or t[mark:].endswith("\n> "))
+            out.wait_for(lambda t: len(t) > mark + 2 or t[mark:].endswith("\n> "))
             if out.text[mark:].endswith("\n> "):
                 continue  # finished already
             p.send_signal(signal.SIGINT)
