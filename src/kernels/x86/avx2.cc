@@ -972,20 +972,13 @@ void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
                                                VecDotQ4_KQ8_K);
 }
 
-// Q4_K in the order of llama.cpp's repacked Q4_K kernels (TypeTraits::gemm_rows8).
-float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a) {
+// Q4_K . Q8_K in one of the KOrder orders, one output (the edges of gemm_rows8's tiles).
+template <KOrder kOrder>
+float VecDotQ4_KQ8_KInOrder(int64_t n, const void* w, const void* a) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* q = static_cast<const BlockQ8_K*>(a);
   float y;
-  TileQ4_KLike<1, 1, BlockQ4_K, UnpackQ4_K, KOrder::kBlockTotals>(n / kQK_K, &x, &q, &y, 1);
-  return y;
-}
-
-float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a) {
-  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
-  const BlockQ8_K* q = static_cast<const BlockQ8_K*>(a);
-  float y;
-  TileQ4_KLike<1, 1, BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>(n / kQK_K, &x, &q, &y, 1);
+  TileQ4_KLike<1, 1, BlockQ4_K, UnpackQ4_K, kOrder>(n / kQK_K, &x, &q, &y, 1);
   return y;
 }
 
@@ -1001,13 +994,14 @@ void GemmQ4_KQ8_KRepackedOrder(int64_t n, const void* w, size_t w_stride, int64_
     GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(
         n, w, w_stride, n_rows, a, a_stride, n4, y, ldy, tiles,
         TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>,
-        VecDotQ4_KQ8_KSubBlockPairs);
+        VecDotQ4_KQ8_KInOrder<KOrder::kSubBlockPairs>);
   }
   if (n4 < n_tokens) {
     GemmRows4<BlockQ4_K, BlockQ8_K, kQK_K>(
         n, w, w_stride, n_rows, static_cast<const uint8_t*>(a) + n4 * a_stride, a_stride,
         n_tokens - n4, y + n4 * ldy, ldy,
-        TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K, KOrder::kBlockTotals>, VecDotQ4_KQ8_KBlockTotals);
+        TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K, KOrder::kBlockTotals>,
+        VecDotQ4_KQ8_KInOrder<KOrder::kBlockTotals>);
   }
 }
 
