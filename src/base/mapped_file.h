@@ -15,8 +15,8 @@ class MappedFile {
   static StatusOr<std::unique_ptr<MappedFile>> Open(const std::string& path);
   // Reads the file into anonymous memory aligned to 2 MiB and advised for transparent huge
   // pages: a model's weights, streamed from memory for every generated token, then cost one TLB
-  // entry per 2 MiB instead of per 4 KiB (Gemma 3 270M decodes about 4% faster). The memory is
-  // the process's own, so this is for files that fit comfortably in RAM.
+  // entry per 2 MiB instead of per 4 KiB. The memory is the process's own, so this is for
+  // files that fit comfortably in RAM.
   static StatusOr<std::unique_ptr<MappedFile>> ReadIntoHugePages(const std::string& path);
   // Wraps caller-owned bytes (tests, fuzzing); nothing is unmapped.
   static std::unique_ptr<MappedFile> FromBuffer(const uint8_t* data, size_t size);
