@@ -82,6 +82,7 @@ struct MergedTables {
             t.vec_dot = o->vec_dot;
             t.gemm = o->gemm;
             t.gemm_rows8 = o->gemm_rows8;
+            t.gemm_tokens8 = o->gemm_tokens8;
           }
         }
         tables[k][i] = t;

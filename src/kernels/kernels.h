@@ -46,6 +46,11 @@ struct TypeTraits {
   // ref::VecDotQ4_KQ8_KBlockTotals). nullptr: such matrices use gemm too.
   void (*gemm_rows8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                      size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
+  // Optional gemm for batches of 8 or more tokens (when gemm_rows8 does not apply), in the order
+  // of llama.cpp's tiled K-quant matmul, which takes such batches for the K-quant matrices it
+  // does not repack (see ref::VecDotQ6_KQ8_KTiled). nullptr: such batches use gemm too.
+  void (*gemm_tokens8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                       size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
 };
 
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.

@@ -92,8 +92,14 @@ void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspa
   const int64_t grain =
       n_tokens < 4 ? std::max<int64_t>(16, (n_out + pool.size() - 1) / pool.size()) : 16;
   // llama.cpp repacks some weight types into groups of 8 rows when the row count allows, and
-  // those kernels sum in their own order (TypeTraits::gemm_rows8).
-  const auto gemm = wt->gemm_rows8 != nullptr && n_out % 8 == 0 ? wt->gemm_rows8 : wt->gemm;
+  // takes batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own
+  // orders (TypeTraits::gemm_rows8, gemm_tokens8).
+  auto gemm = wt->gemm;
+  if (wt->gemm_rows8 != nullptr && n_out % 8 == 0) {
+    gemm = wt->gemm_rows8;
+  } else if (wt->gemm_tokens8 != nullptr && n_tokens >= 8) {
+    gemm = wt->gemm_tokens8;
+  }
   pool.ParallelFor(n_out, grain, [&](int64_t begin, int64_t end) {
     if (gemm) {
       gemm(n_in, w.Row(begin), w.row_bytes, end - begin, xq, act_bytes, n_tokens, y + begin, n_out);

@@ -74,7 +74,8 @@ struct Tolerance {
   double tie_margin = kTieMargin;
   bool shift_invariant = false;
   // On the AVX2 path our kernels round exactly as llama.cpp's AVX2 build does for models
-  // whose matmuls are Q4_0/Q4_1/Q8_0 (kernels/x86/avx2.cc, Attention in model/layers.cc), so
+  // whose matmuls are Q4_0/Q4_1/Q8_0, Q4_K or Q6_K (kernels/x86/avx2.cc, Attention in
+  // model/layers.cc), so
   // there the check is exact: logits equal up to the golden file's 5-decimal rounding, and
   // top-1 and greedy tokens equal everywhere but at ties the rounding cannot resolve.
   bool exact_on_avx2 = false;

@@ -473,6 +473,65 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
   std::printf("[ SIMD     ] Q4_K gemm_rows8 outputs checked: %d\n", checked);
 }
 
+// gemm_tokens8 (batches of 8+ tokens of the K-quants llama.cpp does not repack) sums in the
+// order of llama.cpp's tiled K-quant matmul, bit for bit the scalar reference, at every tile
+// edge; and that order computes the same dot product as vec_dot's, up to rounding.
+TEST(KernelsSimd, GemmTokens8FollowsTheTiledOrder) {
+  struct Case {
+    QuantType type;
+    float (*want)(int64_t, const void*, const void*);
+  };
+  std::mt19937 rng(13);
+  int checked = 0;
+  for (const Case& c : {Case{QuantType::kQ4_K, ref::VecDotQ4_KQ8_KTiled},
+                        Case{QuantType::kQ5_K, ref::VecDotQ5_KQ8_KTiled},
+                        Case{QuantType::kQ6_K, ref::VecDotQ6_KQ8_KTiled}}) {
+    const TypeTraits* rw = FindRefTypeTraits(c.type);
+    for (Isa isa : RunnableIsas()) {
+      const TypeTraits* tw = FindTypeTraitsForIsa(c.type, isa);
+      if (!tw->gemm_tokens8) continue;
+      const TypeTraits* ta = FindTypeTraitsForIsa(QuantType::kQ8_K, isa);
+      const int64_t n = 256 * 3;
+      const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
+      for (int64_t rows : {1, 5, 16, 23}) {
+        for (int64_t tokens : {8, 9, 17, 37}) {
+          std::vector<uint8_t> w(wb * rows), a(ab * tokens);
+          for (int64_t r = 0; r < rows; ++r) {
+            const std::vector<uint8_t> row = RandomRow(c.type, n, rng);
+            std::memcpy(w.data() + r * wb, row.data(), wb);
+          }
+          for (int64_t t = 0; t < tokens; ++t) {
+            ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
+          }
+          std::vector<float> y(static_cast<size_t>(rows * tokens));
+          tw->gemm_tokens8(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows);
+          for (int64_t t = 0; t < tokens; ++t) {
+            for (int64_t r = 0; r < rows; ++r) {
+              const void* wr = w.data() + r * wb;
+              const void* at = a.data() + t * ab;
+              const float want = c.want(n, wr, at), got = y[t * rows + r];
+              uint32_t gb, wbits;
+              std::memcpy(&gb, &got, 4);
+              std::memcpy(&wbits, &want, 4);
+              ASSERT_EQ(gb, wbits) << Name(c.type, isa) << " rows=" << rows << " tokens=" << tokens
+                                   << " r=" << r << " t=" << t << ": " << got << " vs " << want;
+              const double lanes = rw->vec_dot(n, wr, at);
+              const auto* wp = static_cast<const uint8_t*>(wr);
+              const auto* ap = static_cast<const uint8_t*>(at);
+              const double mag = Magnitude(c.type, std::vector<uint8_t>(wp, wp + wb),
+                                           QuantType::kQ8_K, std::vector<uint8_t>(ap, ap + ab), n);
+              ASSERT_LE(std::fabs(want - lanes), 1e-6 * mag + 1e-6)
+                  << Name(c.type, isa) << ": tiled order " << want << " vs vec_dot " << lanes;
+              ++checked;
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf("[ SIMD     ] K-quant gemm_tokens8 outputs checked: %d\n", checked);
+}
+
 // A batched gemm must give vec_dot's bits for every output, including the edges of its tiles
 // (odd row and token counts) and a y leading dimension wider than the rows.
 TEST(KernelsSimd, GemmMatchesVecDotExactly) {

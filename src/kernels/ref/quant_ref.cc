@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "base/fp16.h"
 #include "kernels/quant_blocks.h"
@@ -704,58 +705,127 @@ float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
 
 namespace {
 
-// Shared tail of the K-quant dot products, in ggml's generic form: per super-block the
-// integer products q8 * q are accumulated per sub-block, scaled by the integer sub-block
-// scale into 8 int32 lanes, and the lanes are added into 8 float lanes with d = dw * da.
-struct KDotLanes {
-  float sums[8] = {};
-  int32_t aux32[8];
+// One K-quant super-block as integers: the 256 weights (Q6_K's less its bias of 32), the
+// sub-block scales, and imin = sum over sub-blocks of min * (sum of the sub-block's
+// activations), the term the block's dmin multiplies (0 for Q6_K, which has none).
+struct KBlockInts {
+  int8_t q[kQK_K];
+  int scales[16];
+  int group;  // elements per scale: 32 (Q4_K, Q5_K) or 16 (Q6_K)
+  int32_t imin = 0;
+  float d, dmin = 0.0f;  // the weight block's scales
 
-  // q: 256 unpacked weights; scales: one per group of `group` elements (16 or 32).
-  void AddBlock(const int8_t* q, const int8_t* q8, const int* scales, int group, float d) {
-    std::memset(aux32, 0, sizeof(aux32));
+  // sum_j scale_j * (sub-block j's weights . activations): exact, the same integer in every
+  // summation order.
+  int32_t Total(const int8_t* q8) const {
+    int32_t isum = 0;
     for (int g = 0; g < kQK_K / group; ++g) {
-      const int scale = scales[g];
-      for (int k = 0; k < group; k += 8) {
-        for (int l = 0; l < 8; ++l) aux32[l] += scale * (q8[l] * q[l]);
+      int32_t dot = 0;
+      for (int l = 0; l < group; ++l) dot += q[group * g + l] * q8[group * g + l];
+      isum += scales[g] * dot;
+    }
+    return isum;
+  }
+};
+
+// Q4_K and Q5_K: 4 low bits per weight, Q5_K's fifth from qh (bit 2j for the first 32 of
+// each 64, 2j + 1 for the second); 6-bit scales and mins.
+template <typename BlockW>
+void UnpackQ4_KLike(const BlockW& x, const BlockQ8_K& y, KBlockInts* b) {
+  const uint8_t* q4 = x.qs;
+  for (int j = 0; j < kQK_K / 64; ++j) {
+    for (int l = 0; l < 32; ++l) {
+      int lo = q4[l] & 0xF, hi = q4[l] >> 4;
+      if constexpr (std::is_same_v<BlockW, BlockQ5_K>) {
+        lo += (x.qh[l] >> (2 * j)) & 1 ? 16 : 0;
+        hi += (x.qh[l] >> (2 * j + 1)) & 1 ? 16 : 0;
+      }
+      b->q[64 * j + l] = static_cast<int8_t>(lo);
+      b->q[64 * j + 32 + l] = static_cast<int8_t>(hi);
+    }
+    q4 += 32;
+  }
+  b->group = 32;
+  b->imin = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    ScaleMinK4(j, x.scales, &sc, &m);
+    b->scales[j] = sc;
+    b->imin += (y.bsums[2 * j] + y.bsums[2 * j + 1]) * m;
+  }
+  b->d = Fp16ToFp32(x.d);
+  b->dmin = Fp16ToFp32(x.dmin);
+}
+
+void UnpackQ6_K(const BlockQ6_K& x, const BlockQ8_K& /*y*/, KBlockInts* b) {
+  const uint8_t* ql = x.ql;
+  const uint8_t* qh = x.qh;
+  for (int half = 0; half < 2; ++half) {
+    int8_t* o = b->q + 128 * half;
+    for (int l = 0; l < 32; ++l) {
+      o[l + 0] = static_cast<int8_t>(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+      o[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+      o[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+      o[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+    }
+    ql += 64;
+    qh += 32;
+  }
+  b->group = 16;
+  for (int j = 0; j < 16; ++j) b->scales[j] = x.scales[j];
+  b->d = Fp16ToFp32(x.d);
+}
+
+// ggml's generic K-quant dot product: per super-block the integer products q8 * q are
+// accumulated per sub-block, scaled by the integer sub-block scale into 8 int32 lanes, and
+// the lanes are added into 8 float lanes with d = dw * da; the mins are subtracted per block.
+template <typename BlockW, void (*unpack)(const BlockW&, const BlockQ8_K&, KBlockInts*)>
+float VecDotKLanes(int64_t n, const void* w, const void* a) {
+  const BlockW* x = Blocks<BlockW>(w);
+  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
+  float sums[8] = {};
+  float sumf = 0.0f;
+  KBlockInts b;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    unpack(x[i], y[i], &b);
+    int32_t aux32[8] = {};
+    const int8_t* q = b.q;
+    const int8_t* q8 = y[i].qs;
+    for (int g = 0; g < kQK_K / b.group; ++g) {
+      for (int k = 0; k < b.group; k += 8) {
+        for (int l = 0; l < 8; ++l) aux32[l] += b.scales[g] * (q8[l] * q[l]);
         q8 += 8;
         q += 8;
       }
     }
+    const float d = b.d * y[i].d;
     for (int l = 0; l < 8; ++l) sums[l] += d * static_cast<float>(aux32[l]);
+    sumf -= b.dmin * y[i].d * static_cast<float>(b.imin);
   }
-};
+  for (int l = 0; l < 8; ++l) sumf += sums[l];
+  return sumf;
+}
+
+// llama.cpp's tiled K-quant order (see quant_ref.h).
+template <typename BlockW, void (*unpack)(const BlockW&, const BlockQ8_K&, KBlockInts*)>
+float VecDotKTiled(int64_t n, const void* w, const void* a) {
+  const BlockW* x = Blocks<BlockW>(w);
+  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
+  float acc = 0.0f;
+  KBlockInts b;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    unpack(x[i], y[i], &b);
+    float res = b.d * static_cast<float>(b.Total(y[i].qs));
+    res = std::fma(-b.dmin, static_cast<float>(b.imin), res);  // exact no-op for Q6_K
+    acc = std::fma(res, y[i].d, acc);
+  }
+  return acc;
+}
 
 }  // namespace
 
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
-  const BlockQ4_K* x = Blocks<BlockQ4_K>(w);
-  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
-  const int64_t nb = n / kQK_K;
-  KDotLanes lanes;
-  float sumf = 0.0f;
-  int8_t q[kQK_K];
-  for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* q4 = x[i].qs;
-    for (int j = 0; j < kQK_K / 64; ++j) {
-      for (int l = 0; l < 32; ++l) q[64 * j + l] = static_cast<int8_t>(q4[l] & 0xF);
-      for (int l = 0; l < 32; ++l) q[64 * j + 32 + l] = static_cast<int8_t>(q4[l] >> 4);
-      q4 += 32;
-    }
-    int scales[8];
-    int sumi = 0;  // sum over sub-blocks of min * (sum of activations)
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      ScaleMinK4(j, x[i].scales, &sc, &m);
-      scales[j] = sc;
-      sumi += (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]) * m;
-    }
-    lanes.AddBlock(q, y[i].qs, scales, 32, Fp16ToFp32(x[i].d) * y[i].d);
-    const float dmin = Fp16ToFp32(x[i].dmin) * y[i].d;
-    sumf -= dmin * static_cast<float>(sumi);
-  }
-  for (int l = 0; l < 8; ++l) sumf += lanes.sums[l];
-  return sumf;
+  return VecDotKLanes<BlockQ4_K, UnpackQ4_KLike<BlockQ4_K>>(n, w, a);
 }
 
 namespace {
@@ -766,17 +836,17 @@ float VecDotQ4_KQ8_KSteps(int64_t n, const void* w, const void* a, int sub_block
   const BlockQ4_K* x = Blocks<BlockQ4_K>(w);
   const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
   float acc = 0.0f, acc_min = 0.0f;
+  KBlockInts b;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float d = Fp16ToFp32(x[i].d) * y[i].d, dmin = Fp16ToFp32(x[i].dmin) * y[i].d;
+    UnpackQ4_KLike(x[i], y[i], &b);
+    const float d = b.d * y[i].d, dmin = b.dmin * y[i].d;
     for (int j0 = 0; j0 < 8; j0 += sub_blocks) {
       int32_t isum = 0, imin = 0;
       for (int j = j0; j < j0 + sub_blocks; ++j) {
         uint8_t sc, m;
         ScaleMinK4(j, x[i].scales, &sc, &m);
-        const uint8_t* q4 = x[i].qs + 32 * (j / 2);
-        const int shift = 4 * (j % 2);
         int32_t dot = 0;
-        for (int l = 0; l < 32; ++l) dot += ((q4[l] >> shift) & 0xF) * y[i].qs[32 * j + l];
+        for (int l = 0; l < 32; ++l) dot += b.q[32 * j + l] * y[i].qs[32 * j + l];
         isum += sc * dot;
         imin += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
       }
@@ -798,70 +868,23 @@ float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a) {
 }
 
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
-  const BlockQ5_K* x = Blocks<BlockQ5_K>(w);
-  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
-  const int64_t nb = n / kQK_K;
-  KDotLanes lanes;
-  float sumf = 0.0f;
-  int8_t q[kQK_K];
-  for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* q4 = x[i].qs;
-    const uint8_t* hm = x[i].qh;
-    uint8_t bit = 1;
-    for (int j = 0; j < kQK_K / 64; ++j) {
-      for (int l = 0; l < 32; ++l) {
-        q[64 * j + l] = static_cast<int8_t>((q4[l] & 0xF) + (hm[l] & bit ? 16 : 0));
-      }
-      bit = static_cast<uint8_t>(bit << 1);
-      for (int l = 0; l < 32; ++l) {
-        q[64 * j + 32 + l] = static_cast<int8_t>((q4[l] >> 4) + (hm[l] & bit ? 16 : 0));
-      }
-      bit = static_cast<uint8_t>(bit << 1);
-      q4 += 32;
-    }
-    int scales[8];
-    int sumi = 0;
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      ScaleMinK4(j, x[i].scales, &sc, &m);
-      scales[j] = sc;
-      sumi += (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]) * m;
-    }
-    lanes.AddBlock(q, y[i].qs, scales, 32, Fp16ToFp32(x[i].d) * y[i].d);
-    const float dmin = Fp16ToFp32(x[i].dmin) * y[i].d;
-    sumf -= dmin * static_cast<float>(sumi);
-  }
-  for (int l = 0; l < 8; ++l) sumf += lanes.sums[l];
-  return sumf;
+  return VecDotKLanes<BlockQ5_K, UnpackQ4_KLike<BlockQ5_K>>(n, w, a);
 }
 
 float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
-  const BlockQ6_K* x = Blocks<BlockQ6_K>(w);
-  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
-  const int64_t nb = n / kQK_K;
-  KDotLanes lanes;
-  int8_t q[kQK_K];
-  for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* ql = x[i].ql;
-    const uint8_t* qh = x[i].qh;
-    for (int half = 0; half < 2; ++half) {
-      int8_t* o = q + 128 * half;
-      for (int l = 0; l < 32; ++l) {
-        o[l + 0] = static_cast<int8_t>(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
-        o[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
-        o[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
-        o[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
-      }
-      ql += 64;
-      qh += 32;
-    }
-    int scales[16];
-    for (int j = 0; j < 16; ++j) scales[j] = x[i].scales[j];
-    lanes.AddBlock(q, y[i].qs, scales, 16, Fp16ToFp32(x[i].d) * y[i].d);
-  }
-  float sumf = 0.0f;
-  for (int l = 0; l < 8; ++l) sumf += lanes.sums[l];
-  return sumf;
+  return VecDotKLanes<BlockQ6_K, UnpackQ6_K>(n, w, a);
+}
+
+float VecDotQ4_KQ8_KTiled(int64_t n, const void* w, const void* a) {
+  return VecDotKTiled<BlockQ4_K, UnpackQ4_KLike<BlockQ4_K>>(n, w, a);
+}
+
+float VecDotQ5_KQ8_KTiled(int64_t n, const void* w, const void* a) {
+  return VecDotKTiled<BlockQ5_K, UnpackQ4_KLike<BlockQ5_K>>(n, w, a);
+}
+
+float VecDotQ6_KQ8_KTiled(int64_t n, const void* w, const void* a) {
+  return VecDotKTiled<BlockQ6_K, UnpackQ6_K>(n, w, a);
 }
 
 }  // namespace foundry::ref

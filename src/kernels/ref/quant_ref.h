@@ -62,5 +62,12 @@ float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a);
 float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a);
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
 float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
+// K-quants . Q8_K in the order of llama.cpp's tiled K-quant matmul (ggml-cpu/tiled, AVX2),
+// which takes batches of 8 or more tokens for the K-quant matrices it does not repack: per
+// super-block the exact integer total isum = sum_j scale_j * dot_j, res = d * isum, then
+// res = fma(-dmin, imin, res) (Q4_K/Q5_K's mins), acc = fma(res, y.d, acc).
+float VecDotQ4_KQ8_KTiled(int64_t n, const void* w, const void* a);
+float VecDotQ5_KQ8_KTiled(int64_t n, const void* w, const void* a);
+float VecDotQ6_KQ8_KTiled(int64_t n, const void* w, const void* a);
 
 }  // namespace foundry::ref

@@ -840,7 +840,9 @@ inline void UnpackQ5_K(const BlockQ5_K& x, int s, __m256i* lo, __m256i* hi) {
 // ref::VecDotQ4_KQ8_KBlockTotals).
 // kSubBlockPairs: the same as kBlockTotals with a float step per 64 elements (llama.cpp's
 // repacked gemm, which takes tokens four at a time; its gemv takes the rest a block at a time).
-enum class KOrder { kLanes, kBlockTotals, kSubBlockPairs };
+// kTiled: llama.cpp's tiled K-quant matmul for batches of 8+ tokens (ref::VecDotQ6_KQ8_KTiled):
+// one accumulator fed fma(d * total - dmin * mins, y.d) per block.
+enum class KOrder { kLanes, kBlockTotals, kSubBlockPairs, kTiled };
 
 // VecDotQ4_KQ8_K / VecDotQ5_KQ8_K over a tile of kR rows x kT tokens: per output the same
 // float operations in the same order (kLanes: d and dmin products, acc_m += dmin * mins, one
@@ -942,9 +944,15 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
         const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
         for (int j = 0; j < kT; ++j) {
           const float yd = q[j][b].d;
-          acc_t[i][j] =
-              __builtin_fmaf(static_cast<float>(totals[i * kT + j]), xd * yd, acc_t[i][j]);
-          acc_m[i][j] = __builtin_fmaf(static_cast<float>(md[i * kT + j]), xdmin * yd, acc_m[i][j]);
+          const float total = static_cast<float>(totals[i * kT + j]);
+          const float mins = static_cast<float>(md[i * kT + j]);
+          if constexpr (kOrder == KOrder::kTiled) {
+            const float res = __builtin_fmaf(-xdmin, mins, xd * total);
+            acc_t[i][j] = __builtin_fmaf(res, yd, acc_t[i][j]);
+          } else {
+            acc_t[i][j] = __builtin_fmaf(total, xd * yd, acc_t[i][j]);
+            acc_m[i][j] = __builtin_fmaf(mins, xdmin * yd, acc_m[i][j]);
+          }
         }
       }
     }
@@ -963,24 +971,31 @@ inline void TileQ4_KLikeRows4(int64_t nb, const BlockW* const* x, const BlockQ8_
   TileQ4_KLike<4, 1, BlockW, unpack, kOrder>(nb, x, &q, y, 1);
 }
 
-void GemmQ4_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  PlainTiles<BlockQ4_K, BlockQ8_K, decltype(&TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>)> tiles(
-      TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K>);
-  GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                               ldy, tiles, TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K>,
-                                               VecDotQ4_KQ8_K);
-}
-
-// Q4_K . Q8_K in one of the KOrder orders, one output (the edges of gemm_rows8's tiles).
-template <KOrder kOrder>
-float VecDotQ4_KQ8_KInOrder(int64_t n, const void* w, const void* a) {
-  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+// Q4_K/Q5_K . Q8_K in one of the KOrder orders, one output (the edges of the tiles).
+template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*), KOrder kOrder>
+float VecDotQ4_KLikeInOrder(int64_t n, const void* w, const void* a) {
+  const BlockW* x = static_cast<const BlockW*>(w);
   const BlockQ8_K* q = static_cast<const BlockQ8_K*>(a);
   float y;
-  TileQ4_KLike<1, 1, BlockQ4_K, UnpackQ4_K, kOrder>(n / kQK_K, &x, &q, &y, 1);
+  TileQ4_KLike<1, 1, BlockW, unpack, kOrder>(n / kQK_K, &x, &q, &y, 1);
   return y;
 }
+template <KOrder kOrder>
+constexpr auto VecDotQ4_KQ8_KInOrder = VecDotQ4_KLikeInOrder<BlockQ4_K, UnpackQ4_K, kOrder>;
+
+// A Q4_K/Q5_K gemm whose every output follows kOrder.
+template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*), KOrder kOrder>
+void GemmQ4_KLikeInOrder(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                         size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  constexpr auto kTile = TileQ4_KLike<2, 8, BlockW, unpack, kOrder>;
+  PlainTiles<BlockW, BlockQ8_K, decltype(kTile)> tiles(kTile);
+  GemmTiles<BlockW, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
+                                            tiles, TileQ4_KLikeRows4<BlockW, unpack, kOrder>,
+                                            VecDotQ4_KLikeInOrder<BlockW, unpack, kOrder>);
+}
+
+constexpr auto GemmQ4_KQ8_K = GemmQ4_KLikeInOrder<BlockQ4_K, UnpackQ4_K, KOrder::kLanes>;
+constexpr auto GemmQ5_KQ8_K = GemmQ4_KLikeInOrder<BlockQ5_K, UnpackQ5_K, KOrder::kLanes>;
 
 // llama.cpp's repacked Q4_K: whole groups of four tokens in its gemm's order, the last
 // n_tokens % 4 in its gemv's.
@@ -989,12 +1004,8 @@ void GemmQ4_KQ8_KRepackedOrder(int64_t n, const void* w, size_t w_stride, int64_
                                int64_t ldy) {
   const int64_t n4 = n_tokens / 4 * 4;
   if (n4 > 0) {
-    constexpr auto kTile = TileQ4_KLike<2, 8, BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>;
-    PlainTiles<BlockQ4_K, BlockQ8_K, decltype(kTile)> tiles(kTile);
-    GemmTiles<BlockQ4_K, BlockQ8_K, kQK_K, 2, 8>(
-        n, w, w_stride, n_rows, a, a_stride, n4, y, ldy, tiles,
-        TileQ4_KLikeRows4<BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>,
-        VecDotQ4_KQ8_KInOrder<KOrder::kSubBlockPairs>);
+    GemmQ4_KLikeInOrder<BlockQ4_K, UnpackQ4_K, KOrder::kSubBlockPairs>(n, w, w_stride, n_rows, a,
+                                                                       a_stride, n4, y, ldy);
   }
   if (n4 < n_tokens) {
     GemmRows4<BlockQ4_K, BlockQ8_K, kQK_K>(
@@ -1005,22 +1016,14 @@ void GemmQ4_KQ8_KRepackedOrder(int64_t n, const void* w, size_t w_stride, int64_
   }
 }
 
-void GemmQ5_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  PlainTiles<BlockQ5_K, BlockQ8_K, decltype(&TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>)> tiles(
-      TileQ4_KLike<2, 8, BlockQ5_K, UnpackQ5_K>);
-  GemmTiles<BlockQ5_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                               ldy, tiles, TileQ4_KLikeRows4<BlockQ5_K, UnpackQ5_K>,
-                                               VecDotQ5_KQ8_K);
-}
-
 // VecDotQ6_KQ8_K over a tile of kR rows x kT tokens: per output ggml_vec_dot_q6_K_q8_K's AVX2
-// order (the block's integer lanes, less 32 * scale * bsums per lane, fused into an 8-lane
-// accumulator; HsumPs at the end). Each weight block's 6-bit quants and scale vectors are
-// built once for kT tokens.
-template <int kR, int kT>
+// order (kLanes: the block's integer lanes, less 32 * scale * bsums per lane, fused into an
+// 8-lane accumulator; HsumPs at the end) or the tiled matmul's (kTiled: see KOrder). Each
+// weight block's 6-bit quants and scale vectors are built once for kT tokens.
+template <int kR, int kT, KOrder kOrder = KOrder::kLanes>
 inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* const* q, float* y,
                          int64_t ldy) {
+  static_assert(kOrder == KOrder::kLanes || kOrder == KOrder::kTiled);
   constexpr int kN = kR * kT;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i m2a = _mm256_set1_epi8(0x03);
@@ -1028,8 +1031,12 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
   const __m256i m2c = _mm256_set1_epi8(0x30);
   const __m256i m2d = _mm256_set1_epi8(static_cast<char>(0xC0));
   __m256 acc[kR][kT];
+  float acc_t[kR][kT];  // kTiled's accumulator
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int j = 0; j < kT; ++j) {
+      acc[i][j] = _mm256_setzero_ps();
+      acc_t[i][j] = 0.0f;
+    }
   }
   for (int64_t b = 0; b < nb; ++b) {
     __m256i bsums[kT];
@@ -1080,29 +1087,56 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
         }
       }
     }
-    for (int i = 0; i < kR; ++i) {
-      const float xd = HalfToFloat(x[i][b].d);
-      for (int j = 0; j < kT; ++j) {
-        const float d = xd * q[j][b].d;
-        acc[i][j] =
-            _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[i * kT + j]), acc[i][j]);
+    if constexpr (kOrder == KOrder::kTiled) {
+      int32_t totals[kN];
+      HsumEpi32Many<kN>(sumi, totals);
+      for (int i = 0; i < kR; ++i) {
+        const float xd = HalfToFloat(x[i][b].d);
+        for (int j = 0; j < kT; ++j) {
+          acc_t[i][j] =
+              __builtin_fmaf(xd * static_cast<float>(totals[i * kT + j]), q[j][b].d, acc_t[i][j]);
+        }
+      }
+    } else {
+      for (int i = 0; i < kR; ++i) {
+        const float xd = HalfToFloat(x[i][b].d);
+        for (int j = 0; j < kT; ++j) {
+          const float d = xd * q[j][b].d;
+          acc[i][j] =
+              _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[i * kT + j]), acc[i][j]);
+        }
       }
     }
   }
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]);
+    for (int j = 0; j < kT; ++j) {
+      y[j * ldy + i] = kOrder == KOrder::kTiled ? acc_t[i][j] : HsumPs(acc[i][j]);
+    }
   }
 }
 
+template <KOrder kOrder>
 inline void TileQ6_KQ8_KRows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y) {
-  TileQ6_KQ8_K<4, 1>(nb, x, &q, y, 1);
+  TileQ6_KQ8_K<4, 1, kOrder>(nb, x, &q, y, 1);
 }
 
-void GemmQ6_KQ8_K(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                  size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  PlainTiles<BlockQ6_K, BlockQ8_K, decltype(&TileQ6_KQ8_K<2, 8>)> tiles(TileQ6_KQ8_K<2, 8>);
+template <KOrder kOrder>
+float VecDotQ6_KQ8_KInOrder(int64_t n, const void* w, const void* a) {
+  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* q = static_cast<const BlockQ8_K*>(a);
+  float y;
+  TileQ6_KQ8_K<1, 1, kOrder>(n / kQK_K, &x, &q, &y, 1);
+  return y;
+}
+
+template <KOrder kOrder>
+void GemmQ6_KQ8_KInOrder(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
+                         size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
+  constexpr auto kTile = TileQ6_KQ8_K<2, 8, kOrder>;
+  PlainTiles<BlockQ6_K, BlockQ8_K, decltype(kTile)> tiles(kTile);
   GemmTiles<BlockQ6_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
-                                               ldy, tiles, TileQ6_KQ8_KRows4, VecDotQ6_KQ8_K);
+                                               ldy, tiles, TileQ6_KQ8_KRows4<kOrder>,
+                                               VecDotQ6_KQ8_KInOrder<kOrder>);
 }
 
 // Only the functions this ISA implements; null fields fall back to the scalar table.
@@ -1121,11 +1155,12 @@ constexpr TypeTraits kAvx2Overrides[] = {
     {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, QuantizeRowQ8_1,
      nullptr},
     {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr, VecDotQ4_KQ8_K,
-     GemmQ4_KQ8_K, GemmQ4_KQ8_KRepackedOrder},
+     GemmQ4_KQ8_K, GemmQ4_KQ8_KRepackedOrder,
+     GemmQ4_KLikeInOrder<BlockQ4_K, UnpackQ4_K, KOrder::kTiled>},
     {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr, VecDotQ5_KQ8_K,
-     GemmQ5_KQ8_K},
+     GemmQ5_KQ8_K, nullptr, GemmQ4_KLikeInOrder<BlockQ5_K, UnpackQ5_K, KOrder::kTiled>},
     {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), nullptr, nullptr, VecDotQ6_KQ8_K,
-     GemmQ6_KQ8_K},
+     GemmQ6_KQ8_KInOrder<KOrder::kLanes>, nullptr, GemmQ6_KQ8_KInOrder<KOrder::kTiled>},
     {QuantType::kQ8_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ8_K), nullptr, QuantizeRowQ8_K,
      nullptr},
 };
