@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <type_traits>
 
@@ -538,9 +539,11 @@ inline void Blocks32Step(__m256i ax, __m256i xi, const int8_t* q, __m256 d, __m2
 // four at a time from one multiplication, which rounds each exactly as the scalar one), while
 // each weight block's absolute value is taken once for four tokens and 4 * kR independent
 // chains hide the FMA latency.
+// The activations' bytes come block-major (qs + (b * kTokensPerGroup + j) * 32), so that one
+// pointer with constant offsets reaches all four tokens.
 template <int kR>
 inline void TileBlocks32(int64_t nb, const BlockQ8_0* const* x, const float* const* dx,
-                         const BlockQ8_0* const* q, const float* dy, float* y, int64_t ldy) {
+                         const int8_t* qs, const float* dy, float* y, int64_t ldy) {
   __m256 acc[kR][4];
   for (int i = 0; i < kR; ++i) {
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
@@ -548,17 +551,15 @@ inline void TileBlocks32(int64_t nb, const BlockQ8_0* const* x, const float* con
   for (int64_t b = 0; b < nb; ++b) {
     const __m256 dy4 =
         _mm256_broadcast_ps(reinterpret_cast<const __m128*>(dy + b * kTokensPerGroup));
+    const int8_t* qb = qs + b * kTokensPerGroup * 32;
     for (int i = 0; i < kR; ++i) {
       const __m256i xi = Load256(x[i][b].qs);
       const __m256i ax = _mm256_sign_epi8(xi, xi);
       const __m256 d = _mm256_mul_ps(_mm256_broadcast_ss(dx[i] + b), dy4);
-      // Each row loads the activations again: kept from the row before, they were spilled.
-      const int8_t* qs[4] = {q[0][b].qs, q[1][b].qs, q[2][b].qs, q[3][b].qs};
-      for (const int8_t*& p : qs) asm volatile("" : "+r"(p));
-      Blocks32Step<0>(ax, xi, qs[0], d, acc[i][0]);
-      Blocks32Step<1>(ax, xi, qs[1], d, acc[i][1]);
-      Blocks32Step<2>(ax, xi, qs[2], d, acc[i][2]);
-      Blocks32Step<3>(ax, xi, qs[3], d, acc[i][3]);
+      Blocks32Step<0>(ax, xi, qb, d, acc[i][0]);
+      Blocks32Step<1>(ax, xi, qb + 32, d, acc[i][1]);
+      Blocks32Step<2>(ax, xi, qb + 64, d, acc[i][2]);
+      Blocks32Step<3>(ax, xi, qb + 96, d, acc[i][3]);
     }
   }
   for (int i = 0; i < kR; ++i) {
@@ -596,7 +597,7 @@ inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_
 // time; each pair of rows has its scales converted once per group too, and packed weights
 // (Q4_0, Q5_0) are unpacked into Q8_0 blocks, the same signed bytes: unpacking a Q5_0 block
 // costs more than its share of the arithmetic for four tokens.
-constexpr int64_t kPanelMaxBlocks = 512;  // rows of up to 16384 elements: 44 KiB of stack
+constexpr int64_t kPanelMaxBlocks = 512;  // rows of up to 16384 elements: 300 KiB of stack
 
 template <typename BlockW, typename Unpack>
 class Blocks32Tiles {
@@ -604,9 +605,11 @@ class Blocks32Tiles {
   static constexpr int kR = 2;
 
   void BeginGroup(const BlockQ8_0* const* q, int64_t n, int64_t nb) {
-    q_ = q;
     for (int64_t b = 0; b < nb; ++b) {
-      for (int64_t j = 0; j < n; ++j) dy_[b * kTokensPerGroup + j] = HalfToFloat(q[j][b].d);
+      for (int64_t j = 0; j < n; ++j) {
+        dy_[b * kTokensPerGroup + j] = HalfToFloat(q[j][b].d);
+        std::memcpy(qs_ + (b * kTokensPerGroup + j) * 32, q[j][b].qs, 32);
+      }
     }
   }
 
@@ -625,19 +628,19 @@ class Blocks32Tiles {
   }
 
   void Run(int64_t nb, int64_t t, float* y, int64_t ldy) {
-    TileBlocks32<kR>(nb, rows_, dx_rows_, q_ + t, dy_ + t, y, ldy);
+    TileBlocks32<kR>(nb, rows_, dx_rows_, qs_ + t * 32, dy_ + t, y, ldy);
   }
 
  private:
   struct NoBlocks {};
   using Blocks = std::conditional_t<std::is_same_v<BlockW, BlockQ8_0>, NoBlocks,
                                     BlockQ8_0[kR][kPanelMaxBlocks]>;
+  alignas(32) int8_t qs_[kPanelMaxBlocks * kTokensPerGroup * 32];  // the group's activations
   alignas(32) float dy_[kPanelMaxBlocks * kTokensPerGroup];
   float dx_[kR][kPanelMaxBlocks];
   const float* dx_rows_[kR] = {dx_[0], dx_[1]};
   Blocks blocks_;
   const BlockQ8_0* rows_[kR] = {};
-  const BlockQ8_0* const* q_ = nullptr;
 };
 
 template <typename BlockW, __m256i (*sign)(const BlockW&)>
