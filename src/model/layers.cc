@@ -77,41 +77,81 @@ Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::
   return BindMatrix(g, prefix + "attn_output.weight", h.n_head * h.head_dim_v, h.n_embd, wo);
 }
 
-void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
-            ThreadPool& pool) {
-  const TypeTraits* wt = FindTypeTraits(w.type);
-  const TypeTraits* at = FindTypeTraits(wt->vec_dot_type);
-  const int64_t n_in = w.ne[0], n_out = w.ne[1];
-  const size_t act_bytes = RowBytes(*at, n_in);
-  uint8_t* xq = ws.Bytes(0, act_bytes * n_tokens);
-  ForEachToken(pool, n_tokens,
-               [&](int64_t t) { at->quantize_row(x + t * n_in, xq + t * act_bytes, n_in); });
+void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_tokens, Workspace& ws,
+             ThreadPool& pool) {
+  using Gemm = decltype(TypeTraits::gemm);
+  struct Part {
+    const TypeTraits* wt;
+    Gemm gemm;
+    const uint8_t* xq;
+    size_t act_bytes;
+    int64_t first, n_out;  // rows [first, first + n_out) of the combined range
+  };
+  FOUNDRY_CHECK(outs.size() >= 1 && outs.size() <= kLayerSlots);
+  const int64_t n_in = outs.begin()->w->ne[0];
+  Part parts[kLayerSlots];
+  QuantType act_types[kLayerSlots];
+  const uint8_t* act_rows[kLayerSlots];
+  int n_parts = 0, n_acts = 0;
+  int64_t total = 0;
+  for (const MatMulOut& o : outs) {
+    FOUNDRY_CHECK(o.w->ne[0] == n_in);
+    Part& p = parts[n_parts++];
+    p.wt = FindTypeTraits(o.w->type);
+    const TypeTraits* at = FindTypeTraits(p.wt->vec_dot_type);
+    p.act_bytes = RowBytes(*at, n_in);
+    // The input quantized once per activation type, as llama.cpp does once per matrix.
+    const int k = static_cast<int>(std::find(act_types, act_types + n_acts, at->type) - act_types);
+    if (k == n_acts) {
+      uint8_t* xq = ws.Bytes(k, p.act_bytes * n_tokens);
+      ForEachToken(pool, n_tokens,
+                   [&](int64_t t) { at->quantize_row(x + t * n_in, xq + t * p.act_bytes, n_in); });
+      act_types[n_acts] = at->type;
+      act_rows[n_acts++] = xq;
+    }
+    p.xq = act_rows[k];
+    p.first = total;
+    p.n_out = o.w->ne[1];
+    total += p.n_out;
+    // llama.cpp repacks some weight types into groups of 8 rows when the row count allows, and
+    // takes batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own
+    // orders (TypeTraits::gemm_rows8, gemm_tokens8).
+    p.gemm = p.wt->gemm;
+    if (p.wt->gemm_rows8 != nullptr && p.n_out % 8 == 0) {
+      p.gemm = p.wt->gemm_rows8;
+    } else if (p.wt->gemm_tokens8 != nullptr && n_tokens >= 8) {
+      p.gemm = p.wt->gemm_tokens8;
+    }
+  }
   // Rows in chunks: each weight row is read once and used for every token of the batch. When
   // decoding, reading the weights is the whole cost and is even across rows: one contiguous
   // part per thread keeps each thread's stream (and its prefetching) unbroken.
   const int64_t grain =
-      n_tokens < 4 ? std::max<int64_t>(16, (n_out + pool.size() - 1) / pool.size()) : 16;
-  // llama.cpp repacks some weight types into groups of 8 rows when the row count allows, and
-  // takes batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own
-  // orders (TypeTraits::gemm_rows8, gemm_tokens8).
-  auto gemm = wt->gemm;
-  if (wt->gemm_rows8 != nullptr && n_out % 8 == 0) {
-    gemm = wt->gemm_rows8;
-  } else if (wt->gemm_tokens8 != nullptr && n_tokens >= 8) {
-    gemm = wt->gemm_tokens8;
-  }
-  pool.ParallelFor(n_out, grain, [&](int64_t begin, int64_t end) {
-    if (gemm) {
-      gemm(n_in, w.Row(begin), w.row_bytes, end - begin, xq, act_bytes, n_tokens, y + begin, n_out);
-      return;
-    }
-    for (int64_t r = begin; r < end; ++r) {
-      const uint8_t* row = w.Row(r);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * n_out + r] = wt->vec_dot(n_in, row, xq + t * act_bytes);
+      n_tokens < 4 ? std::max<int64_t>(16, (total + pool.size() - 1) / pool.size()) : 16;
+  pool.ParallelFor(total, grain, [&](int64_t begin, int64_t end) {
+    for (int i = 0; i < n_parts; ++i) {
+      const Part& p = parts[i];
+      const MatMulOut& o = outs.begin()[i];
+      const int64_t lo = std::max(begin, p.first) - p.first;
+      const int64_t hi = std::min(end, p.first + p.n_out) - p.first;
+      if (lo >= hi) continue;
+      if (p.gemm) {
+        p.gemm(n_in, o.w->Row(lo), o.w->row_bytes, hi - lo, p.xq, p.act_bytes, n_tokens, o.y + lo,
+               p.n_out);
+        continue;
+      }
+      for (int64_t r = lo; r < hi; ++r) {
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          o.y[t * p.n_out + r] = p.wt->vec_dot(n_in, o.w->Row(r), p.xq + t * p.act_bytes);
+        }
       }
     }
   });
+}
+
+void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
+            ThreadPool& pool) {
+  MatMuls({{&w, y}}, x, n_tokens, ws, pool);
 }
 
 void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out) {

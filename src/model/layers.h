@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "base/status.h"
@@ -38,6 +39,18 @@ inline constexpr int kLayerSlots = 4;
 // Activations are quantized once to the kernel's activation type, as llama.cpp does.
 void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
             ThreadPool& pool);
+
+// One matrix of MatMuls: y = W x, y laid out as MatMul's.
+struct MatMulOut {
+  const Tensor* w;
+  float* y;
+};
+
+// MatMul for up to kLayerSlots matrices of the same input (q/k/v; gate/up), with the same
+// results: the input is quantized once per activation type, and one parallel loop covers the
+// rows of all of them, so the threads meet once instead of once per matrix.
+void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_tokens, Workspace& ws,
+             ThreadPool& pool);
 
 // out[i] = row ids[i] of the embedding matrix, dequantized.
 void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out);

@@ -140,9 +140,7 @@ class Gemma3Model final : public Model {
       ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMul(L.wq, xn, n, q, ws, pool);
-      MatMul(L.wk, xn, n, k, ws, pool);
-      MatMul(L.wv, xn, n, v, ws, pool);
+      MatMuls({{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         const float* cache = rope_l + t * h.n_rot;
         for (int64_t hh = 0; hh < h.n_head; ++hh) {
@@ -167,8 +165,7 @@ class Gemma3Model final : public Model {
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMul(L.gate, xn, n, gate, ws, pool);
-      MatMul(L.up, xn, n, up, ws, pool);
+      MatMuls({{&L.gate, gate}, {&L.up, up}}, xn, n, ws, pool);
       const int64_t F = h.n_ff;
       ForEachToken(pool, n, [&](int64_t t) { GeGlu(gate + t * F, up + t * F, gate + t * F, F); });
       MatMul(L.down, gate, n, proj, ws, pool);
