@@ -1,0 +1,76 @@
+// MatMuls (several matrices of one input in one parallel loop) gives every output exactly as
+// MatMul on each matrix alone, whatever the mix of weight types, token counts and threads.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/kernels.h"
+#include "kernels_test_util.h"
+#include "model/layers.h"
+#include "model/workspace.h"
+
+namespace foundry {
+namespace {
+
+struct OwnedMatrix {
+  std::vector<uint8_t> bytes;
+  Tensor t;
+};
+
+OwnedMatrix RandomMatrix(QuantType type, int64_t n_in, int64_t n_out, std::mt19937& rng) {
+  OwnedMatrix m;
+  m.t.type = type;
+  m.t.ne = {n_in, n_out, 1, 1};
+  m.t.row_bytes = RowBytes(*FindRefTypeTraits(type), n_in);
+  for (int64_t r = 0; r < n_out; ++r) {
+    const std::vector<uint8_t> row = testing::RandomRow(type, n_in, rng);
+    m.bytes.insert(m.bytes.end(), row.begin(), row.end());
+  }
+  m.t.data = m.bytes.data();
+  return m;
+}
+
+TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
+  std::mt19937 rng(5);
+  const int64_t n_in = 512;
+  // Mixed activation types (Q8_0 for Q8_0, Q8_K for Q4_K/Q5_K/Q6_K), row counts that are and
+  // are not multiples of 8 (gemm_rows8), and parts that straddle the threads' chunks.
+  std::vector<OwnedMatrix> ms;
+  ms.push_back(RandomMatrix(QuantType::kQ8_0, n_in, 100, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 40, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ5_K, n_in, 24, rng));
+  Workspace ws;
+  int compared = 0;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n_tokens : {1, 3, 9, 20}) {
+      std::vector<float> x(n_tokens * n_in);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      for (float& v : x) v = dist(rng);
+      std::vector<std::vector<float>> want(ms.size()), got(ms.size());
+      for (size_t i = 0; i < ms.size(); ++i) {
+        want[i].resize(n_tokens * ms[i].t.ne[1]);
+        got[i].resize(want[i].size());
+        MatMul(ms[i].t, x.data(), n_tokens, want[i].data(), ws, pool);
+      }
+      MatMuls({{&ms[0].t, got[0].data()},
+               {&ms[1].t, got[1].data()},
+               {&ms[2].t, got[2].data()},
+               {&ms[3].t, got[3].data()}},
+              x.data(), n_tokens, ws, pool);
+      for (size_t i = 0; i < ms.size(); ++i) {
+        ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
+            << "matrix " << i << ", " << n_tokens << " tokens, " << threads << " threads";
+        compared += static_cast<int>(want[i].size());
+      }
+    }
+  }
+  EXPECT_GT(compared, 0);
+}
+
+}  // namespace
+}  // namespace foundry
