@@ -18,7 +18,7 @@
 #include "catalog/resolve.h"
 #include "catalog/select.h"
 #include "cli/commands.h"
-#include "cli/progress_bar.h"
+#include "cli/install_with_progress.h"
 
 namespace foundry::cli {
 namespace {
@@ -311,16 +311,7 @@ int RunDownload(const ModelArgs& a) {
     std::printf("Downloading %s...\n", v.id.c_str());
     std::fflush(stdout);
   }
-  ProgressBar bar;
-  DownloadOptions opts;
-  int64_t last_done = 0, last_total = -1;
-  opts.progress = [&](int64_t done, int64_t total) {
-    last_done = done;
-    last_total = total;
-    bar.Update(done, total);
-  };
-  auto r = InstallModel(cache, v, opts);
-  if (last_done > 0) bar.Update(last_done, last_total, /*final=*/true);
+  auto r = InstallWithProgress(cache, v);
   if (!r.ok()) return ReportError(r.status());
   if (r->downloaded) {
     std::printf("Model %s was downloaded to %s\n", v.id.c_str(), r->model.dir.c_str());

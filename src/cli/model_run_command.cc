@@ -24,7 +24,7 @@
 #include "catalog/machine.h"
 #include "catalog/resolve.h"
 #include "cli/commands.h"
-#include "cli/progress_bar.h"
+#include "cli/install_with_progress.h"
 #include "cli/service_control.h"
 
 namespace foundry::cli {
@@ -78,16 +78,7 @@ StatusOr<std::string> EnsureCached(const std::string& name) {
   }
   std::printf("Downloading %s...\n", v->id.c_str());
   std::fflush(stdout);
-  ProgressBar bar;
-  DownloadOptions opts;
-  int64_t last_done = 0, last_total = -1;
-  opts.progress = [&](int64_t done, int64_t total) {
-    last_done = done;
-    last_total = total;
-    bar.Update(done, total);
-  };
-  auto r = InstallModel(cache, *v, opts);
-  if (last_done > 0) bar.Update(last_done, last_total, /*final=*/true);
+  auto r = InstallWithProgress(cache, *v);
   if (!r.ok()) return r.status();
   return v->id;
 }

@@ -18,6 +18,7 @@
 #include "catalog/resolve.h"
 #include "catalog/select.h"
 #include "catalog/settings.h"
+#include "temp_dir.h"
 
 namespace foundry {
 namespace {
@@ -37,22 +38,7 @@ void WriteText(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
-// A fresh directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "foundry-catalog-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // Sets an environment variable for the scope, restoring the old value.
 class ScopedEnv {

@@ -18,26 +18,14 @@
 #include <sstream>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace foundry {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "foundry-dl-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 std::string ReadText(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

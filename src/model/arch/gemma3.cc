@@ -175,19 +175,12 @@ class Gemma3Model final : public Model {
       });
     }
 
-    // Outputs (normalized hidden state, logits) only for the tokens that asked for them.
-    const int n_out = batch.NumLogits();
-    float* sel = ws.Floats(kOut, static_cast<size_t>(n_out) * E);
-    int j = 0;
-    for (int64_t t = 0; t < n; ++t) {
-      if (batch.logits[t]) RmsNorm(x + t * E, out_norm_.F32(), sel + (j++) * E, E, h.rms_eps);
-    }
-    if (hidden) std::copy(sel, sel + static_cast<size_t>(n_out) * E, hidden);
-    if (!logits) return;
-    MatMul(output_, sel, n_out, logits, ws, pool);
-    if (p_.final_logit_softcap > 0) {
+    const int64_t n_out = batch.NumLogits();
+    OutputHead(x, batch, out_norm_, output_, h.rms_eps, ws.Floats(kOut, n_out * E), hidden, logits,
+               ws, pool);
+    if (logits && p_.final_logit_softcap > 0) {
       const float cap = p_.final_logit_softcap, inv = 1.0f / cap;
-      const int64_t total = static_cast<int64_t>(n_out) * h.n_vocab;
+      const int64_t total = n_out * h.n_vocab;
       for (int64_t i = 0; i < total; ++i) logits[i] = std::tanh(logits[i] * inv) * cap;
     }
   }

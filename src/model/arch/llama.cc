@@ -109,16 +109,8 @@ class LlamaModel final : public Model {
       });
     }
 
-    // Outputs (normalized hidden state, logits) only for the tokens that asked for them.
-    const int n_out = batch.NumLogits();
-    float* sel = ws.Floats(kOut, static_cast<size_t>(n_out) * E);
-    int j = 0;
-    for (int64_t t = 0; t < n; ++t) {
-      if (batch.logits[t]) RmsNorm(x + t * E, out_norm_.F32(), sel + (j++) * E, E, h.rms_eps);
-    }
-    if (hidden) std::copy(sel, sel + static_cast<size_t>(n_out) * E, hidden);
-    if (!logits) return;
-    MatMul(output_, sel, n_out, logits, ws, pool);
+    OutputHead(x, batch, out_norm_, output_, h.rms_eps, ws.Floats(kOut, batch.NumLogits() * E),
+               hidden, logits, ws, pool);
   }
 
  private:

@@ -1,0 +1,14 @@
+// Installs a catalog variant into the cache with a progress bar on stderr: what
+// `foundry model download` and `foundry model run` show while a model downloads.
+#pragma once
+
+#include "base/status.h"
+#include "catalog/cache.h"
+#include "catalog/catalog.h"
+#include "catalog/install.h"
+
+namespace foundry::cli {
+
+StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v);
+
+}  // namespace foundry::cli
