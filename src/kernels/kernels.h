@@ -104,11 +104,14 @@ struct VectorKernels {
   // single token (4 accumulators of 8 lanes over groups of 32, then a pairwise reduction);
   // batches of 2 or more tokens go through tinyBLAS instead: TypeTraits(kF16).vec_dot.
   float (*dot_f16)(int64_t n, const uint16_t* x, const uint16_t* y);
-  // y[i] = gelu(gate[i]) * up[i] with ggml's table: 0 for gate <= -10, gate itself for
-  // gate >= 10, else table[f16 bits of gate] as a float (table: 65536 f16 results, GeluTable in
-  // ops.cc). y may alias gate or up.
+  // y[i] = gelu(gate[i]) * up[i] with ggml's table: +0 for gate <= -kGeluTableLimit, gate
+  // itself for gate >= kGeluTableLimit, else table[f16 bits of gate] as a float (table: 65536
+  // f16 results, GeluTable in ops.cc). y may alias gate or up.
   void (*geglu)(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y);
 };
+
+// Where ggml's GELU leaves its table: gelu(x) is x at or above this and 0 at or below minus it.
+inline constexpr float kGeluTableLimit = 10.0f;
 
 // The vector kernels of the active ISA (ActiveIsa()), and of a given supported ISA (nullptr
 // when !IsaSupported(isa)).

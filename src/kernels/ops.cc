@@ -56,8 +56,8 @@ namespace {
 inline float SiluF32(float x) { return x / (1.0f + std::exp(-x)); }
 
 inline float GeluF16Table(const uint16_t* table, float x) {
-  if (x <= -10.0f) return 0.0f;
-  if (x >= 10.0f) return x;
+  if (x <= -kGeluTableLimit) return 0.0f;
+  if (x >= kGeluTableLimit) return x;
   return Fp16ToFp32(table[Fp32ToFp16(x)]);
 }
 }  // namespace

@@ -1,10 +1,8 @@
 #include "kernels/ref/vector_ref.h"
 
 #include <cmath>
-#include <vector>
 
 #include "base/fp16.h"
-#include "kernels/ref/quant_ref.h"
 
 namespace foundry::ref {
 namespace {
@@ -37,32 +35,41 @@ void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table,
   for (int64_t i = 0; i < n; ++i) {
     const float x = gate[i];
     // +0 at or below -10 (not 0 * up, -0 where up < 0), as ggml_vec_geglu_f32.
-    y[i] = x <= -10.0f ? 0.0f : (x >= 10.0f ? x : Fp16ToFp32(table[Fp32ToFp16(x)])) * up[i];
+    y[i] = x <= -kGeluTableLimit
+               ? 0.0f
+               : (x >= kGeluTableLimit ? x : Fp16ToFp32(table[Fp32ToFp16(x)])) * up[i];
   }
 }
 
 constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu};
 
+// The attention kernels below compute each output on its own, with nothing allocated: the
+// same sums as the batched forms (q rounded to f16 as VecDotF16F16's operand; cell j feeding
+// lane j % 8, each lane accumulating its cells in order).
 void AttentionKq(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q,
                  int64_t n_q, float* scores, int64_t ld) {
-  std::vector<uint16_t> qh(static_cast<size_t>(d));
   for (int64_t h = 0; h < n_q; ++h) {
-    for (int64_t i = 0; i < d; ++i) qh[i] = Fp32ToFp16(q[h * d + i]);
-    for (int64_t j = 0; j < n; ++j)
-      scores[h * ld + j] = VecDotF16F16(d, k + j * k_stride, qh.data());
+    const float* qh = q + h * d;
+    for (int64_t j = 0; j < n; ++j) {
+      const uint16_t* kj = k + j * k_stride;
+      double sum = 0.0;  // VecDotF16F16 with q rounded to f16
+      for (int64_t i = 0; i < d; ++i) {
+        sum += static_cast<double>(Fp16ToFp32(kj[i]) * Fp16ToFp32(Fp32ToFp16(qh[i])));
+      }
+      scores[h * ld + j] = static_cast<float>(sum);
+    }
   }
 }
 
 void AttentionKqv(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
                   float* out) {
   constexpr int64_t kLanes = 8;
-  std::vector<float> lanes(static_cast<size_t>(kLanes * dv), 0.0f);
-  for (int64_t j = 0; j < n; ++j)
-    AxpyF16(dv, p[j], v + j * v_stride, lanes.data() + j % kLanes * dv);
   for (int64_t i = 0; i < dv; ++i) {
-    const float* l = lanes.data() + i;  // l[m * dv]: lane m
-    out[i] = ((l[0] + l[4 * dv]) + (l[2 * dv] + l[6 * dv])) +
-             ((l[dv] + l[5 * dv]) + (l[3 * dv] + l[7 * dv]));
+    float l[kLanes] = {};
+    for (int64_t j = 0; j < n; ++j) {
+      l[j % kLanes] = std::fma(p[j], Fp16ToFp32(v[j * v_stride + i]), l[j % kLanes]);
+    }
+    out[i] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
   }
 }
 
@@ -78,17 +85,14 @@ void AttentionKqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, c
 void AttentionKqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
                      const float* p, float* out) {
   constexpr int64_t kLanes = 8, kAcc = 4;
-  std::vector<float> lanes(static_cast<size_t>(kAcc * kLanes * dv), 0.0f);
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t lane = ((j / kLanes + group0) % kAcc) * kLanes + j % kLanes;
-    AxpyF16(dv, p[j], v + j * v_stride, lanes.data() + lane * dv);
-  }
   for (int64_t i = 0; i < dv; ++i) {
-    const float* l = lanes.data() + i;  // l[m * dv]: lane m
-    float r[kLanes];
-    for (int64_t m = 0; m < kLanes; ++m) {
-      r[m] = (l[m * dv] + l[(16 + m) * dv]) + (l[(8 + m) * dv] + l[(24 + m) * dv]);
+    float l[kAcc * kLanes] = {};
+    for (int64_t j = 0; j < n; ++j) {
+      float& lane = l[((j / kLanes + group0) % kAcc) * kLanes + j % kLanes];
+      lane = std::fma(p[j], Fp16ToFp32(v[j * v_stride + i]), lane);
     }
+    float r[kLanes];
+    for (int64_t m = 0; m < kLanes; ++m) r[m] = (l[m] + l[16 + m]) + (l[8 + m] + l[24 + m]);
     out[i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
   }
 }

@@ -1268,7 +1268,7 @@ float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
 // cost most of the scalar loop.
 void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y) {
   int64_t i = 0;
-  const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+  const __m256 lo = _mm256_set1_ps(-kGeluTableLimit), hi = _mm256_set1_ps(kGeluTableLimit);
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(gate + i);
     alignas(16) uint16_t h[8];
@@ -1282,7 +1282,9 @@ void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table,
   }
   for (; i < n; ++i) {
     const float x = gate[i];
-    y[i] = x <= -10.0f ? 0.0f : (x >= 10.0f ? x : HalfToFloat(table[FloatToHalf(x)])) * up[i];
+    y[i] = x <= -kGeluTableLimit
+               ? 0.0f
+               : (x >= kGeluTableLimit ? x : HalfToFloat(table[FloatToHalf(x)])) * up[i];
   }
 }
 
