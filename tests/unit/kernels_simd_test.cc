@@ -549,7 +549,8 @@ TEST(KernelsSimd, GemmMatchesVecDotExactly) {
         std::vector<int64_t> rows, tokens;
       };
       for (const Case& c :
-           {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37}}, Case{520, {5}, {4, 5}}}) {
+           {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37}}, Case{512, {3}, {17}},
+            Case{520, {5}, {4, 5}}}) {
         const int64_t n = static_cast<int64_t>(tw->block_elems) * c.blocks;
         const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
         for (int64_t rows : c.rows) {

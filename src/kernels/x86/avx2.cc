@@ -597,7 +597,7 @@ inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_
 // time; each pair of rows has its scales converted once per group too, and packed weights
 // (Q4_0, Q5_0) are unpacked into Q8_0 blocks, the same signed bytes: unpacking a Q5_0 block
 // costs more than its share of the arithmetic for four tokens.
-constexpr int64_t kPanelMaxBlocks = 512;  // rows of up to 16384 elements: 300 KiB of stack
+constexpr int64_t kPanelMaxBlocks = 512;  // rows of up to 16384 elements: 330 KiB of stack
 
 template <typename BlockW, typename Unpack>
 class Blocks32Tiles {
