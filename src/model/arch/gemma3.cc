@@ -12,6 +12,7 @@
 
 #include "kernels/ops.h"
 #include "model/arch_registry.h"
+#include "model/forward_buffers.h"
 #include "model/layers.h"
 
 namespace foundry {
@@ -102,19 +103,10 @@ class Gemma3Model final : public Model {
     const HParams& h = hparams();
     const int64_t n = static_cast<int64_t>(batch.size());
     const int64_t E = h.n_embd, D = h.head_dim;
-    enum Slot { kX = kLayerSlots, kNorm, kQ, kK, kV, kAttn, kProj, kGate, kUp, kRope, kOut };
-    float* x = ws.Floats(kX, n * E);
-    float* xn = ws.Floats(kNorm, n * E);
-    float* q = ws.Floats(kQ, n * h.q_dim());
-    float* k = ws.Floats(kK, n * h.kv_dim());
-    float* v = ws.Floats(kV, n * h.v_dim());
-    float* attn = ws.Floats(kAttn, n * h.n_head * h.head_dim_v);
-    float* proj = ws.Floats(kProj, n * E);
-    float* gate = ws.Floats(kGate, n * h.n_ff);
-    float* up = ws.Floats(kUp, n * h.n_ff);
-    // RoPE tables of every token, for global layers and for sliding-window layers.
-    float* rope = ws.Floats(kRope, 2 * n * h.n_rot);
-    float* rope_swa = rope + n * h.n_rot;
+    const ForwardBuffers buf(h, n, 2, ws);
+    float *x = buf.x, *xn = buf.xn, *q = buf.q, *k = buf.k, *v = buf.v, *attn = buf.attn;
+    float *proj = buf.proj, *gate = buf.gate, *up = buf.up, *rope = buf.rope;
+    float* rope_swa = rope + n * h.n_rot;  // the sliding-window layers' RoPE tables
 
     GetRows(tok_embd_, batch.tokens.data(), n, x);
     const float embd_scale = std::sqrt(static_cast<float>(E));
@@ -176,8 +168,7 @@ class Gemma3Model final : public Model {
     }
 
     const int64_t n_out = batch.NumLogits();
-    OutputHead(x, batch, out_norm_, output_, h.rms_eps, ws.Floats(kOut, n_out * E), hidden, logits,
-               ws, pool);
+    OutputHead(x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws, pool);
     if (logits && p_.final_logit_softcap > 0) {
       const float cap = p_.final_logit_softcap, inv = 1.0f / cap;
       const int64_t total = n_out * h.n_vocab;

@@ -14,6 +14,7 @@
 
 #include "kernels/ops.h"
 #include "model/arch_registry.h"
+#include "model/forward_buffers.h"
 #include "model/layers.h"
 #include "model/rope_factors.h"
 
@@ -103,17 +104,9 @@ class Phi3Model final : public Model {
     const HParams& h = hparams();
     const int64_t n = static_cast<int64_t>(batch.size());
     const int64_t E = h.n_embd, D = h.head_dim;
-    enum Slot { kX = kLayerSlots, kNorm, kQ, kK, kV, kAttn, kProj, kGate, kUp, kRope, kOut };
-    float* x = ws.Floats(kX, n * E);
-    float* xn = ws.Floats(kNorm, n * E);
-    float* q = ws.Floats(kQ, n * h.q_dim());
-    float* k = ws.Floats(kK, n * h.kv_dim());
-    float* v = ws.Floats(kV, n * h.v_dim());
-    float* attn = ws.Floats(kAttn, n * h.n_head * h.head_dim_v);
-    float* proj = ws.Floats(kProj, n * E);
-    float* gate = ws.Floats(kGate, n * h.n_ff);
-    float* up = ws.Floats(kUp, n * h.n_ff);
-    float* rope = ws.Floats(kRope, n * h.n_rot);
+    const ForwardBuffers buf(h, n, 1, ws);
+    float *x = buf.x, *xn = buf.xn, *q = buf.q, *k = buf.k, *v = buf.v, *attn = buf.attn;
+    float *proj = buf.proj, *gate = buf.gate, *up = buf.up, *rope = buf.rope;
 
     GetRows(tok_embd_, batch.tokens.data(), n, x);
 
@@ -163,8 +156,7 @@ class Phi3Model final : public Model {
       });
     }
 
-    OutputHead(x, batch, out_norm_, output_, h.rms_eps, ws.Floats(kOut, batch.NumLogits() * E),
-               hidden, logits, ws, pool);
+    OutputHead(x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws, pool);
   }
 
  private:
