@@ -21,25 +21,11 @@
 #include <type_traits>
 
 #include "kernels/quant_blocks.h"
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace foundry::x86 {
 namespace {
-
-inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
-inline uint16_t FloatToHalf(float f) {
-  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
-}
-
-inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m128i Load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-
-inline float HsumPs(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 inline float HmaxPs(__m256 v) {
   __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -226,7 +212,6 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
 // Float dot products
 // ---------------------------------------------------------------------------------------
 
-inline __m256 LoadF16x8(const uint16_t* p) { return _mm256_cvtph_ps(Load128(p)); }
 inline __m256 LoadBF16x8(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(Load128(p)), 16));
 }

@@ -8,23 +8,11 @@
 
 #include <cstdint>
 
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace foundry::x86 {
 namespace {
-
-inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
-
-inline __m256 LoadF16x8(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-inline float HsumPs(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // VecDotF16F16's result from its 8-lane accumulator and the elements past the last multiple of
 // 8 (added one by one in float, then to the horizontal sum).
