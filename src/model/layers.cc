@@ -154,9 +154,9 @@ void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspa
   MatMuls({{&w, y}}, x, n_tokens, ws, pool);
 }
 
-void OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, const Tensor& output,
-                float rms_eps, float* normed, float* hidden, float* logits, Workspace& ws,
-                ThreadPool& pool) {
+int64_t OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, const Tensor& output,
+                   float rms_eps, float* normed, float* hidden, float* logits, Workspace& ws,
+                   ThreadPool& pool) {
   const int64_t E = out_norm.ne[0];
   int64_t n_out = 0;
   for (size_t t = 0; t < batch.size(); ++t) {
@@ -164,6 +164,7 @@ void OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, cons
   }
   if (hidden) std::copy(normed, normed + n_out * E, hidden);
   if (logits) MatMul(output, normed, n_out, logits, ws, pool);
+  return n_out;
 }
 
 void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out) {

@@ -54,10 +54,11 @@ void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_to
 
 // The end of a forward pass, for the tokens of the batch that asked for outputs only: their
 // final RMS norm of x ([n_tokens][n_embd]) into `normed` ([n_outputs][n_embd] scratch), copied
-// to `hidden` when set, and their logits (output . normed) when `logits` is set.
-void OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, const Tensor& output,
-                float rms_eps, float* normed, float* hidden, float* logits, Workspace& ws,
-                ThreadPool& pool);
+// to `hidden` when set, and their logits (output . normed) when `logits` is set. Returns the
+// number of outputs.
+int64_t OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, const Tensor& output,
+                   float rms_eps, float* normed, float* hidden, float* logits, Workspace& ws,
+                   ThreadPool& pool);
 
 // out[i] = row ids[i] of the embedding matrix, dequantized.
 void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out);

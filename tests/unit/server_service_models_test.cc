@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server/service_models.h"
+#include "temp_dir.h"
 
 namespace foundry {
 namespace {
@@ -19,8 +20,6 @@ constexpr char kTiny[] = FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf"
 class ServiceModelsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "foundry-svcmodels-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
     const char* variant = R"({"name": "%s", "displayName": "%s", "alias": "tiny",
       "publisher": "Test", "task": "chat-completion", "license": "MIT", "contextLength": 512,
       "fileName": "tiny.gguf", "fileSizeMb": 1, "minRamGb": 1,
@@ -45,8 +44,6 @@ class ServiceModelsTest : public ::testing::Test {
     } else {
       setenv("FOUNDRY_CATALOG", old_catalog_.c_str(), 1);
     }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
   // Puts a model folder into the cache the way a download leaves it.
   void Cache(const std::string& folder, const std::string& id) {
@@ -56,7 +53,8 @@ class ServiceModelsTest : public ::testing::Test {
     ASSERT_TRUE(ModelCache::WriteInferenceModelJson(d, id, std::nullopt).ok());
   }
 
-  fs::path dir_;
+  const testing::TempDir tmp_{"foundry-svcmodels"};
+  const fs::path dir_ = tmp_.path();
   std::string old_catalog_;
   std::unique_ptr<ServiceModels> models_;
 };

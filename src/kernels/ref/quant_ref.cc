@@ -711,7 +711,8 @@ namespace {
 struct KBlockInts {
   int8_t q[kQK_K];
   int scales[16];
-  int group;  // elements per scale: 32 (Q4_K, Q5_K) or 16 (Q6_K)
+  int mins[8] = {};  // Q4_K/Q5_K's sub-block mins
+  int group;         // elements per scale: 32 (Q4_K, Q5_K) or 16 (Q6_K)
   int32_t imin = 0;
   float d, dmin = 0.0f;  // the weight block's scales
 
@@ -751,6 +752,7 @@ void UnpackQ4_KLike(const BlockW& x, const BlockQ8_K& y, KBlockInts* b) {
     uint8_t sc, m;
     ScaleMinK4(j, x.scales, &sc, &m);
     b->scales[j] = sc;
+    b->mins[j] = m;
     b->imin += (y.bsums[2 * j] + y.bsums[2 * j + 1]) * m;
   }
   b->d = Fp16ToFp32(x.d);
@@ -843,12 +845,10 @@ float VecDotQ4_KQ8_KSteps(int64_t n, const void* w, const void* a, int sub_block
     for (int j0 = 0; j0 < 8; j0 += sub_blocks) {
       int32_t isum = 0, imin = 0;
       for (int j = j0; j < j0 + sub_blocks; ++j) {
-        uint8_t sc, m;
-        ScaleMinK4(j, x[i].scales, &sc, &m);
         int32_t dot = 0;
         for (int l = 0; l < 32; ++l) dot += b.q[32 * j + l] * y[i].qs[32 * j + l];
-        isum += sc * dot;
-        imin += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+        isum += b.scales[j] * dot;
+        imin += b.mins[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
       }
       acc = std::fma(static_cast<float>(isum), d, acc);
       acc_min = std::fma(static_cast<float>(imin), dmin, acc_min);

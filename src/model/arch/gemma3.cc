@@ -167,8 +167,8 @@ class Gemma3Model final : public Model {
       });
     }
 
-    const int64_t n_out = batch.NumLogits();
-    OutputHead(x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws, pool);
+    const int64_t n_out =
+        OutputHead(x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws, pool);
     if (logits && p_.final_logit_softcap > 0) {
       const float cap = p_.final_logit_softcap, inv = 1.0f / cap;
       const int64_t total = n_out * h.n_vocab;
