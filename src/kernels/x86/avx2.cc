@@ -335,15 +335,33 @@ inline void TileQ4_1Q8_1(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1*
   }
 }
 
+// Decoding reads each weight once, so its speed is how well the weights stream in. The hardware
+// prefetchers keep up with one sequential stream, not with a tile's four interleaved rows (and
+// prefetching the next tile in one burst at its start floods the miss queues), so a decoding tile
+// prefetches the weights kDecodeAheadBytes past its own, a block step at a time: one steady
+// stream. A Q8_0 matrix-vector product read 1.3x (576 columns) to 1.8x (1536) faster so.
+constexpr int64_t kDecodeAheadBytes = 12 << 10;
+
+// Per block b of a decoding tile: the kStepBytes (its rows' blocks b) that far ahead; nothing
+// where the stream ends (ahead == nullptr).
+template <size_t kStepBytes>
+inline void PrefetchAhead(const char* ahead, int64_t b) {
+  if (ahead == nullptr) return;
+  const char* p = ahead + b * static_cast<int64_t>(kStepBytes);
+  for (size_t o = 0; o < kStepBytes; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
+}
+
 // One tile of 4 rows x[0..3] times one token q, for decoding: four independent accumulators
 // (and summs lanes) in flight instead of one dependent chain per row.
-inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1* q, float* y) {
+inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1* q, float* y,
+                              const char* ahead) {
   constexpr int kR = 4;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[kR];
   for (int i = 0; i < kR; ++i) acc[i] = _mm256_setzero_ps();
   __m128 summs = _mm_setzero_ps();  // lane i: row i
   for (int64_t b = 0; b < nb; ++b) {
+    PrefetchAhead<kR * sizeof(BlockQ4_1)>(ahead, b);
     const __m128 xm = _mm_setr_ps(HalfToFloat(x[0][b].m), HalfToFloat(x[1][b].m),
                                   HalfToFloat(x[2][b].m), HalfToFloat(x[3][b].m));
     summs = _mm_add_ps(summs, _mm_mul_ps(xm, _mm_set1_ps(HalfToFloat(q[b].s))));
@@ -382,7 +400,8 @@ class PlainTiles {
 };
 
 // Decoding: tiles of 4 rows x 1 token, four independent accumulator chains instead of one,
-// vec_dot for the last rows; token after token.   rows4(nb, x[4], q, y)
+// vec_dot for the last rows; token after token.   rows4(nb, x[4], q, y, ahead): see
+// PrefetchAhead.
 template <typename BlockW, typename BlockA, int kBlockElems, typename Rows4>
 inline void GemmRows4(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                       size_t a_stride, int64_t n_tokens, float* y, int64_t ldy, Rows4 rows4,
@@ -393,17 +412,13 @@ inline void GemmRows4(int64_t n, const void* w, size_t w_stride, int64_t n_rows,
   const auto row = [&](int64_t r) { return reinterpret_cast<const BlockW*>(wb + r * w_stride); };
   const auto token = [&](int64_t t) { return reinterpret_cast<const BlockA*>(ab + t * a_stride); };
   const int64_t rows_tiled = n_rows / 4 * 4;
+  const char* end = reinterpret_cast<const char*>(row(n_rows));
   for (int64_t t = 0; t < n_tokens; ++t) {
     for (int64_t r0 = 0; r0 < rows_tiled; r0 += 4) {
       const BlockW* x[4] = {row(r0), row(r0 + 1), row(r0 + 2), row(r0 + 3)};
-      // Two tiles ahead: the four rows of a tile are four short streams, too short for the
-      // hardware prefetcher (Q8_0 decode ran at half of vec_dot's one-stream speed without).
-      if (r0 + 12 <= n_rows) {
-        const char* next = reinterpret_cast<const char*>(row(r0 + 8));
-        const int64_t bytes = 4 * static_cast<int64_t>(w_stride);
-        for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(next + o, _MM_HINT_T0);
-      }
-      rows4(nb, x, token(t), y + t * ldy + r0);
+      const char* ahead = reinterpret_cast<const char*>(x[0]) + kDecodeAheadBytes;
+      if (ahead + 4 * w_stride > end) ahead = nullptr;
+      rows4(nb, x, token(t), y + t * ldy + r0, ahead);
     }
     for (int64_t r = rows_tiled; r < n_rows; ++r) y[t * ldy + r] = vec_dot(n, row(r), token(t));
   }
@@ -555,10 +570,12 @@ inline void TileBlocks32(int64_t nb, const BlockQ8_0* const* x, const float* con
 // The decoding tile: four rows against one token, the four scale products again from one
 // multiplication.
 template <typename BlockW, __m256i (*sign)(const BlockW&)>
-inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_0* q, float* y) {
+inline void TileBlocks32Rows4(int64_t nb, const BlockW* const* x, const BlockQ8_0* q, float* y,
+                              const char* ahead) {
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                    _mm256_setzero_ps()};
   for (int64_t b = 0; b < nb; ++b) {
+    PrefetchAhead<4 * sizeof(BlockW)>(ahead, b);
     const __m256 d = _mm256_mul_ps(FourHalves(x[0][b].d, x[1][b].d, x[2][b].d, x[3][b].d),
                                    _mm256_set1_ps(HalfToFloat(q[b].d)));
     const __m256i qy = Load256(q[b].qs);
@@ -840,7 +857,7 @@ enum class KOrder { kLanes, kBlockTotals, kSubBlockPairs, kTiled };
 template <int kR, int kT, typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*),
           KOrder kOrder = KOrder::kLanes>
 inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* const* q, float* y,
-                         int64_t ldy) {
+                         int64_t ldy, const char* ahead = nullptr) {
   constexpr int kN = kR * kT;
   __m256 acc[kR][kT];
   float acc_m[kR][kT], acc_t[kR][kT];  // acc_t: kBlockTotals' accumulator
@@ -851,6 +868,7 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
     }
   }
   for (int64_t b = 0; b < nb; ++b) {
+    PrefetchAhead<kR * sizeof(BlockW)>(ahead, b);
     __m128i pairs[kT];  // bsums[2k] + bsums[2k+1], as MinsDotBsums adds them
     for (int j = 0; j < kT; ++j) {
       const __m256i bs = Load256(q[j][b].bsums);
@@ -955,8 +973,9 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
 
 template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*),
           KOrder kOrder = KOrder::kLanes>
-inline void TileQ4_KLikeRows4(int64_t nb, const BlockW* const* x, const BlockQ8_K* q, float* y) {
-  TileQ4_KLike<4, 1, BlockW, unpack, kOrder>(nb, x, &q, y, 1);
+inline void TileQ4_KLikeRows4(int64_t nb, const BlockW* const* x, const BlockQ8_K* q, float* y,
+                              const char* ahead) {
+  TileQ4_KLike<4, 1, BlockW, unpack, kOrder>(nb, x, &q, y, 1, ahead);
 }
 
 // Q4_K/Q5_K . Q8_K in one of the KOrder orders, one output (the edges of the tiles).
@@ -975,7 +994,10 @@ constexpr auto VecDotQ4_KQ8_KInOrder = VecDotQ4_KLikeInOrder<BlockQ4_K, UnpackQ4
 template <typename BlockW, void (*unpack)(const BlockW&, int, __m256i*, __m256i*), KOrder kOrder>
 void GemmQ4_KLikeInOrder(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                          size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  constexpr auto kTile = TileQ4_KLike<2, 8, BlockW, unpack, kOrder>;
+  constexpr auto kTile = [](int64_t nb, const BlockW* const* x, const BlockQ8_K* const* q, float* y,
+                            int64_t ldy) {
+    TileQ4_KLike<2, 8, BlockW, unpack, kOrder>(nb, x, q, y, ldy);
+  };
   PlainTiles<BlockW, BlockQ8_K, decltype(kTile)> tiles(kTile);
   GemmTiles<BlockW, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y, ldy,
                                             tiles, TileQ4_KLikeRows4<BlockW, unpack, kOrder>,
@@ -1010,7 +1032,7 @@ void GemmQ4_KQ8_KRepackedOrder(int64_t n, const void* w, size_t w_stride, int64_
 // weight block's 6-bit quants and scale vectors are built once for kT tokens.
 template <int kR, int kT, KOrder kOrder = KOrder::kLanes>
 inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* const* q, float* y,
-                         int64_t ldy) {
+                         int64_t ldy, const char* ahead = nullptr) {
   static_assert(kOrder == KOrder::kLanes || kOrder == KOrder::kTiled);
   constexpr int kN = kR * kT;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -1027,6 +1049,7 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
     }
   }
   for (int64_t b = 0; b < nb; ++b) {
+    PrefetchAhead<kR * sizeof(BlockQ6_K)>(ahead, b);
     __m256i bsums[kT];
     for (int j = 0; j < kT; ++j) bsums[j] = Load256(q[j][b].bsums);
     __m256i sumi[kN];
@@ -1104,8 +1127,9 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
 }
 
 template <KOrder kOrder>
-inline void TileQ6_KQ8_KRows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y) {
-  TileQ6_KQ8_K<4, 1, kOrder>(nb, x, &q, y, 1);
+inline void TileQ6_KQ8_KRows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y,
+                              const char* ahead) {
+  TileQ6_KQ8_K<4, 1, kOrder>(nb, x, &q, y, 1, ahead);
 }
 
 template <KOrder kOrder>
@@ -1120,7 +1144,9 @@ float VecDotQ6_KQ8_KInOrder(int64_t n, const void* w, const void* a) {
 template <KOrder kOrder>
 void GemmQ6_KQ8_KInOrder(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
                          size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) {
-  constexpr auto kTile = TileQ6_KQ8_K<2, 8, kOrder>;
+  constexpr auto kTile = [](int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* const* q,
+                            float* y,
+                            int64_t ldy) { TileQ6_KQ8_K<2, 8, kOrder>(nb, x, q, y, ldy); };
   PlainTiles<BlockQ6_K, BlockQ8_K, decltype(kTile)> tiles(kTile);
   GemmTiles<BlockQ6_K, BlockQ8_K, kQK_K, 2, 8>(n, w, w_stride, n_rows, a, a_stride, n_tokens, y,
                                                ldy, tiles, TileQ6_KQ8_KRows4<kOrder>,
