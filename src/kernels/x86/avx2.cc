@@ -87,9 +87,10 @@ inline __m256i DotU8I8(__m256i u, __m256i y) {
 
 // 16 bytes of packed nibbles -> 32 bytes: low nibbles (elements 0..15), then high nibbles.
 inline __m256i UnpackNibbles16(const uint8_t* p) {
-  const __m128i v = Load128(p);
-  const __m128i m4 = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_and_si128(v, m4));
+  // The 16 bytes in both halves, the upper half shifted by a nibble: three operations, not five.
+  const __m256i v = _mm256_broadcastsi128_si256(Load128(p));
+  const __m256i shifted = _mm256_srlv_epi64(v, _mm256_setr_epi64x(0, 0, 4, 4));
+  return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0F));
 }
 
 // Q4_K/Q5_K packed 6-bit scales and mins -> bytes 0..7 scales, 8..15 mins.
@@ -291,6 +292,14 @@ float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
          summs;
 }
 
+// The leading pair of f16 scales of a block (Q4_1: d and m; Q8_1: d and s) as 32 bits.
+template <typename Block>
+inline int32_t ScalePair(const Block& blk) {
+  int32_t pair;
+  std::memcpy(&pair, &blk, sizeof(pair));
+  return pair;
+}
+
 // VecDotQ4_1Q8_1 over a tile of 2 rows x 4 tokens: the same per-output operations (one 8-lane
 // accumulator fused in block order, the summs in block order, then HsumPs(acc) + summs), but
 // each weight block is unpacked once for 4 tokens and the 8 independent accumulators hide the
@@ -304,34 +313,28 @@ inline void TileQ4_1Q8_1(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1*
   for (int i = 0; i < kR; ++i) {
     for (int j = 0; j < kT; ++j) acc[i][j] = _mm256_setzero_ps();
   }
-  // Lane i * kT + j: the summs of row i and token j (mul then add, as the scalar loop).
-  __m256 summs = _mm256_setzero_ps();
+  // Row i's summs, token j in lane 2j + 1 (mul then add, as the scalar loop; even lanes unused).
+  __m256 summs[kR] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
   for (int64_t b = 0; b < nb; ++b) {
-    const __m256 xm =
-        _mm256_setr_m128(_mm_set1_ps(HalfToFloat(x[0][b].m)), _mm_set1_ps(HalfToFloat(x[1][b].m)));
-    const __m128 ys = _mm_setr_ps(HalfToFloat(q[0][b].s), HalfToFloat(q[1][b].s),
-                                  HalfToFloat(q[2][b].s), HalfToFloat(q[3][b].s));
-    summs = _mm256_add_ps(summs, _mm256_mul_ps(xm, _mm256_setr_m128(ys, ys)));
-    // Lane i * kT + j: d_x(row i) * d_y(token j), the scalar loop's product.
-    const __m256 xd =
-        _mm256_setr_m128(_mm_set1_ps(HalfToFloat(x[0][b].d)), _mm_set1_ps(HalfToFloat(x[1][b].d)));
-    const __m128 yd = _mm_setr_ps(HalfToFloat(q[0][b].d), HalfToFloat(q[1][b].d),
-                                  HalfToFloat(q[2][b].d), HalfToFloat(q[3][b].d));
-    alignas(32) float d[kR * kT];
-    _mm256_store_ps(d, _mm256_mul_ps(xd, _mm256_setr_m128(yd, yd)));
+    // Lanes 2j and 2j + 1: token j's d_y and s_y.
+    const __m256 yds = _mm256_cvtph_ps(_mm_setr_epi32(ScalePair(q[0][b]), ScalePair(q[1][b]),
+                                                      ScalePair(q[2][b]), ScalePair(q[3][b])));
     for (int i = 0; i < kR; ++i) {
+      // Lanes 2j and 2j + 1: d_x * d_y(token j) and m_x * s_y(token j), the scalar products.
+      const __m256 prod = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi32(ScalePair(x[i][b]))), yds);
+      summs[i] = _mm256_add_ps(summs[i], prod);
       const __m256i u = UnpackNibbles16(x[i][b].qs);
       for (int j = 0; j < kT; ++j) {
         const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(u, Load256(q[j][b].qs)), ones);
-        acc[i][j] =
-            _mm256_fmadd_ps(_mm256_broadcast_ss(d + i * kT + j), _mm256_cvtepi32_ps(p), acc[i][j]);
+        const __m256 d = _mm256_permutevar8x32_ps(prod, _mm256_set1_epi32(2 * j));
+        acc[i][j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc[i][j]);
       }
     }
   }
-  alignas(32) float sm[kR * kT];
-  _mm256_store_ps(sm, summs);
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]) + sm[i * kT + j];
+    alignas(32) float sm[2 * kT];
+    _mm256_store_ps(sm, summs[i]);
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = HsumPs(acc[i][j]) + sm[2 * j + 1];
   }
 }
 
@@ -352,33 +355,38 @@ inline void PrefetchAhead(const char* ahead, int64_t b) {
 }
 
 // One tile of 4 rows x[0..3] times one token q, for decoding: four independent accumulators
-// (and summs lanes) in flight instead of one dependent chain per row.
+// (and summs lanes) in flight instead of one dependent chain per row. The eight scale products
+// come from one f16 conversion and one multiplication: lanes 2i and 2i + 1 hold row i's
+// d_x * d_y and m_x * s_y, each rounded as the scalar product.
 inline void TileQ4_1Q8_1Rows4(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1* q, float* y,
                               const char* ahead) {
   constexpr int kR = 4;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[kR];
   for (int i = 0; i < kR; ++i) acc[i] = _mm256_setzero_ps();
-  __m128 summs = _mm_setzero_ps();  // lane i: row i
+  __m256 summs = _mm256_setzero_ps();  // lane 2i + 1: row i (the even lanes go unused)
   for (int64_t b = 0; b < nb; ++b) {
     PrefetchAhead<kR * sizeof(BlockQ4_1)>(ahead, b);
-    const __m128 xm = _mm_setr_ps(HalfToFloat(x[0][b].m), HalfToFloat(x[1][b].m),
-                                  HalfToFloat(x[2][b].m), HalfToFloat(x[3][b].m));
-    summs = _mm_add_ps(summs, _mm_mul_ps(xm, _mm_set1_ps(HalfToFloat(q[b].s))));
-    const __m128 xd = _mm_setr_ps(HalfToFloat(x[0][b].d), HalfToFloat(x[1][b].d),
-                                  HalfToFloat(x[2][b].d), HalfToFloat(x[3][b].d));
-    alignas(16) float d[kR];
-    _mm_store_ps(d, _mm_mul_ps(xd, _mm_set1_ps(HalfToFloat(q[b].d))));
+    const __m256 xdm = _mm256_cvtph_ps(_mm_setr_epi32(ScalePair(x[0][b]), ScalePair(x[1][b]),
+                                                      ScalePair(x[2][b]), ScalePair(x[3][b])));
+    const __m256 yds = _mm256_cvtph_ps(_mm_set1_epi32(ScalePair(q[b])));
+    const __m256 prod = _mm256_mul_ps(xdm, yds);
+    summs = _mm256_add_ps(summs, prod);
     const __m256i qy = Load256(q[b].qs);
-    for (int i = 0; i < kR; ++i) {
+    const auto step = [&]<int i>() {
       const __m256i p =
           _mm256_madd_epi16(_mm256_maddubs_epi16(UnpackNibbles16(x[i][b].qs), qy), ones);
-      acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(d + i), _mm256_cvtepi32_ps(p), acc[i]);
-    }
+      const __m256 d = _mm256_permutevar8x32_ps(prod, _mm256_set1_epi32(2 * i));
+      acc[i] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc[i]);
+    };
+    step.template operator()<0>();
+    step.template operator()<1>();
+    step.template operator()<2>();
+    step.template operator()<3>();
   }
-  alignas(16) float sm[kR];
-  _mm_store_ps(sm, summs);
-  for (int i = 0; i < kR; ++i) y[i] = HsumPs(acc[i]) + sm[i];
+  alignas(32) float sm[2 * kR];
+  _mm256_store_ps(sm, summs);
+  for (int i = 0; i < kR; ++i) y[i] = HsumPs(acc[i]) + sm[2 * i + 1];
 }
 
 constexpr int kTokensPerGroup = 16;
