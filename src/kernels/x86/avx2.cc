@@ -847,6 +847,24 @@ inline void UnpackQ5_K(const BlockQ5_K& x, int s, __m256i* lo, __m256i* hi) {
                         _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(2)), 3));
 }
 
+// The f32 scales of eight tokens' Q8_K blocks b, lane j token j.
+inline __m256 TokenScales8(const BlockQ8_K* const* q, int64_t b) {
+  return _mm256_setr_ps(q[0][b].d, q[1][b].d, q[2][b].d, q[3][b].d, q[4][b].d, q[5][b].d, q[6][b].d,
+                        q[7][b].d);
+}
+
+// The transpose of eight 4-lane vectors: lane j of out[s] is lane s of v[j].
+inline void Transpose8x4(const __m128i* v, __m256i* out) {
+  __m256i a[4];
+  for (int j = 0; j < 4; ++j) a[j] = _mm256_set_m128i(v[j + 4], v[j]);
+  const __m256i t0 = _mm256_unpacklo_epi32(a[0], a[1]), t1 = _mm256_unpackhi_epi32(a[0], a[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(a[2], a[3]), t3 = _mm256_unpackhi_epi32(a[2], a[3]);
+  out[0] = _mm256_unpacklo_epi64(t0, t2);
+  out[1] = _mm256_unpackhi_epi64(t0, t2);
+  out[2] = _mm256_unpacklo_epi64(t1, t3);
+  out[3] = _mm256_unpackhi_epi64(t1, t3);
+}
+
 // The float order of a Q4_K/Q5_K dot product: ggml_vec_dot_q4_K_q8_K's (an 8-lane accumulator
 // fed each block's integer lanes, the mins in a scalar) or that of llama.cpp's kernels for
 // repacked Q4_K (one accumulator fed each block's integer total, the mins in another; see
@@ -884,7 +902,7 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
     }
     __m128i mins_dot[kN];
     __m256i sums[kN];           // kBlockTotals: each output's integer lanes of this block
-    __m256i pair_sums[kN * 4];  // kSubBlockPairs: the same per 64 elements
+    __m256i pair_sums[kN * 4];  // kSubBlockPairs: the same per 64 elements, [i][s][j]
     for (int i = 0; i < kR; ++i) {
       const BlockW& xb = x[i][b];
       uint32_t utmp[4];
@@ -910,7 +928,7 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
           const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u[2 * s + 1], Load256(q8 + 32)),
                                                scale[2 * s + 1]);
           if constexpr (kOrder == KOrder::kSubBlockPairs) {
-            pair_sums[(i * kT + j) * 4 + s] = _mm256_add_epi32(p0, p1);
+            pair_sums[(i * 4 + s) * kT + j] = _mm256_add_epi32(p0, p1);
           }
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
         }
@@ -922,7 +940,7 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
         }
       }
     }
-    int32_t md[kN];
+    alignas(32) int32_t md[kN];
     HsumEpi32Many<kN>(mins_dot, md);
     if constexpr (kOrder == KOrder::kLanes) {
       for (int i = 0; i < kR; ++i) {
@@ -933,39 +951,70 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
         }
       }
     } else if constexpr (kOrder == KOrder::kSubBlockPairs) {
-      int32_t totals[kN * 4], mins[kN * 4];  // per output, per 64 elements
+      alignas(32) int32_t totals[kN * 4];  // [i][s][j]: per output, per 64 elements
       HsumEpi32Many<kN * 4>(pair_sums, totals);
       // Lane s of a mins product is the 64 elements s's two sub-blocks (madd of pairs).
-      for (int o = 0; o < kN; ++o)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(mins + 4 * o), mins_dot[o]);
-      for (int i = 0; i < kR; ++i) {
-        const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
-        for (int j = 0; j < kT; ++j) {
-          const float yd = q[j][b].d;
-          const int o = i * kT + j;
+      if constexpr (kT == 8) {
+        const __m256 yd = TokenScales8(q, b);
+        for (int i = 0; i < kR; ++i) {
+          const __m256 xd_yd = _mm256_mul_ps(_mm256_set1_ps(HalfToFloat(x[i][b].d)), yd);
+          const __m256 xdmin_yd = _mm256_mul_ps(_mm256_set1_ps(HalfToFloat(x[i][b].dmin)), yd);
+          __m256i mins[4];
+          Transpose8x4(mins_dot + i * kT, mins);
+          __m256 t = _mm256_loadu_ps(acc_t[i]), m = _mm256_loadu_ps(acc_m[i]);
           for (int s = 0; s < 4; ++s) {
-            acc_t[i][j] =
-                __builtin_fmaf(static_cast<float>(totals[4 * o + s]), xd * yd, acc_t[i][j]);
-            acc_m[i][j] =
-                __builtin_fmaf(static_cast<float>(mins[4 * o + s]), xdmin * yd, acc_m[i][j]);
+            const __m256i total = Load256(totals + (i * 4 + s) * kT);
+            t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), xd_yd, t);
+            m = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins[s]), xdmin_yd, m);
+          }
+          _mm256_storeu_ps(acc_t[i], t);
+          _mm256_storeu_ps(acc_m[i], m);
+        }
+      } else {
+        int32_t mins[kN * 4];  // [o][s]
+        for (int o = 0; o < kN; ++o)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(mins + 4 * o), mins_dot[o]);
+        for (int i = 0; i < kR; ++i) {
+          const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
+          for (int j = 0; j < kT; ++j) {
+            const float yd = q[j][b].d;
+            const int o = i * kT + j;
+            for (int s = 0; s < 4; ++s) {
+              acc_t[i][j] = __builtin_fmaf(static_cast<float>(totals[(i * 4 + s) * kT + j]),
+                                           xd * yd, acc_t[i][j]);
+              acc_m[i][j] =
+                  __builtin_fmaf(static_cast<float>(mins[4 * o + s]), xdmin * yd, acc_m[i][j]);
+            }
           }
         }
       }
     } else {
-      int32_t totals[kN];
+      alignas(32) int32_t totals[kN];
       HsumEpi32Many<kN>(sums, totals);
-      for (int i = 0; i < kR; ++i) {
-        const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
-        for (int j = 0; j < kT; ++j) {
-          const float yd = q[j][b].d;
-          const float total = static_cast<float>(totals[i * kT + j]);
-          const float mins = static_cast<float>(md[i * kT + j]);
-          if constexpr (kOrder == KOrder::kTiled) {
-            const float res = __builtin_fmaf(-xdmin, mins, xd * total);
-            acc_t[i][j] = __builtin_fmaf(res, yd, acc_t[i][j]);
-          } else {
-            acc_t[i][j] = __builtin_fmaf(total, xd * yd, acc_t[i][j]);
-            acc_m[i][j] = __builtin_fmaf(mins, xdmin * yd, acc_m[i][j]);
+      if constexpr (kT == 8 && kOrder == KOrder::kTiled) {
+        const __m256 yd = TokenScales8(q, b);
+        for (int i = 0; i < kR; ++i) {
+          const __m256 xd = _mm256_set1_ps(HalfToFloat(x[i][b].d));
+          const __m256 neg_xdmin = _mm256_set1_ps(-HalfToFloat(x[i][b].dmin));
+          const __m256 total = _mm256_cvtepi32_ps(Load256(totals + i * kT));
+          const __m256 mins = _mm256_cvtepi32_ps(Load256(md + i * kT));
+          const __m256 res = _mm256_fmadd_ps(neg_xdmin, mins, _mm256_mul_ps(xd, total));
+          _mm256_storeu_ps(acc_t[i], _mm256_fmadd_ps(res, yd, _mm256_loadu_ps(acc_t[i])));
+        }
+      } else {
+        for (int i = 0; i < kR; ++i) {
+          const float xd = HalfToFloat(x[i][b].d), xdmin = HalfToFloat(x[i][b].dmin);
+          for (int j = 0; j < kT; ++j) {
+            const float yd = q[j][b].d;
+            const float total = static_cast<float>(totals[i * kT + j]);
+            const float mins = static_cast<float>(md[i * kT + j]);
+            if constexpr (kOrder == KOrder::kTiled) {
+              const float res = __builtin_fmaf(-xdmin, mins, xd * total);
+              acc_t[i][j] = __builtin_fmaf(res, yd, acc_t[i][j]);
+            } else {
+              acc_t[i][j] = __builtin_fmaf(total, xd * yd, acc_t[i][j]);
+              acc_m[i][j] = __builtin_fmaf(mins, xdmin * yd, acc_m[i][j]);
+            }
           }
         }
       }
@@ -1107,13 +1156,22 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
       }
     }
     if constexpr (kOrder == KOrder::kTiled) {
-      int32_t totals[kN];
+      alignas(32) int32_t totals[kN];
       HsumEpi32Many<kN>(sumi, totals);
-      for (int i = 0; i < kR; ++i) {
-        const float xd = HalfToFloat(x[i][b].d);
-        for (int j = 0; j < kT; ++j) {
-          acc_t[i][j] =
-              __builtin_fmaf(xd * static_cast<float>(totals[i * kT + j]), q[j][b].d, acc_t[i][j]);
+      if constexpr (kT == 8) {  // the scalar loop's operations, eight tokens a vector
+        const __m256 yd = TokenScales8(q, b);
+        for (int i = 0; i < kR; ++i) {
+          const __m256 total = _mm256_cvtepi32_ps(Load256(totals + i * kT));
+          const __m256 res = _mm256_mul_ps(_mm256_set1_ps(HalfToFloat(x[i][b].d)), total);
+          _mm256_storeu_ps(acc_t[i], _mm256_fmadd_ps(res, yd, _mm256_loadu_ps(acc_t[i])));
+        }
+      } else {
+        for (int i = 0; i < kR; ++i) {
+          const float xd = HalfToFloat(x[i][b].d);
+          for (int j = 0; j < kT; ++j) {
+            acc_t[i][j] =
+                __builtin_fmaf(xd * static_cast<float>(totals[i * kT + j]), q[j][b].d, acc_t[i][j]);
+          }
         }
       }
     } else {
