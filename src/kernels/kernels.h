@@ -108,6 +108,9 @@ struct VectorKernels {
   // itself for gate >= kGeluTableLimit, else table[f16 bits of gate] as a float (table: 65536
   // f16 results, GeluTable in ops.cc). y may alias gate or up.
   void (*geglu)(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y);
+  // y[i] = Fp32ToFp16(x[i]) (round to nearest even; a NaN stays a NaN, its payload may differ):
+  // the KV cache's stores.
+  void (*to_f16)(int64_t n, const float* x, uint16_t* y);
 };
 
 // Where ggml's GELU leaves its table: gelu(x) is x at or above this and 0 at or below minus it.

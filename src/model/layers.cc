@@ -175,11 +175,10 @@ void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out) {
 void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer,
              ThreadPool& pool) {
   const int64_t kd = kv.kv_dim(), vd = kv.v_dim();
+  const VectorKernels& vk = ActiveVectorKernels();
   ForEachToken(pool, static_cast<int64_t>(batch.size()), [&](int64_t t) {
-    uint16_t* kc = kv.K(layer, batch.seq_ids[t], batch.positions[t]);
-    uint16_t* vc = kv.V(layer, batch.seq_ids[t], batch.positions[t]);
-    for (int64_t i = 0; i < kd; ++i) kc[i] = Fp32ToFp16(k[t * kd + i]);
-    for (int64_t i = 0; i < vd; ++i) vc[i] = Fp32ToFp16(v[t * vd + i]);
+    vk.to_f16(kd, k + t * kd, kv.K(layer, batch.seq_ids[t], batch.positions[t]));
+    vk.to_f16(vd, v + t * vd, kv.V(layer, batch.seq_ids[t], batch.positions[t]));
   });
 }
 
@@ -350,13 +349,14 @@ void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float*
   const size_t per_thread = static_cast<size_t>(scores_len + q16_len);
   float* scratch = ws.Floats(1, per_thread * pool.size());
   const AttentionKernels& ak = ActiveAttentionKernels();
+  const VectorKernels& vk = ActiveVectorKernels();
   const VisibleCells c = CellsOf(s, batch, 0);
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;
     uint16_t* qh = reinterpret_cast<uint16_t*>(scores + scores_len);
     for (int64_t h = ti; h < s.n_head; h += nt) {
       const int64_t kvh = h / group;
-      for (int64_t i = 0; i < d; ++i) qh[i] = Fp32ToFp16(q[h * d + i]);
+      vk.to_f16(d, q + h * d, qh);
       const int64_t skip = c.first - c.begin;
       ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh,
                 scores + skip);

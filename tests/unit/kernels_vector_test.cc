@@ -189,5 +189,33 @@ TEST(KernelsVector, GeGluMatchesScalarExactly) {
   }
 }
 
+// The KV cache's f32 -> f16 stores: every ISA gives Fp32ToFp16's bits (round to nearest even)
+// for normal, subnormal, tie, overflowing and infinite values; a NaN stays a NaN.
+TEST(KernelsVector, ToF16MatchesFp32ToFp16) {
+  std::mt19937 rng(37);
+  std::vector<float> x = RandomFloats(1001, rng, 8.0f);
+  const std::vector<float> tiny = RandomFloats(300, rng, 1e-5f);  // many f16 subnormals
+  x.insert(x.end(), tiny.begin(), tiny.end());
+  for (float v : {0.0f, -0.0f, 65504.0f, 65519.0f, 65520.0f, -65520.0f, 1e30f, INFINITY, -INFINITY,
+                  5.96e-8f, 2.98e-8f, 2.9802326e-8f, 1.0f + 1.0f / 2048.0f, 1.0f + 3.0f / 2048.0f,
+                  6.1035156e-5f, 6.097555e-5f}) {
+    x.push_back(v);
+  }
+  x.push_back(NAN);
+  const int64_t n = static_cast<int64_t>(x.size());
+  for (Isa isa : RunnableIsas()) {
+    std::vector<uint16_t> got(x.size());
+    VectorKernelsForIsa(isa)->to_f16(n, x.data(), got.data());
+    for (size_t i = 0; i + 1 < x.size(); ++i) {
+      ASSERT_EQ(got[i], Fp32ToFp16(x[i])) << Name(isa) << " x=" << x[i] << " i=" << i;
+    }
+    EXPECT_TRUE(std::isnan(Fp16ToFp32(got.back()))) << Name(isa);
+    // A length that is not a multiple of the vector width takes the tail path.
+    std::vector<uint16_t> tail(5);
+    VectorKernelsForIsa(isa)->to_f16(5, x.data() + 3, tail.data());
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(tail[i], Fp32ToFp16(x[3 + i])) << Name(isa);
+  }
+}
+
 }  // namespace
 }  // namespace foundry

@@ -41,7 +41,11 @@ void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table,
   }
 }
 
-constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu};
+void ToF16(int64_t n, const float* x, uint16_t* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
+}
+
+constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu, ToF16};
 
 // The attention kernels below compute each output on its own, with nothing allocated: the
 // same sums as the batched forms (q rounded to f16 as VecDotF16F16's operand; cell j feeding

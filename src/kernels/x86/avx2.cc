@@ -1365,7 +1365,16 @@ void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table,
   }
 }
 
-constexpr VectorKernels kAvx2Vector = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu};
+void ToF16(int64_t n, const float* x, uint16_t* y) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
+  }
+  for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
+}
+
+constexpr VectorKernels kAvx2Vector = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu, ToF16};
 
 }  // namespace
 
