@@ -643,7 +643,9 @@ class Blocks32Tiles {
   }
 
   void Run(int64_t nb, int64_t t, float* y, int64_t ldy) {
-    TileBlocks32<kR>(nb, rows_, dx_rows_, qs_ + t * 32, dy_ + t, y, ldy);
+    const float* dx[kR];
+    for (int i = 0; i < kR; ++i) dx[i] = dx_[i];
+    TileBlocks32<kR>(nb, rows_, dx, qs_ + t * 32, dy_ + t, y, ldy);
   }
 
  private:
@@ -653,7 +655,6 @@ class Blocks32Tiles {
   alignas(32) int8_t qs_[kPanelMaxBlocks * kTokensPerGroup * 32];  // the group's activations
   alignas(32) float dy_[kPanelMaxBlocks * kTokensPerGroup];
   float dx_[kR][kPanelMaxBlocks];
-  const float* dx_rows_[kR] = {dx_[0], dx_[1]};
   Blocks blocks_;
   const BlockQ8_0* rows_[kR] = {};
 };
