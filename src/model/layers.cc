@@ -4,7 +4,6 @@
 #include <cmath>
 #include <string>
 
-#include "base/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
 #include "model/hparams.h"

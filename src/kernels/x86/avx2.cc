@@ -344,7 +344,7 @@ inline void TileQ4_1Q8_1(int64_t nb, const BlockQ4_1* const* x, const BlockQ8_1*
 // prefetchers keep up with one sequential stream, not with a tile's four interleaved rows (and
 // prefetching the next tile in one burst at its start floods the miss queues), so a decoding tile
 // prefetches the weights kDecodeAheadBytes past its own, a block step at a time: one steady
-// stream. A Q8_0 matrix-vector product read 1.3x (576 columns) to 1.8x (1536) faster so.
+// stream.
 constexpr int64_t kDecodeAheadBytes = 12 << 10;
 
 // Per block b of a decoding tile: the kStepBytes (its rows' blocks b) that far ahead; nothing
@@ -946,8 +946,9 @@ inline void TileQ4_KLike(int64_t nb, const BlockW* const* x, const BlockQ8_K* co
         }
       }
     }
+    // Each output's mins . bsums total (kSubBlockPairs keeps them per 64 elements instead).
     alignas(32) int32_t md[kN];
-    HsumEpi32Many<kN>(mins_dot, md);
+    if constexpr (kOrder != KOrder::kSubBlockPairs) HsumEpi32Many<kN>(mins_dot, md);
     if constexpr (kOrder == KOrder::kLanes) {
       for (int i = 0; i < kR; ++i) {
         const float xdmin = HalfToFloat(x[i][b].dmin);
