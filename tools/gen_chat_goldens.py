@@ -11,8 +11,8 @@ transformers configures it for `apply_chat_template`:
   * render(messages=..., tools=<list or None>, documents=None, add_generation_prompt=...,
     bos_token=..., eos_token=...)
 
-Templates: /work/shared/fixtures/chat-templates/*.jinja, the templates extracted from the real
-GGUF models (tests/data/chat-templates/*.jinja; gemma-3-270m's GGUF carries none) and feature
+Templates: the model publishers' templates (tests/data/chat-templates/published/*.jinja, see
+the README there), the templates extracted from the real GGUF models (tests/data/chat-templates/*.jinja; gemma-3-270m's GGUF carries none) and feature
 templates (tests/data/chat-templates/features/*.jinja). Output:
 tests/golden/data/chat_templates.json with every template source, every conversation and, per
 (template, conversation), the expected render or jinja2's error message.
@@ -32,8 +32,8 @@ from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "chat-templates")
 LOCAL = os.path.join(ROOT, "tests", "data", "chat-templates")
+PUBLISHED = os.path.join(LOCAL, "published")
 OUT = os.path.join(ROOT, "tests", "golden", "data", "chat_templates.json")
 MODELS = {
     "SmolLM2-135M-Instruct": os.path.join(ROOT, ".cache", "models",
@@ -182,7 +182,7 @@ def extract_model_templates():
 
 def load_templates():
     templates = {}
-    for path in sorted(glob.glob(os.path.join(SHARED, "*.jinja"))):
+    for path in sorted(glob.glob(os.path.join(PUBLISHED, "*.jinja"))):
         templates[os.path.basename(path)[:-6]] = open(path, encoding="utf-8").read()
     for path in sorted(glob.glob(os.path.join(LOCAL, "*.jinja"))):
         templates[os.path.basename(path)[:-6]] = open(path, encoding="utf-8").read()

@@ -17,7 +17,7 @@ from tokenizers import Regex, pre_tokenizers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests/data/tokenizer/pretokenizer_golden.tsv"
-FIXTURE_INP = ROOT.parent / "shared/fixtures/tokenizer/ggml-vocab-gpt-2.gguf.inp"
+FIXTURE_INP = ROOT / "tests/data/tokenizer/ggml-vocab-gpt-2.gguf.inp"
 
 GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 LLAMA3 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"

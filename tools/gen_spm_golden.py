@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates SentencePiece tokenizer goldens from llama.cpp (through llama-cpp-python).
 
-For each vocabulary-only GGUF in shared/fixtures/tokenizer (llama-spm, phi-3) it records, for
+For each vocabulary-only GGUF in tests/data/tokenizer (llama-spm, phi-3) it records, for
 every text in TEXTS and every (add_special, parse_special) combination, the ids llama_tokenize
 gives, and for those ids the text llama_detokenize gives (remove_special = false) with and
 without unparse_special. This covers what the .inp/.out fixtures do not: the prefix space after
@@ -25,7 +25,7 @@ import os
 import llama_cpp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures", "tokenizer")
+FIXTURES = os.path.join(ROOT, "tests", "data", "tokenizer")
 OUT = os.path.join(ROOT, "tests", "data", "tokenizer", "spm_golden.json")
 VOCABS = ["llama-spm", "phi-3"]
 PIECE_MODELS = {

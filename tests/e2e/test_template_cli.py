@@ -9,7 +9,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOUNDRY = os.environ.get("FOUNDRY_BIN", os.path.join(ROOT, "build", "bin", "foundry"))
 SMOLLM2 = os.path.join(ROOT, ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
-FIXTURES = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "chat-templates")
+FIXTURES = os.path.join(ROOT, "tests", "data", "chat-templates", "published")
 GOLDENS = json.load(open(os.path.join(ROOT, "tests", "golden", "data", "chat_templates.json"),
                         encoding="utf-8"))
 

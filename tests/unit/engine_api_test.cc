@@ -92,7 +92,7 @@ TEST(EngineApi, BadTokenIdsAndFilesAreErrors) {
   EXPECT_EQ(LanguageModel::Load("/no/such/model.gguf").status().code(), StatusCode::kNotFound);
   const std::string vocab_only =
       std::string(FOUNDRY_SOURCE_DIR) +
-      "/../shared/fixtures/tokenizer/ggml-vocab-llama-spm.gguf";  // arch llama, no weights
+      "/tests/data/tokenizer/ggml-vocab-llama-spm.gguf";  // arch llama, no weights
   auto no_weights = LanguageModel::Load(vocab_only);
   ASSERT_FALSE(no_weights.ok());
   EXPECT_NE(no_weights.status().message().find("missing"), std::string::npos)

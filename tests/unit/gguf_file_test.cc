@@ -7,7 +7,7 @@
 namespace foundry {
 namespace {
 
-const std::string kFixtures = std::string(FOUNDRY_SOURCE_DIR) + "/../shared/fixtures/tokenizer/";
+const std::string kFixtures = std::string(FOUNDRY_SOURCE_DIR) + "/tests/data/tokenizer/";
 
 TEST(GgufFile, ReadsVocabularyFixture) {
   auto f = GgufFile::Open(kFixtures + "ggml-vocab-gpt-2.gguf");

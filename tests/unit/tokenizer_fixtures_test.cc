@@ -1,6 +1,6 @@
 // Byte-level BPE and SentencePiece vocabularies from llama.cpp's models/ggml-vocab-*.gguf, with
 // token ids from the Hugging Face reference tokenizers (.inp / .out next to each file, see
-// shared/fixtures/README.md). Every string must encode to exactly the expected ids.
+// tests/data/tokenizer/README.md). Every string must encode to exactly the expected ids.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -14,7 +14,7 @@
 namespace foundry {
 namespace {
 
-const std::string kDir = FOUNDRY_SOURCE_DIR "/../shared/fixtures/tokenizer/";
+const std::string kDir = FOUNDRY_SOURCE_DIR "/tests/data/tokenizer/";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

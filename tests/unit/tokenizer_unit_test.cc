@@ -19,7 +19,7 @@
 namespace foundry {
 namespace {
 
-const std::string kFixtures = FOUNDRY_SOURCE_DIR "/../shared/fixtures/tokenizer/";
+const std::string kFixtures = FOUNDRY_SOURCE_DIR "/tests/data/tokenizer/";
 
 std::string FromHex(std::string_view hex) {
   std::string out;
