@@ -1,5 +1,7 @@
-// The foundry service's HTTP server: OpenAI-compatible routes and Foundry Local's management
-// routes over a ModelManager. JSON lives only here (the edge); below it requests are native
+// The foundry service's HTTP server: the transport (listening socket, connection limits,
+// access log, answers for unknown routes and failures) under the OpenAI routes
+// (openai_routes.h) and Foundry Local's management routes (management_routes.h). JSON lives
+// only in src/server (request parsing and answers: server/api); below it requests are native
 // GenerationRequests.
 #pragma once
 

@@ -73,16 +73,22 @@ ModelManager::~ModelManager() {
   UnloadAll();
 }
 
-StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int64_t ttl_s) {
+StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int64_t ttl_s,
+                                                    std::optional<bool> unload_when_idle) {
   std::lock_guard<std::mutex> lock(mu_);
   // A loaded model's own id needs no resolving (the cache is not scanned per request).
   auto it = models_.find(name);
   if (it == models_.end()) {
     FOUNDRY_ASSIGN_OR_RETURN(ResolvedModel resolved, resolver_(name));
     it = models_.find(resolved.id);
-    if (it == models_.end()) return Load(resolved, ttl_s);
+    if (it == models_.end()) {
+      FOUNDRY_ASSIGN_OR_RETURN(Lease lease, Load(resolved, ttl_s));
+      if (unload_when_idle) lease->unload_when_idle = *unload_when_idle;
+      return lease;
+    }
   }
   if (ttl_s >= 0) it->second->ttl_s = ttl_s;
+  if (unload_when_idle) it->second->unload_when_idle = *unload_when_idle;
   return Lease(it->second);
 }
 
@@ -157,6 +163,7 @@ std::vector<LoadedModelInfo> ModelManager::Loaded() const {
     info.name = n;
     info.path = e->path;
     info.ttl_s = e->ttl_s;
+    info.unload_when_idle = e->unload_when_idle;
     info.n_ctx = e->scheduler->n_ctx();
     info.bytes = e->bytes;
     info.in_flight = e->in_flight.load();
@@ -172,7 +179,8 @@ void ModelManager::ReapExpired() {
     const int64_t now = NowMs();
     for (auto it = models_.begin(); it != models_.end();) {
       const Entry& e = *it->second;
-      if (e.in_flight.load() == 0 && now - e.last_used_ms.load() > e.ttl_s * 1000) {
+      if (e.unload_when_idle && e.in_flight.load() == 0 &&
+          now - e.last_used_ms.load() > e.ttl_s * 1000) {
         gone.push_back(std::move(it->second));
         it = models_.erase(it);
       } else {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,7 @@ struct LoadedModelInfo {
   std::string name;
   std::string path;
   int64_t ttl_s = 0;
+  bool unload_when_idle = true;  // false: kept loaded however long it is idle
   int64_t n_ctx = 0;
   uint64_t bytes = 0;
   int in_flight = 0;
@@ -53,6 +55,7 @@ class ModelManager {
     std::unique_ptr<Scheduler> scheduler;
     uint64_t bytes = 0;
     int64_t ttl_s = 0;
+    bool unload_when_idle = true;  // false: ReapExpired leaves it loaded
     std::atomic<int> in_flight{0};
     std::atomic<int64_t> last_used_ms{0};
   };
@@ -76,7 +79,10 @@ class ModelManager {
   ~ModelManager();
 
   // The loaded model, loading it first if needed. ttl_s < 0: keep the current/default TTL.
-  StatusOr<Lease> Acquire(const std::string& name, int64_t ttl_s = -1);
+  // unload_when_idle false keeps the model loaded past its TTL (Foundry Local's
+  // /openai/load?unload=false); nullopt keeps the current setting (true for a new model).
+  StatusOr<Lease> Acquire(const std::string& name, int64_t ttl_s = -1,
+                          std::optional<bool> unload_when_idle = std::nullopt);
   // Unloads a model, named as for Acquire (running requests finish first: they hold the
   // scheduler). NotFound when it is not loaded.
   Status Unload(const std::string& name);

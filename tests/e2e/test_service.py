@@ -247,6 +247,120 @@ def test_concurrent_streams_match_serial_runs(service):
         assert p[0] == s[0] and p[1] == s[1] == "length"
 
 
+def test_max_completion_tokens_bounds_the_answer(service):
+    # End of generation banned: the answer is exactly as long as the bound allows.
+    body = {"model": TINY, "prompt": "Once upon a time", "temperature": 0,
+            "logit_bias": {"658": -100, "656": -100}}
+    for bound in [{"max_completion_tokens": 3}, {"max_tokens": 9, "max_completion_tokens": 3}]:
+        r = post(service, "/v1/completions", dict(body, **bound))
+        assert r.status_code == 200, r.text
+        assert r.json()["usage"]["completion_tokens"] == 3, bound
+        assert r.json()["choices"][0]["finish_reason"] == "length"
+    r = post(service, "/v1/chat/completions",
+             chat_body(TINY, "Hello", max_tokens=None, max_completion_tokens=4,
+                       logit_bias={"658": -100, "656": -100}))
+    assert r.status_code == 200, r.text
+    assert r.json()["usage"]["completion_tokens"] == 4
+
+
+POEM = "Write a short poem about the sea."
+
+
+def sampled_text(service, model, seed_key="seed", seed=1234, content=POEM):
+    body = chat_body(model, content, temperature=1.0, max_tokens=24, top_k=0, top_p=1.0,
+                     min_p=0.0)
+    if seed is not None:
+        body[seed_key] = seed
+    r = post(service, "/v1/chat/completions", body)
+    assert r.status_code == 200, r.text
+    return r.json()["choices"][0]["message"]["content"]
+
+
+@pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="SmolLM2 not fetched (make models)")
+def test_same_seed_same_text(service):
+    """At temperature 1 the seed alone decides the draws: the same seed gives the same text
+    again and as random_seed; other seeds sample differently (so an ignored seed fails)."""
+    alone = sampled_text(service, SMOLLM2)
+    assert sampled_text(service, SMOLLM2) == alone
+    assert sampled_text(service, SMOLLM2, "random_seed") == alone
+    others = {sampled_text(service, SMOLLM2, seed=s) for s in (1, 2, 3)}
+    assert len(others | {alone}) >= 2
+
+
+def concurrent_seeded_texts(service, model):
+    """The seed-1234 poem alone, then (as seed and as random_seed) while other requests with
+    other prompts and seeds share the scheduler's forward passes."""
+    alone = sampled_text(service, model)
+    jobs = [("seed", 1234, POEM)] + [("seed", i, "Tell me about %s." % w)
+                                     for i, w in enumerate(["cats", "rain", "Paris"])] + \
+           [("random_seed", 1234, POEM), ("seed", None, "Count to ten.")]
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as ex:
+        futures = [ex.submit(sampled_text, service, model, key, seed, content)
+                   for key, seed, content in jobs]
+        texts = [f.result() for f in futures]
+    return alone, texts[0], texts[4]
+
+
+def test_same_seed_same_text_among_other_requests(service):
+    # Each request draws from its own seeded sampler, whatever else runs beside it.
+    alone, batched, batched_random_seed = concurrent_seeded_texts(service, TINY)
+    assert batched == alone
+    assert batched_random_seed == alone
+
+
+@pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="SmolLM2 not fetched (make models)")
+@pytest.mark.xfail(strict=True, reason=(
+    "known engine bug (issue 21): a token decoded in a batch of 2 or more sums attention in "
+    "tinyBLAS order, alone in ggml_vec_dot_f16 order (llama.cpp's numerics, "
+    "src/model/layers.cc), so SmolLM2's logits and text change under concurrent batching, "
+    "greedy too; the tiny model's do not"))
+def test_same_seed_same_text_among_other_requests_smollm2(service):
+    alone, batched, batched_random_seed = concurrent_seeded_texts(service, SMOLLM2)
+    assert batched == alone
+    assert batched_random_seed == alone
+
+
+@pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="SmolLM2 not fetched (make models)")
+def test_penalties_change_the_answer(service):
+    """repeat_penalty and frequency_penalty reach the sampler (greedy: only they differ)."""
+    body = chat_body(SMOLLM2, "List the days of the week, then list them again.", max_tokens=48)
+    plain = post(service, "/v1/chat/completions", body).json()["choices"][0]["message"]["content"]
+    for penalty in [{"repeat_penalty": 1.5}, {"frequency_penalty": 2.0}]:
+        r = post(service, "/v1/chat/completions", dict(body, **penalty))
+        assert r.status_code == 200, r.text
+        assert r.json()["choices"][0]["message"]["content"] != plain, penalty
+
+
+def test_load_with_unload_false_outlives_the_ttl(service):
+    """Foundry Local's /openai/load/{name}?unload=false: never unloaded for being idle."""
+    url = service["url"]
+    loaded = lambda: requests.get(url + "/openai/loadedmodels", timeout=T).json()
+    requests.get(url + "/openai/unloadall", timeout=T)
+    # Control: a 1 s TTL unloads an idle model within a few seconds (the reaper runs every second).
+    assert requests.get(url + "/openai/load/" + TINY, params={"ttl": 1}, timeout=T).status_code == 200
+    deadline = time.time() + 10
+    while TINY in loaded() and time.time() < deadline:
+        time.sleep(0.2)
+    assert TINY not in loaded()
+    r = requests.get(url + "/openai/load/" + TINY, params={"ttl": 1, "unload": "false"}, timeout=T)
+    assert r.status_code == 200, r.text
+    time.sleep(3.5)
+    assert loaded() == [TINY]
+    # A request that does not say otherwise keeps it so; unload=true gives the TTL back.
+    assert post(service, "/v1/chat/completions", chat_body(TINY, "Hi", max_tokens=1, ttl=1)).ok
+    time.sleep(3.5)
+    assert loaded() == [TINY]
+    r = requests.get(url + "/openai/load/" + TINY, params={"ttl": 1, "unload": "true"}, timeout=T)
+    assert r.status_code == 200, r.text
+    deadline = time.time() + 10
+    while TINY in loaded() and time.time() < deadline:
+        time.sleep(0.2)
+    assert TINY not in loaded()
+    r = requests.get(url + "/openai/load/" + TINY, params={"unload": "maybe"}, timeout=T)
+    assert_error(r, 400)
+    assert r.json()["error"]["param"] == "unload"
+
+
 @pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="SmolLM2 not fetched (make models)")
 def test_smollm2_knows_the_capital_of_france(service):
     # The engine decodes exactly as llama.cpp does, and so inherits the 135M model's quirks:
@@ -308,35 +422,62 @@ def test_bad_requests_get_errors_and_the_service_keeps_serving(service):
     assert_error(raw(b"[" * 100000 + b"]" * 100000), 400)
     assert_error(raw(b"x" * (9 << 20)), 413)
     good = chat_body(TINY, "Hi", max_tokens=2)
-    for bad in [
-        {k: v for k, v in good.items() if k != "model"},
-        dict(good, model=42),
-        dict(good, messages=[]),
-        dict(good, messages="hello"),
-        dict(good, messages=[{"role": "user"}]),
-        dict(good, messages=[{"role": "wizard", "content": "x"}]),
-        dict(good, messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]),
-        dict(good, max_tokens=-1),
-        dict(good, max_tokens="10"),
-        dict(good, max_tokens=1.5),
-        dict(good, temperature=-0.5),
-        dict(good, temperature="hot"),
-        dict(good, top_p=1.5),
-        dict(good, top_k=-3),
-        dict(good, min_p=2),
-        dict(good, presence_penalty=5),
-        dict(good, stop=[1, 2]),
-        dict(good, stop=["a"] * 100),
-        dict(good, n=2),
-        dict(good, stream="yes"),
-        dict(good, seed="abc"),
-        dict(good, logit_bias={"abc": 1}),
-        dict(good, logit_bias={"99999999": 1}),
-        dict(good, logit_bias={"5": 1000}),
-        dict(good, stream_options={"include_usage": "y"}),
+    # Each refused field is named in the error's param (an error from a check further down,
+    # e.g. the sampler's, would name none).
+    for bad, param in [
+        ({k: v for k, v in good.items() if k != "model"}, "model"),
+        (dict(good, model=42), "model"),
+        (dict(good, model=""), "model"),
+        (dict(good, messages=[]), "messages"),
+        (dict(good, messages="hello"), "messages"),
+        (dict(good, messages=[{"role": "user"}]), "messages[0].content"),
+        (dict(good, messages=[{"role": "wizard", "content": "x"}]), "messages[0].role"),
+        (dict(good, messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]),
+         "messages[0].content"),
+        (dict(good, max_tokens=-1), "max_tokens"),
+        (dict(good, max_tokens="10"), "max_tokens"),
+        (dict(good, max_tokens=1.5), "max_tokens"),
+        (dict(good, max_completion_tokens=-1), "max_completion_tokens"),
+        (dict(good, max_completion_tokens="10"), "max_completion_tokens"),
+        (dict(good, temperature=-0.5), "temperature"),
+        (dict(good, temperature="hot"), "temperature"),
+        (dict(good, top_p=1.5), "top_p"),
+        (dict(good, top_k=-3), "top_k"),
+        (dict(good, min_p=2), "min_p"),
+        (dict(good, presence_penalty=5), "presence_penalty"),
+        (dict(good, frequency_penalty=5), "frequency_penalty"),
+        (dict(good, frequency_penalty=-2.5), "frequency_penalty"),
+        (dict(good, repeat_penalty=0), "repeat_penalty"),
+        (dict(good, repeat_penalty=1000), "repeat_penalty"),
+        (dict(good, stop=[1, 2]), "stop"),
+        (dict(good, stop=["a"] * 100), "stop"),
+        (dict(good, n=2), "n"),
+        (dict(good, stream="yes"), "stream"),
+        (dict(good, seed="abc"), "seed"),
+        (dict(good, seed=1.5), "seed"),
+        (dict(good, random_seed="abc"), "random_seed"),
+        (dict(good, logit_bias={"abc": 1}), "logit_bias"),
+        (dict(good, logit_bias={"5": 1000}), "logit_bias"),
+        (dict(good, stream_options={"include_usage": "y"}), "stream_options"),
+        (dict(good, ttl=-1), "ttl"),
     ]:
-        assert_error(post(service, "/v1/chat/completions", bad), 400)
-    assert_error(post(service, "/v1/completions", {"model": TINY}), 400)
+        r = post(service, "/v1/chat/completions", bad)
+        assert_error(r, 400)
+        assert r.json()["error"]["param"] == param, (bad, r.text)
+        assert r.json()["error"]["type"] == "invalid_request_error"
+    # A token id beyond the vocabulary is refused when the model is known.
+    assert_error(post(service, "/v1/chat/completions",
+                      dict(good, logit_bias={"99999999": 1})), 400)
+    # The edges of the ranges are accepted.
+    for ok in [dict(good, frequency_penalty=2), dict(good, frequency_penalty=-2),
+               dict(good, presence_penalty=-2), dict(good, repeat_penalty=100),
+               dict(good, max_completion_tokens=0), dict(good, seed=2**64 - 1),
+               dict(good, random_seed=-1)]:
+        r = post(service, "/v1/chat/completions", ok)
+        assert r.status_code == 200, (ok, r.text)
+    r = post(service, "/v1/completions", {"model": TINY})
+    assert_error(r, 400)
+    assert r.json()["error"]["param"] == "prompt"
     assert_error(post(service, "/v1/completions", {"model": TINY, "prompt": {"a": 1}}), 400)
     assert_error(post(service, "/v1/completions", {"model": TINY, "prompt": [-5]}), 400)
     assert_error(post(service, "/v1/chat/completions", dict(good, model="/no/such/model.gguf")),

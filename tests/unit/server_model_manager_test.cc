@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "foundry/engine.h"
-#include "server/chat_prompt.h"
 #include "server/model_manager.h"
 #include "tokenizer/tokenizer.h"
 
@@ -76,6 +75,25 @@ TEST(ModelManager, TtlUnloadsIdleModelsOnly) {
   EXPECT_EQ(mm.Loaded()[0].ttl_s, 600);
 }
 
+TEST(ModelManager, UnloadWhenIdleFalseOutlivesTheTtl) {
+  ModelManager mm(SmallOptions(), nullptr);
+  // Foundry Local's /openai/load?unload=false: idle past its TTL, still loaded.
+  ASSERT_TRUE(mm.Acquire(kTiny, /*ttl_s=*/0, /*unload_when_idle=*/false).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  mm.ReapExpired();
+  ASSERT_EQ(mm.Loaded().size(), 1u);
+  EXPECT_FALSE(mm.Loaded()[0].unload_when_idle);
+  // A later request that says nothing keeps the setting; unload=true gives the TTL back.
+  ASSERT_TRUE(mm.Acquire(kTiny, /*ttl_s=*/0).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  mm.ReapExpired();
+  ASSERT_EQ(mm.Loaded().size(), 1u);
+  ASSERT_TRUE(mm.Acquire(kTiny, /*ttl_s=*/0, /*unload_when_idle=*/true).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  mm.ReapExpired();
+  EXPECT_TRUE(mm.Loaded().empty());
+}
+
 TEST(ModelManager, LeastRecentlyUsedIdleModelIsEvictedForANewOne) {
   uint64_t one_model = 0;
   {
@@ -103,12 +121,12 @@ TEST(ModelManager, LeastRecentlyUsedIdleModelIsEvictedForANewOne) {
 TEST(ChatPrompt, UsesTheModelsTemplateAndOneBos) {
   auto lm = LanguageModel::Load(kTiny);
   ASSERT_TRUE(lm.ok());
-  auto text = RenderChatPrompt(**lm, {{"system", "Be brief."}, {"user", "Hello"}});
+  auto text = (*lm)->FormatChat({{"system", "Be brief."}, {"user", "Hello"}});
   ASSERT_TRUE(text.ok()) << text.status().message();
   // tiny-qwen2 carries a ChatML template.
   EXPECT_NE(text->find("<|im_start|>user\nHello<|im_end|>\n"), std::string::npos) << *text;
   EXPECT_TRUE(text->ends_with("<|im_start|>assistant\n")) << *text;
-  const auto ids = TokenizeChatPrompt(**lm, *text);
+  const auto ids = (*lm)->TokenizeChat(*text);
   ASSERT_GE(ids.size(), 2u);
   EXPECT_FALSE(ids[0] == (*lm)->tokenizer().bos() && ids[1] == (*lm)->tokenizer().bos());
 }

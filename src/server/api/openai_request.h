@@ -1,0 +1,59 @@
+// OpenAI request bodies to native requests: pure functions from the bytes of a body to a struct
+// or an OpenAI-shaped error naming the field at fault. Ranges are checked here, where the error
+// can name the field; what depends on the model (vocabulary, context) is checked later.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "foundry/engine.h"
+#include "sampling/sampler.h"
+#include "server/api/error.h"
+
+namespace foundry {
+
+// POST /v1/chat/completions (chat) and /v1/completions (!chat).
+struct CompletionRequest {
+  std::string model;
+  bool chat = true;
+  std::vector<ChatTurn> messages;      // chat: roles system (or developer), user, assistant
+  std::string prompt;                  // completions: the prompt text...
+  std::vector<int32_t> prompt_tokens;  // ...or its token ids
+  bool prompt_is_tokens = false;
+  SamplingParams sampling;
+  int64_t max_tokens = -1;  // max_tokens or max_completion_tokens; < 0: until the context is full
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  int64_t ttl_s = -1;          // < 0: keep the model's TTL
+};
+
+std::optional<ApiError> ParseChatCompletionRequest(std::string_view body, CompletionRequest* out);
+std::optional<ApiError> ParseCompletionRequest(std::string_view body, CompletionRequest* out);
+
+// POST /v1/embeddings. Each input is a text (tokenized later) or token ids.
+struct EmbeddingInput {
+  std::string text;
+  std::vector<int32_t> tokens;
+  bool is_tokens = false;
+};
+constexpr size_t kMaxEmbeddingInputs = 2048;  // OpenAI's limit per request
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<EmbeddingInput> inputs;
+  bool base64 = false;                // encoding_format base64 (default float)
+  std::optional<int64_t> dimensions;  // must equal the model's own
+};
+std::optional<ApiError> ParseEmbeddingRequest(std::string_view body, EmbeddingRequest* out);
+
+// POST /v1/chat/completions/tokenizer/encode/count.
+struct TokenCountRequest {
+  std::string model;
+  std::vector<ChatTurn> messages;
+};
+std::optional<ApiError> ParseTokenCountRequest(std::string_view body, TokenCountRequest* out);
+
+}  // namespace foundry

@@ -1,0 +1,35 @@
+// The OpenAI routes (/v1/chat/completions, /v1/completions, /v1/embeddings and the token
+// count): request bodies through the pure parsers in server/api, generation through the model's
+// Scheduler, answers through the pure builders, streamed as server-sent events. A client that
+// goes away cancels its generation.
+#pragma once
+
+#include <httplib.h>
+
+#include <mutex>
+
+#include "server/http_server.h"
+#include "server/model_manager.h"
+
+namespace foundry {
+
+class OpenAiRoutes {
+ public:
+  // `options` and `models` must outlive the routes.
+  OpenAiRoutes(const ServerOptions& options, ModelManager& models)
+      : options_(options), models_(models) {}
+  // Registers the routes on `http`; this object must outlive it.
+  void AddTo(httplib::Server& http);
+
+ private:
+  void HandleGeneration(const httplib::Request& req, httplib::Response& res, bool chat);
+  void HandleTokenCount(const httplib::Request& req, httplib::Response& res);
+  void HandleEmbeddings(const httplib::Request& req, httplib::Response& res);
+
+  const ServerOptions& options_;
+  ModelManager& models_;
+  // Embeddings run one request at a time, beside (not inside) the generation schedulers.
+  std::mutex embed_mu_;
+};
+
+}  // namespace foundry
