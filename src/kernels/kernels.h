@@ -24,6 +24,23 @@
 
 namespace foundry {
 
+// One batched dot product: for r < n_rows and t < n_tokens,
+// y[t * ldy + r] = dot(row r of w, activation row t of a), rows w_stride and a_stride bytes apart.
+struct GemmArgs {
+  int64_t n;  // elements per row
+  const void* w;
+  size_t w_stride;
+  int64_t n_rows;
+  const void* a;
+  size_t a_stride;
+  int64_t n_tokens;
+  float* y;
+  int64_t ldy;
+};
+
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+using GemmFn = void (*)(const GemmArgs& args);
+
 struct TypeTraits {
   QuantType type;
   QuantType vec_dot_type;  // activation type vec_dot expects (== type for activation types)
@@ -34,23 +51,20 @@ struct TypeTraits {
   void (*quantize_row)(const float* src, void* dst, int64_t n);
   // Dot product of a row of this type with a row of vec_dot_type; nullptr for types that
   // are activation-only (Q8_1, Q8_K).
-  float (*vec_dot)(int64_t n, const void* w, const void* a);
-  // Optional batched form of vec_dot (nullptr: call vec_dot per output): for r < n_rows and
-  // t < n_tokens, y[t * ldy + r] = vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit.
-  // Tiles of rows x tokens reuse each loaded block and keep independent accumulators in flight.
-  void (*gemm)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-               size_t a_stride, int64_t n_tokens, float* y, int64_t ldy);
+  VecDotFn vec_dot;
+  // Optional batched form of vec_dot (nullptr: call vec_dot per output): every output of the
+  // GemmArgs is vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit. Tiles of rows x
+  // tokens reuse each loaded block and keep independent accumulators in flight.
+  GemmFn gemm = nullptr;
   // Optional gemm for matrices whose row count is a multiple of 8, in the order of llama.cpp's
   // kernels for weights it repacks into 8 interleaved rows at load (Q4_K on AVX2: one float
   // accumulator per output fed each super-block's integer total; see
   // ref::VecDotQ4_KQ8_KBlockTotals). nullptr: such matrices use gemm too.
-  void (*gemm_rows8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                     size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
+  GemmFn gemm_rows8 = nullptr;
   // Optional gemm for batches of 8 or more tokens (when gemm_rows8 does not apply), in the order
   // of llama.cpp's tiled K-quant matmul, which takes such batches for the K-quant matrices it
   // does not repack (see ref::VecDotQ6_KQ8_KTiled). nullptr: such batches use gemm too.
-  void (*gemm_tokens8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                       size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
+  GemmFn gemm_tokens8 = nullptr;
 };
 
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.

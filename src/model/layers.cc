@@ -78,10 +78,9 @@ Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::
 
 void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_tokens, Workspace& ws,
              ThreadPool& pool) {
-  using Gemm = decltype(TypeTraits::gemm);
   struct Part {
     const TypeTraits* wt;
-    Gemm gemm;
+    GemmFn gemm;
     const uint8_t* xq;
     size_t act_bytes;
     int64_t first, n_out;  // rows [first, first + n_out) of the combined range
@@ -135,8 +134,15 @@ void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_to
       const int64_t hi = std::min(end, p.first + p.n_out) - p.first;
       if (lo >= hi) continue;
       if (p.gemm) {
-        p.gemm(n_in, o.w->Row(lo), o.w->row_bytes, hi - lo, p.xq, p.act_bytes, n_tokens, o.y + lo,
-               p.n_out);
+        p.gemm({.n = n_in,
+                .w = o.w->Row(lo),
+                .w_stride = o.w->row_bytes,
+                .n_rows = hi - lo,
+                .a = p.xq,
+                .a_stride = p.act_bytes,
+                .n_tokens = n_tokens,
+                .y = o.y + lo,
+                .ldy = p.n_out});
         continue;
       }
       for (int64_t r = lo; r < hi; ++r) {

@@ -138,7 +138,7 @@ TEST(KernelsQ5_0, Avx2GemmMatchesVecDotExactly) {
       }
       const int64_t ldy = rows + 2;
       std::vector<float> y(ldy * tokens, -1.0f);
-      t->gemm(kN, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy);
+      t->gemm({kN, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy});
       for (int64_t k = 0; k < tokens; ++k) {
         for (int64_t r = 0; r < ldy; ++r) {
           const float want =

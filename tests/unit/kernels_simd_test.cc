@@ -450,7 +450,7 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
           ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
         }
         std::vector<float> y(static_cast<size_t>(rows * tokens));
-        tw->gemm_rows8(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows);
+        tw->gemm_rows8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
         const int64_t in_fours = tokens / 4 * 4;
         for (int64_t t = 0; t < tokens; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
@@ -504,7 +504,7 @@ TEST(KernelsSimd, GemmTokens8FollowsTheTiledOrder) {
             ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
           }
           std::vector<float> y(static_cast<size_t>(rows * tokens));
-          tw->gemm_tokens8(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows);
+          tw->gemm_tokens8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
           for (int64_t t = 0; t < tokens; ++t) {
             for (int64_t r = 0; r < rows; ++r) {
               const void* wr = w.data() + r * wb;
@@ -565,7 +565,7 @@ TEST(KernelsSimd, GemmMatchesVecDotExactly) {
             }
             const int64_t ldy = rows + 3;
             std::vector<float> y(static_cast<size_t>(ldy * tokens), -1.0f);
-            tw->gemm(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), ldy);
+            tw->gemm({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), ldy});
             for (int64_t t = 0; t < tokens; ++t) {
               for (int64_t r = 0; r < ldy; ++r) {
                 const float got = y[t * ldy + r];
