@@ -1,8 +1,6 @@
 #include "kernels/kernels.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <string>
 
 #include "kernels/quant_blocks.h"
 #include "kernels/ref/quant_ref.h"
@@ -104,7 +102,8 @@ constexpr int kNumIsas = sizeof(kAllIsas) / sizeof(kAllIsas[0]);
 // Whether each ISA's kernels have passed kernels_simd_test on real hardware; only verified
 // ones are chosen by default (DefaultIsa). The AVX-512 kernels were written on a machine
 // without AVX-512: set this to true once kernels_simd_test and the golden tests pass on an
-// AVX-512 CPU (FOUNDRY_ISA=avx512 selects them before that).
+// AVX-512 CPU (asking for avx512 in LoadOptions, FOUNDRY_ISA=avx512 at the CLI, selects them
+// before that).
 constexpr bool kIsaVerified[] = {true, true, false};
 static_assert(sizeof(kIsaVerified) / sizeof(kIsaVerified[0]) == kNumIsas);
 
@@ -151,7 +150,7 @@ struct MergedTables {
 };
 
 const MergedTables& Tables() {
-  static const MergedTables tables;
+  static const MergedTables tables;  // immutable once built (thread-safe initialisation)
   return tables;
 }
 
@@ -220,33 +219,20 @@ Isa DefaultIsa() {
   return isa;
 }
 
-Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warning) {
+Isa ResolveIsa(std::string_view requested, Isa best, Isa default_isa, std::string* warning) {
   warning->clear();
-  if (forced == nullptr || *forced == '\0') return default_isa;
+  if (requested.empty()) return default_isa;
   for (Isa isa : kAllIsas) {
-    if (IsaName(isa) != forced) continue;
+    if (IsaName(isa) != requested) continue;
     if (static_cast<int>(isa) <= static_cast<int>(best)) return isa;
-    *warning = "foundry: FOUNDRY_ISA=" + std::string(forced) +
-               " is not supported by this CPU; using " + std::string(IsaName(default_isa));
+    *warning = "ISA " + std::string(requested) + " is not supported by this CPU; using " +
+               std::string(IsaName(default_isa));
     return default_isa;
   }
-  *warning = "foundry: unknown FOUNDRY_ISA=" + std::string(forced) +
+  *warning = "unknown ISA " + std::string(requested) +
              " (expected scalar, avx2 or avx512); using " + std::string(IsaName(default_isa));
   return default_isa;
 }
-
-Isa ActiveIsa() {
-  static const Isa active = [] {
-    std::string warning;
-    const Isa isa =
-        ResolveIsa(std::getenv("FOUNDRY_ISA"), BestSupportedIsa(), DefaultIsa(), &warning);
-    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
-    return isa;
-  }();
-  return active;
-}
-
-std::string_view ActiveIsaName() { return IsaName(ActiveIsa()); }
 
 const TypeTraits* FindRefTypeTraits(QuantType type) {
   for (const TypeTraits& t : kRefTraits) {
@@ -254,17 +240,6 @@ const TypeTraits* FindRefTypeTraits(QuantType type) {
   }
   return nullptr;
 }
-
-const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa) {
-  if (!IsaSupported(isa)) return nullptr;
-  const TypeTraits* table = Tables().tables[static_cast<int>(isa)];
-  for (int i = 0; i < kNumTypes; ++i) {
-    if (table[i].type == type) return &table[i];
-  }
-  return nullptr;
-}
-
-const TypeTraits* FindTypeTraits(QuantType type) { return FindTypeTraitsForIsa(type, ActiveIsa()); }
 
 const VectorKernels* VectorKernelsForIsa(Isa isa) {
   if (!IsaSupported(isa)) return nullptr;
@@ -284,14 +259,35 @@ const AttentionKernels* AttentionKernelsForIsa(Isa isa) {
   return &ref::ScalarAttentionKernels();
 }
 
-const AttentionKernels& ActiveAttentionKernels() {
-  static const AttentionKernels* active = AttentionKernelsForIsa(ActiveIsa());
-  return *active;
+namespace {
+
+// The kernels of every ISA, built once from the merged tables (immutable).
+struct AllKernels {
+  Kernels kernels[kNumIsas];
+
+  AllKernels() {
+    for (int k = 0; k < kNumIsas; ++k) {
+      const Isa isa = kAllIsas[k];
+      kernels[k] = {.isa = isa,
+                    .types = Tables().tables[k],
+                    .n_types = kNumTypes,
+                    .vector = VectorKernelsForIsa(isa),
+                    .attention = AttentionKernelsForIsa(isa)};
+    }
+  }
+};
+
+}  // namespace
+
+const Kernels* KernelsForIsa(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+  static const AllKernels all;
+  return &all.kernels[static_cast<int>(isa)];
 }
 
-const VectorKernels& ActiveVectorKernels() {
-  static const VectorKernels* active = VectorKernelsForIsa(ActiveIsa());
-  return *active;
+const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa) {
+  const Kernels* k = KernelsForIsa(isa);
+  return k != nullptr ? k->Find(type) : nullptr;
 }
 
 }  // namespace foundry

@@ -1,18 +1,18 @@
-// Per-type kernel dispatch table: the interface the model layer uses for matmuls.
+// The kernels the model layer computes with, per ISA: the per-type dispatch table (matmuls),
+// the vector kernels (element-wise ops) and the attention kernels, bundled as `Kernels`.
 //
-// To compute y = W x where each row of W has type T and n elements:
-//   const TypeTraits* wt = FindTypeTraits(T);            // nullptr: unsupported type
-//   const TypeTraits* at = FindTypeTraits(wt->vec_dot_type);
+// To compute y = W x where each row of W has type T and n elements, with k = *KernelsForIsa(isa):
+//   const TypeTraits* wt = k.Find(T);                    // nullptr: unsupported type
+//   const TypeTraits* at = k.Find(wt->vec_dot_type);
 //   std::vector<uint8_t> xq(RowBytes(*at, n));
 //   at->quantize_row(x, xq.data(), n);                   // once per activation vector
 //   for each row r: y[r] = wt->vec_dot(n, row_ptr(r), xq.data());
 // n must be a multiple of both types' block_elems (all supported pairs share it).
 //
-// The table is ISA-agnostic: FindTypeTraits returns the implementation for the ISA chosen
-// once at start-up (ActiveIsa(): the fastest verified ISA the CPU supports, or FOUNDRY_ISA); every
-// function an ISA has no kernel for falls back to the next lower ISA and finally to the
-// scalar reference. FindRefTypeTraits always returns the scalar oracle that tests compare
-// against; FindTypeTraitsForIsa returns a specific ISA's table.
+// Nothing here reads the environment: the ISA is chosen where a model is loaded (LoadOptions,
+// ResolveIsa) and the model passes its Kernels down. Every function an ISA has no kernel for
+// falls back to the next lower ISA and finally to the scalar reference. FindRefTypeTraits
+// always returns the scalar oracle that tests compare against.
 #pragma once
 
 #include <cstddef>
@@ -67,8 +67,8 @@ struct TypeTraits {
   GemmFn gemm_tokens8 = nullptr;
 };
 
-// Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.
-const TypeTraits* FindTypeTraits(QuantType type);
+// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K. Every ISA
+// supports the same types, with the same vec_dot_type and block sizes.
 const TypeTraits* FindRefTypeTraits(QuantType type);
 
 // Instruction sets with their own kernels, lowest first.
@@ -82,22 +82,17 @@ std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512"
 bool IsaSupported(Isa isa);
 // The best ISA IsaSupported() allows.
 Isa BestSupportedIsa();
-// The ISA used when FOUNDRY_ISA is unset: the best supported one whose kernels have been
+// The ISA used when none is asked for: the best supported one whose kernels have been
 // verified on real hardware (kernels.cc, kIsaVerified). AVX-512 kernels are not yet: this
-// project's development machine has no AVX-512, so they run only when forced.
+// project's development machine has no AVX-512, so they run only when asked for.
 Isa DefaultIsa();
 
-// The ISA FindTypeTraits uses, chosen once (thread-safe) from CPUID and the FOUNDRY_ISA
-// environment variable (see ResolveIsa).
-Isa ActiveIsa();
-std::string_view ActiveIsaName();
-
-// The policy behind ActiveIsa, as a pure function. `forced` is FOUNDRY_ISA's value (nullptr
-// or "" when unset -> default_isa). "scalar", "avx2" or "avx512" select that ISA when it is
-// at most `best` (the best supported); a forced ISA above `best`, or an unknown name, falls
-// back to default_isa and sets *warning to a one-line message (ActiveIsa prints it on
-// stderr). Otherwise *warning is cleared.
-Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warning);
+// Which ISA a load that asks for `requested` gets, as a pure function (the engine calls it
+// with BestSupportedIsa() and DefaultIsa()). "" -> default_isa. "scalar", "avx2" or "avx512"
+// select that ISA when it is at most `best` (the best supported); an ISA above `best`, or an
+// unknown name, falls back to default_isa and sets *warning to a one-line message for the
+// user. Otherwise *warning is cleared.
+Isa ResolveIsa(std::string_view requested, Isa best, Isa default_isa, std::string* warning);
 
 // The table of one ISA (functions it lacks come from lower ISAs). nullptr when the type is
 // unsupported or !IsaSupported(isa), so a caller can never run an illegal instruction.
@@ -130,9 +125,7 @@ struct VectorKernels {
 // Where ggml's GELU leaves its table: gelu(x) is x at or above this and 0 at or below minus it.
 inline constexpr float kGeluTableLimit = 10.0f;
 
-// The vector kernels of the active ISA (ActiveIsa()), and of a given supported ISA (nullptr
-// when !IsaSupported(isa)).
-const VectorKernels& ActiveVectorKernels();
+// The vector kernels of a supported ISA (nullptr when !IsaSupported(isa)).
 const VectorKernels* VectorKernelsForIsa(Isa isa);
 
 // The inner loops of attention over the KV cache (f16 rows) for batches of 2 or more tokens,
@@ -164,10 +157,30 @@ struct AttentionKernels {
                   const float* p, float* out);
 };
 
-// The attention kernels of the active ISA, and of a given supported ISA (nullptr when
-// !IsaSupported(isa)).
-const AttentionKernels& ActiveAttentionKernels();
+// The attention kernels of a supported ISA (nullptr when !IsaSupported(isa)).
 const AttentionKernels* AttentionKernelsForIsa(Isa isa);
+
+// Everything the forward pass computes with on one ISA. Immutable; a model keeps the one it was
+// loaded with and passes it to the layers and ops.
+struct Kernels {
+  Isa isa;
+  const TypeTraits* types;  // n_types entries, one per supported type
+  int n_types;
+  const VectorKernels* vector;
+  const AttentionKernels* attention;
+
+  // The table of `type`, nullptr when it is unsupported.
+  const TypeTraits* Find(QuantType type) const {
+    for (int i = 0; i < n_types; ++i) {
+      if (types[i].type == type) return &types[i];
+    }
+    return nullptr;
+  }
+};
+
+// The kernels of `isa`; nullptr when !IsaSupported(isa), so a caller can never run an illegal
+// instruction.
+const Kernels* KernelsForIsa(Isa isa);
 
 inline size_t RowBytes(const TypeTraits& t, int64_t n) {
   return static_cast<size_t>(n) / t.block_elems * t.block_bytes;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../isa_under_test.h"
 #include "foundry/engine.h"
 #include "server/chat_prompt.h"
 #include "server/model_manager.h"
@@ -101,7 +102,7 @@ TEST(ModelManager, LeastRecentlyUsedIdleModelIsEvictedForANewOne) {
 }
 
 TEST(ChatPrompt, UsesTheModelsTemplateAndOneBos) {
-  auto lm = LanguageModel::Load(kTiny);
+  auto lm = LanguageModel::Load(kTiny, harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   auto text = RenderChatPrompt(**lm, {{"system", "Be brief."}, {"user", "Hello"}});
   ASSERT_TRUE(text.ok()) << text.status().message();
