@@ -92,7 +92,7 @@ void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tok
   std::vector<float> y(static_cast<size_t>(n_tokens * kOut));
   for (auto _ : state) {
     if (gemm) {
-      wt->gemm(kIn, w.data(), row_bytes, kOut, a.data(), act_bytes, n_tokens, y.data(), kOut);
+      wt->gemm({kIn, w.data(), row_bytes, kOut, a.data(), act_bytes, n_tokens, y.data(), kOut});
     } else {
       for (int64_t r = 0; r < kOut; ++r) {
         for (int64_t t = 0; t < n_tokens; ++t) {

@@ -25,6 +25,12 @@ struct EngineOptions {
   int64_t n_batch = 512;  // prompt tokens per forward pass
 };
 
+// How to load a model; filled at the edge (CLI flags/environment, service start-up).
+struct LoadOptions {
+  std::string isa;           // "": the fastest verified ISA of this CPU; or scalar, avx2, avx512
+  bool map_weights = false;  // mmap the file instead of copying it into huge pages
+};
+
 struct GenerationStats {
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
@@ -42,7 +48,10 @@ struct ChatTurn {
 // A loaded model with its tokenizer. Immutable; share it between sessions.
 class LanguageModel {
  public:
-  static StatusOr<std::shared_ptr<LanguageModel>> Load(const std::string& path);
+  // An ISA this CPU lacks, or an unknown name, loads with the default ISA and says so on
+  // stderr.
+  static StatusOr<std::shared_ptr<LanguageModel>> Load(const std::string& path,
+                                                       const LoadOptions& options = {});
   ~LanguageModel();
 
   const Model& model() const { return *model_; }
@@ -51,6 +60,7 @@ class LanguageModel {
   int64_t n_vocab() const;
   int64_t n_ctx_train() const;
   int64_t n_embd() const;  // floats in an embedding (Session::Embed)
+  std::string_view isa() const;  // the ISA whose kernels run the model: scalar, avx2 or avx512
 
   std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;
   // The prompt text for a conversation in the model's own chat format: its

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -19,7 +20,6 @@
 #include "cli/commands.h"
 #include "format/gguf_file.h"
 #include "foundry/engine.h"
-#include "kernels/kernels.h"
 
 namespace foundry::cli {
 namespace {
@@ -148,7 +148,9 @@ int RunBench(const BenchArgs& a) {
   if (!gens.ok()) return ReportError(gens.status());
   if (!threads.ok()) return ReportError(threads.status());
   if (a.reps < 1) return ReportError(InvalidArgument("-r must be at least 1"));
-  auto lm = LanguageModel::Load(a.model);
+  LoadOptions load;
+  if (const char* isa = std::getenv("FOUNDRY_ISA")) load.isa = isa;
+  auto lm = LanguageModel::Load(a.model, load);
   if (!lm.ok()) return ReportError(lm.status());
   const ModelFacts facts = DescribeModel((*lm)->gguf());
 
@@ -193,7 +195,7 @@ int RunBench(const BenchArgs& a) {
                        {"test", name},
                        {"n_prompt", is_prompt ? n : 0},
                        {"n_gen", is_prompt ? 0 : n},
-                       {"isa", std::string(ActiveIsaName())},
+                       {"isa", std::string((*lm)->isa())},
                        {"repetitions", a.reps},
                        {"samples_tokens_per_second", tps},
                        {"tokens_per_second", med},
@@ -217,7 +219,7 @@ int RunBench(const BenchArgs& a) {
   } else {
     std::printf("peak resident memory: %.1f MiB; kernels: %s\n",
                 static_cast<double>(PeakRssBytes()) / 1048576.0,
-                std::string(ActiveIsaName()).c_str());
+                std::string((*lm)->isa()).c_str());
   }
   return 0;
 }

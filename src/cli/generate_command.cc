@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -33,7 +34,9 @@ double PeakRssMiB() {
 
 int RunGenerate(const GenerateArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto lm = LanguageModel::Load(a.model);
+  LoadOptions load;
+  if (const char* isa = std::getenv("FOUNDRY_ISA")) load.isa = isa;
+  auto lm = LanguageModel::Load(a.model, load);
   if (!lm.ok()) return ReportError(lm.status());
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -345,6 +346,7 @@ int Run(const RunArgs& a) {
   opts.cache_dir = cache_dir->string();
   opts.catalog = std::move(*catalog);
   opts.models.default_ttl_s = settings->default_ttl_s;
+  if (const char* isa = std::getenv("FOUNDRY_ISA")) opts.models.load.isa = isa;
   opts.models.scheduler.n_slots = a.slots;
   opts.models.scheduler.n_threads = a.threads;
   opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);

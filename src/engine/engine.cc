@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <thread>
 
 #include "base/thread_pool.h"
 #include "format/gguf_file.h"
+#include "kernels/kernels.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8_stream.h"
@@ -46,11 +48,15 @@ StatusOr<std::unique_ptr<GgufFile>> OpenWeights(const std::string& path) {
 
 }  // namespace
 
-StatusOr<std::shared_ptr<LanguageModel>> LanguageModel::Load(const std::string& path) {
+StatusOr<std::shared_ptr<LanguageModel>> LanguageModel::Load(const std::string& path,
+                                                             const LoadOptions& options) {
+  std::string warning;
+  const Isa isa = ResolveIsa(options.isa, BestSupportedIsa(), DefaultIsa(), &warning);
+  if (!warning.empty()) std::fprintf(stderr, "foundry: %s\n", warning.c_str());
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, OpenWeights(path));
   std::shared_ptr<LanguageModel> lm(new LanguageModel());
   lm->gguf_ = std::move(file);
-  auto model = Model::Load(lm->gguf_);
+  auto model = Model::Load(lm->gguf_, *KernelsForIsa(isa));
   if (!model.ok()) return Status(model.status().code(), path + ": " + model.status().message());
   lm->model_ = std::move(model).value();
   auto tok = Tokenizer::Create(*lm->gguf_);
@@ -64,6 +70,7 @@ LanguageModel::~LanguageModel() = default;
 int64_t LanguageModel::n_vocab() const { return model_->hparams().n_vocab; }
 int64_t LanguageModel::n_ctx_train() const { return model_->hparams().n_ctx_train; }
 int64_t LanguageModel::n_embd() const { return model_->hparams().n_embd; }
+std::string_view LanguageModel::isa() const { return IsaName(model_->kernels().isa); }
 
 std::vector<int32_t> LanguageModel::Tokenize(std::string_view text, bool add_special,
                                              bool parse_special) const {

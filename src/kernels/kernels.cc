@@ -1,8 +1,6 @@
 #include "kernels/kernels.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <string>
 
 #include "kernels/quant_blocks.h"
 #include "kernels/ref/quant_ref.h"
@@ -12,31 +10,90 @@
 namespace foundry {
 namespace {
 
+// The scalar oracle; a type without a quantizer (Q5_0) or dot product (the activation-only
+// Q8_1 and Q8_K) leaves it null.
 constexpr TypeTraits kRefTraits[] = {
-    {QuantType::kF32, QuantType::kF32, 1, 4, ref::DequantizeRowF32, ref::QuantizeRowF32,
-     ref::VecDotF32F32},
-    {QuantType::kF16, QuantType::kF16, 1, 2, ref::DequantizeRowF16, ref::QuantizeRowF16,
-     ref::VecDotF16F16},
-    {QuantType::kBF16, QuantType::kBF16, 1, 2, ref::DequantizeRowBF16, ref::QuantizeRowBF16,
-     ref::VecDotBF16BF16},
-    {QuantType::kQ4_0, QuantType::kQ8_0, kQK4_0, sizeof(BlockQ4_0), ref::DequantizeRowQ4_0,
-     ref::QuantizeRowQ4_0, ref::VecDotQ4_0Q8_0},
-    {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), ref::DequantizeRowQ4_1,
-     ref::QuantizeRowQ4_1, ref::VecDotQ4_1Q8_1},
-    {QuantType::kQ5_0, QuantType::kQ8_0, kQK5_0, sizeof(BlockQ5_0), ref::DequantizeRowQ5_0, nullptr,
-     ref::VecDotQ5_0Q8_0},
-    {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), ref::DequantizeRowQ8_0,
-     ref::QuantizeRowQ8_0, ref::VecDotQ8_0Q8_0},
-    {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), ref::DequantizeRowQ8_1,
-     ref::QuantizeRowQ8_1, nullptr},
-    {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), ref::DequantizeRowQ4_K,
-     ref::QuantizeRowQ4_K, ref::VecDotQ4_KQ8_K},
-    {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), ref::DequantizeRowQ5_K,
-     ref::QuantizeRowQ5_K, ref::VecDotQ5_KQ8_K},
-    {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), ref::DequantizeRowQ6_K,
-     ref::QuantizeRowQ6_K, ref::VecDotQ6_KQ8_K},
-    {QuantType::kQ8_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ8_K), ref::DequantizeRowQ8_K,
-     ref::QuantizeRowQ8_K, nullptr},
+    {.type = QuantType::kF32,
+     .vec_dot_type = QuantType::kF32,
+     .block_elems = 1,
+     .block_bytes = 4,
+     .dequantize_row = ref::DequantizeRowF32,
+     .quantize_row = ref::QuantizeRowF32,
+     .vec_dot = ref::VecDotF32F32},
+    {.type = QuantType::kF16,
+     .vec_dot_type = QuantType::kF16,
+     .block_elems = 1,
+     .block_bytes = 2,
+     .dequantize_row = ref::DequantizeRowF16,
+     .quantize_row = ref::QuantizeRowF16,
+     .vec_dot = ref::VecDotF16F16},
+    {.type = QuantType::kBF16,
+     .vec_dot_type = QuantType::kBF16,
+     .block_elems = 1,
+     .block_bytes = 2,
+     .dequantize_row = ref::DequantizeRowBF16,
+     .quantize_row = ref::QuantizeRowBF16,
+     .vec_dot = ref::VecDotBF16BF16},
+    {.type = QuantType::kQ4_0,
+     .vec_dot_type = QuantType::kQ8_0,
+     .block_elems = kQK4_0,
+     .block_bytes = sizeof(BlockQ4_0),
+     .dequantize_row = ref::DequantizeRowQ4_0,
+     .quantize_row = ref::QuantizeRowQ4_0,
+     .vec_dot = ref::VecDotQ4_0Q8_0},
+    {.type = QuantType::kQ4_1,
+     .vec_dot_type = QuantType::kQ8_1,
+     .block_elems = kQK4_1,
+     .block_bytes = sizeof(BlockQ4_1),
+     .dequantize_row = ref::DequantizeRowQ4_1,
+     .quantize_row = ref::QuantizeRowQ4_1,
+     .vec_dot = ref::VecDotQ4_1Q8_1},
+    {.type = QuantType::kQ5_0,
+     .vec_dot_type = QuantType::kQ8_0,
+     .block_elems = kQK5_0,
+     .block_bytes = sizeof(BlockQ5_0),
+     .dequantize_row = ref::DequantizeRowQ5_0,
+     .vec_dot = ref::VecDotQ5_0Q8_0},
+    {.type = QuantType::kQ8_0,
+     .vec_dot_type = QuantType::kQ8_0,
+     .block_elems = kQK8_0,
+     .block_bytes = sizeof(BlockQ8_0),
+     .dequantize_row = ref::DequantizeRowQ8_0,
+     .quantize_row = ref::QuantizeRowQ8_0,
+     .vec_dot = ref::VecDotQ8_0Q8_0},
+    {.type = QuantType::kQ8_1,
+     .vec_dot_type = QuantType::kQ8_1,
+     .block_elems = kQK8_1,
+     .block_bytes = sizeof(BlockQ8_1),
+     .dequantize_row = ref::DequantizeRowQ8_1,
+     .quantize_row = ref::QuantizeRowQ8_1},
+    {.type = QuantType::kQ4_K,
+     .vec_dot_type = QuantType::kQ8_K,
+     .block_elems = kQK_K,
+     .block_bytes = sizeof(BlockQ4_K),
+     .dequantize_row = ref::DequantizeRowQ4_K,
+     .quantize_row = ref::QuantizeRowQ4_K,
+     .vec_dot = ref::VecDotQ4_KQ8_K},
+    {.type = QuantType::kQ5_K,
+     .vec_dot_type = QuantType::kQ8_K,
+     .block_elems = kQK_K,
+     .block_bytes = sizeof(BlockQ5_K),
+     .dequantize_row = ref::DequantizeRowQ5_K,
+     .quantize_row = ref::QuantizeRowQ5_K,
+     .vec_dot = ref::VecDotQ5_KQ8_K},
+    {.type = QuantType::kQ6_K,
+     .vec_dot_type = QuantType::kQ8_K,
+     .block_elems = kQK_K,
+     .block_bytes = sizeof(BlockQ6_K),
+     .dequantize_row = ref::DequantizeRowQ6_K,
+     .quantize_row = ref::QuantizeRowQ6_K,
+     .vec_dot = ref::VecDotQ6_KQ8_K},
+    {.type = QuantType::kQ8_K,
+     .vec_dot_type = QuantType::kQ8_K,
+     .block_elems = kQK_K,
+     .block_bytes = sizeof(BlockQ8_K),
+     .dequantize_row = ref::DequantizeRowQ8_K,
+     .quantize_row = ref::QuantizeRowQ8_K},
 };
 
 constexpr int kNumTypes = sizeof(kRefTraits) / sizeof(kRefTraits[0]);
@@ -45,7 +102,8 @@ constexpr int kNumIsas = sizeof(kAllIsas) / sizeof(kAllIsas[0]);
 // Whether each ISA's kernels have passed kernels_simd_test on real hardware; only verified
 // ones are chosen by default (DefaultIsa). The AVX-512 kernels were written on a machine
 // without AVX-512: set this to true once kernels_simd_test and the golden tests pass on an
-// AVX-512 CPU (FOUNDRY_ISA=avx512 selects them before that).
+// AVX-512 CPU (asking for avx512 in LoadOptions, FOUNDRY_ISA=avx512 at the CLI, selects them
+// before that).
 constexpr bool kIsaVerified[] = {true, true, false};
 static_assert(sizeof(kIsaVerified) / sizeof(kIsaVerified[0]) == kNumIsas);
 
@@ -92,7 +150,7 @@ struct MergedTables {
 };
 
 const MergedTables& Tables() {
-  static const MergedTables tables;
+  static const MergedTables tables;  // immutable once built (thread-safe initialisation)
   return tables;
 }
 
@@ -161,33 +219,20 @@ Isa DefaultIsa() {
   return isa;
 }
 
-Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warning) {
+Isa ResolveIsa(std::string_view requested, Isa best, Isa default_isa, std::string* warning) {
   warning->clear();
-  if (forced == nullptr || *forced == '\0') return default_isa;
+  if (requested.empty()) return default_isa;
   for (Isa isa : kAllIsas) {
-    if (IsaName(isa) != forced) continue;
+    if (IsaName(isa) != requested) continue;
     if (static_cast<int>(isa) <= static_cast<int>(best)) return isa;
-    *warning = "foundry: FOUNDRY_ISA=" + std::string(forced) +
-               " is not supported by this CPU; using " + std::string(IsaName(default_isa));
+    *warning = "ISA " + std::string(requested) + " is not supported by this CPU; using " +
+               std::string(IsaName(default_isa));
     return default_isa;
   }
-  *warning = "foundry: unknown FOUNDRY_ISA=" + std::string(forced) +
+  *warning = "unknown ISA " + std::string(requested) +
              " (expected scalar, avx2 or avx512); using " + std::string(IsaName(default_isa));
   return default_isa;
 }
-
-Isa ActiveIsa() {
-  static const Isa active = [] {
-    std::string warning;
-    const Isa isa =
-        ResolveIsa(std::getenv("FOUNDRY_ISA"), BestSupportedIsa(), DefaultIsa(), &warning);
-    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
-    return isa;
-  }();
-  return active;
-}
-
-std::string_view ActiveIsaName() { return IsaName(ActiveIsa()); }
 
 const TypeTraits* FindRefTypeTraits(QuantType type) {
   for (const TypeTraits& t : kRefTraits) {
@@ -195,17 +240,6 @@ const TypeTraits* FindRefTypeTraits(QuantType type) {
   }
   return nullptr;
 }
-
-const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa) {
-  if (!IsaSupported(isa)) return nullptr;
-  const TypeTraits* table = Tables().tables[static_cast<int>(isa)];
-  for (int i = 0; i < kNumTypes; ++i) {
-    if (table[i].type == type) return &table[i];
-  }
-  return nullptr;
-}
-
-const TypeTraits* FindTypeTraits(QuantType type) { return FindTypeTraitsForIsa(type, ActiveIsa()); }
 
 const VectorKernels* VectorKernelsForIsa(Isa isa) {
   if (!IsaSupported(isa)) return nullptr;
@@ -225,14 +259,35 @@ const AttentionKernels* AttentionKernelsForIsa(Isa isa) {
   return &ref::ScalarAttentionKernels();
 }
 
-const AttentionKernels& ActiveAttentionKernels() {
-  static const AttentionKernels* active = AttentionKernelsForIsa(ActiveIsa());
-  return *active;
+namespace {
+
+// The kernels of every ISA, built once from the merged tables (immutable).
+struct AllKernels {
+  Kernels kernels[kNumIsas];
+
+  AllKernels() {
+    for (int k = 0; k < kNumIsas; ++k) {
+      const Isa isa = kAllIsas[k];
+      kernels[k] = {.isa = isa,
+                    .types = Tables().tables[k],
+                    .n_types = kNumTypes,
+                    .vector = VectorKernelsForIsa(isa),
+                    .attention = AttentionKernelsForIsa(isa)};
+    }
+  }
+};
+
+}  // namespace
+
+const Kernels* KernelsForIsa(Isa isa) {
+  if (!IsaSupported(isa)) return nullptr;
+  static const AllKernels all;
+  return &all.kernels[static_cast<int>(isa)];
 }
 
-const VectorKernels& ActiveVectorKernels() {
-  static const VectorKernels* active = VectorKernelsForIsa(ActiveIsa());
-  return *active;
+const TypeTraits* FindTypeTraitsForIsa(QuantType type, Isa isa) {
+  const Kernels* k = KernelsForIsa(isa);
+  return k != nullptr ? k->Find(type) : nullptr;
 }
 
 }  // namespace foundry

@@ -1,18 +1,18 @@
-// Per-type kernel dispatch table: the interface the model layer uses for matmuls.
+// The kernels the model layer computes with, per ISA: the per-type dispatch table (matmuls),
+// the vector kernels (element-wise ops) and the attention kernels, bundled as `Kernels`.
 //
-// To compute y = W x where each row of W has type T and n elements:
-//   const TypeTraits* wt = FindTypeTraits(T);            // nullptr: unsupported type
-//   const TypeTraits* at = FindTypeTraits(wt->vec_dot_type);
+// To compute y = W x where each row of W has type T and n elements, with k = *KernelsForIsa(isa):
+//   const TypeTraits* wt = k.Find(T);                    // nullptr: unsupported type
+//   const TypeTraits* at = k.Find(wt->vec_dot_type);
 //   std::vector<uint8_t> xq(RowBytes(*at, n));
 //   at->quantize_row(x, xq.data(), n);                   // once per activation vector
 //   for each row r: y[r] = wt->vec_dot(n, row_ptr(r), xq.data());
 // n must be a multiple of both types' block_elems (all supported pairs share it).
 //
-// The table is ISA-agnostic: FindTypeTraits returns the implementation for the ISA chosen
-// once at start-up (ActiveIsa(): the fastest verified ISA the CPU supports, or FOUNDRY_ISA); every
-// function an ISA has no kernel for falls back to the next lower ISA and finally to the
-// scalar reference. FindRefTypeTraits always returns the scalar oracle that tests compare
-// against; FindTypeTraitsForIsa returns a specific ISA's table.
+// Nothing here reads the environment: the ISA is chosen where a model is loaded (LoadOptions,
+// ResolveIsa) and the model passes its Kernels down. Every function an ISA has no kernel for
+// falls back to the next lower ISA and finally to the scalar reference. FindRefTypeTraits
+// always returns the scalar oracle that tests compare against.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +24,23 @@
 
 namespace foundry {
 
+// One batched dot product: for r < n_rows and t < n_tokens,
+// y[t * ldy + r] = dot(row r of w, activation row t of a), rows w_stride and a_stride bytes apart.
+struct GemmArgs {
+  int64_t n;  // elements per row
+  const void* w;
+  size_t w_stride;
+  int64_t n_rows;
+  const void* a;
+  size_t a_stride;
+  int64_t n_tokens;
+  float* y;
+  int64_t ldy;
+};
+
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+using GemmFn = void (*)(const GemmArgs& args);
+
 struct TypeTraits {
   QuantType type;
   QuantType vec_dot_type;  // activation type vec_dot expects (== type for activation types)
@@ -34,27 +51,24 @@ struct TypeTraits {
   void (*quantize_row)(const float* src, void* dst, int64_t n);
   // Dot product of a row of this type with a row of vec_dot_type; nullptr for types that
   // are activation-only (Q8_1, Q8_K).
-  float (*vec_dot)(int64_t n, const void* w, const void* a);
-  // Optional batched form of vec_dot (nullptr: call vec_dot per output): for r < n_rows and
-  // t < n_tokens, y[t * ldy + r] = vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit.
-  // Tiles of rows x tokens reuse each loaded block and keep independent accumulators in flight.
-  void (*gemm)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-               size_t a_stride, int64_t n_tokens, float* y, int64_t ldy);
+  VecDotFn vec_dot;
+  // Optional batched form of vec_dot (nullptr: call vec_dot per output): every output of the
+  // GemmArgs is vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit. Tiles of rows x
+  // tokens reuse each loaded block and keep independent accumulators in flight.
+  GemmFn gemm = nullptr;
   // Optional gemm for matrices whose row count is a multiple of 8, in the order of llama.cpp's
   // kernels for weights it repacks into 8 interleaved rows at load (Q4_K on AVX2: one float
   // accumulator per output fed each super-block's integer total; see
   // ref::VecDotQ4_KQ8_KBlockTotals). nullptr: such matrices use gemm too.
-  void (*gemm_rows8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                     size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
+  GemmFn gemm_rows8 = nullptr;
   // Optional gemm for batches of 8 or more tokens (when gemm_rows8 does not apply), in the order
   // of llama.cpp's tiled K-quant matmul, which takes such batches for the K-quant matrices it
   // does not repack (see ref::VecDotQ6_KQ8_KTiled). nullptr: such batches use gemm too.
-  void (*gemm_tokens8)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* a,
-                       size_t a_stride, int64_t n_tokens, float* y, int64_t ldy) = nullptr;
+  GemmFn gemm_tokens8 = nullptr;
 };
 
-// Supported: F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K.
-const TypeTraits* FindTypeTraits(QuantType type);
+// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K. Every ISA
+// supports the same types, with the same vec_dot_type and block sizes.
 const TypeTraits* FindRefTypeTraits(QuantType type);
 
 // Instruction sets with their own kernels, lowest first.
@@ -68,22 +82,17 @@ std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512"
 bool IsaSupported(Isa isa);
 // The best ISA IsaSupported() allows.
 Isa BestSupportedIsa();
-// The ISA used when FOUNDRY_ISA is unset: the best supported one whose kernels have been
+// The ISA used when none is asked for: the best supported one whose kernels have been
 // verified on real hardware (kernels.cc, kIsaVerified). AVX-512 kernels are not yet: this
-// project's development machine has no AVX-512, so they run only when forced.
+// project's development machine has no AVX-512, so they run only when asked for.
 Isa DefaultIsa();
 
-// The ISA FindTypeTraits uses, chosen once (thread-safe) from CPUID and the FOUNDRY_ISA
-// environment variable (see ResolveIsa).
-Isa ActiveIsa();
-std::string_view ActiveIsaName();
-
-// The policy behind ActiveIsa, as a pure function. `forced` is FOUNDRY_ISA's value (nullptr
-// or "" when unset -> default_isa). "scalar", "avx2" or "avx512" select that ISA when it is
-// at most `best` (the best supported); a forced ISA above `best`, or an unknown name, falls
-// back to default_isa and sets *warning to a one-line message (ActiveIsa prints it on
-// stderr). Otherwise *warning is cleared.
-Isa ResolveIsa(const char* forced, Isa best, Isa default_isa, std::string* warning);
+// Which ISA a load that asks for `requested` gets, as a pure function (the engine calls it
+// with BestSupportedIsa() and DefaultIsa()). "" -> default_isa. "scalar", "avx2" or "avx512"
+// select that ISA when it is at most `best` (the best supported); an ISA above `best`, or an
+// unknown name, falls back to default_isa and sets *warning to a one-line message for the
+// user. Otherwise *warning is cleared.
+Isa ResolveIsa(std::string_view requested, Isa best, Isa default_isa, std::string* warning);
 
 // The table of one ISA (functions it lacks come from lower ISAs). nullptr when the type is
 // unsupported or !IsaSupported(isa), so a caller can never run an illegal instruction.
@@ -116,9 +125,7 @@ struct VectorKernels {
 // Where ggml's GELU leaves its table: gelu(x) is x at or above this and 0 at or below minus it.
 inline constexpr float kGeluTableLimit = 10.0f;
 
-// The vector kernels of the active ISA (ActiveIsa()), and of a given supported ISA (nullptr
-// when !IsaSupported(isa)).
-const VectorKernels& ActiveVectorKernels();
+// The vector kernels of a supported ISA (nullptr when !IsaSupported(isa)).
 const VectorKernels* VectorKernelsForIsa(Isa isa);
 
 // The inner loops of attention over the KV cache (f16 rows) for batches of 2 or more tokens,
@@ -150,10 +157,30 @@ struct AttentionKernels {
                   const float* p, float* out);
 };
 
-// The attention kernels of the active ISA, and of a given supported ISA (nullptr when
-// !IsaSupported(isa)).
-const AttentionKernels& ActiveAttentionKernels();
+// The attention kernels of a supported ISA (nullptr when !IsaSupported(isa)).
 const AttentionKernels* AttentionKernelsForIsa(Isa isa);
+
+// Everything the forward pass computes with on one ISA. Immutable; a model keeps the one it was
+// loaded with and passes it to the layers and ops.
+struct Kernels {
+  Isa isa;
+  const TypeTraits* types;  // n_types entries, one per supported type
+  int n_types;
+  const VectorKernels* vector;
+  const AttentionKernels* attention;
+
+  // The table of `type`, nullptr when it is unsupported.
+  const TypeTraits* Find(QuantType type) const {
+    for (int i = 0; i < n_types; ++i) {
+      if (types[i].type == type) return &types[i];
+    }
+    return nullptr;
+  }
+};
+
+// The kernels of `isa`; nullptr when !IsaSupported(isa), so a caller can never run an illegal
+// instruction.
+const Kernels* KernelsForIsa(Isa isa);
 
 inline size_t RowBytes(const TypeTraits& t, int64_t n) {
   return static_cast<size_t>(n) / t.block_elems * t.block_bytes;

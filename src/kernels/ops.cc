@@ -1,5 +1,5 @@
 // Forward-pass ops with ggml's CPU numerics: rms_norm, soft_max, silu/swiglu, gelu/geglu with
-// the f16 table, rope. The exp-based inner loops of soft_max and swiglu come from the active
+// the f16 table, rope. The exp-based inner loops of soft_max and swiglu come from the model's
 // ISA's VectorKernels, so they round as llama.cpp does on the same CPU.
 #include "kernels/ops.h"
 
@@ -28,28 +28,28 @@ void RmsNorm(const float* x, const float* w, float* y, int64_t n, float eps) {
 namespace {
 
 // x already scaled and masked; normalizes in place.
-void SoftmaxInPlace(float* x, int64_t n) {
+void SoftmaxInPlace(const VectorKernels& vk, float* x, int64_t n) {
   float max = -INFINITY;
   for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);
   if (max == -INFINITY) {  // everything masked
     for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
     return;
   }
-  const double sum = ActiveVectorKernels().exp_sum(n, x, max, x);
+  const double sum = vk.exp_sum(n, x, max, x);
   const float inv = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
 }  // namespace
 
-void Softmax(float* x, int64_t n) { SoftmaxInPlace(x, n); }
+void Softmax(const VectorKernels& vk, float* x, int64_t n) { SoftmaxInPlace(vk, x, n); }
 
-void SoftmaxExt(float* x, int64_t n, float scale, const float* mask) {
+void SoftmaxExt(const VectorKernels& vk, float* x, int64_t n, float scale, const float* mask) {
   for (int64_t i = 0; i < n; ++i) x[i] *= scale;
   if (mask != nullptr) {
     for (int64_t i = 0; i < n; ++i) x[i] += mask[i];
   }
-  SoftmaxInPlace(x, n);
+  SoftmaxInPlace(vk, x, n);
 }
 
 namespace {
@@ -79,8 +79,8 @@ void Silu(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = SiluF32(x[i]);
 }
 
-void SwiGlu(const float* gate, const float* up, float* y, int64_t n) {
-  ActiveVectorKernels().swiglu(n, gate, up, y);
+void SwiGlu(const VectorKernels& vk, const float* gate, const float* up, float* y, int64_t n) {
+  vk.swiglu(n, gate, up, y);
 }
 
 float GeluTanhF32(float x) {
@@ -96,8 +96,8 @@ void Gelu(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = GeluF16Table(table, x[i]);
 }
 
-void GeGlu(const float* gate, const float* up, float* y, int64_t n) {
-  ActiveVectorKernels().geglu(n, gate, up, GeluTable(), y);
+void GeGlu(const VectorKernels& vk, const float* gate, const float* up, float* y, int64_t n) {
+  vk.geglu(n, gate, up, GeluTable(), y);
 }
 
 namespace {

@@ -32,7 +32,8 @@ Status Bind(const GgufFile& g, const std::string& name, int64_t ne0, int64_t ne1
                        std::to_string(ne0) + (ne1 > 1 ? ", " + std::to_string(ne1) : "") + "]");
   }
   if (matrix) {
-    const TypeTraits* tt = FindTypeTraits(info->type);
+    // Every ISA supports the same types: the scalar table says which.
+    const TypeTraits* tt = FindRefTypeTraits(info->type);
     if (!tt || !tt->vec_dot || !tt->dequantize_row) {
       return Unimplemented("tensor '" + name + "' has type " +
                            std::string(QuantTypeName(info->type)) + ", which is not supported yet");
@@ -76,12 +77,11 @@ Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::
   return BindMatrix(g, prefix + "attn_output.weight", h.n_head * h.head_dim_v, h.n_embd, wo);
 }
 
-void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_tokens, Workspace& ws,
-             ThreadPool& pool) {
-  using Gemm = decltype(TypeTraits::gemm);
+void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const float* x,
+             int64_t n_tokens, Workspace& ws, ThreadPool& pool) {
   struct Part {
     const TypeTraits* wt;
-    Gemm gemm;
+    GemmFn gemm;
     const uint8_t* xq;
     size_t act_bytes;
     int64_t first, n_out;  // rows [first, first + n_out) of the combined range
@@ -96,19 +96,20 @@ void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_to
   for (const MatMulOut& o : outs) {
     FOUNDRY_CHECK(o.w->ne[0] == n_in);
     Part& p = parts[n_parts++];
-    p.wt = FindTypeTraits(o.w->type);
-    const TypeTraits* at = FindTypeTraits(p.wt->vec_dot_type);
+    p.wt = k.Find(o.w->type);
+    const TypeTraits* at = k.Find(p.wt->vec_dot_type);
     p.act_bytes = RowBytes(*at, n_in);
     // The input quantized once per activation type, as llama.cpp does once per matrix.
-    const int k = static_cast<int>(std::find(act_types, act_types + n_acts, at->type) - act_types);
-    if (k == n_acts) {
-      uint8_t* xq = ws.Bytes(k, p.act_bytes * n_tokens);
+    const int slot =
+        static_cast<int>(std::find(act_types, act_types + n_acts, at->type) - act_types);
+    if (slot == n_acts) {
+      uint8_t* xq = ws.Bytes(slot, p.act_bytes * n_tokens);
       ForEachToken(pool, n_tokens,
                    [&](int64_t t) { at->quantize_row(x + t * n_in, xq + t * p.act_bytes, n_in); });
       act_types[n_acts] = at->type;
       act_rows[n_acts++] = xq;
     }
-    p.xq = act_rows[k];
+    p.xq = act_rows[slot];
     p.first = total;
     p.n_out = o.w->ne[1];
     total += p.n_out;
@@ -135,8 +136,15 @@ void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_to
       const int64_t hi = std::min(end, p.first + p.n_out) - p.first;
       if (lo >= hi) continue;
       if (p.gemm) {
-        p.gemm(n_in, o.w->Row(lo), o.w->row_bytes, hi - lo, p.xq, p.act_bytes, n_tokens, o.y + lo,
-               p.n_out);
+        p.gemm({.n = n_in,
+                .w = o.w->Row(lo),
+                .w_stride = o.w->row_bytes,
+                .n_rows = hi - lo,
+                .a = p.xq,
+                .a_stride = p.act_bytes,
+                .n_tokens = n_tokens,
+                .y = o.y + lo,
+                .ldy = p.n_out});
         continue;
       }
       for (int64_t r = lo; r < hi; ++r) {
@@ -148,33 +156,33 @@ void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_to
   });
 }
 
-void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
-            ThreadPool& pool) {
-  MatMuls({{&w, y}}, x, n_tokens, ws, pool);
+void MatMul(const Kernels& k, const Tensor& w, const float* x, int64_t n_tokens, float* y,
+            Workspace& ws, ThreadPool& pool) {
+  MatMuls(k, {{&w, y}}, x, n_tokens, ws, pool);
 }
 
-int64_t OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, const Tensor& output,
-                   float rms_eps, float* normed, float* hidden, float* logits, Workspace& ws,
-                   ThreadPool& pool) {
+int64_t OutputHead(const Kernels& k, const float* x, const Batch& batch, const Tensor& out_norm,
+                   const Tensor& output, float rms_eps, float* normed, float* hidden, float* logits,
+                   Workspace& ws, ThreadPool& pool) {
   const int64_t E = out_norm.ne[0];
   int64_t n_out = 0;
   for (size_t t = 0; t < batch.size(); ++t) {
     if (batch.logits[t]) RmsNorm(x + t * E, out_norm.F32(), normed + (n_out++) * E, E, rms_eps);
   }
   if (hidden) std::copy(normed, normed + n_out * E, hidden);
-  if (logits) MatMul(output, normed, n_out, logits, ws, pool);
+  if (logits) MatMul(k, output, normed, n_out, logits, ws, pool);
   return n_out;
 }
 
-void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out) {
-  const TypeTraits* wt = FindTypeTraits(w.type);
+void GetRows(const Kernels& k, const Tensor& w, const int32_t* ids, int64_t n, float* out) {
+  const TypeTraits* wt = k.Find(w.type);
   for (int64_t i = 0; i < n; ++i) wt->dequantize_row(w.Row(ids[i]), out + i * w.ne[0], w.ne[0]);
 }
 
-void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer,
-             ThreadPool& pool) {
+void StoreKv(const Kernels& kernels, const Batch& batch, const float* k, const float* v,
+             KvCache& kv, int64_t layer, ThreadPool& pool) {
   const int64_t kd = kv.kv_dim(), vd = kv.v_dim();
-  const VectorKernels& vk = ActiveVectorKernels();
+  const VectorKernels& vk = *kernels.vector;
   ForEachToken(pool, static_cast<int64_t>(batch.size()), [&](int64_t t) {
     vk.to_f16(kd, k + t * kd, kv.K(layer, batch.seq_ids[t], batch.positions[t]));
     vk.to_f16(vd, v + t * vd, kv.V(layer, batch.seq_ids[t], batch.positions[t]));
@@ -219,11 +227,11 @@ VisibleCells CellsOf(const AttentionShape& s, const Batch& batch, int64_t t) {
 
 // Masks the cells outside [first, pos], applies the scaled softmax and rounds the
 // probabilities of the n cells to f16, as llama.cpp's f16 KQV multiplication does.
-void Probabilities(const VisibleCells& c, float scale, float* scores) {
+void Probabilities(const Kernels& k, const VisibleCells& c, float scale, float* scores) {
   for (int64_t j = 0; j < c.first - c.begin; ++j) scores[j] = -INFINITY;
   for (int64_t j = c.n; j < c.n_padded; ++j) scores[j] = -INFINITY;
-  SoftmaxExt(scores, c.n_padded, scale, nullptr);
-  ActiveAttentionKernels().round_to_f16(c.n, scores);
+  SoftmaxExt(*k.vector, scores, c.n_padded, scale, nullptr);
+  k.attention->round_to_f16(c.n, scores);
 }
 
 // A run of at least this many tokens of one sequence transposes V first (see AttentionRun).
@@ -271,14 +279,15 @@ AttentionRun TransposeV(const AttentionShape& s, const Batch& batch, int64_t t0,
 // Batches of 2+ tokens (tinyBLAS's order): one job per token and KV head scores all the query
 // heads that share that head, so each K row (and V row, transposed) is converted once for the
 // whole group.
-void AttendRun(const AttentionShape& s, const Batch& batch, const AttentionRun& run, const float* q,
-               const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+void AttendRun(const Kernels& k, const AttentionShape& s, const Batch& batch,
+               const AttentionRun& run, const float* q, const KvCache& kv, int64_t layer,
+               float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t d = s.head_dim, dv = s.head_dim_v;
   const int64_t ld = kv.n_ctx() + 2 * kLanes;  // scores of one head, padded to whole groups
   const size_t per_thread = static_cast<size_t>(group * (2 * ld + d));
   float* scratch = ws.Floats(1, per_thread * pool.size());
-  const AttentionKernels& ak = ActiveAttentionKernels();
+  const AttentionKernels& ak = *k.attention;
   const int64_t n_jobs = (run.t1 - run.t0) * s.n_head_kv;
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;  // [group][ld]
@@ -294,7 +303,7 @@ void AttendRun(const AttentionShape& s, const Batch& batch, const AttentionRun& 
       ak.kq(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qf, group,
             scores + skip, ld);
       float* o = out + (t * s.n_head + kvh * group) * dv;
-      for (int64_t g = 0; g < group; ++g) Probabilities(c, s.scale, scores + g * ld);
+      for (int64_t g = 0; g < group; ++g) Probabilities(k, c, s.scale, scores + g * ld);
       if (run.vt) {
         // The masked cells up to n_padded have probability 0 and add +0 to their lanes.
         for (int64_t g = 0; g < group; ++g) {
@@ -312,8 +321,8 @@ void AttendRun(const AttentionShape& s, const Batch& batch, const AttentionRun& 
   });
 }
 
-void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
-                    int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+void AttentionBatch(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
+                    const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t n_tokens = static_cast<int64_t>(batch.size());
   int64_t t0 = 0;
   while (t0 < n_tokens) {
@@ -321,7 +330,7 @@ void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q,
     while (t1 < n_tokens && batch.seq_ids[t1] == batch.seq_ids[t0]) ++t1;
     if (t1 - t0 >= kMinRunToTransposeV) {
       const AttentionRun run = TransposeV(s, batch, t0, t1, kv, layer, ws, pool);
-      AttendRun(s, batch, run, q, kv, layer, out, ws, pool);
+      AttendRun(k, s, batch, run, q, kv, layer, out, ws, pool);
       t0 = t1;
       continue;
     }
@@ -332,14 +341,14 @@ void AttentionBatch(const AttentionShape& s, const Batch& batch, const float* q,
       if (next - t1 >= kMinRunToTransposeV) break;
       t1 = next;
     }
-    AttendRun(s, batch, AttentionRun{t0, t1}, q, kv, layer, out, ws, pool);
+    AttendRun(k, s, batch, AttentionRun{t0, t1}, q, kv, layer, out, ws, pool);
     t0 = t1;
   }
 }
 
 // One token (ggml_vec_dot_f16's order): one job per head.
-void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float* q,
-                       const KvCache& kv, int64_t layer, float* out, Workspace& ws,
+void AttentionOneToken(const Kernels& k, const AttentionShape& s, const Batch& batch,
+                       const float* q, const KvCache& kv, int64_t layer, float* out, Workspace& ws,
                        ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t d = s.head_dim, dv = s.head_dim_v;
@@ -347,8 +356,8 @@ void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float*
   const int64_t q16_len = (d + 1) / 2;
   const size_t per_thread = static_cast<size_t>(scores_len + q16_len);
   float* scratch = ws.Floats(1, per_thread * pool.size());
-  const AttentionKernels& ak = ActiveAttentionKernels();
-  const VectorKernels& vk = ActiveVectorKernels();
+  const AttentionKernels& ak = *k.attention;
+  const VectorKernels& vk = *k.vector;
   const VisibleCells c = CellsOf(s, batch, 0);
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;
@@ -359,7 +368,7 @@ void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float*
       const int64_t skip = c.first - c.begin;
       ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh,
                 scores + skip);
-      Probabilities(c, s.scale, scores);
+      Probabilities(k, c, s.scale, scores);
       ak.kqv_one(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, c.begin / kLanes % 4,
                  scores, out + h * dv);
     }
@@ -368,12 +377,12 @@ void AttentionOneToken(const AttentionShape& s, const Batch& batch, const float*
 
 }  // namespace
 
-void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
-               int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+void Attention(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
+               const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   if (batch.size() >= 2) {
-    AttentionBatch(s, batch, q, kv, layer, out, ws, pool);
+    AttentionBatch(k, s, batch, q, kv, layer, out, ws, pool);
   } else if (batch.size() == 1) {
-    AttentionOneToken(s, batch, q, kv, layer, out, ws, pool);
+    AttentionOneToken(k, s, batch, q, kv, layer, out, ws, pool);
   }
 }
 

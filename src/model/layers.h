@@ -1,5 +1,6 @@
 // Building blocks shared by the architectures: weight binding with validation, batched
-// matrix multiplication, embedding lookup and causal attention over the KV cache.
+// matrix multiplication, embedding lookup and causal attention over the KV cache. The blocks
+// that compute take the model's Kernels (Model::kernels()): the ISA it was loaded for.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "format/gguf_file.h"
+#include "kernels/kernels.h"
 #include "kv/kv_cache.h"
 #include "model/batch.h"
 #include "model/tensor.h"
@@ -37,8 +39,8 @@ inline constexpr int kLayerSlots = 4;
 
 // y[t][r] = dot(W row r, x[t]) for t < n_tokens, r < W.ne[1]; x is [n_tokens][W.ne[0]].
 // Activations are quantized once to the kernel's activation type, as llama.cpp does.
-void MatMul(const Tensor& w, const float* x, int64_t n_tokens, float* y, Workspace& ws,
-            ThreadPool& pool);
+void MatMul(const Kernels& k, const Tensor& w, const float* x, int64_t n_tokens, float* y,
+            Workspace& ws, ThreadPool& pool);
 
 // One matrix of MatMuls: y = W x, y laid out as MatMul's.
 struct MatMulOut {
@@ -49,19 +51,19 @@ struct MatMulOut {
 // MatMul for up to kLayerSlots matrices of the same input (q/k/v; gate/up), with the same
 // results: the input is quantized once per activation type, and one parallel loop covers the
 // rows of all of them, so the threads meet once instead of once per matrix.
-void MatMuls(std::initializer_list<MatMulOut> outs, const float* x, int64_t n_tokens, Workspace& ws,
-             ThreadPool& pool);
+void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const float* x,
+             int64_t n_tokens, Workspace& ws, ThreadPool& pool);
 
 // The end of a forward pass, for the tokens of the batch that asked for outputs only: their
 // final RMS norm of x ([n_tokens][n_embd]) into `normed` ([n_outputs][n_embd] scratch), copied
 // to `hidden` when set, and their logits (output . normed) when `logits` is set. Returns the
 // number of outputs.
-int64_t OutputHead(const float* x, const Batch& batch, const Tensor& out_norm, const Tensor& output,
-                   float rms_eps, float* normed, float* hidden, float* logits, Workspace& ws,
-                   ThreadPool& pool);
+int64_t OutputHead(const Kernels& k, const float* x, const Batch& batch, const Tensor& out_norm,
+                   const Tensor& output, float rms_eps, float* normed, float* hidden, float* logits,
+                   Workspace& ws, ThreadPool& pool);
 
 // out[i] = row ids[i] of the embedding matrix, dequantized.
-void GetRows(const Tensor& w, const int32_t* ids, int64_t n, float* out);
+void GetRows(const Kernels& k, const Tensor& w, const int32_t* ids, int64_t n, float* out);
 
 // Causal attention for every token of the batch against its own sequence in `kv`
 // (positions 0..pos inclusive; the batch's keys/values must already be stored).
@@ -71,12 +73,12 @@ struct AttentionShape {
   float scale;
   int64_t sliding_window = 0;  // > 0: only the last `sliding_window` positions are visible
 };
-void Attention(const AttentionShape& s, const Batch& batch, const float* q, const KvCache& kv,
-               int64_t layer, float* out, Workspace& ws, ThreadPool& pool);
+void Attention(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
+               const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool);
 
 // Stores the batch's keys and values (f32 rows) into the cache as f16.
-void StoreKv(const Batch& batch, const float* k, const float* v, KvCache& kv, int64_t layer,
-             ThreadPool& pool);
+void StoreKv(const Kernels& kernels, const Batch& batch, const float* k, const float* v,
+             KvCache& kv, int64_t layer, ThreadPool& pool);
 
 // fn(t) for every token t < n, the tokens split over the pool (inline for a few tokens): the
 // per-token steps between matrix multiplications, which would otherwise leave all threads but

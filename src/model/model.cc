@@ -6,14 +6,17 @@
 
 namespace foundry {
 
-StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> gguf) {
+StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> gguf,
+                                              const Kernels& kernels) {
   FOUNDRY_ASSIGN_OR_RETURN(auto arch, gguf->GetString("general.architecture"));
   const ArchEntry* entry = FindArch(arch);
   if (!entry) {
     return Unimplemented("model architecture '" + std::string(arch) +
                          "' is not supported (supported: " + SupportedArchList() + ")");
   }
-  return entry->load(std::move(gguf), arch);
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, entry->load(std::move(gguf), arch));
+  model->kernels_ = &kernels;
+  return model;
 }
 
 std::unique_ptr<KvCache> Model::NewKvCache(int64_t n_seq, int64_t n_ctx) const {

@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "format/gguf_file.h"
+#include "kernels/kernels.h"
 #include "kv/kv_cache.h"
 #include "model/batch.h"
 #include "model/hparams.h"
@@ -19,12 +20,15 @@ namespace foundry {
 class Model {
  public:
   // Picks the architecture from `general.architecture` and binds the weights. The model keeps
-  // the file alive.
-  static StatusOr<std::unique_ptr<Model>> Load(std::shared_ptr<const GgufFile> gguf);
+  // the file alive and computes with `kernels` (KernelsForIsa: immutable, never freed).
+  static StatusOr<std::unique_ptr<Model>> Load(std::shared_ptr<const GgufFile> gguf,
+                                               const Kernels& kernels);
 
   virtual ~Model() = default;
   const HParams& hparams() const { return hparams_; }
   const GgufFile& gguf() const { return *gguf_; }
+  // The kernels of the ISA the model was loaded for; the architectures pass them to the layers.
+  const Kernels& kernels() const { return *kernels_; }
 
   // A cache sized for this model.
   std::unique_ptr<KvCache> NewKvCache(int64_t n_seq, int64_t n_ctx) const;
@@ -48,6 +52,7 @@ class Model {
  private:
   std::shared_ptr<const GgufFile> gguf_;
   HParams hparams_;
+  const Kernels* kernels_ = nullptr;  // set by Load
 };
 
 }  // namespace foundry

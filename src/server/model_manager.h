@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "foundry/engine.h"
 #include "runtime/scheduler.h"
 
 namespace foundry {
@@ -32,6 +33,7 @@ using ModelResolver = std::function<StatusOr<ResolvedModel>(const std::string& n
 StatusOr<ResolvedModel> ResolveModelPath(const std::string& name);
 
 struct ModelManagerOptions {
+  LoadOptions load;  // how every model is loaded (ISA, ...)
   SchedulerOptions scheduler;
   int64_t default_ttl_s = 600;
   uint64_t memory_budget_bytes = 0;  // 0: 75% of physical memory

@@ -26,7 +26,8 @@ constexpr double kMinCosine = 0.999;
 
 TEST(EmbeddingGolden, SmolLM2MatchesLlamaCppMeanPooling) {
   const nlohmann::json g = golden::LoadGolden("SmolLM2-135M-Instruct.Q4_1-embeddings.json");
-  auto lm = LanguageModel::Load(golden::ModelPath(g["model"].get<std::string>()));
+  auto lm = LanguageModel::Load(golden::ModelPath(g["model"].get<std::string>()),
+                                harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok()) << lm.status().message();
   auto session = Session::Create(*lm, EngineOptions{});
   ASSERT_TRUE(session.ok()) << session.status().message();
@@ -48,7 +49,8 @@ TEST(EmbeddingGolden, SmolLM2MatchesLlamaCppMeanPooling) {
 // vector that ignores its input).
 TEST(EmbeddingGolden, DifferentTextsGiveDifferentVectors) {
   const nlohmann::json g = golden::LoadGolden("SmolLM2-135M-Instruct.Q4_1-embeddings.json");
-  auto lm = LanguageModel::Load(golden::ModelPath(g["model"].get<std::string>()));
+  auto lm = LanguageModel::Load(golden::ModelPath(g["model"].get<std::string>()),
+                                harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok()) << lm.status().message();
   auto session = Session::Create(*lm, EngineOptions{});
   ASSERT_TRUE(session.ok());

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "format/gguf_file.h"
 #include "foundry/engine.h"
 #include "kernels/kernels.h"
@@ -74,7 +75,7 @@ struct Tolerance {
   double tie_margin = kTieMargin;
   bool shift_invariant = false;
   // On the AVX2 path our kernels round exactly as llama.cpp's AVX2 build does for models
-  // whose matmuls are Q4_0/Q4_1/Q8_0, Q4_K or Q6_K (kernels/x86/avx2.cc, Attention in
+  // whose matmuls are Q4_0/Q4_1/Q8_0, Q4_K or Q6_K (kernels/x86/avx2_*.cc, Attention in
   // model/layers.cc), so
   // there the check is exact: logits equal up to the golden file's 5-decimal rounding, and
   // top-1 and greedy tokens equal everywhere but at ties the rounding cannot resolve.
@@ -83,8 +84,9 @@ struct Tolerance {
 
 inline constexpr double kGoldenRounding = 1e-5;  // logits are stored with 5 decimals
 
-inline Tolerance EffectiveTolerance(const Tolerance& tol) {
-  if (!tol.exact_on_avx2 || ActiveIsa() != Isa::kAvx2) return tol;
+// `tol` on the ISA the golden runs on (exact on AVX2 where tol says so).
+inline Tolerance EffectiveTolerance(const Tolerance& tol, Isa isa) {
+  if (!tol.exact_on_avx2 || isa != Isa::kAvx2) return tol;
   Tolerance exact;
   exact.abs = kGoldenRounding;
   exact.mean = kGoldenRounding;
@@ -256,9 +258,10 @@ inline void CheckReport(const std::string& golden_name, const GoldenReport& r,
 // Runs every check of a golden file against our engine.
 inline void CheckGoldenFile(const std::string& golden_name,
                             const Tolerance& requested = Tolerance()) {
-  const Tolerance tol = EffectiveTolerance(requested);
+  const Tolerance tol = EffectiveTolerance(requested, harness::IsaUnderTest());
   const nlohmann::json g = LoadGolden(golden_name);
-  auto lm = LanguageModel::Load(ModelPath(g["model"].get<std::string>()));
+  auto lm =
+      LanguageModel::Load(ModelPath(g["model"].get<std::string>()), harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok()) << lm.status().message();
 
   for (const auto& c : g["tokenize"]) {
@@ -284,7 +287,8 @@ inline void CheckGoldenModel(const std::string& golden_name, const Tolerance& to
   const nlohmann::json g = LoadGolden(golden_name);
   auto file = GgufFile::Open(ModelPath(g["model"].get<std::string>()));
   ASSERT_TRUE(file.ok()) << file.status().message();
-  auto model = Model::Load(std::shared_ptr<const GgufFile>(std::move(*file)));
+  auto model =
+      Model::Load(std::shared_ptr<const GgufFile>(std::move(*file)), harness::KernelsUnderTest());
   ASSERT_TRUE(model.ok()) << model.status().message();
   const Model& m = **model;
   ASSERT_EQ(m.hparams().n_vocab, g["n_vocab"].get<int64_t>());

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "../isa_under_test.h"
 #include "foundry/engine.h"
 
 namespace foundry {
@@ -13,7 +14,7 @@ const std::string kTinyQwen2 =
     std::string(FOUNDRY_SOURCE_DIR) + "/tests/data/models/tiny-qwen2.gguf";
 
 TEST(EngineApi, ThirtyLineProgramGenerates) {
-  auto lm = LanguageModel::Load(kTinyQwen2);
+  auto lm = LanguageModel::Load(kTinyQwen2, harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok()) << lm.status().message();
   auto session = Session::Create(*lm, EngineOptions{});
   ASSERT_TRUE(session.ok()) << session.status().message();
@@ -44,7 +45,7 @@ std::vector<float> AllLogits(const std::shared_ptr<LanguageModel>& lm, int threa
 }
 
 TEST(EngineApi, ThreadsAndBatchingDoNotChangeResults) {
-  auto lm = LanguageModel::Load(kTinyQwen2);
+  auto lm = LanguageModel::Load(kTinyQwen2, harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   const auto ids = (*lm)->Tokenize("The quick brown fox jumps over the lazy dog.", true, false);
   const auto one = AllLogits(*lm, 1, ids);
@@ -64,7 +65,7 @@ TEST(EngineApi, ThreadsAndBatchingDoNotChangeResults) {
 }
 
 TEST(EngineApi, PromptPastTheContextIsAClearError) {
-  auto lm = LanguageModel::Load(kTinyQwen2);
+  auto lm = LanguageModel::Load(kTinyQwen2, harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   EngineOptions opts;
   opts.n_ctx = 16;
@@ -82,7 +83,7 @@ TEST(EngineApi, PromptPastTheContextIsAClearError) {
 }
 
 TEST(EngineApi, BadTokenIdsAndFilesAreErrors) {
-  auto lm = LanguageModel::Load(kTinyQwen2);
+  auto lm = LanguageModel::Load(kTinyQwen2, harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   auto session = Session::Create(*lm, EngineOptions{});
   ASSERT_TRUE(session.ok());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/thread_pool.h"
 #include "foundry/engine.h"
 #include "model/model.h"
@@ -40,7 +41,7 @@ std::vector<float> EmbedWith(const std::shared_ptr<LanguageModel>& lm, int threa
 class EmbedTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(EmbedTest, UnitLengthDeterministicAndIndependentOfBatching) {
-  auto lm = LanguageModel::Load(Tiny(GetParam()));
+  auto lm = LanguageModel::Load(Tiny(GetParam()), harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok()) << lm.status().message();
   const std::string text = "The quick brown fox jumps over the lazy dog.";
   const auto v = EmbedWith(*lm, 1, 512, text);
@@ -59,7 +60,7 @@ TEST_P(EmbedTest, UnitLengthDeterministicAndIndependentOfBatching) {
 }
 
 TEST_P(EmbedTest, SessionIsReusableAndForgetsTheInput) {
-  auto lm = LanguageModel::Load(Tiny(GetParam()));
+  auto lm = LanguageModel::Load(Tiny(GetParam()), harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   auto session = Session::Create(*lm, EngineOptions{});
   ASSERT_TRUE(session.ok());
@@ -79,7 +80,7 @@ TEST_P(EmbedTest, SessionIsReusableAndForgetsTheInput) {
 // are the mean-pooled input of Embed (at the same context size: Phi-3's LongRoPE factors
 // depend on it).
 TEST_P(EmbedTest, HiddenOutputLeavesLogitsUnchanged) {
-  auto lm = LanguageModel::Load(Tiny(GetParam()));
+  auto lm = LanguageModel::Load(Tiny(GetParam()), harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   const Model& m = (*lm)->model();
   const int64_t E = m.hparams().n_embd, V = m.hparams().n_vocab;
@@ -117,7 +118,7 @@ TEST_P(EmbedTest, HiddenOutputLeavesLogitsUnchanged) {
 }
 
 TEST_P(EmbedTest, BadInputsAreErrors) {
-  auto lm = LanguageModel::Load(Tiny(GetParam()));
+  auto lm = LanguageModel::Load(Tiny(GetParam()), harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   EngineOptions o;
   o.n_ctx = 16;

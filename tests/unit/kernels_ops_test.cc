@@ -8,7 +8,9 @@
 #include <random>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/fp16.h"
+#include "kernels/kernels.h"
 #include "kernels/ops.h"
 #include "kernels_test_util.h"
 
@@ -16,6 +18,9 @@ namespace foundry {
 namespace {
 
 using testing::RandomFloats;
+
+// The vector kernels of the ISA under test (FOUNDRY_ISA).
+const VectorKernels& Vector() { return *harness::KernelsUnderTest().vector; }
 
 // Relative error allowed for ops computed in float with a handful of roundings.
 constexpr double kOpMaxRelErr = 2e-6;
@@ -64,7 +69,7 @@ TEST(KernelsOps, Softmax) {
       const auto x0 = x;
       const float mx = *std::max_element(x.begin(), x.end());
       const auto ref = SoftmaxRef(x);
-      Softmax(x.data(), n);
+      Softmax(Vector(), x.data(), n);
       double sum = 0;
       for (int64_t i = 0; i < n; ++i) {
         // x - max is rounded in float before expf: relative error grows with |x - max|.
@@ -89,7 +94,7 @@ TEST(KernelsOps, SoftmaxExtScaleAndMask) {
   for (int64_t i = 0; i < n; ++i) xs[i] = x0[i] * scale + mask[i];
   const auto ref = SoftmaxRef(xs);
   auto x = x0;
-  SoftmaxExt(x.data(), n, scale, mask.data());
+  SoftmaxExt(Vector(), x.data(), n, scale, mask.data());
   for (int64_t i = 0; i < n; ++i) {
     if (i >= 40) {
       EXPECT_EQ(x[i], 0.0f);
@@ -98,7 +103,7 @@ TEST(KernelsOps, SoftmaxExtScaleAndMask) {
     }
   }
   std::vector<float> all_masked(8, 1.0f), m2(8, -INFINITY);
-  SoftmaxExt(all_masked.data(), 8, 1.0f, m2.data());
+  SoftmaxExt(Vector(), all_masked.data(), 8, 1.0f, m2.data());
   for (float v : all_masked) EXPECT_EQ(v, 0.0f);
 }
 
@@ -112,7 +117,7 @@ TEST(KernelsOps, SiluAndSwiGlu) {
   const auto up = RandomFloats(n, rng);
   std::vector<float> y(n), g(n);
   Silu(x.data(), y.data(), n);
-  SwiGlu(x.data(), up.data(), g.data(), n);
+  SwiGlu(Vector(), x.data(), up.data(), g.data(), n);
   for (int64_t i = 0; i < n; ++i) {
     const double ref = x[i] / (1.0 + std::exp(-double(x[i])));
     EXPECT_NEAR(y[i], ref, kOpMaxRelErr * std::fabs(ref) + 1e-37) << x[i];
@@ -143,7 +148,7 @@ TEST(KernelsOps, GeluFp16Table) {
   std::vector<float> y(n), gg(n);
   const std::vector<float> up(n, 1.5f);
   Gelu(x.data(), y.data(), n);
-  GeGlu(x.data(), up.data(), gg.data(), n);
+  GeGlu(Vector(), x.data(), up.data(), gg.data(), n);
   for (int64_t i = 0; i < n; ++i) {
     const float xi = x[i];
     EXPECT_EQ(gg[i], y[i] * 1.5f);

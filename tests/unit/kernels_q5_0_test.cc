@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels_test_util.h"
@@ -59,8 +60,8 @@ TEST(KernelsQ5_0, DequantizeMatchesLayout) {
 
 TEST(KernelsQ5_0, DotWithQ8_0MatchesDequantized) {
   std::mt19937 rng(11);
-  const TypeTraits* t = FindTypeTraits(QuantType::kQ5_0);
-  const TypeTraits* a = FindTypeTraits(QuantType::kQ8_0);
+  const TypeTraits* t = harness::KernelsUnderTest().Find(QuantType::kQ5_0);
+  const TypeTraits* a = harness::KernelsUnderTest().Find(QuantType::kQ8_0);
   ASSERT_NE(t, nullptr);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (int trial = 0; trial < 20; ++trial) {
@@ -138,7 +139,7 @@ TEST(KernelsQ5_0, Avx2GemmMatchesVecDotExactly) {
       }
       const int64_t ldy = rows + 2;
       std::vector<float> y(ldy * tokens, -1.0f);
-      t->gemm(kN, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy);
+      t->gemm({kN, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy});
       for (int64_t k = 0; k < tokens; ++k) {
         for (int64_t r = 0; r < ldy; ++r) {
           const float want =

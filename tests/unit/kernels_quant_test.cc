@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/fp16.h"
 #include "base/tensor_type.h"
 #include "kernels/kernels.h"
@@ -84,7 +85,7 @@ TEST(KernelsBlocks, SizesMatchGgml) {
 
 TEST(KernelsTable, GeometryAndVecDotTypes) {
   for (QuantType t : kAllTypes) {
-    const TypeTraits* tt = FindTypeTraits(t);
+    const TypeTraits* tt = harness::KernelsUnderTest().Find(t);
     ASSERT_NE(tt, nullptr) << QuantTypeName(t);
     EXPECT_EQ(tt->type, t);
     const auto info = FindQuantTypeInfo(static_cast<uint32_t>(t));
@@ -105,21 +106,22 @@ TEST(KernelsTable, GeometryAndVecDotTypes) {
                         {QuantType::kQ4_K, QuantType::kQ8_K}, {QuantType::kQ5_K, QuantType::kQ8_K},
                         {QuantType::kQ6_K, QuantType::kQ8_K}};
   for (const Pair& p : pairs) {
-    const TypeTraits* w = FindTypeTraits(p.w);
+    const TypeTraits* w = harness::KernelsUnderTest().Find(p.w);
     ASSERT_NE(w, nullptr);
     EXPECT_EQ(w->vec_dot_type, p.a) << QuantTypeName(p.w);
     EXPECT_NE(w->vec_dot, nullptr);
-    const TypeTraits* a = FindTypeTraits(w->vec_dot_type);
+    const TypeTraits* a = harness::KernelsUnderTest().Find(w->vec_dot_type);
     ASSERT_NE(a, nullptr);
     EXPECT_NE(a->quantize_row, nullptr);
     EXPECT_EQ(a->block_elems, w->block_elems) << QuantTypeName(p.w);
   }
-  ASSERT_NE(FindTypeTraits(QuantType::kQ5_0), nullptr);  // Gemma 3 Q4_K_M files carry Q5_0
-  EXPECT_EQ(FindTypeTraits(QuantType::kQ5_0)->vec_dot_type, QuantType::kQ8_0);
-  EXPECT_EQ(FindTypeTraits(QuantType::kQ5_1), nullptr);
-  EXPECT_EQ(FindTypeTraits(QuantType::kIQ4_NL), nullptr);
-  EXPECT_EQ(FindTypeTraits(QuantType::kI32), nullptr);
-  EXPECT_EQ(FindTypeTraits(static_cast<QuantType>(12345)), nullptr);
+  ASSERT_NE(harness::KernelsUnderTest().Find(QuantType::kQ5_0),
+            nullptr);  // Gemma 3 Q4_K_M files carry Q5_0
+  EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kQ5_0)->vec_dot_type, QuantType::kQ8_0);
+  EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kQ5_1), nullptr);
+  EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kIQ4_NL), nullptr);
+  EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kI32), nullptr);
+  EXPECT_EQ(harness::KernelsUnderTest().Find(static_cast<QuantType>(12345)), nullptr);
 }
 
 // Every dequantized value equals the exact (double) value of the format rounded once to

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/fp16.h"
 #include "base/tensor_type.h"
 #include "kernels/kernels.h"
@@ -249,9 +250,9 @@ TEST(KernelsSimd, DispatchTables) {
   if (IsaSupported(Isa::kAvx512)) {
     EXPECT_TRUE(IsaSupported(Isa::kAvx2));
   }
-  std::printf("[ SIMD     ] best ISA: %s, active: %s\n",
+  std::printf("[ SIMD     ] best ISA: %s, under test: %s\n",
               std::string(IsaName(BestSupportedIsa())).c_str(),
-              std::string(ActiveIsaName()).c_str());
+              std::string(IsaName(harness::IsaUnderTest())).c_str());
   for (Isa isa : kAllIsas) {
     for (QuantType t : kWeightTypes) {
       const TypeTraits* tt = FindTypeTraitsForIsa(t, isa);
@@ -289,9 +290,19 @@ TEST(KernelsSimd, DispatchTables) {
     EXPECT_NE(FindTypeTraitsForIsa(QuantType::kQ4_K, Isa::kAvx512)->vec_dot,
               FindTypeTraitsForIsa(QuantType::kQ4_K, Isa::kAvx2)->vec_dot);
   }
-  // FindTypeTraits is the active ISA's table.
-  for (QuantType t : kWeightTypes) {
-    EXPECT_EQ(FindTypeTraits(t), FindTypeTraitsForIsa(t, ActiveIsa())) << QuantTypeName(t);
+  // A Kernels bundle is its ISA's tables; none for an ISA the CPU lacks.
+  for (Isa isa : kAllIsas) {
+    const Kernels* k = KernelsForIsa(isa);
+    if (!IsaSupported(isa)) {
+      EXPECT_EQ(k, nullptr) << IsaName(isa);
+      continue;
+    }
+    ASSERT_NE(k, nullptr) << IsaName(isa);
+    EXPECT_EQ(k->isa, isa);
+    EXPECT_EQ(k->vector, VectorKernelsForIsa(isa));
+    EXPECT_EQ(k->attention, AttentionKernelsForIsa(isa));
+    for (QuantType t : kWeightTypes) EXPECT_EQ(k->Find(t), FindTypeTraitsForIsa(t, isa));
+    EXPECT_EQ(k->Find(static_cast<QuantType>(12345)), nullptr);
   }
 }
 
@@ -300,13 +311,11 @@ TEST(KernelsSimd, ResolveIsaHonoursForcedIsa) {
   for (Isa best : kAllIsas) {
     for (Isa def : kAllIsas) {
       if (static_cast<int>(def) > static_cast<int>(best)) continue;
-      EXPECT_EQ(ResolveIsa(nullptr, best, def, &warning), def);
-      EXPECT_TRUE(warning.empty());
       EXPECT_EQ(ResolveIsa("", best, def, &warning), def);
       EXPECT_TRUE(warning.empty());
       for (Isa forced : kAllIsas) {
         const std::string name(IsaName(forced));
-        const Isa got = ResolveIsa(name.c_str(), best, def, &warning);
+        const Isa got = ResolveIsa(name, best, def, &warning);
         if (static_cast<int>(forced) <= static_cast<int>(best)) {
           EXPECT_EQ(got, forced) << name;
           EXPECT_TRUE(warning.empty()) << warning;
@@ -317,13 +326,11 @@ TEST(KernelsSimd, ResolveIsaHonoursForcedIsa) {
         }
       }
       EXPECT_EQ(ResolveIsa("sse9", best, def, &warning), def);
-      EXPECT_NE(warning.find("unknown FOUNDRY_ISA=sse9"), std::string::npos) << warning;
+      EXPECT_NE(warning.find("unknown ISA sse9"), std::string::npos) << warning;
     }
   }
-  // The process's choice follows the same rule; the default is a supported ISA, AVX2 where
-  // the CPU has it (AVX-512 awaits verification on hardware, see DefaultIsa).
-  EXPECT_EQ(ActiveIsa(),
-            ResolveIsa(std::getenv("FOUNDRY_ISA"), BestSupportedIsa(), DefaultIsa(), &warning));
+  // The default is a supported ISA, AVX2 where the CPU has it (AVX-512 awaits verification on
+  // hardware, see DefaultIsa).
   EXPECT_TRUE(IsaSupported(DefaultIsa()));
   EXPECT_EQ(DefaultIsa(), IsaSupported(Isa::kAvx2) ? Isa::kAvx2 : Isa::kScalar);
 }
@@ -450,7 +457,7 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
           ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
         }
         std::vector<float> y(static_cast<size_t>(rows * tokens));
-        tw->gemm_rows8(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows);
+        tw->gemm_rows8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
         const int64_t in_fours = tokens / 4 * 4;
         for (int64_t t = 0; t < tokens; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
@@ -504,7 +511,7 @@ TEST(KernelsSimd, GemmTokens8FollowsTheTiledOrder) {
             ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
           }
           std::vector<float> y(static_cast<size_t>(rows * tokens));
-          tw->gemm_tokens8(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows);
+          tw->gemm_tokens8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
           for (int64_t t = 0; t < tokens; ++t) {
             for (int64_t r = 0; r < rows; ++r) {
               const void* wr = w.data() + r * wb;
@@ -548,9 +555,8 @@ TEST(KernelsSimd, GemmMatchesVecDotExactly) {
         int64_t blocks;
         std::vector<int64_t> rows, tokens;
       };
-      for (const Case& c :
-           {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37}}, Case{512, {3}, {17}},
-            Case{520, {5}, {4, 5}}}) {
+      for (const Case& c : {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37}}, Case{512, {3}, {17}},
+                            Case{520, {5}, {4, 5}}}) {
         const int64_t n = static_cast<int64_t>(tw->block_elems) * c.blocks;
         const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
         for (int64_t rows : c.rows) {
@@ -565,7 +571,7 @@ TEST(KernelsSimd, GemmMatchesVecDotExactly) {
             }
             const int64_t ldy = rows + 3;
             std::vector<float> y(static_cast<size_t>(ldy * tokens), -1.0f);
-            tw->gemm(n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), ldy);
+            tw->gemm({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), ldy});
             for (int64_t t = 0; t < tokens; ++t) {
               for (int64_t r = 0; r < ldy; ++r) {
                 const float got = y[t * ldy + r];

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/fp16.h"
 #include "base/tensor_type.h"
 #include "kernels/kernels.h"
@@ -70,7 +71,7 @@ class GgufPyVectors : public ::testing::TestWithParam<const char*> {};
 TEST_P(GgufPyVectors, MatchBitForBit) {
   Vector v;
   ASSERT_TRUE(Load(GetParam(), &v)) << GetParam();
-  const TypeTraits* t = FindTypeTraits(static_cast<QuantType>(v.type));
+  const TypeTraits* t = harness::KernelsUnderTest().Find(static_cast<QuantType>(v.type));
   ASSERT_NE(t, nullptr) << v.type;
   ASSERT_EQ(RowBytes(*t, v.n), v.quantized.size());
 

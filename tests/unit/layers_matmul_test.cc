@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "kernels_test_util.h"
@@ -44,6 +45,7 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
   ms.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
   ms.push_back(RandomMatrix(QuantType::kQ5_K, n_in, 24, rng));
   Workspace ws;
+  const Kernels& k = harness::KernelsUnderTest();
   int compared = 0;
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
@@ -55,9 +57,10 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
       for (size_t i = 0; i < ms.size(); ++i) {
         want[i].resize(n_tokens * ms[i].t.ne[1]);
         got[i].resize(want[i].size());
-        MatMul(ms[i].t, x.data(), n_tokens, want[i].data(), ws, pool);
+        MatMul(k, ms[i].t, x.data(), n_tokens, want[i].data(), ws, pool);
       }
-      MatMuls({{&ms[0].t, got[0].data()},
+      MatMuls(k,
+              {{&ms[0].t, got[0].data()},
                {&ms[1].t, got[1].data()},
                {&ms[2].t, got[2].data()},
                {&ms[3].t, got[3].data()}},

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../isa_under_test.h"
 #include "foundry/engine.h"
 #include "runtime/scheduler.h"
 #include "runtime/stop_matcher.h"
@@ -21,7 +22,7 @@ namespace {
 const char* kTiny = FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf";
 
 std::shared_ptr<LanguageModel> LoadTiny() {
-  auto lm = LanguageModel::Load(kTiny);
+  auto lm = LanguageModel::Load(kTiny, harness::TestLoadOptions());
   EXPECT_TRUE(lm.ok()) << lm.status().message();
   return lm.ok() ? *lm : nullptr;
 }

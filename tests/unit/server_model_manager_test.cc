@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../isa_under_test.h"
 #include "foundry/engine.h"
 #include "server/model_manager.h"
 #include "tokenizer/tokenizer.h"
@@ -119,7 +120,7 @@ TEST(ModelManager, LeastRecentlyUsedIdleModelIsEvictedForANewOne) {
 }
 
 TEST(ChatPrompt, UsesTheModelsTemplateAndOneBos) {
-  auto lm = LanguageModel::Load(kTiny);
+  auto lm = LanguageModel::Load(kTiny, harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
   auto text = (*lm)->FormatChat({{"system", "Be brief."}, {"user", "Hello"}});
   ASSERT_TRUE(text.ok()) << text.status().message();

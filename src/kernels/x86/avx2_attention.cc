@@ -1,7 +1,7 @@
 // AVX2 attention kernels (AttentionKernels in kernels.h): KQ and KQV over f16 KV cache rows in
-// tinyBLAS's order, which is also what avx2.cc's VecDotF16F16 and AxpyF16 give one cell at a
-// time. Compiled with -mavx2 -mfma -mf16c -ffp-contract=off like avx2.cc, under the same rules
-// (x86_kernels.h): helpers stay in the unnamed namespace.
+// tinyBLAS's order, which is also what VecDotF16F16 (avx2_float_dot.cc) and AxpyF16
+// (avx2_vector.cc) give one cell at a time. Compiled with the AVX2 flags like every avx2*.cc,
+// under the same rules (x86_kernels.h): helpers stay in the unnamed namespace.
 #if defined(__x86_64__)
 
 #include <immintrin.h>

@@ -1,7 +1,7 @@
 // AVX-512 (F, BW, VL, VNNI, BF16) kernels. Compiled with the matching -m flags
 // (src/CMakeLists.txt); only reached through kernels.cc after CPUID confirms every one of
-// them. Same rules and numerics as avx2.cc (see x86_kernels.h); integer dot products use
-// VNNI's vpdpbusd (unsigned x signed bytes, summed in groups of four into int32, no
+// them. Same rules and numerics as the AVX2 files (see x86_kernels.h, avx2_kernels.h); integer dot
+// products use VNNI's vpdpbusd (unsigned x signed bytes, summed in groups of four into int32, no
 // saturation), BF16 uses vdpbf16ps (not exact: it flushes denormals to zero).
 #if defined(__x86_64__)
 
@@ -17,35 +17,20 @@
 #include <cstdint>
 
 #include "kernels/quant_blocks.h"
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace foundry::x86 {
 namespace {
 
-inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
-inline uint16_t FloatToHalf(float f) {
-  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
-}
-
 inline __m512i Load512(const void* p) { return _mm512_loadu_si512(p); }
-inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m128i Load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
 // Two 256-bit halves into one 512-bit register: lo in bytes 0..31.
 inline __m512i Join(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-inline int HsumEpi32(__m128i v) {
-  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(v);
-}
-inline int HsumEpi32(__m256i v) {
-  return HsumEpi32(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
-}
-
-// ggml's nearest_int bit trick, exactly (see avx2.cc).
+// ggml's nearest_int bit trick, exactly (the 8-lane NearestInt, avx2_helpers.h).
 inline __m512i NearestInt(__m512 f) {
   const __m512i bits = _mm512_castps_si512(_mm512_add_ps(f, _mm512_set1_ps(12582912.0f)));
   return _mm512_sub_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(0x007fffff)),
@@ -54,24 +39,6 @@ inline __m512i NearestInt(__m512 f) {
 
 inline __m512i SignExtendLowByte(__m512i v) {
   return _mm512_srai_epi32(_mm512_slli_epi32(v, 24), 24);
-}
-
-// Q4_K/Q5_K packed 6-bit scales and mins -> bytes 0..7 scales, 8..15 mins.
-inline void UnpackScalesMinsK4(const uint8_t* packed, uint32_t out[4]) {
-  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
-  uint32_t u[3];
-  __builtin_memcpy(u, packed, 12);
-  out[0] = u[0] & kLow6;
-  out[1] = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);
-  out[2] = u[1] & kLow6;
-  out[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
-}
-
-inline int MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
-  const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins8)));
-  const __m256i bs = Load256(bsums);
-  const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-  return HsumEpi32(_mm_madd_epi16(pairs, mins));
 }
 
 // sum x*y in groups of four bytes (16 int32 lanes); x in [-128, 127], y in [-127, 127].
@@ -98,7 +65,7 @@ inline __m512 ScalePair(float da, float db) {
 // Activation quantizers
 // ---------------------------------------------------------------------------------------
 
-// Q8_0/Q8_1 activations come from avx2.cc (the merged table inherits them): llama.cpp's
+// Q8_0/Q8_1 activations come from avx2_quantize.cc (the merged table inherits them): llama.cpp's
 // AVX-512 builds quantize with the same AVX2 code.
 
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
@@ -391,25 +358,18 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   return sumf;
 }
 
+// Only the functions this ISA implements; null fields fall back to the AVX2 table.
 constexpr TypeTraits kAvx512Overrides[] = {
-    {QuantType::kF32, QuantType::kF32, 1, 4, nullptr, nullptr, VecDotF32F32},
-    {QuantType::kF16, QuantType::kF16, 1, 2, nullptr, nullptr, VecDotF16F16},
-    {QuantType::kBF16, QuantType::kBF16, 1, 2, nullptr, nullptr, VecDotBF16BF16},
-    {QuantType::kQ4_0, QuantType::kQ8_0, kQK4_0, sizeof(BlockQ4_0), nullptr, nullptr,
-     VecDotQ4_0Q8_0},
-    {QuantType::kQ4_1, QuantType::kQ8_1, kQK4_1, sizeof(BlockQ4_1), nullptr, nullptr,
-     VecDotQ4_1Q8_1},
-    {QuantType::kQ8_0, QuantType::kQ8_0, kQK8_0, sizeof(BlockQ8_0), nullptr, nullptr,
-     VecDotQ8_0Q8_0},
-    {QuantType::kQ8_1, QuantType::kQ8_1, kQK8_1, sizeof(BlockQ8_1), nullptr, nullptr, nullptr},
-    {QuantType::kQ4_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ4_K), nullptr, nullptr,
-     VecDotQ4_KQ8_K},
-    {QuantType::kQ5_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ5_K), nullptr, nullptr,
-     VecDotQ5_KQ8_K},
-    {QuantType::kQ6_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ6_K), nullptr, nullptr,
-     VecDotQ6_KQ8_K},
-    {QuantType::kQ8_K, QuantType::kQ8_K, kQK_K, sizeof(BlockQ8_K), nullptr, QuantizeRowQ8_K,
-     nullptr},
+    {.type = QuantType::kF32, .vec_dot = VecDotF32F32},
+    {.type = QuantType::kF16, .vec_dot = VecDotF16F16},
+    {.type = QuantType::kBF16, .vec_dot = VecDotBF16BF16},
+    {.type = QuantType::kQ4_0, .vec_dot = VecDotQ4_0Q8_0},
+    {.type = QuantType::kQ4_1, .vec_dot = VecDotQ4_1Q8_1},
+    {.type = QuantType::kQ8_0, .vec_dot = VecDotQ8_0Q8_0},
+    {.type = QuantType::kQ4_K, .vec_dot = VecDotQ4_KQ8_K},
+    {.type = QuantType::kQ5_K, .vec_dot = VecDotQ5_KQ8_K},
+    {.type = QuantType::kQ6_K, .vec_dot = VecDotQ6_KQ8_K},
+    {.type = QuantType::kQ8_K, .quantize_row = QuantizeRowQ8_K},
 };
 
 }  // namespace

@@ -108,7 +108,7 @@ class Gemma3Model final : public Model {
     float *proj = buf.proj, *gate = buf.gate, *up = buf.up, *rope = buf.rope;
     float* rope_swa = rope + n * h.n_rot;  // the sliding-window layers' RoPE tables
 
-    GetRows(tok_embd_, batch.tokens.data(), n, x);
+    GetRows(kernels(), tok_embd_, batch.tokens.data(), n, x);
     const float embd_scale = std::sqrt(static_cast<float>(E));
     for (int64_t i = 0; i < n * E; ++i) x[i] *= embd_scale;
 
@@ -132,7 +132,7 @@ class Gemma3Model final : public Model {
       ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMuls({{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n, ws, pool);
+      MatMuls(kernels(), {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         const float* cache = rope_l + t * h.n_rot;
         for (int64_t hh = 0; hh < h.n_head; ++hh) {
@@ -147,28 +147,30 @@ class Gemma3Model final : public Model {
           RopeNeoxApply(kh, cache, static_cast<int>(h.n_rot));
         }
       });
-      StoreKv(batch, k, v, kv, il, pool);
+      StoreKv(kernels(), batch, k, v, kv, il, pool);
       AttentionShape shape{h.n_head, h.n_head_kv, D, h.head_dim_v, 1.0f};
       shape.sliding_window = swa ? p_.n_swa : 0;
-      Attention(shape, batch, q, kv, il, attn, ws, pool);
-      MatMul(L.wo, attn, n, proj, ws, pool);
+      Attention(kernels(), shape, batch, q, kv, il, attn, ws, pool);
+      MatMul(kernels(), L.wo, attn, n, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(proj + t * E, L.post_attn_norm.F32(), proj + t * E, E, h.rms_eps);
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMuls({{&L.gate, gate}, {&L.up, up}}, xn, n, ws, pool);
+      MatMuls(kernels(), {{&L.gate, gate}, {&L.up, up}}, xn, n, ws, pool);
       const int64_t F = h.n_ff;
-      ForEachToken(pool, n, [&](int64_t t) { GeGlu(gate + t * F, up + t * F, gate + t * F, F); });
-      MatMul(L.down, gate, n, proj, ws, pool);
+      ForEachToken(pool, n, [&](int64_t t) {
+        GeGlu(*kernels().vector, gate + t * F, up + t * F, gate + t * F, F);
+      });
+      MatMul(kernels(), L.down, gate, n, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(proj + t * E, L.post_ffn_norm.F32(), proj + t * E, E, h.rms_eps);
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
       });
     }
 
-    const int64_t n_out =
-        OutputHead(x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws, pool);
+    const int64_t n_out = OutputHead(kernels(), x, batch, out_norm_, output_, h.rms_eps, buf.normed,
+                                     hidden, logits, ws, pool);
     if (logits && p_.final_logit_softcap > 0) {
       const float cap = p_.final_logit_softcap, inv = 1.0f / cap;
       const int64_t total = n_out * h.n_vocab;

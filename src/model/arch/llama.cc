@@ -57,7 +57,7 @@ class LlamaModel final : public Model {
     float *x = buf.x, *xn = buf.xn, *q = buf.q, *k = buf.k, *v = buf.v, *attn = buf.attn;
     float *proj = buf.proj, *gate = buf.gate, *up = buf.up, *rope = buf.rope;
 
-    GetRows(tok_embd_, batch.tokens.data(), n, x);
+    GetRows(kernels(), tok_embd_, batch.tokens.data(), n, x);
 
     RopeParams rp;
     rp.n_rot = static_cast<int>(h.n_rot);
@@ -73,7 +73,7 @@ class LlamaModel final : public Model {
       ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMuls({{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n, ws, pool);
+      MatMuls(kernels(), {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n, ws, pool);
       AddBias(L.bq, q, n);
       AddBias(L.bk, k, n);
       AddBias(L.bv, v, n);
@@ -86,23 +86,26 @@ class LlamaModel final : public Model {
           Rotate(k + (t * h.n_head_kv + hh) * h.head_dim, cache);
         }
       });
-      StoreKv(batch, k, v, kv, il, pool);
-      Attention(shape, batch, q, kv, il, attn, ws, pool);
-      MatMul(L.wo, attn, n, proj, ws, pool);
+      StoreKv(kernels(), batch, k, v, kv, il, pool);
+      Attention(kernels(), shape, batch, q, kv, il, attn, ws, pool);
+      MatMul(kernels(), L.wo, attn, n, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMuls({{&L.gate, gate}, {&L.up, up}}, xn, n, ws, pool);
+      MatMuls(kernels(), {{&L.gate, gate}, {&L.up, up}}, xn, n, ws, pool);
       const int64_t F = h.n_ff;
-      ForEachToken(pool, n, [&](int64_t t) { SwiGlu(gate + t * F, up + t * F, gate + t * F, F); });
-      MatMul(L.down, gate, n, proj, ws, pool);
+      ForEachToken(pool, n, [&](int64_t t) {
+        SwiGlu(*kernels().vector, gate + t * F, up + t * F, gate + t * F, F);
+      });
+      MatMul(kernels(), L.down, gate, n, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
       });
     }
 
-    OutputHead(x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws, pool);
+    OutputHead(kernels(), x, batch, out_norm_, output_, h.rms_eps, buf.normed, hidden, logits, ws,
+               pool);
   }
 
  private:
