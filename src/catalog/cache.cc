@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -76,20 +75,17 @@ std::string IdToDirName(std::string_view id) {
   return s;
 }
 
-StatusOr<fs::path> CacheDirectory() {
-  if (const char* p = std::getenv("FOUNDRY_CACHE_DIR"); p != nullptr && *p != '\0') {
-    return fs::path(p);
-  }
-  FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json settings, ReadSettings());
+StatusOr<fs::path> CacheDirectory(const CatalogOptions& options) {
+  if (!options.cache_dir.empty()) return options.cache_dir;
+  FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json settings, ReadSettings(options.home));
   auto it = settings.find("cacheDirectoryPath");
   if (it != settings.end() && it->is_string() && !it->get<std::string>().empty()) {
     return fs::path(it->get<std::string>());
   }
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path home, FoundryHomeDirectory());
-  return home / "cache" / "models";
+  return FoundryHomeFile(options.home, fs::path("cache") / "models");
 }
 
-StatusOr<fs::path> SetCacheDirectory(const fs::path& dir) {
+StatusOr<fs::path> SetCacheDirectory(const fs::path& home, const fs::path& dir) {
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
   if (ec) return InvalidArgument("invalid directory \"" + dir.string() + "\"");
@@ -98,9 +94,9 @@ StatusOr<fs::path> SetCacheDirectory(const fs::path& dir) {
   if (!fs::is_directory(abs, ec)) {
     return NotFound("directory \"" + abs.string() + "\" does not exist; create it first");
   }
-  FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json settings, ReadSettings());
+  FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json settings, ReadSettings(home));
   settings["cacheDirectoryPath"] = abs.string();
-  FOUNDRY_RETURN_IF_ERROR(WriteSettings(settings));
+  FOUNDRY_RETURN_IF_ERROR(WriteSettings(home, settings));
   return abs;
 }
 

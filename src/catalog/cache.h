@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_options.h"
 
 namespace foundry {
 
@@ -30,11 +31,12 @@ struct CachedModel {
 // "Phi-4-mini-instruct-generic-cpu:1" -> "Phi-4-mini-instruct-generic-cpu-1".
 std::string IdToDirName(std::string_view id);
 
-// The cache directory: FOUNDRY_CACHE_DIR, else settings' cacheDirectoryPath, else
-// ~/.foundry/cache/models.
-StatusOr<std::filesystem::path> CacheDirectory();
-// `foundry cache cd DIR`: an existing directory, stored (absolute) in the settings file.
-StatusOr<std::filesystem::path> SetCacheDirectory(const std::filesystem::path& dir);
+// The cache directory: options.cache_dir (FOUNDRY_CACHE_DIR), else the settings'
+// cacheDirectoryPath, else <home>/cache/models.
+StatusOr<std::filesystem::path> CacheDirectory(const CatalogOptions& options);
+// `foundry cache cd DIR`: an existing directory, stored (absolute) in <home>/settings.json.
+StatusOr<std::filesystem::path> SetCacheDirectory(const std::filesystem::path& home,
+                                                  const std::filesystem::path& dir);
 
 class ModelCache {
  public:

@@ -298,10 +298,8 @@ StatusOr<Catalog> Catalog::LoadFile(const std::string& path) {
 
 StatusOr<Catalog> Catalog::Builtin() { return Parse(BuiltinCatalogJson(), "(built-in)"); }
 
-StatusOr<Catalog> Catalog::Load() {
-  const char* path = std::getenv("FOUNDRY_CATALOG");
-  if (path != nullptr && *path != '\0') return LoadFile(path);
-  return Builtin();
+StatusOr<Catalog> Catalog::Load(const std::filesystem::path& file) {
+  return file.empty() ? Builtin() : LoadFile(file.string());
 }
 
 std::vector<std::string> Catalog::Aliases() const {

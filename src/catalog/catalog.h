@@ -1,11 +1,12 @@
 // The model catalog: aliases mapping to variants with Foundry Local-style ids
 // (`SmolLM2-135M-Instruct-generic-cpu:1`), and where each variant's GGUF file comes from.
 //
-// The built-in catalog is catalog/catalog.json, compiled into the binary; the environment
-// variable FOUNDRY_CATALOG=path replaces it.
+// The built-in catalog is catalog/catalog.json, compiled into the binary; a catalog file
+// (FOUNDRY_CATALOG=path, read at start-up) replaces it.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -63,8 +64,8 @@ class Catalog {
  public:
   // Parses and validates a catalog document; `origin` names it in error messages.
   static StatusOr<Catalog> Parse(std::string_view json_text, const std::string& origin);
-  // FOUNDRY_CATALOG when set, else the built-in catalog.
-  static StatusOr<Catalog> Load();
+  // `file` when not empty (FOUNDRY_CATALOG), else the built-in catalog.
+  static StatusOr<Catalog> Load(const std::filesystem::path& file);
   static StatusOr<Catalog> LoadFile(const std::string& path);
   static StatusOr<Catalog> Builtin();
 

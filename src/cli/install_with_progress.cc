@@ -4,7 +4,8 @@
 
 namespace foundry::cli {
 
-StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v) {
+StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v,
+                                            const std::filesystem::path& home) {
   ProgressBar bar;
   DownloadOptions opts;
   int64_t last_done = 0, last_total = -1;
@@ -13,7 +14,7 @@ StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const Model
     last_total = total;
     bar.Update(done, total);
   };
-  auto r = InstallModel(cache, v, opts);
+  auto r = InstallModel(cache, v, opts, home);
   // The last update may have been throttled: draw the final state once.
   if (last_done > 0) bar.Update(last_done, last_total, /*final=*/true);
   return r;

@@ -2,6 +2,8 @@
 // `foundry model download` and `foundry model run` show while a model downloads.
 #pragma once
 
+#include <filesystem>
+
 #include "base/status.h"
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
@@ -9,6 +11,8 @@
 
 namespace foundry::cli {
 
-StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v);
+// `home`: the foundry home (digests of sources that publish none are recorded there).
+StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v,
+                                            const std::filesystem::path& home);
 
 }  // namespace foundry::cli

@@ -47,10 +47,10 @@ struct Context {
   std::vector<CachedModel> cached;
 };
 
-StatusOr<Context> LoadContext() {
-  FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load());
-  FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine());
-  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path dir, CacheDirectory());
+StatusOr<Context> LoadContext(const CatalogOptions& options) {
+  FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load(options.catalog_file));
+  FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine(options.ram_gb));
+  FOUNDRY_ASSIGN_OR_RETURN(std::filesystem::path dir, CacheDirectory(options));
   ModelCache cache(dir);
   FOUNDRY_ASSIGN_OR_RETURN(std::vector<CachedModel> cached, cache.List());
   Context c{std::move(catalog), machine, dir, {}, std::move(cached)};
@@ -62,14 +62,14 @@ std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
 
-int RunList(const ModelArgs& a) {
+int RunList(const CatalogOptions& options, const ModelArgs& a) {
   std::vector<ModelFilter> filters;
   for (const std::string& spec : a.filters) {
     auto f = ParseModelFilter(spec);
     if (!f.ok()) return ReportError(f.status());
     filters.push_back(*f);
   }
-  auto ctx = LoadContext();
+  auto ctx = LoadContext(options);
   if (!ctx.ok()) return ReportError(ctx.status());
 
   struct Row {
@@ -135,8 +135,8 @@ std::string SourceText(const ModelVariant& v, const ModelSource& s) {
   return t;
 }
 
-int RunInfo(const ModelArgs& a) {
-  auto ctx = LoadContext();
+int RunInfo(const CatalogOptions& options, const ModelArgs& a) {
+  auto ctx = LoadContext(options);
   if (!ctx.ok()) return ReportError(ctx.status());
   auto resolved = ResolveModel(ctx->catalog, a.name, ctx->machine, ctx->cached_ids);
   if (!resolved.ok()) return ReportError(resolved.status());
@@ -188,8 +188,8 @@ int RunInfo(const ModelArgs& a) {
   return 0;
 }
 
-int RunSelect(const ModelArgs& a) {
-  auto machine = DetectMachine();
+int RunSelect(const CatalogOptions& options, const ModelArgs& a) {
+  auto machine = DetectMachine(options.ram_gb);
   if (!machine.ok()) return ReportError(machine.status());
   std::vector<RegistryEntry> candidates;
   std::string origin;
@@ -199,7 +199,7 @@ int RunSelect(const ModelArgs& a) {
     candidates = std::move(*r);
     origin = a.registry;
   } else {
-    auto catalog = Catalog::Load();
+    auto catalog = Catalog::Load(options.catalog_file);
     if (!catalog.ok()) return ReportError(catalog.status());
     candidates = CatalogCandidates(*catalog, *machine);
     origin = "the catalog (largest first)";
@@ -288,8 +288,8 @@ StatusOr<ModelVariant> VariantForUrl(const ModelArgs& a) {
   return v;
 }
 
-int RunDownload(const ModelArgs& a) {
-  auto ctx = LoadContext();
+int RunDownload(const CatalogOptions& options, const ModelArgs& a) {
+  auto ctx = LoadContext(options);
   if (!ctx.ok()) return ReportError(ctx.status());
   const bool is_url = a.name.rfind("https://", 0) == 0 || a.name.rfind("http://", 0) == 0;
   if (!is_url && (!a.sha256.empty() || !a.download_name.empty())) {
@@ -311,7 +311,7 @@ int RunDownload(const ModelArgs& a) {
     std::printf("Downloading %s...\n", v.id.c_str());
     std::fflush(stdout);
   }
-  auto r = InstallWithProgress(cache, v);
+  auto r = InstallWithProgress(cache, v, options.home);
   if (!r.ok()) return ReportError(r.status());
   if (r->downloaded) {
     std::printf("Model %s was downloaded to %s\n", v.id.c_str(), r->model.dir.c_str());
@@ -328,7 +328,8 @@ void AddOutputOption(CLI::App* cmd, ModelArgs* args) {
 
 }  // namespace
 
-void AddModelCommand(CLI::App& app, int& exit_code) {
+void AddModelCommand(CLI::App& app, const Environment& env, int& exit_code) {
+  const CatalogOptions& options = env.catalog;
   auto args = std::make_shared<ModelArgs>();
   CLI::App* model = app.add_subcommand("model", "Discover, inspect and choose models");
   model->require_subcommand(1);
@@ -340,13 +341,13 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
                    "matches a prefix; repeatable")
       ->allow_extra_args(false);
   AddOutputOption(list, args.get());
-  list->callback([args, &exit_code] { exit_code = RunList(*args); });
+  list->callback([&options, args, &exit_code] { exit_code = RunList(options, *args); });
 
   CLI::App* info = model->add_subcommand("info", "Show a model's details");
   info->add_option("model", args->name, "Alias or model id")->required();
   info->add_flag("--license", args->license, "Show the license only");
   AddOutputOption(info, args.get());
-  info->callback([args, &exit_code] { exit_code = RunInfo(*args); });
+  info->callback([&options, args, &exit_code] { exit_code = RunInfo(options, *args); });
 
   CLI::App* download = model->add_subcommand("download", "Download a model into the cache");
   download->add_option("model", args->name, "Alias, model id, or the URL of a GGUF file")
@@ -354,7 +355,7 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
   download->add_option("--sha256", args->sha256, "With a URL: the file's expected sha256");
   download->add_option("--name", args->download_name,
                        "With a URL: the model's name in the cache (default: the file name)");
-  download->callback([args, &exit_code] { exit_code = RunDownload(*args); });
+  download->callback([&options, args, &exit_code] { exit_code = RunDownload(options, *args); });
 
   CLI::App* select = model->add_subcommand(
       "select", "Choose a model by task and installed RAM (the tutorial's select_model.py)");
@@ -362,9 +363,9 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
   select->add_option("--registry", args->registry,
                      "models.json of {name, task, min_ram_gb, notes} (default: the catalog)");
   AddOutputOption(select, args.get());
-  select->callback([args, &exit_code] { exit_code = RunSelect(*args); });
+  select->callback([&options, args, &exit_code] { exit_code = RunSelect(options, *args); });
 
-  AddModelServiceCommands(*model, exit_code);
+  AddModelServiceCommands(*model, env, exit_code);
 }
 
 }  // namespace foundry::cli

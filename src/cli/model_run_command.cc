@@ -58,18 +58,18 @@ void OnSigint(int) {
 
 // The model's name for the service: a GGUF path as is, else the id of a cached model, downloading
 // the catalog variant the alias resolves to when it is not cached yet.
-StatusOr<std::string> EnsureCached(const std::string& name) {
+StatusOr<std::string> EnsureCached(const CatalogOptions& options, const std::string& name) {
   if (fs::path(name).is_absolute()) {
     std::error_code ec;
     if (!fs::is_regular_file(name, ec)) return NotFound("no such GGUF file: " + name);
     return name;
   }
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path dir, CacheDirectory());
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path dir, CacheDirectory(options));
   ModelCache cache(dir);
   FOUNDRY_ASSIGN_OR_RETURN(std::optional<CachedModel> cached, cache.Find(name));
   if (cached) return cached->id;
-  FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load());
-  FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine());
+  FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load(options.catalog_file));
+  FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine(options.ram_gb));
   FOUNDRY_ASSIGN_OR_RETURN(std::set<std::string> cached_ids, cache.CachedIds());
   FOUNDRY_ASSIGN_OR_RETURN(const ModelVariant* v, ResolveModel(catalog, name, machine, cached_ids));
   if (cached_ids.count(AsciiLower(v->id)) > 0) return v->id;
@@ -78,17 +78,17 @@ StatusOr<std::string> EnsureCached(const std::string& name) {
   }
   std::printf("Downloading %s...\n", v->id.c_str());
   std::fflush(stdout);
-  auto r = InstallWithProgress(cache, *v);
+  auto r = InstallWithProgress(cache, *v, options.home);
   if (!r.ok()) return r.status();
   return v->id;
 }
 
 // The running service's port, starting the service first when needed.
-StatusOr<int> EnsureService() {
-  if (auto s = FindRunningService()) return s->port;
-  if (StartService() != 0) return IoError("the foundry service could not be started");
+StatusOr<int> EnsureService(const fs::path& home) {
+  if (auto s = FindRunningService(home)) return s->port;
+  if (StartService(home) != 0) return IoError("the foundry service could not be started");
   std::fflush(stdout);
-  if (auto s = FindRunningService()) return s->port;
+  if (auto s = FindRunningService(home)) return s->port;
   return IoError("the foundry service did not start");
 }
 
@@ -139,8 +139,8 @@ Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl) {
 }
 
 // Resident memory of the service process (the loaded models live there), from /proc.
-std::string ServiceMemory() {
-  auto s = FindRunningService();
+std::string ServiceMemory(const fs::path& home) {
+  auto s = FindRunningService(home);
   if (!s) return "unknown";
   std::ifstream in("/proc/" + std::to_string(s->pid) + "/status");
   std::string line;
@@ -245,7 +245,7 @@ StatusOr<Reply> StreamChat(httplib::Client& c, const std::string& model, const j
   return reply;
 }
 
-void PrintStats(const Reply& r) {
+void PrintStats(const Reply& r, const fs::path& home) {
   const double gen_s = r.first_token_s >= 0 ? r.total_s - r.first_token_s : 0;
   std::fprintf(stderr, "[time to first token %.2f s", r.first_token_s >= 0 ? r.first_token_s : 0);
   if (r.completion_tokens > 1 && gen_s > 0) {
@@ -253,7 +253,7 @@ void PrintStats(const Reply& r) {
                  static_cast<long long>(r.completion_tokens),
                  static_cast<double>(r.completion_tokens - 1) / gen_s);
   }
-  std::fprintf(stderr, ", service memory %s]\n", ServiceMemory().c_str());
+  std::fprintf(stderr, ", service memory %s]\n", ServiceMemory(home).c_str());
 }
 
 void PrintHelp() {
@@ -265,10 +265,10 @@ void PrintHelp() {
       "Ctrl+C cancels the reply being generated.\n");
 }
 
-int RunModel(const ModelRunArgs& a) {
-  auto id = EnsureCached(a.name);
+int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
+  auto id = EnsureCached(options, a.name);
   if (!id.ok()) return ReportError(id.status());
-  auto port = EnsureService();
+  auto port = EnsureService(options.home);
   if (!port.ok()) return ReportError(port.status());
   auto client = Client(*port);
   std::printf("🕛 Loading model...\n");
@@ -280,7 +280,7 @@ int RunModel(const ModelRunArgs& a) {
     std::fprintf(
         stderr, "[load time %.2f s, service memory %s]\n",
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
-        ServiceMemory().c_str());
+        ServiceMemory(options.home).c_str());
   }
   std::fflush(stdout);
 
@@ -302,7 +302,7 @@ int RunModel(const ModelRunArgs& a) {
     std::printf("\n");
     if (reply->cancelled) std::printf("(generation cancelled)\n");
     std::fflush(stdout);
-    if (a.verbose) PrintStats(*reply);
+    if (a.verbose) PrintStats(*reply, options.home);
     // A cancelled reply stays in the history as far as it got.
     messages.push_back({{"role", "assistant"}, {"content", reply->text}});
     return 0;
@@ -343,8 +343,8 @@ int RunModel(const ModelRunArgs& a) {
   return rc;
 }
 
-int LoadModel(const ModelRunArgs& a) {
-  auto port = EnsureService();
+int LoadModel(const CatalogOptions& options, const ModelRunArgs& a) {
+  auto port = EnsureService(options.home);
   if (!port.ok()) return ReportError(port.status());
   auto client = Client(*port);
   std::printf("🕛 Loading model...\n");
@@ -355,7 +355,7 @@ int LoadModel(const ModelRunArgs& a) {
   std::string id = a.name;
   if (r && r->status == 200) {
     json ids = json::parse(r->body, nullptr, false);
-    auto cached = EnsureCached(a.name);  // in the cache already: no download happens here
+    auto cached = EnsureCached(options, a.name);  // in the cache already: no download happens here
     if (cached.ok() && ids.is_array()) {
       for (const json& x : ids) {
         if (x.is_string() && AsciiLower(x.get<std::string>()) == AsciiLower(*cached)) {
@@ -368,8 +368,8 @@ int LoadModel(const ModelRunArgs& a) {
   return 0;
 }
 
-int UnloadModel(const ModelRunArgs& a) {
-  auto s = FindRunningService();
+int UnloadModel(const CatalogOptions& options, const ModelRunArgs& a) {
+  auto s = FindRunningService(options.home);
   if (!s) {
     std::printf("🔴 Model management service is not running!\n");
     return 1;
@@ -385,7 +385,8 @@ int UnloadModel(const ModelRunArgs& a) {
 
 }  // namespace
 
-void AddModelServiceCommands(CLI::App& model, int& exit_code) {
+void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_code) {
+  const CatalogOptions& options = env.catalog;
   auto args = std::make_shared<ModelRunArgs>();
   CLI::App* run = model.add_subcommand(
       "run", "Download (first time), load and chat with a model through the service");
@@ -399,19 +400,19 @@ void AddModelServiceCommands(CLI::App& model, int& exit_code) {
   run->add_option("--max-tokens", args->max_tokens,
                   "Most tokens per reply (default: until the model stops or the context is full)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
-  run->callback([args, &exit_code] { exit_code = RunModel(*args); });
+  run->callback([&options, args, &exit_code] { exit_code = RunModel(options, *args); });
 
   CLI::App* load = model.add_subcommand("load", "Load a cached model into the service");
   load->add_option("model", args->name, "Alias, model id, or absolute path of a GGUF file")
       ->required();
   load->add_option("--ttl", args->ttl, "Seconds the model stays loaded when idle (default 600)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
-  load->callback([args, &exit_code] { exit_code = LoadModel(*args); });
+  load->callback([&options, args, &exit_code] { exit_code = LoadModel(options, *args); });
 
   CLI::App* unload = model.add_subcommand("unload", "Unload a model from the service");
   unload->add_option("model", args->name, "Alias, model id, or absolute path")->required();
   unload->add_flag("--force", args->force, "Unload even while requests use it");
-  unload->callback([args, &exit_code] { exit_code = UnloadModel(*args); });
+  unload->callback([&options, args, &exit_code] { exit_code = UnloadModel(options, *args); });
 }
 
 }  // namespace foundry::cli

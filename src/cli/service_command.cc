@@ -37,8 +37,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::optional<RunningService> ReadPidFile() {
-  auto path = ServicePidFile();
+std::optional<RunningService> ReadPidFile(const fs::path& home) {
+  auto path = ServicePidFile(home);
   if (!path.ok()) return std::nullopt;
   std::ifstream in(*path);
   RunningService s;
@@ -64,8 +64,8 @@ bool StatusResponds(int port) {
   return r && r->status == 200;
 }
 
-std::optional<RunningService> FindRunning() {
-  auto s = ReadPidFile();
+std::optional<RunningService> FindRunning(const fs::path& home) {
+  auto s = ReadPidFile(home);
   if (!s || !ProcessAlive(s->pid) || !StatusResponds(s->port)) return std::nullopt;
   return s;
 }
@@ -85,10 +85,10 @@ void PrintPortTaken(int port) {
                port);
 }
 
-int Start() {
-  auto settings = LoadServiceSettings();
+int Start(const fs::path& home) {
+  auto settings = LoadServiceSettings(home);
   if (!settings.ok()) return ReportError(settings.status());
-  if (auto running = FindRunning()) {
+  if (auto running = FindRunning(home)) {
     std::printf("🟢 Service is already running on %s.\n", BaseUrl(running->port).c_str());
     return 0;
   }
@@ -97,7 +97,7 @@ int Start() {
     PrintPortTaken(port);
     return 8;
   }
-  auto log_path = ServiceLogFile();
+  auto log_path = ServiceLogFile(home);
   if (!log_path.ok()) return ReportError(log_path.status());
   std::error_code ec;
   fs::create_directories(log_path->parent_path(), ec);
@@ -133,7 +133,7 @@ int Start() {
                    last.empty() ? "error: the service exited at start" : last.c_str());
       return 8;
     }
-    auto s = ReadPidFile();
+    auto s = ReadPidFile(home);
     if (s && s->pid == child && StatusResponds(s->port)) {
       std::printf("🟢 Service is Started on %s, PID %d!\n", BaseUrl(s->port).c_str(),
                   static_cast<int>(child));
@@ -148,13 +148,13 @@ int Start() {
 
 }  // namespace
 
-std::optional<RunningService> FindRunningService() { return FindRunning(); }
-int StartService() { return Start(); }
+std::optional<RunningService> FindRunningService(const fs::path& home) { return FindRunning(home); }
+int StartService(const fs::path& home) { return Start(home); }
 
 namespace {
 
-int Stop() {
-  auto s = ReadPidFile();
+int Stop(const fs::path& home) {
+  auto s = ReadPidFile(home);
   if (s && ProcessAlive(s->pid)) {
     kill(s->pid, SIGTERM);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -163,7 +163,7 @@ int Stop() {
     }
     if (ProcessAlive(s->pid)) kill(s->pid, SIGKILL);
   }
-  if (auto path = ServicePidFile(); path.ok()) {
+  if (auto path = ServicePidFile(home); path.ok()) {
     std::error_code ec;
     fs::remove(*path, ec);
   }
@@ -171,8 +171,8 @@ int Stop() {
   return 0;
 }
 
-int Status() {
-  auto s = FindRunning();
+int Status(const fs::path& home) {
+  auto s = FindRunning(home);
   if (!s) {
     PrintNotRunning();
     return 1;
@@ -182,8 +182,8 @@ int Status() {
   return 0;
 }
 
-int Ps() {
-  auto s = FindRunning();
+int Ps(const CatalogOptions& options) {
+  auto s = FindRunning(options.home);
   if (!s) {
     PrintNotRunning();
     return 1;
@@ -199,7 +199,7 @@ int Ps() {
     return 0;
   }
   std::printf("Models running in service:\n");
-  const StatusOr<Catalog> catalog = Catalog::Load();
+  const StatusOr<Catalog> catalog = Catalog::Load(options.catalog_file);
   std::vector<std::pair<std::string, std::string>> rows;
   size_t width = 5;
   for (const auto& id : ids) {
@@ -222,28 +222,27 @@ int Ps() {
 
 // `service diag`: what someone debugging a setup needs in one place. Exit code 1 when the
 // service is not running (everything else is still printed).
-int Diag() {
-  const auto running = FindRunning();
-  auto settings = LoadServiceSettings();
+int Diag(const CatalogOptions& options) {
+  const auto running = FindRunning(options.home);
+  auto settings = LoadServiceSettings(options.home);
   if (!settings.ok()) return ReportError(settings.status());
-  auto home = ServiceHome();
-  auto log = ServiceLogFile();
-  auto cache = CacheDirectory();
-  auto machine = DetectMachine();
-  auto catalog = Catalog::Load();
-  const char* catalog_env = std::getenv("FOUNDRY_CATALOG");
+  auto log = ServiceLogFile(options.home);
+  auto cache = CacheDirectory(options);
+  auto machine = DetectMachine(options.ram_gb);
+  auto catalog = Catalog::Load(options.catalog_file);
   std::printf(
       "Service:        %s\n",
       running
           ? ("running, PID " + std::to_string(running->pid) + ", " + BaseUrl(running->port)).c_str()
           : "not running");
-  std::printf("Foundry home:   %s\n", home.ok() ? home->c_str() : home.status().message().c_str());
+  std::printf("Foundry home:   %s\n",
+              options.home.empty() ? "not found (set HOME or FOUNDRY_HOME)" : options.home.c_str());
   std::printf("Settings:       host %s, port %d, model TTL %lld s\n", settings->host.c_str(),
               settings->port, static_cast<long long>(settings->default_ttl_s));
   std::printf("Cache:          %s\n",
               cache.ok() ? cache->c_str() : cache.status().message().c_str());
   std::printf("Catalog:        %s, %s\n",
-              catalog_env != nullptr && *catalog_env != '\0' ? catalog_env : "built in",
+              options.catalog_file.empty() ? "built in" : options.catalog_file.c_str(),
               catalog.ok() ? (std::to_string(catalog->variants().size()) + " variants").c_str()
                            : catalog.status().message().c_str());
   if (machine.ok()) {
@@ -285,8 +284,8 @@ struct SetArgs {
   bool show = false;
 };
 
-int Set(const SetArgs& a) {
-  auto settings = LoadServiceSettings();
+int Set(const fs::path& home, const SetArgs& a) {
+  auto settings = LoadServiceSettings(home);
   if (!settings.ok()) return ReportError(settings.status());
   bool changed = false;
   if (a.port != 0) {
@@ -303,9 +302,9 @@ int Set(const SetArgs& a) {
     changed = true;
   }
   if (changed) {
-    const foundry::Status st = SaveServiceSettings(*settings);
+    const foundry::Status st = SaveServiceSettings(home, *settings);
     if (!st.ok()) return ReportError(st);
-    if (FindRunning()) std::printf("Restart the service to apply: foundry service restart\n");
+    if (FindRunning(home)) std::printf("Restart the service to apply: foundry service restart\n");
   }
   if (a.show || !changed) std::printf("%s\n", ServiceSettingsJson(*settings).c_str());
   return 0;
@@ -320,10 +319,10 @@ struct RunArgs {
   bool foreground = false;
 };
 
-int Run(const RunArgs& a) {
-  auto settings = LoadServiceSettings();
+int Run(const CatalogOptions& options, const RunArgs& a) {
+  auto settings = LoadServiceSettings(options.home);
   if (!settings.ok()) return ReportError(settings.status());
-  auto pid_path = ServicePidFile();
+  auto pid_path = ServicePidFile(options.home);
   if (!pid_path.ok()) return ReportError(pid_path.status());
   // SIGTERM/SIGINT are taken by one thread (sigwait) that stops the server; every other thread
   // inherits the blocked mask.
@@ -335,9 +334,9 @@ int Run(const RunArgs& a) {
   signal(SIGPIPE, SIG_IGN);
 
   // The cache as every command sees it (FOUNDRY_CACHE_DIR, else the settings' directory).
-  auto cache_dir = CacheDirectory();
+  auto cache_dir = CacheDirectory(options);
   if (!cache_dir.ok()) return ReportError(cache_dir.status());
-  auto catalog = ServiceModels::Create(*cache_dir);
+  auto catalog = ServiceModels::Create(*cache_dir, options);
   if (!catalog.ok()) return ReportError(catalog.status());
 
   ServerOptions opts;
@@ -374,7 +373,7 @@ int Run(const RunArgs& a) {
   const foundry::Status st = server.Run();
   kill(getpid(), SIGTERM);  // wakes the stopper if the server stopped by itself
   stopper.join();
-  auto s = ReadPidFile();
+  auto s = ReadPidFile(options.home);
   if (s && s->pid == getpid()) fs::remove(*pid_path, ec);
   std::printf("foundry service stopped\n");
   return st.ok() ? 0 : ReportError(st);
@@ -382,32 +381,33 @@ int Run(const RunArgs& a) {
 
 }  // namespace
 
-void AddServiceCommand(CLI::App& app, int& exit_code) {
+void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
+  const CatalogOptions& options = env.catalog;
+  const fs::path& home = options.home;
   CLI::App* svc = app.add_subcommand("service", "Manage the foundry service");
   svc->require_subcommand(1);
-  svc->add_subcommand("start", "Start the service in the background")->callback([&exit_code] {
-    exit_code = Start();
+  svc->add_subcommand("start", "Start the service in the background")
+      ->callback([&home, &exit_code] { exit_code = Start(home); });
+  svc->add_subcommand("stop", "Stop the service")->callback([&home, &exit_code] {
+    exit_code = Stop(home);
   });
-  svc->add_subcommand("stop", "Stop the service")->callback([&exit_code] { exit_code = Stop(); });
-  svc->add_subcommand("restart", "Restart the service")->callback([&exit_code] {
-    Stop();
-    exit_code = Start();
+  svc->add_subcommand("restart", "Restart the service")->callback([&home, &exit_code] {
+    Stop(home);
+    exit_code = Start(home);
   });
-  svc->add_subcommand("status", "Show whether the service is running")->callback([&exit_code] {
-    exit_code = Status();
-  });
+  svc->add_subcommand("status", "Show whether the service is running")
+      ->callback([&home, &exit_code] { exit_code = Status(home); });
   svc->add_subcommand("diag", "Show diagnostics: service, settings, cache, machine, log")
-      ->callback([&exit_code] { exit_code = Diag(); });
-  svc->add_subcommand("ps", "List the models loaded in the service")->callback([&exit_code] {
-    exit_code = Ps();
-  });
+      ->callback([&options, &exit_code] { exit_code = Diag(options); });
+  svc->add_subcommand("ps", "List the models loaded in the service")
+      ->callback([&options, &exit_code] { exit_code = Ps(options); });
   auto set_args = std::make_shared<SetArgs>();
   CLI::App* set = svc->add_subcommand("set", "Change or show the service settings");
   set->add_option("--port", set_args->port, "Port to listen on (127.0.0.1)")
       ->check(CLI::Range(1, 65535));
   set->add_option("--cachedir", set_args->cachedir, "Model cache directory");
   set->add_flag("--show", set_args->show, "Print the settings as JSON");
-  set->callback([set_args, &exit_code] { exit_code = Set(*set_args); });
+  set->callback([&home, set_args, &exit_code] { exit_code = Set(home, *set_args); });
   auto run_args = std::make_shared<RunArgs>();
   CLI::App* run = svc->add_subcommand("run", "Run the service in this process");
   run->add_flag("--foreground", run_args->foreground, "Stay in the foreground (the default)");
@@ -421,7 +421,7 @@ void AddServiceCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--ctx-size", run_args->ctx, "Context per request (default: model's, <= 4096)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
-  run->callback([run_args, &exit_code] { exit_code = Run(*run_args); });
+  run->callback([&options, run_args, &exit_code] { exit_code = Run(options, *run_args); });
 }
 
 }  // namespace foundry::cli

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <optional>
 
 namespace foundry::cli {
@@ -13,9 +14,9 @@ struct RunningService {
   int port = 0;
 };
 
-// The running service (PID file, live process, /openai/status answers), if any.
-std::optional<RunningService> FindRunningService();
+// The running service (<home>/service.pid, live process, /openai/status answers), if any.
+std::optional<RunningService> FindRunningService(const std::filesystem::path& home);
 // `foundry service start`: prints its line; returns the exit code (0: running now).
-int StartService();
+int StartService(const std::filesystem::path& home);
 
 }  // namespace foundry::cli

@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_options.h"
 #include "catalog/machine.h"
 #include "server/model_manager.h"
 
@@ -20,8 +21,10 @@ namespace foundry {
 
 class ServiceModels {
  public:
-  // Loads the catalog (FOUNDRY_CATALOG or the built-in one) and detects the machine.
-  static StatusOr<std::unique_ptr<ServiceModels>> Create(std::filesystem::path cache_dir);
+  // Loads the catalog (options.catalog_file or the built-in one) and detects the machine
+  // (options.ram_gb); downloads record digests in options.home.
+  static StatusOr<std::unique_ptr<ServiceModels>> Create(std::filesystem::path cache_dir,
+                                                         const CatalogOptions& options);
 
   const std::filesystem::path& cache_dir() const { return cache_.root(); }
 
@@ -44,13 +47,18 @@ class ServiceModels {
                                  const std::function<void(double percent)>& progress) const;
 
  private:
-  ServiceModels(Catalog catalog, MachineInfo machine, std::filesystem::path cache_dir)
-      : catalog_(std::move(catalog)), machine_(machine), cache_(std::move(cache_dir)) {}
+  ServiceModels(Catalog catalog, MachineInfo machine, std::filesystem::path cache_dir,
+                std::filesystem::path home)
+      : catalog_(std::move(catalog)),
+        machine_(machine),
+        cache_(std::move(cache_dir)),
+        home_(std::move(home)) {}
   StatusOr<const ModelVariant*> ResolveVariant(const std::string& name) const;
 
   Catalog catalog_;
   MachineInfo machine_;
   ModelCache cache_;
+  std::filesystem::path home_;
 };
 
 }  // namespace foundry

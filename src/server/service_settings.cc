@@ -12,12 +12,9 @@ using json = nlohmann::json;
 
 }  // namespace
 
-// The foundry home and the settings file are catalog/settings.h's: one reader for both layers.
-StatusOr<fs::path> ServiceHome() { return FoundryHomeDirectory(); }
-
-StatusOr<ServiceSettings> LoadServiceSettings() {
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path home, FoundryHomeDirectory());
-  FOUNDRY_ASSIGN_OR_RETURN(json j, ReadSettings());
+// The settings file is catalog/settings.h's: one reader for both layers.
+StatusOr<ServiceSettings> LoadServiceSettings(const fs::path& home) {
+  FOUNDRY_ASSIGN_OR_RETURN(json j, ReadSettings(home));
   ServiceSettings s;
   s.cache_dir = (home / "cache" / "models").string();
   if (auto it = j.find("port"); it != j.end() && it->is_number_integer()) {
@@ -35,13 +32,13 @@ StatusOr<ServiceSettings> LoadServiceSettings() {
   return s;
 }
 
-Status SaveServiceSettings(const ServiceSettings& settings) {
-  FOUNDRY_ASSIGN_OR_RETURN(json j, ReadSettings());
+Status SaveServiceSettings(const fs::path& home, const ServiceSettings& settings) {
+  FOUNDRY_ASSIGN_OR_RETURN(json j, ReadSettings(home));
   j["host"] = settings.host;
   j["port"] = settings.port;
   j["cacheDirectoryPath"] = settings.cache_dir;
   j["defaultSecondsForModelTTL"] = settings.default_ttl_s;
-  return WriteSettings(j);
+  return WriteSettings(home, j);
 }
 std::string ServiceSettingsJson(const ServiceSettings& s) {
   json j = {{"host", s.host},
@@ -51,14 +48,12 @@ std::string ServiceSettingsJson(const ServiceSettings& s) {
   return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
-StatusOr<fs::path> ServicePidFile() {
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path home, ServiceHome());
-  return home / "service.pid";
+StatusOr<fs::path> ServicePidFile(const fs::path& home) {
+  return FoundryHomeFile(home, "service.pid");
 }
 
-StatusOr<fs::path> ServiceLogFile() {
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path home, ServiceHome());
-  return home / "logs" / "service.log";
+StatusOr<fs::path> ServiceLogFile(const fs::path& home) {
+  return FoundryHomeFile(home, fs::path("logs") / "service.log");
 }
 
 }  // namespace foundry

@@ -1,5 +1,5 @@
-// Where the service keeps its files, and its settings. Everything lives under the foundry home:
-// $FOUNDRY_HOME if set, else $HOME/.foundry:
+// Where the service keeps its files, and its settings. Everything lives under the foundry home
+// (`home`: FOUNDRY_HOME, else ~/.foundry, found at start-up by src/cli/environment.h):
 //   settings.json   {"host","port","cacheDirectoryPath","defaultSecondsForModelTTL", ...}
 //   service.pid     "<pid> <port>" of the running daemon
 //   logs/service.log
@@ -21,15 +21,14 @@ struct ServiceSettings {
   int64_t default_ttl_s = 600;
 };
 
-StatusOr<std::filesystem::path> ServiceHome();
-StatusOr<ServiceSettings> LoadServiceSettings();
+StatusOr<ServiceSettings> LoadServiceSettings(const std::filesystem::path& home);
 // Writes port, cacheDirectoryPath and defaultSecondsForModelTTL into settings.json (temporary
 // file + rename), keeping its other keys.
-Status SaveServiceSettings(const ServiceSettings& settings);
+Status SaveServiceSettings(const std::filesystem::path& home, const ServiceSettings& settings);
 // `service set --show`: the settings as pretty JSON.
 std::string ServiceSettingsJson(const ServiceSettings& settings);
 
-StatusOr<std::filesystem::path> ServicePidFile();
-StatusOr<std::filesystem::path> ServiceLogFile();
+StatusOr<std::filesystem::path> ServicePidFile(const std::filesystem::path& home);
+StatusOr<std::filesystem::path> ServiceLogFile(const std::filesystem::path& home);
 
 }  // namespace foundry

@@ -174,6 +174,19 @@ def test_cache_location_default_and_override(env, tmp_path):
     assert ok(env, "cache", "location") == "💾 Cache directory path: %s\n" % (tmp_path / "c")
 
 
+def test_foundry_home_moves_settings_and_default_cache(env, tmp_path):
+    env["FOUNDRY_HOME"] = str(tmp_path / "fh")
+    assert ok(env, "cache", "location") == "💾 Cache directory path: %s\n" % (
+        tmp_path / "fh" / "cache" / "models")
+    (tmp_path / "models").mkdir()
+    ok(env, "cache", "cd", str(tmp_path / "models"))
+    settings = json.load(open(tmp_path / "fh" / "settings.json"))
+    assert settings["cacheDirectoryPath"] == str(tmp_path / "models")
+    assert not os.path.exists(os.path.join(env["HOME"], ".foundry"))
+    env["FOUNDRY_CACHE_DIR"] = str(tmp_path / "c")  # wins over the settings file
+    assert ok(env, "cache", "location") == "💾 Cache directory path: %s\n" % (tmp_path / "c")
+
+
 def test_tutorial_cache_cd_then_ls(env, tmp_path):
     work = tmp_path / "work"
     (work / "models").mkdir(parents=True)

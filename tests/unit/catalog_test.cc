@@ -236,27 +236,26 @@ TEST(CatalogParse, BadCatalogsGiveClearErrors) {
   ASSERT_FALSE(array.ok());
 }
 
-TEST(CatalogParse, LoadHonoursFoundryCatalog) {
+TEST(CatalogParse, LoadTakesTheCatalogFileElseTheBuiltIn) {
   TempDir dir;
   const fs::path file = dir.path() / "cat.json";
   WriteText(file, Doc({Variant("Only-generic-cpu:1", "only")}).dump());
   {
-    ScopedEnv env("FOUNDRY_CATALOG", file.c_str());
-    auto cat = Catalog::Load();
+    auto cat = Catalog::Load(file);
     ASSERT_TRUE(cat.ok()) << cat.status().message();
     ASSERT_EQ(cat->variants().size(), 1u);
     EXPECT_EQ(cat->variants()[0].id, "Only-generic-cpu:1");
   }
   {
-    ScopedEnv env("FOUNDRY_CATALOG", (dir.path() / "missing.json").c_str());
-    auto cat = Catalog::Load();
+    auto cat = Catalog::Load(dir.path() / "missing.json");
     ASSERT_FALSE(cat.ok());
     EXPECT_EQ(cat.status().code(), StatusCode::kNotFound);
     EXPECT_NE(cat.status().message().find("missing.json"), std::string::npos);
   }
   {
-    ScopedEnv env("FOUNDRY_CATALOG", nullptr);
-    auto cat = Catalog::Load();
+    // The environment is read by the CLI only: the library ignores FOUNDRY_CATALOG.
+    ScopedEnv env("FOUNDRY_CATALOG", file.c_str());
+    auto cat = Catalog::Load(fs::path());
     ASSERT_TRUE(cat.ok());
     EXPECT_GT(cat->variants().size(), 10u);
   }
@@ -428,24 +427,23 @@ TEST(Machine, ParsesMeminfoAndRamOverride) {
   }
 }
 
-TEST(Machine, DetectHonoursFoundryRamGb) {
+TEST(Machine, DetectHonoursTheRamOverride) {
   {
-    ScopedEnv env("FOUNDRY_RAM_GB", "12.5");
-    auto m = DetectMachine();
+    auto m = DetectMachine("12.5");
     ASSERT_TRUE(m.ok()) << m.status().message();
     EXPECT_DOUBLE_EQ(m->total_ram_gb, 12.5);
     EXPECT_TRUE(m->ram_overridden);
     EXPECT_TRUE(m->gpus.empty());
   }
   {
-    ScopedEnv env("FOUNDRY_RAM_GB", "lots");
-    auto m = DetectMachine();
+    auto m = DetectMachine("lots");
     ASSERT_FALSE(m.ok());
     EXPECT_NE(m.status().message().find("FOUNDRY_RAM_GB"), std::string::npos);
   }
   {
-    ScopedEnv env("FOUNDRY_RAM_GB", nullptr);
-    auto m = DetectMachine();
+    // The environment is read by the CLI only: the library ignores FOUNDRY_RAM_GB.
+    ScopedEnv env("FOUNDRY_RAM_GB", "12.5");
+    auto m = DetectMachine("");
     ASSERT_TRUE(m.ok());
     EXPECT_FALSE(m->ram_overridden);
     EXPECT_GT(m->total_ram_gb, 0.1);
@@ -531,41 +529,46 @@ TEST(Cache, DirForRemoveAndInferenceModelJson) {
 }
 
 TEST(Cache, DirectoryPrecedenceAndCd) {
-  TempDir home;
-  ScopedEnv h("HOME", home.path().c_str());
-  ScopedEnv s("FOUNDRY_HOME", nullptr);
+  TempDir tmp;
+  CatalogOptions options;
+  options.home = tmp.path() / ".foundry";
   {
-    ScopedEnv c("FOUNDRY_CACHE_DIR", nullptr);
-    auto d = CacheDirectory();
+    // The environment is read by the CLI only: the library ignores FOUNDRY_CACHE_DIR.
+    ScopedEnv c("FOUNDRY_CACHE_DIR", "/tmp/elsewhere");
+    auto d = CacheDirectory(options);
     ASSERT_TRUE(d.ok());
-    EXPECT_EQ(*d, home.path() / ".foundry" / "cache" / "models");
-
-    // cd: must exist; stored absolute; other settings survive.
-    WriteText(home.path() / ".foundry" / "settings.json", R"({"port": 5273})");
-    EXPECT_EQ(SetCacheDirectory(home.path() / "nope").status().code(), StatusCode::kNotFound);
-    fs::create_directories(home.path() / "models");
-    auto set = SetCacheDirectory(home.path() / "models/");
-    ASSERT_TRUE(set.ok()) << set.status().message();
-    EXPECT_EQ(*set, home.path() / "models");
-    EXPECT_EQ(*CacheDirectory(), home.path() / "models");
-    const json settings = json::parse(ReadText(home.path() / ".foundry" / "settings.json"));
-    EXPECT_EQ(settings["port"], 5273);
-    EXPECT_EQ(settings["cacheDirectoryPath"], (home.path() / "models").string());
-
-    WriteText(home.path() / ".foundry" / "settings.json", "[1,2");
-    auto bad = CacheDirectory();
-    ASSERT_FALSE(bad.ok());
-    EXPECT_NE(bad.status().message().find("settings.json"), std::string::npos);
+    EXPECT_EQ(*d, options.home / "cache" / "models");
   }
-  {
-    // FOUNDRY_HOME moves the settings file (and the default cache) as it does for the service.
-    ScopedEnv c("FOUNDRY_CACHE_DIR", nullptr);
-    ScopedEnv fh("FOUNDRY_HOME", (home.path() / "fh").c_str());
-    EXPECT_EQ(*CacheDirectory(), home.path() / "fh" / "cache" / "models");
-    EXPECT_EQ(*SettingsPath(), home.path() / "fh" / "settings.json");
-  }
-  ScopedEnv c("FOUNDRY_CACHE_DIR", "/tmp/elsewhere");
-  EXPECT_EQ(*CacheDirectory(), fs::path("/tmp/elsewhere"));
+  // cd: must exist; stored absolute; other settings survive.
+  WriteText(options.home / "settings.json", R"({"port": 5273})");
+  EXPECT_EQ(SetCacheDirectory(options.home, tmp.path() / "nope").status().code(),
+            StatusCode::kNotFound);
+  fs::create_directories(tmp.path() / "models");
+  auto set = SetCacheDirectory(options.home, tmp.path() / "models/");
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(*set, tmp.path() / "models");
+  EXPECT_EQ(*CacheDirectory(options), tmp.path() / "models");
+  const json settings = json::parse(ReadText(options.home / "settings.json"));
+  EXPECT_EQ(settings["port"], 5273);
+  EXPECT_EQ(settings["cacheDirectoryPath"], (tmp.path() / "models").string());
+  EXPECT_EQ(*SettingsPath(options.home), options.home / "settings.json");
+
+  // An explicit cache directory wins over the settings file.
+  CatalogOptions explicit_dir = options;
+  explicit_dir.cache_dir = "/tmp/elsewhere";
+  EXPECT_EQ(*CacheDirectory(explicit_dir), fs::path("/tmp/elsewhere"));
+
+  WriteText(options.home / "settings.json", "[1,2");
+  auto bad = CacheDirectory(options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("settings.json"), std::string::npos);
+
+  // No home found at start-up: an error that says what to set, not a relative path.
+  auto no_home = CacheDirectory(CatalogOptions());
+  ASSERT_FALSE(no_home.ok());
+  EXPECT_EQ(no_home.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(no_home.status().message().find("FOUNDRY_HOME"), std::string::npos);
+  EXPECT_FALSE(SettingsPath(fs::path()).ok());
 }
 
 // ---------------------------------------------------------------- model select

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 constexpr char kTiny[] = FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf";
 
 // A fresh directory with a two-variant catalog (a CPU and a GPU variant of one alias) and an
-// empty cache; FOUNDRY_CATALOG points at the catalog while the fixture lives.
+// empty cache.
 class ServiceModelsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,18 +32,12 @@ class ServiceModelsTest : public ::testing::Test {
                   "CUDAExecutionProvider");
     std::ofstream(dir_ / "catalog.json")
         << R"({"schemaVersion": 1, "models": [)" << gpu << "," << cpu << "]}";
-    old_catalog_ = getenv("FOUNDRY_CATALOG") ? getenv("FOUNDRY_CATALOG") : "";
-    setenv("FOUNDRY_CATALOG", (dir_ / "catalog.json").c_str(), 1);
-    auto m = ServiceModels::Create(dir_ / "cache");
+    CatalogOptions options;
+    options.home = dir_ / "home";
+    options.catalog_file = dir_ / "catalog.json";
+    auto m = ServiceModels::Create(dir_ / "cache", options);
     ASSERT_TRUE(m.ok()) << m.status().message();
     models_ = std::move(*m);
-  }
-  void TearDown() override {
-    if (old_catalog_.empty()) {
-      unsetenv("FOUNDRY_CATALOG");
-    } else {
-      setenv("FOUNDRY_CATALOG", old_catalog_.c_str(), 1);
-    }
   }
   // Puts a model folder into the cache the way a download leaves it.
   void Cache(const std::string& folder, const std::string& id) {
@@ -55,7 +49,6 @@ class ServiceModelsTest : public ::testing::Test {
 
   const testing::TempDir tmp_{"foundry-svcmodels"};
   const fs::path dir_ = tmp_.path();
-  std::string old_catalog_;
   std::unique_ptr<ServiceModels> models_;
 };
 

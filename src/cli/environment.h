@@ -1,0 +1,25 @@
+// Every FOUNDRY_* setting of the process environment, read once in main() and passed down as
+// options: no library under src/ reads the environment. The service daemon is this same binary
+// (`foundry service run`, which `service start` execs), so its start-up reads them the same way.
+#pragma once
+
+#include <string>
+
+#include "catalog/catalog_options.h"
+
+namespace foundry::cli {
+
+struct Environment {
+  // FOUNDRY_HOME (else $HOME/.foundry, else the user database's home + /.foundry),
+  // FOUNDRY_CACHE_DIR, FOUNDRY_CATALOG and FOUNDRY_RAM_GB; empty fields: not set.
+  CatalogOptions catalog;
+  // FOUNDRY_ISA: "" (the fastest verified ISA of this CPU), or scalar, avx2, avx512; checked
+  // where the kernels are chosen.
+  std::string isa;
+  // FOUNDRY_MMAP=1: map model files instead of copying them into huge pages.
+  bool map_weights = false;
+};
+
+Environment ReadEnvironment();
+
+}  // namespace foundry::cli
