@@ -8,17 +8,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "cli/commands.h"
+#include "engine/internal.h"
 #include "format/gguf_file.h"
-#include "foundry/engine.h"
 #include "kernels/kernels.h"
 
 namespace foundry::cli {
@@ -148,9 +150,12 @@ int RunBench(const BenchArgs& a) {
   if (!gens.ok()) return ReportError(gens.status());
   if (!threads.ok()) return ReportError(threads.status());
   if (a.reps < 1) return ReportError(InvalidArgument("-r must be at least 1"));
-  auto lm = LanguageModel::Load(a.model);
+  LoadOptions load;
+  const char* mmap_env = std::getenv("FOUNDRY_MMAP");
+  load.map_weights = mmap_env != nullptr && std::string_view(mmap_env) == "1";
+  auto lm = LanguageModel::Load(a.model, load);
   if (!lm.ok()) return ReportError(lm.status());
-  const ModelFacts facts = DescribeModel((*lm)->gguf());
+  const ModelFacts facts = DescribeModel(GgufOf(**lm));
 
   std::mt19937 rng(1234);
   nlohmann::json out = nlohmann::json::array();

@@ -3,11 +3,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "foundry/engine.h"
+#include "sampling/sampler.h"
 
 namespace foundry::cli {
 namespace {
@@ -33,7 +36,10 @@ double PeakRssMiB() {
 
 int RunGenerate(const GenerateArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto lm = LanguageModel::Load(a.model);
+  LoadOptions load;
+  const char* mmap_env = std::getenv("FOUNDRY_MMAP");
+  load.map_weights = mmap_env != nullptr && std::string_view(mmap_env) == "1";
+  auto lm = LanguageModel::Load(a.model, load);
   if (!lm.ok()) return ReportError(lm.status());
   const double load_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

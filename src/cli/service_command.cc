@@ -345,6 +345,8 @@ int Run(const RunArgs& a) {
   opts.cache_dir = cache_dir->string();
   opts.catalog = std::move(*catalog);
   opts.models.default_ttl_s = settings->default_ttl_s;
+  const char* mmap_env = std::getenv("FOUNDRY_MMAP");
+  opts.models.load.map_weights = mmap_env != nullptr && std::string_view(mmap_env) == "1";
   opts.models.scheduler.n_slots = a.slots;
   opts.models.scheduler.n_threads = a.threads;
   opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);

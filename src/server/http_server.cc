@@ -17,7 +17,7 @@
 #include <set>
 
 #include "foundry/engine.h"
-#include "server/chat_prompt.h"
+#include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace foundry {
@@ -141,7 +141,7 @@ std::optional<ApiError> ParseBody(const httplib::Request& req, json* out) {
 struct ApiRequest {
   std::string model;
   bool chat = true;
-  std::vector<PromptMessage> messages;
+  std::vector<ChatTurn> messages;
   std::string prompt;
   std::vector<int32_t> prompt_tokens;  // /v1/completions with token ids
   bool prompt_is_tokens = false;
@@ -214,7 +214,7 @@ std::optional<ApiError> ParseContent(const json& c, size_t index, std::string* o
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseMessages(const json& j, std::vector<PromptMessage>* out) {
+std::optional<ApiError> ParseMessages(const json& j, std::vector<ChatTurn>* out) {
   auto it = j.find("messages");
   if (it == j.end() || !it->is_array() || it->empty()) {
     return Invalid("messages", "'messages' must be a non-empty array");
@@ -227,7 +227,7 @@ std::optional<ApiError> ParseMessages(const json& j, std::vector<PromptMessage>*
     if (role == m.end() || !role->is_string()) {
       return Invalid(param + ".role", "'" + param + ".role' must be a string");
     }
-    PromptMessage msg;
+    ChatTurn msg;
     msg.role = role->get<std::string>();
     if (msg.role == "developer") msg.role = "system";
     if (msg.role != "system" && msg.role != "user" && msg.role != "assistant") {
@@ -781,14 +781,14 @@ void HttpServer::Impl::HandleTokenCount(const httplib::Request& req, httplib::Re
   if (model == j.end() || !model->is_string()) {
     return SendError(res, Invalid("model", "'model' must be a non-empty string"));
   }
-  std::vector<PromptMessage> messages;
+  std::vector<ChatTurn> messages;
   if (auto e = ParseMessages(j, &messages)) return SendError(res, *e);
   auto lease = models.Acquire(model->get<std::string>());
   if (!lease.ok()) return SendError(res, FromStatus(lease.status()));
   const LanguageModel& lm = lease->scheduler().model();
-  auto text = RenderChatPrompt(lm, messages);
+  auto text = lm.FormatChat(messages);
   if (!text.ok()) return SendError(res, FromStatus(text.status()));
-  SendJson(res, json{{"tokenCount", TokenizeChatPrompt(lm, *text).size()}});
+  SendJson(res, json{{"tokenCount", lm.TokenizeChat(*text).size()}});
 }
 
 void HttpServer::Impl::HandleEmbeddings(const httplib::Request& req, httplib::Response& res) {
@@ -878,9 +878,9 @@ void HttpServer::Impl::HandleGeneration(const httplib::Request& req, httplib::Re
 
   GenerationRequest g;
   if (chat) {
-    auto text = RenderChatPrompt(lm, r.messages);
+    auto text = lm.FormatChat(r.messages);
     if (!text.ok()) return SendError(res, FromStatus(text.status()));
-    g.prompt = TokenizeChatPrompt(lm, *text);
+    g.prompt = lm.TokenizeChat(*text);
   } else if (r.prompt_is_tokens) {
     g.prompt = r.prompt_tokens;
   } else {

@@ -5,8 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "foundry/engine.h"
-#include "server/chat_prompt.h"
+#include "engine/internal.h"
 #include "server/model_manager.h"
 #include "tokenizer/tokenizer.h"
 
@@ -103,14 +102,14 @@ TEST(ModelManager, LeastRecentlyUsedIdleModelIsEvictedForANewOne) {
 TEST(ChatPrompt, UsesTheModelsTemplateAndOneBos) {
   auto lm = LanguageModel::Load(kTiny);
   ASSERT_TRUE(lm.ok());
-  auto text = RenderChatPrompt(**lm, {{"system", "Be brief."}, {"user", "Hello"}});
+  auto text = (*lm)->FormatChat({{"system", "Be brief."}, {"user", "Hello"}});
   ASSERT_TRUE(text.ok()) << text.status().message();
   // tiny-qwen2 carries a ChatML template.
   EXPECT_NE(text->find("<|im_start|>user\nHello<|im_end|>\n"), std::string::npos) << *text;
   EXPECT_TRUE(text->ends_with("<|im_start|>assistant\n")) << *text;
-  const auto ids = TokenizeChatPrompt(**lm, *text);
+  const auto ids = (*lm)->TokenizeChat(*text);
   ASSERT_GE(ids.size(), 2u);
-  EXPECT_FALSE(ids[0] == (*lm)->tokenizer().bos() && ids[1] == (*lm)->tokenizer().bos());
+  EXPECT_FALSE(ids[0] == TokenizerOf(**lm).bos() && ids[1] == TokenizerOf(**lm).bos());
 }
 
 }  // namespace
