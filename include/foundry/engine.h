@@ -1,6 +1,8 @@
 // The engine's public C++ API: load a GGUF model, tokenize, evaluate, generate.
 // No JSON, no HTTP, no files other than the model. A 30-line program can chat with it
-// (tests/unit/engine_api_test.cc is one).
+// (tests/unit/engine_api_test.cc is one). Only foundry/ headers are included and no internal
+// type is named: the layers of this repository that need the model, tokenizer or file behind a
+// LanguageModel reach them through src/engine/internal.h.
 #pragma once
 
 #include <cstdint>
@@ -10,25 +12,27 @@
 #include <string_view>
 #include <vector>
 
-#include "base/status.h"
-#include "sampling/sampler.h"
+#include "foundry/sampling_params.h"
+#include "foundry/status.h"
 
 namespace foundry {
 
-class Model;
-class Tokenizer;
-class GgufFile;
-
-struct EngineOptions {
-  int n_threads = 0;      // 0: one per available core
-  int64_t n_ctx = 0;      // 0: the model's training context, capped at 4096
-  int64_t n_batch = 512;  // prompt tokens per forward pass
-};
+class LanguageModel;
+namespace internal {
+struct LanguageModelParts;  // src/engine/internal.h
+const LanguageModelParts& PartsOf(const LanguageModel& lm);
+}  // namespace internal
 
 // How to load a model; filled at the edge (CLI flags/environment, service start-up).
 struct LoadOptions {
   std::string isa;           // "": the fastest verified ISA of this CPU; or scalar, avx2, avx512
   bool map_weights = false;  // mmap the file instead of copying it into huge pages
+};
+
+struct EngineOptions {
+  int n_threads = 0;      // 0: one per available core
+  int64_t n_ctx = 0;      // 0: the model's training context, capped at 4096
+  int64_t n_batch = 512;  // prompt tokens per forward pass
 };
 
 struct GenerationStats {
@@ -48,15 +52,13 @@ struct ChatTurn {
 // A loaded model with its tokenizer. Immutable; share it between sessions.
 class LanguageModel {
  public:
-  // An ISA this CPU lacks, or an unknown name, loads with the default ISA and says so on
-  // stderr.
+  // Weights are read into huge pages when the file takes at most a quarter of the machine's
+  // memory, and mapped otherwise or when options.map_weights asks for the map. An ISA this CPU
+  // lacks, or an unknown name, loads with the default ISA and says so on stderr.
   static StatusOr<std::shared_ptr<LanguageModel>> Load(const std::string& path,
                                                        const LoadOptions& options = {});
   ~LanguageModel();
 
-  const Model& model() const { return *model_; }
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
-  const GgufFile& gguf() const { return *gguf_; }
   int64_t n_vocab() const;
   int64_t n_ctx_train() const;
   int64_t n_embd() const;  // floats in an embedding (Session::Embed)
@@ -74,13 +76,13 @@ class LanguageModel {
   std::vector<int32_t> TokenizeChat(const std::string& text) const;
 
  private:
-  LanguageModel() = default;
-  std::shared_ptr<const GgufFile> gguf_;
-  std::unique_ptr<Model> model_;
-  std::unique_ptr<Tokenizer> tokenizer_;
+  friend const internal::LanguageModelParts& internal::PartsOf(const LanguageModel& lm);
+  LanguageModel();
+  std::unique_ptr<internal::LanguageModelParts> parts_;
 };
 
-// One sequence being evaluated: its KV cache, scratch and threads.
+// One sequence being evaluated: its KV cache, scratch and threads (a one-sequence Context,
+// src/engine/context.h).
 class Session {
  public:
   static StatusOr<std::unique_ptr<Session>> Create(std::shared_ptr<const LanguageModel> lm,

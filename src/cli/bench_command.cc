@@ -14,12 +14,15 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "cli/commands.h"
+#include "engine/internal.h"
 #include "format/gguf_file.h"
 #include "foundry/engine.h"
+#include "kernels/kernels.h"
 
 namespace foundry::cli {
 namespace {
@@ -137,7 +140,7 @@ StatusOr<double> RunOnce(Session& session, int32_t n_vocab, int64_t n, bool prom
   return static_cast<double>(n) / s;
 }
 
-int RunBench(const BenchArgs& a) {
+int RunBench(const LoadOptions& load, const BenchArgs& a) {
   auto prompts = ParseList(a.prompts, "-p", 0);
   auto gens = ParseList(a.gens, "-n", 0);
   auto threads = ParseList(a.threads.empty()
@@ -148,11 +151,9 @@ int RunBench(const BenchArgs& a) {
   if (!gens.ok()) return ReportError(gens.status());
   if (!threads.ok()) return ReportError(threads.status());
   if (a.reps < 1) return ReportError(InvalidArgument("-r must be at least 1"));
-  LoadOptions load;
-  if (const char* isa = std::getenv("FOUNDRY_ISA")) load.isa = isa;
   auto lm = LanguageModel::Load(a.model, load);
   if (!lm.ok()) return ReportError(lm.status());
-  const ModelFacts facts = DescribeModel((*lm)->gguf());
+  const ModelFacts facts = DescribeModel(GgufOf(**lm));
 
   std::mt19937 rng(1234);
   nlohmann::json out = nlohmann::json::array();
@@ -226,7 +227,7 @@ int RunBench(const BenchArgs& a) {
 
 }  // namespace
 
-void AddBenchCommand(CLI::App& app, int& exit_code) {
+void AddBenchCommand(CLI::App& app, const Environment& env, int& exit_code) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd =
       app.add_subcommand("bench", "Measure prompt and generation speed of a GGUF model");
@@ -240,7 +241,7 @@ void AddBenchCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print a JSON array, one object per test");
   cmd->add_flag("--no-warmup", args->no_warmup,
                 "Skip the untimed warm-up run before each test (llama-bench's --no-warmup)");
-  cmd->callback([args, &exit_code] { exit_code = RunBench(*args); });
+  cmd->callback([&env, args, &exit_code] { exit_code = RunBench(ModelLoadOptions(env), *args); });
 }
 
 }  // namespace foundry::cli

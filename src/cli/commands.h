@@ -9,11 +9,11 @@
 
 namespace foundry::cli {
 
-void AddGenerateCommand(CLI::App& app, int& exit_code);
+void AddGenerateCommand(CLI::App& app, const Environment& env, int& exit_code);
 void AddTemplateCommand(CLI::App& app, int& exit_code);  // template_command.cc
 void AddServiceCommand(CLI::App& app, const Environment& env,
                        int& exit_code);  // service_command.cc
-void AddBenchCommand(CLI::App& app, int& exit_code);
+void AddBenchCommand(CLI::App& app, const Environment& env, int& exit_code);
 void AddModelCommand(CLI::App& app, const Environment& env, int& exit_code);  // model_command.cc
 // `model run|load|unload` on the `model` group: model_run_command.cc.
 void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_code);

@@ -39,4 +39,11 @@ Environment ReadEnvironment() {
   return env;
 }
 
+LoadOptions ModelLoadOptions(const Environment& env) {
+  LoadOptions load;
+  load.isa = env.isa;
+  load.map_weights = env.map_weights;
+  return load;
+}
+
 }  // namespace foundry::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "catalog/catalog_options.h"
+#include "foundry/engine.h"
 
 namespace foundry::cli {
 
@@ -21,5 +22,8 @@ struct Environment {
 };
 
 Environment ReadEnvironment();
+
+// How every command and the service load a model file under this environment.
+LoadOptions ModelLoadOptions(const Environment& env);
 
 }  // namespace foundry::cli

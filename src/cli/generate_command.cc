@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "foundry/engine.h"
+#include "sampling/sampler.h"
 
 namespace foundry::cli {
 namespace {
@@ -32,10 +34,8 @@ double PeakRssMiB() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-int RunGenerate(const GenerateArgs& a) {
+int RunGenerate(const LoadOptions& load, const GenerateArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
-  LoadOptions load;
-  if (const char* isa = std::getenv("FOUNDRY_ISA")) load.isa = isa;
   auto lm = LanguageModel::Load(a.model, load);
   if (!lm.ok()) return ReportError(lm.status());
   const double load_s =
@@ -100,7 +100,7 @@ int RunGenerate(const GenerateArgs& a) {
 
 }  // namespace
 
-void AddGenerateCommand(CLI::App& app, int& exit_code) {
+void AddGenerateCommand(CLI::App& app, const Environment& env, int& exit_code) {
   auto args = std::make_shared<GenerateArgs>();
   args->sampling.temperature = 0.8f;
   CLI::App* cmd = app.add_subcommand("generate", "Generate text from a GGUF model, in-process");
@@ -126,13 +126,13 @@ void AddGenerateCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", args->json,
                 "Print one JSON object: prompt_tokens, completion_tokens, text");
   cmd->add_flag("--verbose", args->verbose, "Print load time, speeds and peak memory to stderr");
-  cmd->callback([args, &exit_code] {
+  cmd->callback([&env, args, &exit_code] {
     if (args->raw && !args->system.empty()) {
       exit_code = ReportError(InvalidArgument("--system needs the chat format (drop --raw)"));
       return;
     }
     const Status st = Sampler::Validate(args->sampling);
-    exit_code = st.ok() ? RunGenerate(*args) : ReportError(st);
+    exit_code = st.ok() ? RunGenerate(ModelLoadOptions(env), *args) : ReportError(st);
   });
 }
 

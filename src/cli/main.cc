@@ -10,10 +10,10 @@ int main(int argc, char** argv) {
   // The one place that reads the environment (src/cli/environment.h).
   const foundry::cli::Environment env = foundry::cli::ReadEnvironment();
   int exit_code = 0;
-  foundry::cli::AddGenerateCommand(app, exit_code);
+  foundry::cli::AddGenerateCommand(app, env, exit_code);
   foundry::cli::AddTemplateCommand(app, exit_code);
   foundry::cli::AddServiceCommand(app, env, exit_code);
-  foundry::cli::AddBenchCommand(app, exit_code);
+  foundry::cli::AddBenchCommand(app, env, exit_code);
   foundry::cli::AddModelCommand(app, env, exit_code);
   foundry::cli::AddCacheCommand(app, env, exit_code);
   try {

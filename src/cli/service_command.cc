@@ -319,7 +319,8 @@ struct RunArgs {
   bool foreground = false;
 };
 
-int Run(const CatalogOptions& options, const RunArgs& a) {
+int Run(const Environment& env, const RunArgs& a) {
+  const CatalogOptions& options = env.catalog;
   auto settings = LoadServiceSettings(options.home);
   if (!settings.ok()) return ReportError(settings.status());
   auto pid_path = ServicePidFile(options.home);
@@ -345,7 +346,7 @@ int Run(const CatalogOptions& options, const RunArgs& a) {
   opts.cache_dir = cache_dir->string();
   opts.catalog = std::move(*catalog);
   opts.models.default_ttl_s = settings->default_ttl_s;
-  if (const char* isa = std::getenv("FOUNDRY_ISA")) opts.models.load.isa = isa;
+  opts.models.load = ModelLoadOptions(env);
   opts.models.scheduler.n_slots = a.slots;
   opts.models.scheduler.n_threads = a.threads;
   opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);
@@ -421,7 +422,7 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--ctx-size", run_args->ctx, "Context per request (default: model's, <= 4096)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
-  run->callback([&options, run_args, &exit_code] { exit_code = Run(options, *run_args); });
+  run->callback([&env, run_args, &exit_code] { exit_code = Run(env, *run_args); });
 }
 
 }  // namespace foundry::cli

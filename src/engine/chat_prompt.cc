@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "chat/chat_template.h"
+#include "engine/internal.h"
 #include "format/gguf_file.h"
-#include "foundry/engine.h"
 #include "tokenizer/tokenizer.h"
 
 namespace foundry {
@@ -72,10 +72,10 @@ std::string Fallback(const Vocab& vocab, const std::vector<ChatTurn>& messages) 
 }  // namespace
 
 StatusOr<std::string> LanguageModel::FormatChat(const std::vector<ChatTurn>& messages) const {
-  const std::string_view source = TemplateOf(*gguf_);
-  if (source.empty()) return Fallback(tokenizer_->vocab(), messages);
+  const std::string_view source = TemplateOf(GgufOf(*this));
+  if (source.empty()) return Fallback(TokenizerOf(*this).vocab(), messages);
   auto tmpl = ChatTemplate::Parse(source);
-  if (!tmpl.ok()) return Fallback(tokenizer_->vocab(), messages);
+  if (!tmpl.ok()) return Fallback(TokenizerOf(*this).vocab(), messages);
   ChatContext ctx;
   for (const ChatTurn& m : messages) {
     ChatMessage cm;
@@ -84,7 +84,7 @@ StatusOr<std::string> LanguageModel::FormatChat(const std::vector<ChatTurn>& mes
     ctx.messages.push_back(std::move(cm));
   }
   ctx.add_generation_prompt = true;
-  const Tokenizer& tok = *tokenizer_;
+  const Tokenizer& tok = TokenizerOf(*this);
   if (tok.bos() >= 0) ctx.bos_token = tok.TokenToPiece(tok.bos(), /*render_special=*/true);
   if (tok.eos() >= 0) ctx.eos_token = tok.TokenToPiece(tok.eos(), /*render_special=*/true);
   auto text = tmpl->Render(ctx);
@@ -97,7 +97,7 @@ StatusOr<std::string> LanguageModel::FormatChat(const std::vector<ChatTurn>& mes
 
 std::vector<int32_t> LanguageModel::TokenizeChat(const std::string& text) const {
   std::vector<int32_t> ids = Tokenize(text, /*add_special=*/true, /*parse_special=*/true);
-  const int32_t bos = tokenizer_->bos();
+  const int32_t bos = TokenizerOf(*this).bos();
   if (ids.size() >= 2 && bos >= 0 && ids[0] == bos && ids[1] == bos) ids.erase(ids.begin());
   return ids;
 }

@@ -3,53 +3,25 @@
 #include <algorithm>
 #include <optional>
 
-#include "base/thread_pool.h"
-#include "model/model.h"
-#include "runtime/stop_matcher.h"
-#include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8_stream.h"
+#include "engine/context.h"
+#include "engine/sequence_generator.h"
 
 namespace foundry {
-
-const char* FinishReasonName(FinishReason r) {
-  switch (r) {
-    case FinishReason::kStop:
-      return "stop";
-    case FinishReason::kLength:
-      return "length";
-    case FinishReason::kCancelled:
-      return "cancelled";
-    case FinishReason::kError:
-      return "error";
-  }
-  return "error";
-}
 
 // A validated request waiting for a slot.
 struct Scheduler::Pending {
   GenerationRequest req;
-  std::optional<Sampler> sampler;
+  std::optional<SequenceGenerator> gen;
 };
 
 struct Scheduler::Slot {
   int id = 0;
   bool active = false;
   GenerationRequest req;
-  std::optional<Sampler> sampler;
-  std::optional<StopMatcher> stops;
-  Utf8StreamDecoder decoder;
-  size_t prompt_done = 0;   // prompt tokens already in the cache
-  int32_t next_token = -1;  // sampled, to be fed in the next step
-  int64_t generated = 0;
-  int logits_row = -1;  // row of this step's logits, -1 when none
-};
-
-struct Scheduler::Engine {
-  std::unique_ptr<KvCache> kv;
-  Workspace ws;
-  std::unique_ptr<ThreadPool> pool;
-  Batch batch;
-  std::vector<float> logits;
+  std::optional<SequenceGenerator> gen;  // sampling, stop strings, limits, UTF-8
+  size_t prompt_done = 0;                // prompt tokens already in the cache
+  int32_t next_token = -1;               // sampled, to be fed in the next step
+  int logits_row = -1;                   // row of this step's logits, -1 when none
 };
 
 Scheduler::Scheduler(std::shared_ptr<const LanguageModel> lm, const SchedulerOptions& options)
@@ -60,23 +32,16 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Lan
   if (options.n_slots < 1 || options.n_slots > 256) {
     return InvalidArgument("the number of slots must be between 1 and 256");
   }
-  if (options.n_threads < 0 || options.n_threads > 512) {
-    return InvalidArgument("thread count must be between 1 and 512");
-  }
   if (options.n_ctx < 0 || options.n_batch < 1 || options.max_queue < 1) {
     return InvalidArgument("context, batch and queue sizes must be positive");
   }
   std::unique_ptr<Scheduler> s(new Scheduler(std::move(lm), options));
-  s->n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(s->lm_->n_ctx_train(), 4096);
-  if (s->n_ctx_ < 1) s->n_ctx_ = 4096;
-  int threads = options.n_threads;
-  if (threads == 0) {
-    const unsigned hc = std::thread::hardware_concurrency();
-    threads = hc == 0 ? 1 : static_cast<int>(hc);
-  }
-  s->engine_ = std::make_unique<Engine>();
-  s->engine_->kv = s->lm_->model().NewKvCache(options.n_slots, s->n_ctx_);
-  s->engine_->pool = std::make_unique<ThreadPool>(threads);
+  ContextOptions co;  // checks the thread count
+  co.n_seq = options.n_slots;
+  co.n_ctx = options.n_ctx;
+  co.n_threads = options.n_threads;
+  FOUNDRY_ASSIGN_OR_RETURN(s->ctx_, Context::Create(s->lm_, co));
+  s->n_ctx_ = s->ctx_->n_ctx();
   for (int i = 0; i < options.n_slots; ++i) {
     auto slot = std::make_unique<Slot>();
     slot->id = i;
@@ -95,7 +60,7 @@ Scheduler::~Scheduler() {
   if (thread_.joinable()) thread_.join();
 }
 
-size_t Scheduler::kv_bytes() const { return engine_->kv->bytes(); }
+size_t Scheduler::kv_bytes() const { return ctx_->kv_bytes(); }
 
 SchedulerStats Scheduler::stats() const {
   SchedulerStats st;
@@ -128,15 +93,15 @@ SubmitResult Scheduler::Submit(GenerationRequest request) {
       return r;
     }
   }
-  auto sampler = Sampler::Create(request.sampling, static_cast<int32_t>(n_vocab));
-  if (!sampler.ok()) {
-    r.status = sampler.status();
+  auto gen = SequenceGenerator::Create(*lm_, request.sampling, request.max_tokens, request.stop);
+  if (!gen.ok()) {
+    r.status = gen.status();
     return r;
   }
   auto p = std::make_unique<Pending>();
   p->req = std::move(request);
   if (!p->req.cancelled) p->req.cancelled = std::make_shared<std::atomic<bool>>(false);
-  p->sampler.emplace(std::move(sampler).value());
+  p->gen.emplace(std::move(gen).value());
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) {
@@ -170,15 +135,12 @@ void Scheduler::Loop() {
         Slot& s = *slot;
         s.active = true;
         s.req = std::move(p->req);
-        s.sampler = std::move(p->sampler);
-        for (int32_t t : s.req.prompt) s.sampler->Accept(t);
-        s.stops.emplace(s.req.stop);
-        s.decoder.Reset();
+        s.gen = std::move(p->gen);
+        s.gen->AcceptPrompt(s.req.prompt);
         s.prompt_done = 0;
         s.next_token = -1;
-        s.generated = 0;
         s.logits_row = -1;
-        engine_->kv->Truncate(s.id, 0);
+        ctx_->Truncate(s.id, 0);
         active_.fetch_add(1);
       }
     }
@@ -209,8 +171,7 @@ void Scheduler::Finish(Slot& slot, FinishReason reason, Status status) {
   if (reason == FinishReason::kStop || reason == FinishReason::kLength) {
     // Bytes of an unfinished character and text held back for stop strings.
     bool stopped = false;
-    std::string tail = slot.stops->Push(slot.decoder.Flush(), &stopped);
-    if (!stopped) tail += slot.stops->Flush();
+    const std::string tail = slot.gen->Flush(&stopped);
     if (stopped) reason = FinishReason::kStop;
     Emit(slot, tail);
   }
@@ -218,29 +179,27 @@ void Scheduler::Finish(Slot& slot, FinishReason reason, Status status) {
   res.status = std::move(status);
   res.finish_reason = reason;
   res.prompt_tokens = static_cast<int64_t>(slot.req.prompt.size());
-  res.completion_tokens = slot.generated;
+  res.completion_tokens = slot.gen->generated();
   auto on_done = std::move(slot.req.on_done);
   slot.req = GenerationRequest();
-  slot.sampler.reset();
-  slot.stops.reset();
+  slot.gen.reset();
   slot.active = false;
-  engine_->kv->Truncate(slot.id, 0);
+  ctx_->Truncate(slot.id, 0);
   active_.fetch_sub(1);
   if (on_done) on_done(res);
 }
 
 bool Scheduler::Step() {
-  Engine& e = *engine_;
-  KvCache& kv = *e.kv;
+  Context& ctx = *ctx_;
   for (auto& slot : slots_) {
     if (!slot->active) continue;
     if (slot->req.cancelled->load()) {
       Finish(*slot, FinishReason::kCancelled);
-    } else if (slot->req.max_tokens == 0) {
-      Finish(*slot, FinishReason::kLength);
+    } else if (slot->gen->LimitReached()) {
+      Finish(*slot, FinishReason::kLength);  // max_tokens 0
     }
   }
-  Batch& b = e.batch;
+  Batch& b = batch_;
   b.Clear();
   int64_t budget = options_.n_batch;
   int rows = 0;
@@ -250,7 +209,7 @@ bool Scheduler::Step() {
     Slot& s = *slot;
     s.logits_row = -1;
     if (!s.active || s.prompt_done < s.req.prompt.size()) continue;
-    b.Add(s.next_token, static_cast<int32_t>(kv.SeqLength(s.id)), s.id, true);
+    b.Add(s.next_token, static_cast<int32_t>(ctx.SeqLength(s.id)), s.id, true);
     s.logits_row = rows++;
     --budget;
     ++slots_in_batch;
@@ -261,7 +220,7 @@ bool Scheduler::Step() {
     if (!s.active || s.prompt_done >= s.req.prompt.size()) continue;
     if (budget <= 0) break;
     const size_t n = std::min<size_t>(s.req.prompt.size() - s.prompt_done, budget);
-    const int64_t start = kv.SeqLength(s.id);
+    const int64_t start = ctx.SeqLength(s.id);
     for (size_t i = 0; i < n; ++i) {
       const bool last = s.prompt_done + i + 1 == s.req.prompt.size();
       b.Add(s.req.prompt[s.prompt_done + i], static_cast<int32_t>(start + i), s.id, last);
@@ -272,9 +231,7 @@ bool Scheduler::Step() {
     ++slots_in_batch;
   }
   if (b.size() == 0) return false;
-  const int64_t n_vocab = lm_->n_vocab();
-  e.logits.resize(static_cast<size_t>(rows) * n_vocab);
-  const Status st = lm_->model().Forward(b, kv, e.ws, *e.pool, e.logits.data());
+  const Status st = ctx.Decode(b);
   steps_.fetch_add(1);
   if (slots_in_batch > max_batch_slots_.load()) max_batch_slots_.store(slots_in_batch);
   if (!st.ok()) {
@@ -286,7 +243,6 @@ bool Scheduler::Step() {
     }
     return true;
   }
-  const Tokenizer& tok = lm_->tokenizer();
   for (auto& slot : slots_) {
     Slot& s = *slot;
     if (!s.active || s.logits_row < 0) continue;
@@ -294,24 +250,12 @@ bool Scheduler::Step() {
       Finish(s, FinishReason::kCancelled);
       continue;
     }
-    const float* row = e.logits.data() + static_cast<size_t>(s.logits_row) * n_vocab;
-    const int32_t next = s.sampler->Sample(row);
-    if (tok.IsEndOfGeneration(next)) {
-      Finish(s, FinishReason::kStop);
-      continue;
-    }
-    s.sampler->Accept(next);
-    ++s.generated;
-    bool stopped = false;
-    Emit(s, s.stops->Push(s.decoder.Push(tok.TokenToPiece(next)), &stopped));
-    if (stopped) {
-      Finish(s, FinishReason::kStop);
-    } else if (s.req.max_tokens >= 0 && s.generated >= s.req.max_tokens) {
-      Finish(s, FinishReason::kLength);
-    } else if (kv.SeqLength(s.id) >= n_ctx_) {
-      Finish(s, FinishReason::kLength);  // the context is full
+    const TokenStep step = s.gen->Next(ctx.Logits(s.logits_row), ctx.SeqLength(s.id) >= n_ctx_);
+    Emit(s, step.text);
+    if (step.finished) {
+      Finish(s, step.reason);
     } else {
-      s.next_token = next;
+      s.next_token = step.token;
     }
   }
   return true;

@@ -1,12 +1,12 @@
 // The runtime: one inference thread per loaded model that turns many generation requests into
 // shared forward passes (continuous batching).
 //
-// A Scheduler owns one KvCache with n_slots sequences, a Workspace and a ThreadPool. Requests
-// wait in a bounded queue; each step admits waiting requests into free slots, builds ONE batch
-// holding a chunk of each new prompt plus one token per decoding slot, runs the forward pass,
-// samples every slot with its own Sampler, streams text, and frees finished or cancelled slots.
-// A slot's tokens depend only on its own cells, and the forward pass is exact per token, so a
-// greedy request gives the same tokens alone or among others.
+// A Scheduler owns one Context (src/engine/context.h) with n_slots sequences. Requests wait in
+// a bounded queue; each step admits waiting requests into free slots, builds ONE batch holding
+// a chunk of each new prompt plus one token per decoding slot, decodes it, steps every slot's
+// own SequenceGenerator (sample, stop, limits, UTF-8), streams text, and frees finished or
+// cancelled slots. A slot's tokens depend only on its own cells, and the forward pass is exact
+// per token, so a request gives the same tokens alone or among others (for a given seed).
 #pragma once
 
 #include <atomic>
@@ -22,18 +22,14 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/finish_reason.h"
 #include "foundry/engine.h"
-#include "sampling/sampler.h"
+#include "foundry/sampling_params.h"
+#include "model/batch.h"
 
 namespace foundry {
 
-enum class FinishReason {
-  kStop,       // end-of-generation token or a stop string
-  kLength,     // max_tokens reached or the context is full
-  kCancelled,  // the cancellation flag was set (client gone) or the scheduler shut down
-  kError,      // the forward pass failed (status says why)
-};
-const char* FinishReasonName(FinishReason r);  // "stop", "length", "cancelled", "error"
+class Context;
 
 struct GenerationResult {
   Status status;  // OK unless finish_reason is kError
@@ -89,7 +85,7 @@ class Scheduler {
 
   const LanguageModel& model() const { return *lm_; }
   std::shared_ptr<const LanguageModel> shared_model() const { return lm_; }
-  int64_t n_ctx() const { return n_ctx_; }
+  int64_t n_ctx() const { return n_ctx_; }  // per slot
   int n_slots() const { return options_.n_slots; }
   size_t kv_bytes() const;
   SchedulerStats stats() const;
@@ -116,8 +112,8 @@ class Scheduler {
   std::atomic<int64_t> max_batch_slots_{0};
 
   // Owned by the inference thread.
-  struct Engine;
-  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Context> ctx_;
+  Batch batch_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::thread thread_;
 };

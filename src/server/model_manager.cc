@@ -97,7 +97,8 @@ StatusOr<ModelManager::Lease> ModelManager::Load(const ResolvedModel& resolved, 
   std::error_code ec;
   const uint64_t file_bytes = std::filesystem::file_size(path, ec);
   EvictFor(ec ? 0 : file_bytes);
-  FOUNDRY_ASSIGN_OR_RETURN(std::shared_ptr<LanguageModel> lm, LanguageModel::Load(path, options_.load));
+  FOUNDRY_ASSIGN_OR_RETURN(std::shared_ptr<LanguageModel> lm,
+                           LanguageModel::Load(path, options_.load));
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sched,
                            Scheduler::Create(std::move(lm), options_.scheduler));
   auto e = std::make_shared<Entry>();

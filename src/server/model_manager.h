@@ -33,7 +33,7 @@ using ModelResolver = std::function<StatusOr<ResolvedModel>(const std::string& n
 StatusOr<ResolvedModel> ResolveModelPath(const std::string& name);
 
 struct ModelManagerOptions {
-  LoadOptions load;  // how every model is loaded (ISA, ...)
+  LoadOptions load;  // how each model file is loaded (ISA, mapped or copied weights)
   SchedulerOptions scheduler;
   int64_t default_ttl_s = 600;
   uint64_t memory_budget_bytes = 0;  // 0: 75% of physical memory

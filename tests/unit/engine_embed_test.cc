@@ -9,7 +9,7 @@
 
 #include "../isa_under_test.h"
 #include "base/thread_pool.h"
-#include "foundry/engine.h"
+#include "engine/internal.h"
 #include "model/model.h"
 
 namespace foundry {
@@ -45,7 +45,7 @@ TEST_P(EmbedTest, UnitLengthDeterministicAndIndependentOfBatching) {
   ASSERT_TRUE(lm.ok()) << lm.status().message();
   const std::string text = "The quick brown fox jumps over the lazy dog.";
   const auto v = EmbedWith(*lm, 1, 512, text);
-  ASSERT_EQ(static_cast<int64_t>(v.size()), (*lm)->model().hparams().n_embd);
+  ASSERT_EQ(static_cast<int64_t>(v.size()), ModelOf(**lm).hparams().n_embd);
   EXPECT_NEAR(Norm(v), 1.0, 1e-6);
   // Same text, same vector: again in the same session, with other threads, and with the
   // prompt split over several forward passes (one partial).
@@ -82,7 +82,7 @@ TEST_P(EmbedTest, SessionIsReusableAndForgetsTheInput) {
 TEST_P(EmbedTest, HiddenOutputLeavesLogitsUnchanged) {
   auto lm = LanguageModel::Load(Tiny(GetParam()), harness::TestLoadOptions());
   ASSERT_TRUE(lm.ok());
-  const Model& m = (*lm)->model();
+  const Model& m = ModelOf(**lm);
   const int64_t E = m.hparams().n_embd, V = m.hparams().n_vocab;
   const auto ids = (*lm)->Tokenize("one two three four five", true, false);
   ThreadPool pool(2);

@@ -5,15 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "../isa_under_test.h"
-#include "foundry/engine.h"
+#include "engine/internal.h"
+#include "engine/stop_matcher.h"
 #include "runtime/scheduler.h"
-#include "runtime/stop_matcher.h"
 #include "tokenizer/tokenizer.h"
 
 namespace foundry {
@@ -31,7 +32,7 @@ std::shared_ptr<LanguageModel> LoadTiny() {
 // it is cancelled or hits a limit: banning eos alone let the tiny model end its turn with
 // another such token, earlier than a test's shutdown when the engine got faster.
 void BanEndOfGeneration(const LanguageModel& lm, SamplingParams& p) {
-  const Tokenizer& tok = lm.tokenizer();
+  const Tokenizer& tok = TokenizerOf(lm);
   for (int32_t id = 0; id < tok.vocab_size(); ++id) {
     if (tok.IsEndOfGeneration(id)) p.logit_bias.push_back({id, -INFINITY});
   }
@@ -89,14 +90,15 @@ std::vector<std::string> Prompts() {
 
 // Reference: the single-sequence Session path.
 std::string SessionText(std::shared_ptr<LanguageModel> lm, const std::vector<int32_t>& prompt,
-                        int64_t max_tokens, int64_t* n_tokens) {
+                        int64_t max_tokens, int64_t* n_tokens,
+                        const SamplingParams& params = Greedy()) {
   EngineOptions opts;
   opts.n_threads = 2;
   opts.n_ctx = 512;
   auto s = Session::Create(lm, opts);
   EXPECT_TRUE(s.ok());
   std::string text;
-  auto stats = (*s)->Generate(prompt, Greedy(), max_tokens, [&](int32_t, std::string_view p) {
+  auto stats = (*s)->Generate(prompt, params, max_tokens, [&](int32_t, std::string_view p) {
     text += p;
     return true;
   });
@@ -166,6 +168,66 @@ TEST(Scheduler, ConcurrentGreedyRequestsMatchSerialRuns) {
     // Requests really shared forward passes.
     EXPECT_GE((*sched)->stats().max_batch_slots, 2);
   }
+}
+
+// A seed makes sampling at temperature > 0 reproducible: the same text alone, among other
+// requests decoded in the same forward passes, and on the Session path.
+TEST(Scheduler, SeededSamplingIsTheSameAloneAndAmongOthers) {
+  auto lm = LoadTiny();
+  ASSERT_TRUE(lm);
+  const int64_t kMax = 24;
+  auto seeded = [&](uint64_t seed) {
+    SamplingParams p;
+    p.temperature = 1.5f;  // flat enough that a wrong draw shows in the text
+    p.top_k = 0;
+    p.min_p = 0;
+    p.seed = seed;
+    BanEndOfGeneration(*lm, p);
+    return p;
+  };
+  const auto prompts = Prompts();
+  std::vector<std::vector<int32_t>> toks;
+  for (const auto& text : prompts) toks.push_back(lm->Tokenize(text, true, false));
+  int64_t n = 0;
+  const std::string want = SessionText(lm, toks[0], kMax, &n, seeded(42));
+  EXPECT_EQ(n, kMax);
+  // Another seed draws other tokens: the test can tell seeds apart.
+  EXPECT_NE(SessionText(lm, toks[0], kMax, &n, seeded(43)), want);
+
+  SchedulerOptions opts;
+  opts.n_slots = 4;
+  opts.n_ctx = 512;
+  opts.n_threads = 2;
+  opts.n_batch = 7;  // prompts chunked while other slots decode
+  auto sched = Scheduler::Create(lm, opts);
+  ASSERT_TRUE(sched.ok()) << sched.status().message();
+  auto submit = [&](size_t prompt, uint64_t seed, Collector& c) {
+    GenerationRequest r;
+    r.prompt = toks[prompt];
+    r.sampling = seeded(seed);
+    r.max_tokens = kMax;
+    c.Attach(r);
+    ASSERT_TRUE((*sched)->Submit(std::move(r)).ok());
+  };
+  Collector alone;
+  submit(0, 42, alone);
+  ASSERT_TRUE(alone.WaitDone());
+  EXPECT_EQ(alone.text, want);
+  // The same request again, submitted between others with their own seeds.
+  std::vector<std::unique_ptr<Collector>> others;
+  for (size_t i = 1; i <= 5; ++i) others.push_back(std::make_unique<Collector>());
+  Collector among;
+  submit(1, 7, *others[0]);
+  submit(2, 8, *others[1]);
+  submit(0, 42, among);
+  submit(3, 9, *others[2]);
+  submit(4, 10, *others[3]);
+  submit(5, 11, *others[4]);
+  ASSERT_TRUE(among.WaitDone());
+  for (auto& c : others) ASSERT_TRUE(c->WaitDone());
+  EXPECT_EQ(among.text, want);
+  EXPECT_EQ(among.result.completion_tokens, kMax);
+  EXPECT_GE((*sched)->stats().max_batch_slots, 2);
 }
 
 TEST(Scheduler, CancellationStopsWithinAStep) {
@@ -278,11 +340,12 @@ TEST(Scheduler, MaxTokensEndOfGenerationAndContextLimits) {
     EXPECT_EQ(text, "");
   }
   {  // an end-of-generation token -> stop
-    ASSERT_TRUE(lm->tokenizer().IsEndOfGeneration(lm->tokenizer().eos())) << lm->tokenizer().eos();
+    ASSERT_TRUE(TokenizerOf(*lm).IsEndOfGeneration(TokenizerOf(*lm).eos()))
+        << TokenizerOf(*lm).eos();
     GenerationRequest r;
     r.prompt = prompt;
     r.sampling = Greedy();
-    r.sampling.logit_bias.push_back({lm->tokenizer().eos(), 1e6f});
+    r.sampling.logit_bias.push_back({TokenizerOf(*lm).eos(), 1e6f});
     r.max_tokens = 10;
     auto [res, text] = run(std::move(r));
     EXPECT_EQ(res.finish_reason, FinishReason::kStop);

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "../isa_under_test.h"
-#include "foundry/engine.h"
+#include "engine/internal.h"
 #include "server/model_manager.h"
 #include "tokenizer/tokenizer.h"
 
@@ -129,7 +129,7 @@ TEST(ChatPrompt, UsesTheModelsTemplateAndOneBos) {
   EXPECT_TRUE(text->ends_with("<|im_start|>assistant\n")) << *text;
   const auto ids = (*lm)->TokenizeChat(*text);
   ASSERT_GE(ids.size(), 2u);
-  EXPECT_FALSE(ids[0] == (*lm)->tokenizer().bos() && ids[1] == (*lm)->tokenizer().bos());
+  EXPECT_FALSE(ids[0] == TokenizerOf(**lm).bos() && ids[1] == TokenizerOf(**lm).bos());
 }
 
 }  // namespace

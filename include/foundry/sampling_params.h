@@ -1,0 +1,29 @@
+// How the next token is picked (src/sampling/sampler.h: the chain these feed). Public: a
+// caller of the engine API (foundry/engine.h) passes them to Session::Generate.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace foundry {
+
+// Defaults follow llama.cpp's CLI (common/common.h, common_params_sampling).
+struct SamplingParams {
+  // Seed meaning "pick a random seed when the sampler is created" (llama.cpp's LLAMA_DEFAULT_SEED).
+  static constexpr uint64_t kRandomSeed = 0xFFFFFFFFu;
+
+  float temperature = 0.8f;        // <= 0: greedy; must not be negative NaN
+  int32_t top_k = 40;              // 0: disabled; >= vocab size: disabled
+  float top_p = 0.95f;             // in (0, 1]; 1: disabled
+  float min_p = 0.05f;             // in [0, 1]; 0: disabled
+  float repeat_penalty = 1.0f;     // > 0; 1: disabled
+  int32_t repeat_last_n = 64;      // penalty window over accepted tokens; 0: disabled; -1: all
+  float presence_penalty = 0.0f;   // logit -= presence * (count > 0)
+  float frequency_penalty = 0.0f;  // logit -= frequency * count
+  uint64_t seed = kRandomSeed;
+  // (token id, value added to its logit); -INFINITY bans the token. Ids must be < vocab size.
+  std::vector<std::pair<int32_t, float>> logit_bias;
+};
+
+}  // namespace foundry

@@ -1,0 +1,75 @@
+// A Context evaluates batches of tokens for up to n_seq sequences of one model: it owns their
+// KV cache, the forward pass's scratch memory and the thread pool. Session (one sequence) and
+// the runtime's Scheduler (continuous batching) are both built on it; neither calls the model
+// directly.
+//
+// The forward pass is exact per token: a sequence's logits depend only on its own tokens, not
+// on the other sequences in the batch, the batch split or the thread count.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "foundry/engine.h"
+#include "kv/kv_cache.h"
+#include "model/batch.h"
+#include "model/workspace.h"
+
+namespace foundry {
+
+struct ContextOptions {
+  int64_t n_seq = 1;  // sequences (KV-cache slots)
+  int64_t n_ctx = 0;  // positions per sequence; 0: the model's training context, capped at 4096
+  int n_threads = 0;  // 0: one per available core
+};
+
+class Context {
+ public:
+  static StatusOr<std::unique_ptr<Context>> Create(std::shared_ptr<const LanguageModel> lm,
+                                                   const ContextOptions& options);
+
+  const LanguageModel& model() const { return *lm_; }
+  const std::shared_ptr<const LanguageModel>& shared_model() const { return lm_; }
+  int64_t n_seq() const { return kv_->n_seq(); }
+  int64_t n_ctx() const { return kv_->n_ctx(); }
+  int64_t n_vocab() const { return n_vocab_; }
+  size_t kv_bytes() const { return kv_->bytes(); }
+
+  // Tokens of a sequence in the cache (the next position to decode).
+  int64_t SeqLength(int64_t seq) const { return kv_->SeqLength(seq); }
+  // Forget a sequence's positions >= keep (0 empties it); ClearAll forgets every sequence.
+  void Truncate(int64_t seq, int64_t keep) { kv_->Truncate(seq, keep); }
+  void ClearAll() { kv_->Clear(); }
+
+  // Runs the batch, appending its tokens to their sequences, and keeps the n_vocab logits of
+  // each token that asked for them: Logits(i) is the i-th such token in batch order, valid
+  // until the next Decode. Fails (changing nothing) when a token id is out of range or a
+  // sequence would pass the context or not continue where it left off.
+  Status Decode(const Batch& batch);
+  const float* Logits(int row) const {
+    return logits_.data() + static_cast<size_t>(row) * n_vocab_;
+  }
+  // The logits of every flagged token, row after row.
+  const std::vector<float>& all_logits() const { return logits_; }
+
+  // As Decode, but skips the output head and keeps, for each flagged token, the n_embd floats
+  // of its final hidden state after the output norm (what embeddings are pooled from).
+  Status DecodeHidden(const Batch& batch);
+  const float* Hidden(int row) const { return hidden_.data() + static_cast<size_t>(row) * n_embd_; }
+
+ private:
+  Context() = default;
+
+  std::shared_ptr<const LanguageModel> lm_;
+  int64_t n_vocab_ = 0;
+  int64_t n_embd_ = 0;
+  std::unique_ptr<KvCache> kv_;
+  Workspace ws_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<float> logits_;
+  std::vector<float> hidden_;
+};
+
+}  // namespace foundry

@@ -1,0 +1,30 @@
+// What the layers of this repository (runtime, server, CLI, tests) reach behind the public
+// API: the model, tokenizer and file a LanguageModel holds. Programs that use the engine as a
+// library see only include/foundry/.
+#pragma once
+
+#include <memory>
+
+#include "format/gguf_file.h"
+#include "foundry/engine.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace foundry {
+namespace internal {
+
+struct LanguageModelParts {
+  std::shared_ptr<const GgufFile> gguf;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+};
+
+}  // namespace internal
+
+inline const Model& ModelOf(const LanguageModel& lm) { return *internal::PartsOf(lm).model; }
+inline const Tokenizer& TokenizerOf(const LanguageModel& lm) {
+  return *internal::PartsOf(lm).tokenizer;
+}
+inline const GgufFile& GgufOf(const LanguageModel& lm) { return *internal::PartsOf(lm).gguf; }
+
+}  // namespace foundry

@@ -1,0 +1,55 @@
+#include "engine/sequence_generator.h"
+
+#include "engine/internal.h"
+
+namespace foundry {
+
+SequenceGenerator::SequenceGenerator(const Tokenizer& tok, Sampler sampler, int64_t max_tokens,
+                                     std::vector<std::string> stop)
+    : tok_(&tok), sampler_(std::move(sampler)), stops_(std::move(stop)), max_tokens_(max_tokens) {}
+
+StatusOr<SequenceGenerator> SequenceGenerator::Create(const LanguageModel& lm,
+                                                      const SamplingParams& params,
+                                                      int64_t max_tokens,
+                                                      std::vector<std::string> stop) {
+  FOUNDRY_ASSIGN_OR_RETURN(Sampler sampler,
+                           Sampler::Create(params, static_cast<int32_t>(lm.n_vocab())));
+  return SequenceGenerator(TokenizerOf(lm), std::move(sampler), max_tokens, std::move(stop));
+}
+
+void SequenceGenerator::AcceptPrompt(const std::vector<int32_t>& prompt) {
+  for (int32_t t : prompt) sampler_.Accept(t);
+}
+
+TokenStep SequenceGenerator::Next(const float* logits, bool context_full) {
+  TokenStep step;
+  const int32_t next = sampler_.Sample(logits);
+  if (tok_->IsEndOfGeneration(next)) {
+    step.finished = true;
+    step.reason = FinishReason::kStop;
+    return step;
+  }
+  sampler_.Accept(next);
+  ++generated_;
+  step.token = next;
+  step.text = stops_.Push(decoder_.Push(tok_->TokenToPiece(next)), &hit_stop_);
+  if (hit_stop_) {
+    step.finished = true;
+    step.reason = FinishReason::kStop;
+  } else if (LimitReached() || context_full) {
+    step.finished = true;
+    step.reason = FinishReason::kLength;
+  }
+  return step;
+}
+
+std::string SequenceGenerator::Flush(bool* stopped) {
+  *stopped = hit_stop_;
+  if (hit_stop_) return {};
+  std::string tail = stops_.Push(decoder_.Flush(), stopped);
+  if (!*stopped) tail += stops_.Flush();
+  hit_stop_ = *stopped;
+  return tail;
+}
+
+}  // namespace foundry
