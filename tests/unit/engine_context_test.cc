@@ -87,6 +87,18 @@ TEST(Context, SequencesInOneBatchGetTheLogitsTheyGetAlone) {
   }
 }
 
+// LoadOptions::map_weights maps the file instead of copying it: the same weights, the same
+// logits.
+TEST(Context, MappedWeightsGiveTheSameLogits) {
+  auto copied = LanguageModel::Load(kTinyQwen2);
+  LoadOptions map;
+  map.map_weights = true;
+  auto mapped = LanguageModel::Load(kTinyQwen2, map);
+  ASSERT_TRUE(copied.ok() && mapped.ok());
+  const auto ids = (*copied)->Tokenize("Hello there", true, false);
+  EXPECT_EQ(Alone(*copied, ids, 11), Alone(*mapped, ids, 11));
+}
+
 TEST(Context, RefusesABatchThatBreaksASequence) {
   auto lm = LanguageModel::Load(kTinyQwen2);
   ASSERT_TRUE(lm.ok());
