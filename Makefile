@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz fuzz-chat \
+.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz fuzz-chat fuzz-http \
 	bench-models bench
 
 all:
@@ -62,8 +62,19 @@ fuzz-chat:
 	  -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -artifact_prefix=build-fuzz-chat/artifacts/ \
 	  -dict=tests/fuzz/jinja.dict build-fuzz-chat/corpus tests/data/chat-template-corpus
 
+# libFuzzer over the service's request parsers (one route per first byte), seeded by
+# tests/data/http-request-corpus.
+fuzz-http:
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz-http -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOUNDRY_FUZZ=ON > /dev/null
+	cmake --build build-fuzz-http -j $(JOBS) --target http_request_fuzz http_request_fuzz_replay
+	./build-fuzz-http/bin/http_request_fuzz_replay tests/data/http-request-corpus
+	mkdir -p build-fuzz-http/corpus build-fuzz-http/artifacts
+	./build-fuzz-http/bin/http_request_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -artifact_prefix=build-fuzz-http/artifacts/ \
+	  -dict=tests/fuzz/http.dict build-fuzz-http/corpus tests/data/http-request-corpus
+
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-fuzz-chat build-fuzz-http
