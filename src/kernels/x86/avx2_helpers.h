@@ -32,6 +32,7 @@ inline float HsumPs(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// The largest of v's eight lanes.
 inline float HmaxPs(__m256 v) {
   __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_max_ps(s, _mm_movehl_ps(s, s));
@@ -39,6 +40,7 @@ inline float HmaxPs(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// The (wrapping) sum of the int32 lanes.
 inline int HsumEpi32(__m128i v) {
   v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
   v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -48,6 +50,7 @@ inline int HsumEpi32(__m256i v) {
   return HsumEpi32(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
 
+// |v| lane by lane (the sign bit cleared).
 inline __m256 Abs(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
 
 // 32 int32 (in a, b, c, d order) to their low bytes (as the reference's cast to int8),
