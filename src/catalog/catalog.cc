@@ -331,6 +331,22 @@ const ModelVariant* Catalog::ById(std::string_view id) const {
   return best;
 }
 
+std::string DisplayAlias(const Catalog* catalog, std::string_view id) {
+  if (catalog != nullptr) {
+    if (const ModelVariant* v = catalog->ById(id); v != nullptr && IEquals(v->id, id)) {
+      return v->alias;
+    }
+  }
+  if (id.find('/') == std::string_view::npos) return std::string(id);
+  // Only the ".gguf" suffix goes: "qwen2.5-coder-0.5b-instruct" has no extension to strip.
+  std::string_view name = id.substr(id.rfind('/') + 1);
+  constexpr std::string_view kGguf = ".gguf";
+  if (name.size() > kGguf.size() && name.substr(name.size() - kGguf.size()) == kGguf) {
+    name.remove_suffix(kGguf.size());
+  }
+  return std::string(name);
+}
+
 std::string ShortTask(std::string_view task) {
   constexpr std::string_view kSuffix = "-completion";
   if (task.size() > kSuffix.size() && task.substr(task.size() - kSuffix.size()) == kSuffix) {

@@ -85,7 +85,12 @@ class Catalog {
 // Catalog text compiled into the binary (generated from catalog/catalog.json).
 std::string_view BuiltinCatalogJson();
 
-// "chat-completion" -> "chat": the short task name `model list` shows.
+// The alias `cache ls` and `service ps` show for a model id: the alias of the catalog variant
+// with exactly that id, else for a path the file name without ".gguf", else the id itself.
+// `catalog` may be null (no catalog could be read).
+std::string DisplayAlias(const Catalog* catalog, std::string_view id);
+
+// "chat-completion" -> "chat": the short task name `model select` compares.
 std::string ShortTask(std::string_view task);
 // `model list`'s size column: "2.49 GB".
 std::string FormatFileSize(double size_mb);

@@ -11,6 +11,7 @@
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
 #include "cli/commands.h"
+#include "cli/table.h"
 
 namespace foundry::cli {
 namespace {
@@ -22,15 +23,8 @@ struct CacheArgs {
   bool yes = false;
 };
 
-// The alias `cache ls` shows: the catalog's alias for a catalog id, else the id itself.
-std::string AliasFor(const Catalog* catalog, const std::string& id) {
-  if (catalog != nullptr) {
-    if (const ModelVariant* v = catalog->ById(id)) {
-      if (AsciiLower(v->id) == AsciiLower(id)) return v->alias;
-    }
-  }
-  return id;
-}
+// Foundry Local's `cache ls` column: "💾 " then the alias padded to this width.
+constexpr size_t kAliasWidth = 50;
 
 int RunLocation(const CatalogOptions& options) {
   auto dir = CacheDirectory(options);
@@ -49,7 +43,7 @@ int RunList(const CatalogOptions& options, const CacheArgs& a) {
   if (a.output == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const CachedModel& m : *models) {
-      out.push_back({{"alias", AliasFor(&*catalog, m.id)},
+      out.push_back({{"alias", DisplayAlias(&*catalog, m.id)},
                      {"id", m.id},
                      {"path", m.dir.string()},
                      {"modelFile", m.model_file.string()}});
@@ -57,14 +51,15 @@ int RunList(const CatalogOptions& options, const CacheArgs& a) {
     std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("Models cached on device:\n");
+  // Foundry Local's lines: one line for an empty cache, else a title, a header and rows.
   if (models->empty()) {
-    std::printf("No models cached on this device.\n");
+    std::printf("No models cached on device\n");
     return 0;
   }
-  std::printf("   %-50s%s\n", "Alias", "Model ID");
+  std::printf("Models cached on device:\n");
+  std::printf("   %sModel ID\n", Pad("Alias", kAliasWidth).c_str());
   for (const CachedModel& m : *models) {
-    std::printf("💾 %-50s%s\n", AliasFor(&*catalog, m.id).c_str(), m.id.c_str());
+    std::printf("💾 %s%s\n", Pad(DisplayAlias(&*catalog, m.id), kAliasWidth).c_str(), m.id.c_str());
   }
   return 0;
 }
@@ -102,8 +97,16 @@ int RunRemove(const CatalogOptions& options, const CacheArgs& a) {
     return ReportError(NotFound("model \"" + a.model + "\" is not in the cache " + dir->string() +
                                 "; run `foundry cache ls` to see what is"));
   }
+  // Nobody can answer the question: a script must say --yes rather than delete silently.
+  const bool ask = !a.yes;
+  if (ask && !isatty(STDIN_FILENO)) {
+    return ReportError(InvalidArgument("removing " + targets.front()->id +
+                                       " needs confirmation and stdin is not a terminal; "
+                                       "run `foundry cache remove " +
+                                       a.model + " --yes`"));
+  }
   for (const CachedModel* m : targets) {
-    if (!a.yes && isatty(STDIN_FILENO)) {
+    if (ask) {
       std::printf("Remove %s (%s) from the cache? [y/N] ", m->id.c_str(), m->dir.c_str());
       std::fflush(stdout);
       std::string answer;
@@ -145,7 +148,8 @@ void AddCacheCommand(CLI::App& app, const Environment& env, int& exit_code) {
   CLI::App* remove = cache->add_subcommand("remove", "Remove a model from the cache");
   remove->alias("rm");
   remove->add_option("model", args->model, "Model id or alias")->required();
-  remove->add_flag("-y,--yes", args->yes, "Do not ask for confirmation");
+  remove->add_flag("-y,--yes", args->yes,
+                   "Do not ask for confirmation (required when stdin is not a terminal)");
   remove->callback([&options, args, &exit_code] { exit_code = RunRemove(options, *args); });
 }
 

@@ -19,6 +19,7 @@
 #include "catalog/select.h"
 #include "cli/commands.h"
 #include "cli/install_with_progress.h"
+#include "cli/table.h"
 
 namespace foundry::cli {
 namespace {
@@ -58,8 +59,14 @@ StatusOr<Context> LoadContext(const CatalogOptions& options) {
   return c;
 }
 
-std::string Pad(const std::string& s, size_t width) {
-  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+// Foundry Local's `model list` columns: Alias, Device, Task, File Size and License widths; the
+// Model ID runs to the end of the line.
+constexpr size_t kListWidths[] = {31, 11, 19, 13, 13};
+
+std::string ListLine(const std::string& alias, const std::string& device, const std::string& task,
+                     const std::string& size, const std::string& license, const std::string& id) {
+  return Pad(alias, kListWidths[0]) + Pad(device, kListWidths[1]) + Pad(task, kListWidths[2]) +
+         Pad(size, kListWidths[3]) + Pad(license, kListWidths[4]) + id;
 }
 
 int RunList(const CatalogOptions& options, const ModelArgs& a) {
@@ -72,47 +79,53 @@ int RunList(const CatalogOptions& options, const ModelArgs& a) {
   auto ctx = LoadContext(options);
   if (!ctx.ok()) return ReportError(ctx.status());
 
-  struct Row {
-    const ModelVariant* v;
-    bool first;
-  };
-  std::vector<Row> rows;
+  // One group per alias, its variants best first (the first is what the alias runs).
+  std::vector<std::vector<const ModelVariant*>> groups;
   for (const std::string& alias : ctx->catalog.Aliases()) {
     std::vector<const ModelVariant*> group;
     for (const ModelVariant& v : ctx->catalog.variants()) {
       if (v.alias == alias && Runnable(v, ctx->machine)) group.push_back(&v);
     }
-    bool first = true;
+    std::vector<const ModelVariant*> kept;
     for (const ModelVariant* v : OrderVariants(group, ctx->cached_ids)) {
-      const bool keep = std::all_of(filters.begin(), filters.end(),
-                                    [&](const ModelFilter& f) { return FilterMatches(f, *v); });
-      if (!keep) continue;
-      rows.push_back({v, first});
-      first = false;
+      if (std::all_of(filters.begin(), filters.end(),
+                      [&](const ModelFilter& f) { return FilterMatches(f, *v); })) {
+        kept.push_back(v);
+      }
     }
+    if (!kept.empty()) groups.push_back(std::move(kept));
   }
   if (a.output == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const Row& r : rows) {
-      nlohmann::json j = ToFoundryJson(*r.v);
-      j["cached"] = ctx->cached_ids.count(AsciiLower(r.v->id)) > 0;
-      out.push_back(std::move(j));
+    for (const auto& group : groups) {
+      for (const ModelVariant* v : group) {
+        nlohmann::json j = ToFoundryJson(*v);
+        j["cached"] = ctx->cached_ids.count(AsciiLower(v->id)) > 0;
+        out.push_back(std::move(j));
+      }
     }
     PrintJson(out);
     return 0;
   }
-  if (rows.empty()) {
+  if (groups.empty()) {
     std::printf("No models match the filter.\n");
     return 0;
   }
-  const std::string header = Pad("Alias", 30) + Pad("Device", 10) + Pad("Task", 10) +
-                             Pad("File Size", 12) + Pad("License", 14) + "Model ID";
-  std::printf("%s\n%s\n", header.c_str(), std::string(header.size() + 28, '-').c_str());
-  for (const Row& r : rows) {
-    const std::string line =
-        Pad(r.first ? r.v->alias : "", 30) + Pad(r.v->device, 10) + Pad(ShortTask(r.v->task), 10) +
-        Pad(FormatFileSize(r.v->file_size_mb), 12) + Pad(r.v->license, 14) + r.v->id;
-    std::printf("%s\n", line.c_str());
+  // Foundry Local's table: the header and a rule as long as it; the alias on the first row of
+  // its group only; between groups, a rule as long as the longest row of the group above.
+  const std::string header =
+      ListLine("Alias", "Device", "Task", "File Size", "License", "Model ID");
+  std::printf("%s\n%s\n", header.c_str(), std::string(header.size(), '-').c_str());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    size_t longest = 0;
+    for (size_t i = 0; i < groups[g].size(); ++i) {
+      const ModelVariant& v = *groups[g][i];
+      const std::string line = ListLine(i == 0 ? v.alias : "", v.device, v.task,
+                                        FormatFileSize(v.file_size_mb), v.license, v.id);
+      longest = std::max(longest, line.size());
+      std::printf("%s\n", line.c_str());
+    }
+    if (g + 1 < groups.size()) std::printf("%s\n", std::string(longest, '-').c_str());
   }
   return 0;
 }

@@ -28,6 +28,7 @@
 #include "catalog/machine.h"
 #include "cli/commands.h"
 #include "cli/service_control.h"
+#include "cli/table.h"
 #include "server/http_server.h"
 #include "server/service_models.h"
 #include "server/service_settings.h"
@@ -198,24 +199,17 @@ int Ps(const CatalogOptions& options) {
     std::printf("No models are currently loaded in the service\n");
     return 0;
   }
-  std::printf("Models running in service:\n");
+  // Foundry Local's layout: the alias column is 31 wide and starts under the model's name, after
+  // "🟢  " (two columns wide on a terminal, then two spaces).
+  constexpr size_t kAliasWidth = 31;
   const StatusOr<Catalog> catalog = Catalog::Load(options.catalog_file);
-  std::vector<std::pair<std::string, std::string>> rows;
-  size_t width = 5;
+  std::printf("Models running in service:\n");
+  std::printf("    %sModel ID\n", Pad("Alias", kAliasWidth).c_str());
   for (const auto& id : ids) {
     if (!id.is_string()) continue;
     const std::string name = id.get<std::string>();
-    // Catalog models show their alias; models named by path the file name without .gguf.
-    std::string alias = fs::path(name).stem().string();
-    if (catalog.ok()) {
-      if (const ModelVariant* v = catalog->ById(name)) alias = v->alias;
-    }
-    width = std::max(width, alias.size());
-    rows.emplace_back(alias, name);
-  }
-  std::printf("%-*s  Model ID\n", static_cast<int>(width), "Alias");
-  for (const auto& [alias, id] : rows) {
-    std::printf("🟢  %-*s   %s\n", static_cast<int>(width), alias.c_str(), id.c_str());
+    const std::string alias = DisplayAlias(catalog.ok() ? &*catalog : nullptr, name);
+    std::printf("🟢  %s%s\n", Pad(alias, kAliasWidth).c_str(), name.c_str());
   }
   return 0;
 }

@@ -55,13 +55,38 @@ def place_model(cache, publisher, model_id, gguf="model.gguf"):
 
 # ------------------------------------------------------------------------- model list
 
+# Foundry Local's `model list` (0.x), as printed there: these column offsets, the header's rule as
+# long as the header, and between alias groups a rule as long as the group's longest row.
+FOUNDRY_LIST_HEADER = ("Alias                          Device     Task               File Size    "
+                       "License      Model ID")
+
+
 def test_model_list_prints_foundry_table(env):
     lines = ok(env, "model", "list").splitlines()
-    assert columns(lines[0]) == ["Alias", "Device", "Task", "File Size", "License", "Model ID"]
-    assert set(lines[1]) == {"-"}
-    rows = {columns(l)[-1]: columns(l) for l in lines[2:]}
+    assert lines[0] == FOUNDRY_LIST_HEADER
+    assert lines[1] == "-" * len(FOUNDRY_LIST_HEADER)
+    row = [l for l in lines if l.endswith("Phi-4-mini-instruct-generic-cpu:1")][0]
+    assert row == ("phi-4-mini                     CPU        chat-completion    2.49 GB      "
+                   "MIT          Phi-4-mini-instruct-generic-cpu:1")
+    # Every row has its cells at the header's offsets.
+    starts = [FOUNDRY_LIST_HEADER.index(h) for h in ("Device", "Task", "File Size", "License",
+                                                    "Model ID")]
+    for l in lines[2:]:
+        if set(l) != {"-"}:
+            assert all(l[i - 1] == " " and l[i] != " " for i in starts), l
+    # Groups end with a rule as long as their longest row, except the last group.
+    assert set(lines[-1]) != {"-"}
+    group = []
+    for l in lines[2:]:
+        if set(l) == {"-"}:
+            assert group and len(l) == max(len(g) for g in group), (l, group)
+            group = []
+        else:
+            group.append(l)
+    rows = {columns(l)[-1]: columns(l) for l in lines[2:] if set(l) != {"-"}}
     assert rows["Phi-4-mini-instruct-generic-cpu:1"] == [
-        "phi-4-mini", "CPU", "chat", "2.49 GB", "MIT", "Phi-4-mini-instruct-generic-cpu:1"]
+        "phi-4-mini", "CPU", "chat-completion", "2.49 GB", "MIT",
+        "Phi-4-mini-instruct-generic-cpu:1"]
     for model_id in ("qwen2.5-7b-instruct-generic-cpu:1", "SmolLM2-135M-Instruct-generic-cpu:1",
                      "gemma-3-270m-it-generic-cpu:1", "Llama-3.2-1B-Instruct-generic-cpu:1",
                      "deepseek-r1-distill-qwen-7b-generic-cpu:1"):
@@ -72,11 +97,15 @@ def test_model_list_prints_foundry_table(env):
 
 def test_model_list_filters(env):
     out = ok(env, "model", "list", "--filter", "alias=qwen*")
-    ids = [columns(l)[-1] for l in out.splitlines()[2:]]
+    ids = [columns(l)[-1] for l in out.splitlines()[2:] if set(l) != {"-"}]
     assert ids and all(i.startswith("qwen2.5") for i in ids)
     out = ok(env, "model", "list", "--filter", "alias=!qwen*", "--filter", "task=chat")
-    ids = [columns(l)[-1] for l in out.splitlines()[2:]]
+    ids = [columns(l)[-1] for l in out.splitlines()[2:] if set(l) != {"-"}]
     assert ids and not any(i.startswith("qwen2.5") for i in ids)
+    out = ok(env, "model", "list", "--filter", "alias=qwen2.5-0.5b")
+    assert out.splitlines()[2:] == [
+        "qwen2.5-0.5b                   CPU        chat-completion    0.46 GB      apache-2.0   "
+        "qwen2.5-0.5b-instruct-generic-cpu:1"]  # one group: no rule after it
     assert "No models match" in ok(env, "model", "list", "--filter", "device=!CPU")
     assert len(json.loads(ok(env, "model", "list", "--filter", "device=GPU", "--output",
                              "json"))) == 0
@@ -112,7 +141,10 @@ def test_cached_variant_comes_first_and_takes_the_alias(env, tmp_path):
                                "models": [variant("M-generic-cpu:1"), variant("M-generic-cpu:2")]}))
     env["FOUNDRY_CATALOG"] = str(cat)
     env["FOUNDRY_CACHE_DIR"] = str(tmp_path / "cache")
-    rows = [columns(l) for l in ok(env, "model", "list").splitlines()[2:]]
+    lines = ok(env, "model", "list").splitlines()
+    rows = [columns(l) for l in lines[2:]]
+    assert len(rows) == 2  # one group: no rule
+    assert lines[3].startswith(" " * 31 + "CPU")
     assert rows[0][0] == "m" and rows[0][-1] == "M-generic-cpu:2"  # higher version first
     assert rows[1][-1] == "M-generic-cpu:1" and len(rows[1]) == 5  # no alias on the 2nd row
     assert json.loads(ok(env, "model", "info", "m", "--output", "json"))["name"] == \
@@ -196,8 +228,8 @@ def test_tutorial_cache_cd_then_ls(env, tmp_path):
     assert ok(env, "cache", "location") == "💾 Cache directory path: %s\n" % (work / "models")
     settings = json.load(open(os.path.join(env["HOME"], ".foundry", "settings.json")))
     assert settings["cacheDirectoryPath"] == str(work / "models")
-    out = ok(env, "cache", "ls", cwd=work)
-    assert out.splitlines()[0] == "Models cached on device:"
+    # An empty cache is Foundry Local's one line.
+    assert ok(env, "cache", "ls", cwd=work) == "No models cached on device\n"
 
     place_model(work / "models", "HuggingFace", "SmolLM2-135M-Instruct-generic-cpu:1")
     byo = work / "models" / "my-own-model"  # bring your own: a folder with the same rule
@@ -209,7 +241,8 @@ def test_tutorial_cache_cd_then_ls(env, tmp_path):
 
     lines = ok(env, "cache", "ls").splitlines()
     assert lines[0] == "Models cached on device:"
-    assert columns(lines[1]) == ["Alias", "Model ID"]
+    assert lines[1] == "   " + "Alias".ljust(50) + "Model ID"
+    assert lines[3] == "💾 " + "smollm2-135m".ljust(50) + "SmolLM2-135M-Instruct-generic-cpu:1"
     assert columns(lines[2]) == ["💾 my-own-model", "my-own-model"]
     assert columns(lines[3]) == ["💾 smollm2-135m", "SmolLM2-135M-Instruct-generic-cpu:1"]
     assert len(lines) == 4
@@ -232,11 +265,47 @@ def test_cache_remove(env, tmp_path):
     place_model(cache, "Microsoft", "Phi-4-mini-instruct-generic-cpu:1")
     r = run(env, "cache", "remove", "nothing-here")
     assert r.returncode == 3 and "not in the cache" in r.stderr
-    # stdin is not a terminal: no question asked.
-    out = ok(env, "cache", "rm", "smollm2-135m")
+    # stdin is not a terminal: nobody can confirm, so without --yes nothing is deleted.
+    r = run(env, "cache", "rm", "smollm2-135m")
+    assert r.returncode == 2 and d.exists()
+    assert r.stderr.startswith("error: ") and "--yes" in r.stderr and "not a terminal" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    out = ok(env, "cache", "rm", "smollm2-135m", "-y")
     assert "SmolLM2-135M-Instruct-generic-cpu:1" in out and not d.exists()
     ok(env, "cache", "remove", "Phi-4-mini-instruct-generic-cpu:1", "--yes")
-    assert "No models cached" in ok(env, "cache", "ls")
+    assert ok(env, "cache", "ls") == "No models cached on device\n"
+
+
+def test_cache_remove_asks_on_a_terminal(env, tmp_path):
+    """On a terminal, `cache remove` without --yes asks, and keeps the model unless told y."""
+    import pty
+    cache = tmp_path / "cache"
+    env["FOUNDRY_CACHE_DIR"] = str(cache)
+    d = place_model(cache, "HuggingFace", "SmolLM2-135M-Instruct-generic-cpu:1")
+
+    def remove_answering(answer):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(FOUNDRY, [FOUNDRY, "cache", "remove", "smollm2-135m"], env)
+        out = b""
+        while b"[y/N]" not in out:
+            out += os.read(fd, 1024)
+        os.write(fd, answer + b"\n")
+        try:
+            while True:
+                chunk = os.read(fd, 1024)
+                if not chunk:
+                    break
+                out += chunk
+        except OSError:  # the child closed the terminal
+            pass
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), out.decode()
+
+    code, out = remove_answering(b"n")
+    assert code == 0 and "Kept SmolLM2-135M-Instruct-generic-cpu:1" in out and d.exists()
+    code, out = remove_answering(b"y")
+    assert code == 0 and "was removed from the cache" in out and not d.exists()
 
 
 # ------------------------------------------------------------------------- model select

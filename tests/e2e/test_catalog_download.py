@@ -161,11 +161,11 @@ def test_digest_is_recorded_at_first_download_and_enforced_later(tmp_path, serve
     record = json.load(open(digests))
     assert record[url] == {"sha256": server["sha"], "sizeBytes": server["size"]}
     # Same bytes again: accepted.
-    assert run(env, "cache", "rm", "test-model").returncode == 0
+    assert run(env, "cache", "rm", "test-model", "--yes").returncode == 0
     r = run(env, "model", "download", "test-model")
     assert r.returncode == 0, r.stderr
     # The source now serves other bytes (simulated by a different record): rejected.
-    assert run(env, "cache", "rm", "test-model").returncode == 0
+    assert run(env, "cache", "rm", "test-model", "--yes").returncode == 0
     record[url]["sha256"] = "1" * 64
     json.dump(record, open(digests, "w"))
     r = run(env, "model", "download", "test-model")

@@ -172,7 +172,7 @@ def test_load_unload_and_ps(service):
     assert requests.get(url + "/openai/loadedmodels", timeout=T).json() == [TINY]
     out = cli(env, "service", "ps").stdout.splitlines()
     assert out[0] == "Models running in service:"
-    assert out[1].startswith("Alias") and out[1].endswith("Model ID")
+    assert out[1] == "    Alias                          Model ID"
     assert out[2].startswith("🟢  tiny-qwen2") and out[2].endswith(TINY)
     models = requests.get(url + "/v1/models", timeout=T).json()
     assert models["object"] == "list"

@@ -261,6 +261,22 @@ TEST(CatalogParse, LoadTakesTheCatalogFileElseTheBuiltIn) {
   }
 }
 
+TEST(CatalogFormat, DisplayAliasKeepsDotsInIds) {
+  auto cat = Catalog::Parse(Doc({Variant("Only-generic-cpu:1", "only")}).dump(), "test");
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  EXPECT_EQ(DisplayAlias(&*cat, "Only-generic-cpu:1"), "only");
+  EXPECT_EQ(DisplayAlias(&*cat, "only-GENERIC-cpu:1"), "only");
+  // Not a catalog id: the id itself, dots and all (a file-name stem would cut it at ".5b").
+  EXPECT_EQ(DisplayAlias(&*cat, "qwen2.5-coder-0.5b-instruct"), "qwen2.5-coder-0.5b-instruct");
+  EXPECT_EQ(DisplayAlias(&*cat, "Only-generic-cpu"), "Only-generic-cpu");
+  EXPECT_EQ(DisplayAlias(nullptr, "Only-generic-cpu:1"), "Only-generic-cpu:1");
+  // A model loaded by path: its file name without ".gguf" only.
+  EXPECT_EQ(DisplayAlias(&*cat, "/models/tiny-qwen2.gguf"), "tiny-qwen2");
+  EXPECT_EQ(DisplayAlias(&*cat, "/models/qwen2.5-coder-0.5b-instruct.gguf"),
+            "qwen2.5-coder-0.5b-instruct");
+  EXPECT_EQ(DisplayAlias(&*cat, "/models/qwen2.5-0.5b"), "qwen2.5-0.5b");
+}
+
 TEST(CatalogFormat, SizesTasksAndParameters) {
   EXPECT_EQ(FormatFileSize(2549), "2.49 GB");
   EXPECT_EQ(FormatFileSize(94), "0.09 GB");
