@@ -2,8 +2,8 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all setup models test test-unit test-sanitize test-golden run format clean fuzz fuzz-chat fuzz-http \
-	bench-models bench
+.PHONY: all setup models test test-unit test-sanitize test-tsan test-golden run format clean fuzz \
+	fuzz-chat fuzz-http bench-models bench
 
 all:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -27,15 +27,37 @@ BENCH_ARGS ?=
 bench: all bench-models
 	python3 tools/bench_side_by_side.py --foundry $(BUILD)/bin/foundry $(BENCH_ARGS)
 
-# Everything: Release tests (unit + golden), then unit tests and fuzz corpus under ASan+UBSan.
+# Everything: the Release build's tests (unit, golden, e2e), the same under ASan+UBSan, then the
+# threaded parts under ThreadSanitizer.
 test: all models
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-sanitize
+	$(MAKE) test-tsan
 
-test-sanitize:
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFOUNDRY_SANITIZE=ON > /dev/null
+# Unit, golden and e2e tests against an ASan+UBSan build (the e2e suite drives
+# build-asan/bin/foundry through FOUNDRY_BIN, service daemon included). -O1 keeps the goldens and
+# the e2e suite fast enough; assertions stay on.
+test-sanitize: models
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+	  -DFOUNDRY_SANITIZE=ON > /dev/null
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit
+	cd build-asan && ../scripts/run_sanitized.sh sanitizer-reports ctest --output-on-failure -j $(JOBS)
+
+# The thread pool, the scheduler and the HTTP server under ThreadSanitizer: their unit tests,
+# then the service e2e tests against build-tsan/bin/foundry. Only these targets are built.
+TSAN_TESTS := thread_pool_test runtime_scheduler_test \
+	$(notdir $(basename $(wildcard tests/unit/server_*_test.cc)))
+TSAN_E2E := tests/e2e/test_service.py
+empty :=
+space := $(empty) $(empty)
+test-tsan: models
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOUNDRY_SANITIZE_THREAD=ON \
+	  > /dev/null
+	cmake --build build-tsan -j $(JOBS) --target foundry $(TSAN_TESTS)
+	cd build-tsan && ../scripts/run_sanitized.sh sanitizer-reports \
+	  ctest --output-on-failure -j $(JOBS) -R '^($(subst $(space),|,$(TSAN_TESTS)))$$'
+	FOUNDRY_BIN=$(CURDIR)/build-tsan/bin/foundry scripts/run_sanitized.sh build-tsan/sanitizer-reports-e2e \
+	  python3 -m pytest -q $(TSAN_E2E)
 
 run: all models
 	./$(BUILD)/bin/foundry generate .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf --system "You are a helpful assistant." --prompt "What is the capital city of France?" --temperature 0
@@ -77,4 +99,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf build build-asan build-fuzz build-fuzz-chat build-fuzz-http
+	rm -rf build build-asan build-tsan build-fuzz build-fuzz-chat build-fuzz-http

@@ -7,7 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 APT_PACKAGES=(
   build-essential cmake ninja-build clang clang-format
-  libclang-rt-14-dev  # libFuzzer + sanitizer runtimes
+  libclang-rt-14-dev  # libFuzzer + clang's sanitizer runtimes (make fuzz)
+  libasan8 libubsan1 libtsan2  # GCC's sanitizer runtimes (make test-sanitize, make test-tsan)
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev libssl-dev
