@@ -50,6 +50,9 @@ DEFAULT_MODELS = [
 ]
 # Extra (model, n_ctx) goldens made by default besides the N_CTX ones.
 DEFAULT_EXTRA_CONTEXTS = [("tests/data/models/tiny-phi3.gguf", 1024)]
+# Models whose sliding window no other prompt reaches: they also get
+# golden_corpus.PAST_WINDOW_PROMPT, at the context it needs (their golden keeps its name).
+PAST_WINDOW_MODELS = {"gemma-3-270m-Q4_K_M.gguf": 1024}
 
 N_CTX = 512
 TOP_K = 10
@@ -105,7 +108,7 @@ def greedy(llm, ids, last_logits):
     return out, margins
 
 
-def generate(model_path, n_ctx=N_CTX):
+def generate(model_path, n_ctx=N_CTX, past_window=False):
     from llama_cpp import Llama
     import llama_cpp
 
@@ -141,6 +144,8 @@ def generate(model_path, n_ctx=N_CTX):
     for marker, chat in golden_corpus.CHAT_PROMPTS.items():
         if vocab_has(llm, marker):
             prompts.append((chat, True))
+    if past_window:
+        prompts.append((golden_corpus.PAST_WINDOW_PROMPT, False))
 
     for text, special in prompts:
         ids = tok(text, add_bos, special)
@@ -206,25 +211,30 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", help="GGUF files (default: the standard test set)")
     parser.add_argument("--out-dir", default=os.path.join(ROOT, "tests", "golden", "data"))
-    parser.add_argument("--n-ctx", type=int, default=N_CTX,
-                        help=f"context size (default {N_CTX}; others add -ctxN to the name)")
+    parser.add_argument("--n-ctx", type=int, default=None,
+                        help=f"context size (default {N_CTX}, or the model's in "
+                        "PAST_WINDOW_MODELS; others add -ctxN to the name)")
     args = parser.parse_args(argv)
 
     if args.models:
         jobs = [(m, args.n_ctx) for m in args.models]
     else:
-        jobs = ([(os.path.join(ROOT, m), N_CTX) for m in DEFAULT_MODELS] +
+        jobs = ([(os.path.join(ROOT, m), None) for m in DEFAULT_MODELS] +
                 [(os.path.join(ROOT, m), c) for m, c in DEFAULT_EXTRA_CONTEXTS])
     os.makedirs(args.out_dir, exist_ok=True)
     for path, n_ctx in jobs:
         if not os.path.exists(path):
             sys.exit(f"gen_goldens: {path} not found (run `make models` / "
                      f"tools/make_synthetic_model.py)")
-        data = generate(path, n_ctx)
+        own_ctx = PAST_WINDOW_MODELS.get(os.path.basename(path))
+        past_window = own_ctx is not None and n_ctx in (None, own_ctx)
+        default_ctx = own_ctx if past_window else N_CTX
+        n_ctx = n_ctx or default_ctx
+        data = generate(path, n_ctx, past_window)
         text = dump(data)
         json.loads(text)  # self-check
         stem = os.path.splitext(os.path.basename(path))[0]
-        if n_ctx != N_CTX:
+        if n_ctx != default_ctx:
             stem += f"-ctx{n_ctx}"
         out = os.path.join(args.out_dir, f"{stem}.json")
         tmp = f"{out}.tmp.{os.getpid()}"

@@ -104,6 +104,47 @@ LONG_PROMPT = (
     "Elias opened the box and found inside a clock unlike any he had ever seen: it had no hands, "
     "and instead of numbers, its face was covered with tiny stars. He looked up and said,")
 
+# About 700 tokens: longer than Gemma 3's 512-token sliding window, which no other prompt
+# reaches, so a window one position off changes the logits (gen_goldens.PAST_WINDOW_MODELS).
+PAST_WINDOW_PROMPT = (
+    "The lighthouse keeper's log, kept on the northern headland from the first storm of autumn "
+    'until the thaw, begins with a list of chores: trim the wicks, wind the clockwork that '
+    'turns the lens, polish the brass, and write down every ship that passes. On the first day '
+    'he counted three fishing boats, a cargo steamer low in the water, and a sailing yacht '
+    'that seemed to be lost. The wind came from the west at noon and from the north by '
+    'evening, and the sea rose until the spray reached the lower windows of the tower.\n\nOn '
+    'the second day the keeper found a gull with a broken wing on the rocks below the lamp '
+    'room. He carried it up the spiral stairs in his coat, set the wing with two matches and a '
+    'strip of linen, and fed it sardines from a tin. The bird bit him twice and then fell '
+    'asleep on a folded blanket beside the stove. He named it Admiral, because it looked at '
+    'him as if he were a junior officer who had forgotten to salute.\n\nBy the end of the '
+    'first week the supply boat was late. The keeper rationed his coffee, baked bread from the '
+    'last sack of flour, and counted the candles in the storeroom: forty-two tall ones, '
+    'eighteen short ones, and a box of matches that had been soaked and dried so many times '
+    'that only half of them would strike. He wrote in the log that the barometer had fallen to '
+    'its lowest reading in eleven years, and that the Admiral had learned to knock on the '
+    'window with its beak when it wanted to be let out onto the gallery.\n\nThe storm arrived '
+    'on the ninth night. Waves climbed the cliff and broke against the tower with a sound like '
+    'cannon fire, and the whole building trembled from the foundation to the weather vane. At '
+    'two in the morning the clockwork that turned the lens stopped. The keeper climbed into '
+    'the machinery with a lantern in his teeth and found a cracked gear, its teeth worn smooth '
+    'on one side. He had no spare. For the rest of the night he turned the lens by hand, one '
+    'full rotation every thirty seconds, counting aloud so that he would not lose the rhythm, '
+    'while the Admiral watched him from the top of the oil cans.\n\nAt dawn he saw a small '
+    'boat rowing toward the landing, rising and falling in the grey swell. In it sat the old '
+    'clockmaker from the village, wrapped in oilskins, holding a brass box on his knees as if '
+    'it were a sleeping child. He had heard, he said, that the light had stuttered in the '
+    'night, and he had guessed what that meant. Inside the box, among wheels and springs of '
+    'every size, was a gear with exactly the right number of teeth. The two men fitted it '
+    'together, their hands black with grease, and when the lens began to turn again on its own '
+    'the keeper laughed so loudly that the gull flew out of the window and circled the tower '
+    'three times before it came back.\n\nLater, over the last of the coffee, the keeper asked '
+    'the clockmaker how he had known which gear to bring. The old man smiled, took a folded '
+    'paper from his pocket, and spread it on the table. It was a drawing of the lighthouse '
+    'mechanism, dated forty years earlier and signed in a careful hand. "I built it," he said, '
+    '"when I was younger than you are now. A clock never forgets the hands that made it, and '
+    'neither do I." Then he looked out at the calm sea and said,')
+
 PROMPTS = [
     "The capital of France is",
     "Once upon a time",

@@ -94,8 +94,33 @@ inline Tolerance EffectiveTolerance(const Tolerance& tol, Isa isa) {
   return exact;
 }
 
+// Differences from llama.cpp measured on one golden file (the figures CheckReport prints):
+// the largest and mean |logit difference| and the largest reference top-1 margin at which
+// our top-1 differed (0 when it never did).
+struct Measured {
+  double max_abs, mean, flip_margin;
+};
+
+// For models whose matmuls our kernels do not round as llama.cpp does (the synthetic models'
+// F32, F16 and Q5_0 weights): limits about 3x what was measured on this ISA (AVX2, or the
+// worse of AVX-512 and scalar), never looser than the defaults, so that a real bug (a RoPE,
+// norm or rounding change) moves the logits past them.
+inline Tolerance MeasuredTolerance(const Measured& avx2, const Measured& others) {
+  const Measured& m = harness::IsaUnderTest() == Isa::kAvx2 ? avx2 : others;
+  Tolerance tol;
+  tol.abs = std::min(kLogitAbsTol, 3 * m.max_abs);
+  tol.mean = std::min(kLogitMeanTol, 3 * m.mean);
+  tol.tie_margin = std::min(kTieMargin, std::max(0.01, 3 * m.flip_margin));
+  return tol;
+}
+
 struct GoldenReport {
   double max_abs = 0, sum_abs = 0;
+  // The largest change of a reference margin (its top-1 logit minus another of its top
+  // logits): a top-1 disagreement needs a margin below it, so it sizes tie_margin.
+  double max_margin_change = 0;
+  // The largest reference margin at which our top-1 (position or greedy step) differs.
+  double max_flip_margin = 0;
   int64_t n_logits = 0;
   int64_t positions = 0, position_ties = 0;
   int64_t greedy_steps = 0, greedy_ties = 0;
@@ -161,8 +186,11 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
       }
       shift /= static_cast<double>(top[pos].size());
     }
+    const double d_best = row[top[pos][0][0].get<int32_t>()] - top[pos][0][1].get<double>();
     for (const auto& pair : top[pos]) {
-      const double d = std::fabs(row[pair[0].get<int32_t>()] - pair[1].get<double>() - shift);
+      const double signed_d = row[pair[0].get<int32_t>()] - pair[1].get<double>();
+      r->max_margin_change = std::max(r->max_margin_change, std::fabs(signed_d - d_best));
+      const double d = std::fabs(signed_d - shift);
       r->max_abs = std::max(r->max_abs, d);
       r->sum_abs += d;
       ++r->n_logits;
@@ -171,6 +199,9 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
     ++r->positions;
     const int32_t ours = Argmax(row, n_vocab);
     const double ref_best = top[pos][0][1].get<double>();
+    if (ours != top[pos][0][0].get<int32_t>()) {
+      r->max_flip_margin = std::max(r->max_flip_margin, ref_best - top[pos][1][1].get<double>());
+    }
     if (ref_best - top[pos][1][1].get<double>() >= tol.tie_margin) {
       EXPECT_EQ(ours, top[pos][0][0].get<int32_t>()) << "prompt '" << text << "' position " << pos;
     } else {
@@ -196,6 +227,9 @@ inline void CheckPromptLogits(const NewSequence& new_sequence, int64_t n_vocab,
   // Teacher-forced: feed the reference's token, so every step is checked.
   for (size_t i = 0; i < want.size(); ++i) {
     ++r->greedy_steps;
+    if (Argmax(last.data(), n_vocab) != want[i]) {
+      r->max_flip_margin = std::max(r->max_flip_margin, margin[i]);
+    }
     if (margin[i] >= tol.tie_margin) {
       EXPECT_EQ(Argmax(last.data(), n_vocab), want[i]) << "prompt '" << text << "' step " << i;
     } else {
@@ -245,14 +279,16 @@ inline void CheckReport(const std::string& golden_name, const GoldenReport& r,
   EXPECT_LE(r.position_ties * 2, r.positions);
   EXPECT_LE(r.greedy_ties * 2, r.greedy_steps);
   std::printf(
-      "[%s] logits%s: max |diff| %.4f, mean %.4f over %lld; top-1 near-ties %lld of %lld "
-      "positions; greedy near-ties %lld of %lld steps; free-running greedy matched %lld of "
-      "%lld steps before a near-tie\n",
+      "[%s] logits%s: max |diff| %.4f, mean %.4f over %lld; max margin change %.4f; top-1 differs "
+      "up "
+      "to margin %.4f; near-ties %lld of %lld positions; greedy near-ties %lld of %lld steps; "
+      "free-running "
+      "greedy matched %lld of %lld steps before a near-tie\n",
       golden_name.c_str(), tol.shift_invariant ? " (less each position's mean shift)" : "",
-      r.max_abs, mean, static_cast<long long>(r.n_logits), static_cast<long long>(r.position_ties),
-      static_cast<long long>(r.positions), static_cast<long long>(r.greedy_ties),
-      static_cast<long long>(r.greedy_steps), static_cast<long long>(r.free_run_matched),
-      static_cast<long long>(r.free_run_total));
+      r.max_abs, mean, static_cast<long long>(r.n_logits), r.max_margin_change, r.max_flip_margin,
+      static_cast<long long>(r.position_ties), static_cast<long long>(r.positions),
+      static_cast<long long>(r.greedy_ties), static_cast<long long>(r.greedy_steps),
+      static_cast<long long>(r.free_run_matched), static_cast<long long>(r.free_run_total));
 }
 
 // Runs every check of a golden file against our engine.

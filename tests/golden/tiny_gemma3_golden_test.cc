@@ -3,4 +3,11 @@
 // against llama.cpp.
 #include "golden_util.h"
 
-TEST(TinyGemma3Golden, MatchesLlamaCpp) { foundry::golden::CheckGoldenFile("tiny-gemma3.json"); }
+using foundry::golden::MeasuredTolerance;
+
+// Measured max |diff| / mean / top-1 flip margin: AVX2 0.075 / 0.0049 / 0; AVX-512 and scalar
+// at most 0.116 / 0.0126 / 0.
+TEST(TinyGemma3Golden, MatchesLlamaCpp) {
+  foundry::golden::CheckGoldenFile("tiny-gemma3.json",
+                                   MeasuredTolerance({0.075, 0.0049, 0}, {0.116, 0.0126, 0}));
+}
