@@ -74,6 +74,9 @@ StatusOr<Value> Sub(const Value& l, const Value& r) {
 // seq * n for a string or list `seq`, within the size budgets.
 StatusOr<Value> Repeat(RenderContext& ctx, const Value& seq, int64_t n) {
   n = std::max<int64_t>(0, n);
+  // An empty sequence repeats to itself at once (the size checks below cannot bound n then).
+  if (seq.IsString() && seq.AsString().empty()) return Value::String("");
+  if (seq.IsList() && seq.Items().empty()) return ctx.NewList({}, seq.IsTuple());
   if (seq.IsString()) {
     const size_t unit = seq.AsString().size();
     if (unit != 0 && static_cast<uint64_t>(n) > ctx.limits().max_output_bytes / unit) {
