@@ -1,6 +1,9 @@
 #include "chat/jinja_parser.h"
 
 #include <initializer_list>
+#include <optional>
+#include <span>
+#include <string_view>
 
 #include "chat/jinja_lexer.h"
 
@@ -97,6 +100,21 @@ class Parser {
   };
   Status CheckDepth() const {
     if (depth_ > kMaxNesting) return Error(Cur(), "template nested too deeply");
+    return OkStatus();
+  }
+
+  // Comma-separated items up to and including `close`, a trailing comma allowed; `item`
+  // parses one.
+  template <typename ParseItem>
+  Status ParseItems(const char* close, ParseItem item) {
+    bool first = true;
+    while (!IsOp(close)) {
+      if (!first) FOUNDRY_RETURN_IF_ERROR(ExpectOp(","));
+      first = false;
+      if (IsOp(close)) break;
+      FOUNDRY_RETURN_IF_ERROR(item());
+    }
+    Advance();
     return OkStatus();
   }
 
@@ -288,18 +306,15 @@ class Parser {
 
   Status ParseParams(std::vector<std::pair<std::string, ExprPtr>>& params) {
     FOUNDRY_RETURN_IF_ERROR(ExpectOp("("));
-    while (!IsOp(")")) {
-      if (!params.empty()) FOUNDRY_RETURN_IF_ERROR(ExpectOp(","));
-      if (IsOp(")")) break;
+    return ParseItems(")", [&]() -> Status {
       FOUNDRY_ASSIGN_OR_RETURN(std::string name, ExpectName());
       ExprPtr def;
       if (AcceptOp("=")) {
         FOUNDRY_ASSIGN_OR_RETURN(def, ParseExpression(true));
       }
       params.emplace_back(std::move(name), std::move(def));
-    }
-    Advance();
-    return OkStatus();
+      return OkStatus();
+    });
   }
 
   // for/set targets: name, ns.attr (set only), or a tuple of names.
@@ -380,114 +395,39 @@ class Parser {
     return e;
   }
 
-  StatusOr<ExprPtr> Binary(const char* op, ExprPtr l, ExprPtr r, const Token& at) {
-    auto b = NewExpr(Expr::Kind::kBinary, at);
-    b->name = op;
-    b->children.push_back(std::move(l));
-    b->children.push_back(std::move(r));
-    return b;
-  }
+  // Operators of one precedence level and the enum each spelling stands for. Keywords (and,
+  // or) are name tokens, symbols are op tokens; no spelling is both.
+  struct Spelled {
+    std::string_view text;
+    BinaryOp op;
+  };
+  static constexpr Spelled kOrOps[] = {{"or", BinaryOp::kOr}};
+  static constexpr Spelled kAndOps[] = {{"and", BinaryOp::kAnd}};
+  static constexpr Spelled kAddOps[] = {{"+", BinaryOp::kAdd}, {"-", BinaryOp::kSub}};
+  static constexpr Spelled kConcatOps[] = {{"~", BinaryOp::kConcat}};
+  static constexpr Spelled kMulOps[] = {{"*", BinaryOp::kMul},
+                                        {"/", BinaryOp::kDiv},
+                                        {"//", BinaryOp::kFloorDiv},
+                                        {"%", BinaryOp::kMod}};
+  static constexpr Spelled kPowOps[] = {{"**", BinaryOp::kPow}};
 
-  StatusOr<ExprPtr> ParseOr() {
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, ParseAnd());
-    while (IsName("or")) {
-      const Token at = Cur();
-      Advance();
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseAnd());
-      FOUNDRY_ASSIGN_OR_RETURN(l, Binary("or", std::move(l), std::move(r), at));
+  const BinaryOp* MatchBinary(std::span<const Spelled> ops) const {
+    if (Cur().kind != TokenKind::kOp && Cur().kind != TokenKind::kName) return nullptr;
+    for (const Spelled& o : ops) {
+      if (Cur().text == o.text) return &o.op;
     }
-    return l;
+    return nullptr;
   }
 
-  StatusOr<ExprPtr> ParseAnd() {
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, ParseNot());
-    while (IsName("and")) {
-      const Token at = Cur();
+  // A left-associative chain `operand (op operand)*` of one precedence level.
+  using Level = StatusOr<ExprPtr> (Parser::*)();
+  StatusOr<ExprPtr> ParseLeftAssociative(Level operand, std::span<const Spelled> ops) {
+    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, (this->*operand)());
+    while (const BinaryOp* op = MatchBinary(ops)) {
+      auto b = NewExpr(Expr::Kind::kBinary, Cur());
+      b->binary_op = *op;
       Advance();
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseNot());
-      FOUNDRY_ASSIGN_OR_RETURN(l, Binary("and", std::move(l), std::move(r), at));
-    }
-    return l;
-  }
-
-  StatusOr<ExprPtr> ParseNot() {
-    if (IsName("not")) {
-      Depth d(depth_);
-      FOUNDRY_RETURN_IF_ERROR(CheckDepth());
-      auto u = NewExpr(Expr::Kind::kUnary, Cur());
-      Advance();
-      u->name = "not";
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr e, ParseNot());
-      u->children.push_back(std::move(e));
-      return u;
-    }
-    return ParseCompare();
-  }
-
-  StatusOr<ExprPtr> ParseCompare() {
-    const Token start = Cur();
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr e, ParseMath1());
-    ExprPtr cmp;
-    while (true) {
-      std::string op;
-      if (Cur().kind == TokenKind::kOp &&
-          (Cur().text == "==" || Cur().text == "!=" || Cur().text == "<" || Cur().text == ">" ||
-           Cur().text == "<=" || Cur().text == ">=")) {
-        op = Cur().text;
-        Advance();
-      } else if (IsName("in")) {
-        op = "in";
-        Advance();
-      } else if (IsName("not") && Peek().kind == TokenKind::kName && Peek().text == "in") {
-        op = "not in";
-        Advance();
-        Advance();
-      } else {
-        break;
-      }
-      if (!cmp) {
-        cmp = NewExpr(Expr::Kind::kCompare, start);
-        cmp->children.push_back(std::move(e));
-      }
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseMath1());
-      cmp->ops.push_back(op);
-      cmp->children.push_back(std::move(r));
-    }
-    if (cmp) return cmp;
-    return e;
-  }
-
-  StatusOr<ExprPtr> ParseMath1() {
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, ParseConcat());
-    while (IsOp("+") || IsOp("-")) {
-      const Token at = Cur();
-      Advance();
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseConcat());
-      FOUNDRY_ASSIGN_OR_RETURN(l,
-                               Binary(at.text == "+" ? "+" : "-", std::move(l), std::move(r), at));
-    }
-    return l;
-  }
-
-  StatusOr<ExprPtr> ParseConcat() {
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, ParseMath2());
-    while (IsOp("~")) {
-      const Token at = Cur();
-      Advance();
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseMath2());
-      FOUNDRY_ASSIGN_OR_RETURN(l, Binary("~", std::move(l), std::move(r), at));
-    }
-    return l;
-  }
-
-  StatusOr<ExprPtr> ParseMath2() {
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, ParsePow());
-    while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
-      const Token at = Cur();
-      Advance();
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParsePow());
-      auto b = NewExpr(Expr::Kind::kBinary, at);
-      b->name = at.text;
+      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, (this->*operand)());
       b->children.push_back(std::move(l));
       b->children.push_back(std::move(r));
       l = std::move(b);
@@ -495,16 +435,70 @@ class Parser {
     return l;
   }
 
-  StatusOr<ExprPtr> ParsePow() {
-    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr l, ParseUnary(true));
-    while (IsOp("**")) {
-      const Token at = Cur();
+  StatusOr<ExprPtr> ParseOr() { return ParseLeftAssociative(&Parser::ParseAnd, kOrOps); }
+  StatusOr<ExprPtr> ParseAnd() { return ParseLeftAssociative(&Parser::ParseNot, kAndOps); }
+
+  StatusOr<ExprPtr> ParseNot() {
+    if (IsName("not")) {
+      Depth d(depth_);
+      FOUNDRY_RETURN_IF_ERROR(CheckDepth());
+      auto u = NewExpr(Expr::Kind::kUnary, Cur());
       Advance();
-      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseUnary(true));
-      FOUNDRY_ASSIGN_OR_RETURN(l, Binary("**", std::move(l), std::move(r), at));
+      u->unary_op = UnaryOp::kNot;
+      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr e, ParseNot());
+      u->children.push_back(std::move(e));
+      return u;
     }
-    return l;
+    return ParseCompare();
   }
+
+  // The comparison operator at the cursor, consuming it; nullopt when there is none.
+  std::optional<CompareOp> AcceptCompareOp() {
+    static constexpr std::pair<std::string_view, CompareOp> kSymbols[] = {
+        {"==", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"<", CompareOp::kLt},
+        {">", CompareOp::kGt},  {"<=", CompareOp::kLe}, {">=", CompareOp::kGe}};
+    if (Cur().kind == TokenKind::kOp) {
+      for (const auto& [text, op] : kSymbols) {
+        if (Cur().text == text) {
+          Advance();
+          return op;
+        }
+      }
+      return std::nullopt;
+    }
+    if (AcceptName("in")) return CompareOp::kIn;
+    if (IsName("not") && Peek().kind == TokenKind::kName && Peek().text == "in") {
+      Advance();
+      Advance();
+      return CompareOp::kNotIn;
+    }
+    return std::nullopt;
+  }
+
+  StatusOr<ExprPtr> ParseCompare() {
+    const Token start = Cur();
+    FOUNDRY_ASSIGN_OR_RETURN(ExprPtr e, ParseMath1());
+    ExprPtr cmp;
+    while (std::optional<CompareOp> op = AcceptCompareOp()) {
+      if (!cmp) {
+        cmp = NewExpr(Expr::Kind::kCompare, start);
+        cmp->children.push_back(std::move(e));
+      }
+      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr r, ParseMath1());
+      cmp->compare_ops.push_back(*op);
+      cmp->children.push_back(std::move(r));
+    }
+    if (cmp) return cmp;
+    return e;
+  }
+
+  StatusOr<ExprPtr> ParseMath1() { return ParseLeftAssociative(&Parser::ParseConcat, kAddOps); }
+  StatusOr<ExprPtr> ParseConcat() { return ParseLeftAssociative(&Parser::ParseMath2, kConcatOps); }
+  StatusOr<ExprPtr> ParseMath2() { return ParseLeftAssociative(&Parser::ParsePow, kMulOps); }
+  StatusOr<ExprPtr> ParsePow() {
+    return ParseLeftAssociative(&Parser::ParseUnaryWithFilters, kPowOps);
+  }
+  StatusOr<ExprPtr> ParseUnaryWithFilters() { return ParseUnary(true); }
 
   StatusOr<ExprPtr> ParseUnary(bool with_filter) {
     Depth d(depth_);
@@ -512,7 +506,7 @@ class Parser {
     ExprPtr node;
     if (IsOp("-") || IsOp("+")) {
       auto u = NewExpr(Expr::Kind::kUnary, Cur());
-      u->name = Cur().text;
+      u->unary_op = IsOp("-") ? UnaryOp::kMinus : UnaryOp::kPlus;
       Advance();
       FOUNDRY_ASSIGN_OR_RETURN(ExprPtr e, ParseUnary(false));
       u->children.push_back(std::move(e));
@@ -586,28 +580,24 @@ class Parser {
         if (tok.text == "[") {
           Advance();
           auto l = NewExpr(Expr::Kind::kList, tok);
-          while (!IsOp("]")) {
-            if (!l->children.empty()) FOUNDRY_RETURN_IF_ERROR(ExpectOp(","));
-            if (IsOp("]")) break;
+          FOUNDRY_RETURN_IF_ERROR(ParseItems("]", [&]() -> Status {
             FOUNDRY_ASSIGN_OR_RETURN(ExprPtr e, ParseExpression(true));
             l->children.push_back(std::move(e));
-          }
-          Advance();
+            return OkStatus();
+          }));
           return l;
         }
         if (tok.text == "{") {
           Advance();
           auto m = NewExpr(Expr::Kind::kDict, tok);
-          while (!IsOp("}")) {
-            if (!m->children.empty()) FOUNDRY_RETURN_IF_ERROR(ExpectOp(","));
-            if (IsOp("}")) break;
+          FOUNDRY_RETURN_IF_ERROR(ParseItems("}", [&]() -> Status {
             FOUNDRY_ASSIGN_OR_RETURN(ExprPtr k, ParseExpression(true));
             FOUNDRY_RETURN_IF_ERROR(ExpectOp(":"));
             FOUNDRY_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
             m->children.push_back(std::move(k));
             m->children.push_back(std::move(v));
-          }
-          Advance();
+            return OkStatus();
+          }));
           return m;
         }
         break;
@@ -680,25 +670,20 @@ class Parser {
 
   Status ParseArgs(Expr& call) {
     FOUNDRY_RETURN_IF_ERROR(ExpectOp("("));
-    bool first = true;
-    while (!IsOp(")")) {
-      if (!first) FOUNDRY_RETURN_IF_ERROR(ExpectOp(","));
-      first = false;
-      if (IsOp(")")) break;
+    return ParseItems(")", [&]() -> Status {
       if (Cur().kind == TokenKind::kName && Peek().kind == TokenKind::kOp && Peek().text == "=") {
         std::string key = Cur().text;
         Advance();
         Advance();
         FOUNDRY_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
         call.kwargs.emplace_back(std::move(key), std::move(v));
-      } else {
-        if (!call.kwargs.empty()) return Error(Cur(), "positional argument after keyword argument");
-        FOUNDRY_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
-        call.children.push_back(std::move(v));
+        return OkStatus();
       }
-    }
-    Advance();
-    return OkStatus();
+      if (!call.kwargs.empty()) return Error(Cur(), "positional argument after keyword argument");
+      FOUNDRY_ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
+      call.children.push_back(std::move(v));
+      return OkStatus();
+    });
   }
 
   StatusOr<ExprPtr> ParseCall(ExprPtr callee) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "chat/jinja_operator.h"
 #include "chat/jinja_value.h"
 
 namespace foundry::jinja {
@@ -28,20 +29,22 @@ struct Expr {
     kCall,      // children[0](children[1:], kwargs)
     kFilter,    // children[0] | name(children[1:], kwargs)
     kTest,      // children[0] is [not] name(children[1:])
-    kUnary,     // name: "-", "+", "not"
-    kBinary,    // name: + - * / // % ** ~ and or
-    kCompare,   // children[0] ops[0] children[1] ops[1] ...
+    kUnary,     // unary_op children[0]
+    kBinary,    // children[0] binary_op children[1]
+    kCompare,   // children[0] compare_ops[0] children[1] compare_ops[1] ...
     kCondExpr,  // children[0] if children[1] else children[2] (may be null)
   };
   Kind kind;
   int line = 0;
   int col = 0;
   Value value;
-  std::string name;
+  std::string name;  // variable, attribute, filter or test name
   bool negated = false;
+  UnaryOp unary_op = UnaryOp::kNot;
+  BinaryOp binary_op = BinaryOp::kAnd;
   std::vector<ExprPtr> children;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;
-  std::vector<std::string> ops;
+  std::vector<CompareOp> compare_ops;
 };
 
 struct Node;

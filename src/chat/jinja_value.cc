@@ -426,6 +426,21 @@ void AppendJsonString(const std::string& s, std::string& out) {
   out += '"';
 }
 
+Status Repr(const Value& v, std::string& out, size_t limit, int depth, bool top_str);
+
+// `k: v, k: v` of a dict or namespace, without the brackets.
+Status ReprItems(const Dict& d, std::string& out, size_t limit, int depth) {
+  bool first = true;
+  for (const auto& [k, x] : d.items) {
+    if (!first) out += ", ";
+    first = false;
+    FOUNDRY_RETURN_IF_ERROR(Repr(k, out, limit, depth + 1, false));
+    out += ": ";
+    FOUNDRY_RETURN_IF_ERROR(Repr(x, out, limit, depth + 1, false));
+  }
+  return OkStatus();
+}
+
 Status Repr(const Value& v, std::string& out, size_t limit, int depth, bool top_str) {
   using K = Value::Kind;
   if (depth > kMaxPrintDepth) return OutOfRange("value nested too deeply to print");
@@ -464,32 +479,16 @@ Status Repr(const Value& v, std::string& out, size_t limit, int depth, bool top_
       out += v.IsTuple() ? ')' : ']';
       break;
     }
-    case K::kDict: {
+    case K::kDict:
       out += '{';
-      bool first = true;
-      for (const auto& [k, x] : v.AsDict().items) {
-        if (!first) out += ", ";
-        first = false;
-        FOUNDRY_RETURN_IF_ERROR(Repr(k, out, limit, depth + 1, false));
-        out += ": ";
-        FOUNDRY_RETURN_IF_ERROR(Repr(x, out, limit, depth + 1, false));
-      }
+      FOUNDRY_RETURN_IF_ERROR(ReprItems(v.AsDict(), out, limit, depth));
       out += '}';
       break;
-    }
-    case K::kNamespace: {
+    case K::kNamespace:
       out += "<Namespace {";
-      bool first = true;
-      for (const auto& [k, x] : v.AsDict().items) {
-        if (!first) out += ", ";
-        first = false;
-        FOUNDRY_RETURN_IF_ERROR(Repr(k, out, limit, depth + 1, false));
-        out += ": ";
-        FOUNDRY_RETURN_IF_ERROR(Repr(x, out, limit, depth + 1, false));
-      }
+      FOUNDRY_RETURN_IF_ERROR(ReprItems(v.AsDict(), out, limit, depth));
       out += "}>";
       break;
-    }
     case K::kCallable:
       out += "<function ";
       out += v.AsCallable().Name();

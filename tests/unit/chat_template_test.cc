@@ -134,6 +134,15 @@ TEST(ChatTemplate, OutputAndValueSizesAreBounded) {
   EXPECT_EQ(r.status().code(), StatusCode::kOutOfRange);
 }
 
+// An empty sequence times a huge count is empty at once, not 2^63 appends of nothing.
+TEST(ChatTemplate, RepeatingAnEmptySequenceIsImmediate) {
+  auto r = RenderText(
+      "[{{ '' * 9223372036854775807 }}][{{ ([] * 9223372036854775807) | length }}]"
+      "[{{ 9223372036854775807 * () }}]");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, "[][0][()]");
+}
+
 TEST(ChatTemplate, RecursionAndNestingAreBounded) {
   auto r = RenderText("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
   ASSERT_FALSE(r.ok());
