@@ -3,7 +3,7 @@
 // `start` forks and execs `foundry service run --foreground` in a new session with its output
 // in <home>/logs/service.log; the daemon writes <home>/service.pid ("<pid> <port>") once it
 // listens and removes it when it exits (SIGTERM from `stop`). The lines that Foundry Local's
-// SDKs parse are printed byte for byte (../shared/guide/foundry-compat.md).
+// SDKs parse are printed byte for byte (docs/cli.md).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
