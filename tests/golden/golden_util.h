@@ -74,6 +74,9 @@ struct Tolerance {
   double mean = kLogitMeanTol;
   double tie_margin = kTieMargin;
   bool shift_invariant = false;
+  // The share of positions (and greedy steps) that must be strict checks, i.e. whose reference
+  // top-2 margin reaches tie_margin, so that a wide tie_margin cannot empty the test.
+  double min_strict_share = 0.5;
   // On the AVX2 path our kernels round exactly as llama.cpp's AVX2 build does for models
   // whose matmuls are Q4_0/Q4_1/Q8_0, Q4_K or Q6_K (kernels/x86/avx2_*.cc, Attention in
   // model/layers.cc), so
@@ -276,8 +279,10 @@ inline void CheckReport(const std::string& golden_name, const GoldenReport& r,
   const double mean = r.sum_abs / static_cast<double>(std::max<int64_t>(1, r.n_logits));
   EXPECT_LE(mean, tol.mean);
   // Most positions and steps must be strict checks, or the checks above would say little.
-  EXPECT_LE(r.position_ties * 2, r.positions);
-  EXPECT_LE(r.greedy_ties * 2, r.greedy_steps);
+  EXPECT_GE(static_cast<double>(r.positions - r.position_ties),
+            tol.min_strict_share * static_cast<double>(r.positions));
+  EXPECT_GE(static_cast<double>(r.greedy_steps - r.greedy_ties),
+            tol.min_strict_share * static_cast<double>(r.greedy_steps));
   std::printf(
       "[%s] logits%s: max |diff| %.4f, mean %.4f over %lld; max margin change %.4f; top-1 differs "
       "up "
