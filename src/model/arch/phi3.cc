@@ -128,7 +128,7 @@ class Phi3Model final : public Model {
       ForEachToken(pool, n, [&](int64_t t) {
         RmsNorm(x + t * E, L.attn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMuls(kernels(), {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, n, ws, pool);
+      MatMuls(kernels(), {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}}, xn, batch, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         const float* cache = rope + t * h.n_rot;
         for (int64_t hh = 0; hh < h.n_head; ++hh) {
@@ -142,17 +142,17 @@ class Phi3Model final : public Model {
       });
       StoreKv(kernels(), batch, k, v, kv, il, pool);
       Attention(kernels(), shape, batch, q, kv, il, attn, ws, pool);
-      MatMul(kernels(), L.wo, attn, n, proj, ws, pool);
+      MatMul(kernels(), L.wo, attn, batch, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
         RmsNorm(x + t * E, L.ffn_norm.F32(), xn + t * E, E, h.rms_eps);
       });
-      MatMuls(kernels(), {{&L.gate, gate}, {&L.up, up}}, xn, n, ws, pool);
+      MatMuls(kernels(), {{&L.gate, gate}, {&L.up, up}}, xn, batch, ws, pool);
       const int64_t F = h.n_ff;
       ForEachToken(pool, n, [&](int64_t t) {
         SwiGlu(*kernels().vector, gate + t * F, up + t * F, gate + t * F, F);
       });
-      MatMul(kernels(), L.down, gate, n, proj, ws, pool);
+      MatMul(kernels(), L.down, gate, batch, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         for (int64_t i = t * E; i < (t + 1) * E; ++i) x[i] += proj[i];
       });
