@@ -3,8 +3,9 @@
 // the runtime's Scheduler (continuous batching) are both built on it; neither calls the model
 // directly.
 //
-// The forward pass is exact per token: a sequence's logits depend only on its own tokens, not
-// on the other sequences in the batch, the batch split or the thread count.
+// The forward pass is exact per sequence: a sequence's logits depend only on its own tokens and
+// how many of them each batch holds (llama.cpp's summation orders do), not on the other
+// sequences in the batch or the thread count.
 #pragma once
 
 #include <cstdint>

@@ -58,7 +58,7 @@ void AttentionInput(const Kernels& k, const HParams& h, const DecoderLayerWeight
 // The gated feed-forward network of n tokens: buf.xn -> gate, up -> act(gate) * up -> down
 // into buf.proj (the post-FFN norm and the residual are the caller's).
 void FeedForward(const Kernels& k, const HParams& h, const DecoderLayerWeights& layer,
-                 FfnActivation activation, int64_t n, const ForwardBuffers& buf, Workspace& ws,
-                 ThreadPool& pool);
+                 FfnActivation activation, const Batch& batch, const ForwardBuffers& buf,
+                 Workspace& ws, ThreadPool& pool);
 
 }  // namespace foundry

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
@@ -77,25 +78,66 @@ Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::
   return BindMatrix(g, prefix + "attn_output.weight", h.n_head * h.head_dim_v, h.n_embd, wo);
 }
 
+namespace {
+
+// One matrix of MatMuls, its input quantized.
+struct MatMulPart {
+  const TypeTraits* wt;
+  const uint8_t* xq;
+  size_t act_bytes;
+  int64_t first, n_out;  // rows [first, first + n_out) of the combined range
+};
+
+// The gemm a batch of n_tokens tokens of one sequence gets (nullptr: vec_dot per output).
+// llama.cpp repacks some weight types into groups of 8 rows when the row count allows, and takes
+// batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own orders
+// (TypeTraits::gemm_rows8, gemm_tokens8).
+GemmFn GemmFor(const MatMulPart& p, int64_t n_tokens) {
+  if (p.wt->gemm_rows8 != nullptr && p.n_out % 8 == 0) return p.wt->gemm_rows8;
+  if (p.wt->gemm_tokens8 != nullptr && n_tokens >= 8) return p.wt->gemm_tokens8;
+  return p.wt->gemm;
+}
+
+// Outputs [lo, hi) of a part for tokens [t0, t0 + n_tokens).
+void MultiplyRows(const MatMulPart& p, const MatMulOut& o, GemmFn gemm, int64_t lo, int64_t hi,
+                  int64_t t0, int64_t n_tokens) {
+  const int64_t n_in = o.w->ne[0];
+  const uint8_t* xq = p.xq + t0 * p.act_bytes;
+  float* y = o.y + t0 * p.n_out;
+  if (gemm) {
+    gemm({.n = n_in,
+          .w = o.w->Row(lo),
+          .w_stride = o.w->row_bytes,
+          .n_rows = hi - lo,
+          .a = xq,
+          .a_stride = p.act_bytes,
+          .n_tokens = n_tokens,
+          .y = y + lo,
+          .ldy = p.n_out});
+    return;
+  }
+  for (int64_t r = lo; r < hi; ++r) {
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      y[t * p.n_out + r] = p.wt->vec_dot(n_in, o.w->Row(r), xq + t * p.act_bytes);
+    }
+  }
+}
+
+}  // namespace
+
 void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const float* x,
-             int64_t n_tokens, Workspace& ws, ThreadPool& pool) {
-  struct Part {
-    const TypeTraits* wt;
-    GemmFn gemm;
-    const uint8_t* xq;
-    size_t act_bytes;
-    int64_t first, n_out;  // rows [first, first + n_out) of the combined range
-  };
+             const TokenRows& rows, Workspace& ws, ThreadPool& pool) {
   FOUNDRY_CHECK(outs.size() >= 1 && outs.size() <= kLayerSlots);
+  const int64_t n_tokens = rows.size();
   const int64_t n_in = outs.begin()->w->ne[0];
-  Part parts[kLayerSlots];
+  MatMulPart parts[kLayerSlots];
   QuantType act_types[kLayerSlots];
   const uint8_t* act_rows[kLayerSlots];
   int n_parts = 0, n_acts = 0;
   int64_t total = 0;
   for (const MatMulOut& o : outs) {
     FOUNDRY_CHECK(o.w->ne[0] == n_in);
-    Part& p = parts[n_parts++];
+    MatMulPart& p = parts[n_parts++];
     p.wt = k.Find(o.w->type);
     const TypeTraits* at = k.Find(p.wt->vec_dot_type);
     p.act_bytes = RowBytes(*at, n_in);
@@ -113,15 +155,6 @@ void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const floa
     p.first = total;
     p.n_out = o.w->ne[1];
     total += p.n_out;
-    // llama.cpp repacks some weight types into groups of 8 rows when the row count allows, and
-    // takes batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own
-    // orders (TypeTraits::gemm_rows8, gemm_tokens8).
-    p.gemm = p.wt->gemm;
-    if (p.wt->gemm_rows8 != nullptr && p.n_out % 8 == 0) {
-      p.gemm = p.wt->gemm_rows8;
-    } else if (p.wt->gemm_tokens8 != nullptr && n_tokens >= 8) {
-      p.gemm = p.wt->gemm_tokens8;
-    }
   }
   // Rows in chunks: each weight row is read once and used for every token of the batch. When
   // decoding, reading the weights is the whole cost and is even across rows: one contiguous
@@ -130,47 +163,54 @@ void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const floa
       n_tokens < 4 ? std::max<int64_t>(16, (total + pool.size() - 1) / pool.size()) : 16;
   pool.ParallelFor(total, grain, [&](int64_t begin, int64_t end) {
     for (int i = 0; i < n_parts; ++i) {
-      const Part& p = parts[i];
+      const MatMulPart& p = parts[i];
       const MatMulOut& o = outs.begin()[i];
       const int64_t lo = std::max(begin, p.first) - p.first;
       const int64_t hi = std::min(end, p.first + p.n_out) - p.first;
       if (lo >= hi) continue;
-      if (p.gemm) {
-        p.gemm({.n = n_in,
-                .w = o.w->Row(lo),
-                .w_stride = o.w->row_bytes,
-                .n_rows = hi - lo,
-                .a = p.xq,
-                .a_stride = p.act_bytes,
-                .n_tokens = n_tokens,
-                .y = o.y + lo,
-                .ldy = p.n_out});
-        continue;
-      }
-      for (int64_t r = lo; r < hi; ++r) {
-        for (int64_t t = 0; t < n_tokens; ++t) {
-          o.y[t * p.n_out + r] = p.wt->vec_dot(n_in, o.w->Row(r), p.xq + t * p.act_bytes);
+      // Each sequence's run of tokens as a batch of its own. Consecutive sequences with one
+      // token each (decoding) share one gemm: a batch of one token sums in vec_dot's order,
+      // which plain gemm keeps for any number of tokens, or in gemm_rows8's order for one token.
+      for (int64_t t0 = 0; t0 < n_tokens;) {
+        int64_t t1 = rows.RunEnd(t0);
+        if (t1 - t0 > 1) {
+          MultiplyRows(p, o, GemmFor(p, t1 - t0), lo, hi, t0, t1 - t0);
+        } else {
+          while (t1 < n_tokens && rows.RunEnd(t1) == t1 + 1) ++t1;
+          const GemmFn one = GemmFor(p, 1);
+          if (one == p.wt->gemm) {
+            MultiplyRows(p, o, one, lo, hi, t0, t1 - t0);
+          } else {
+            for (int64_t t = t0; t < t1; ++t) MultiplyRows(p, o, one, lo, hi, t, 1);
+          }
         }
+        t0 = t1;
       }
     }
   });
 }
 
-void MatMul(const Kernels& k, const Tensor& w, const float* x, int64_t n_tokens, float* y,
+void MatMul(const Kernels& k, const Tensor& w, const float* x, const TokenRows& rows, float* y,
             Workspace& ws, ThreadPool& pool) {
-  MatMuls(k, {{&w, y}}, x, n_tokens, ws, pool);
+  MatMuls(k, {{&w, y}}, x, rows, ws, pool);
 }
 
 int64_t OutputHead(const Kernels& k, const float* x, const Batch& batch, const Tensor& out_norm,
                    const Tensor& output, float rms_eps, float* normed, float* hidden, float* logits,
                    Workspace& ws, ThreadPool& pool) {
   const int64_t E = out_norm.ne[0];
-  int64_t n_out = 0;
+  std::vector<int32_t> out_seq_ids;  // the sequence of each output row
   for (size_t t = 0; t < batch.size(); ++t) {
-    if (batch.logits[t]) RmsNorm(x + t * E, out_norm.F32(), normed + (n_out++) * E, E, rms_eps);
+    if (!batch.logits[t]) continue;
+    RmsNorm(x + t * E, out_norm.F32(), normed + static_cast<int64_t>(out_seq_ids.size()) * E, E,
+            rms_eps);
+    out_seq_ids.push_back(batch.seq_ids[t]);
   }
+  const int64_t n_out = static_cast<int64_t>(out_seq_ids.size());
   if (hidden) std::copy(normed, normed + n_out * E, hidden);
-  if (logits) MatMul(k, output, normed, n_out, logits, ws, pool);
+  if (logits) {
+    MatMul(k, output, normed, TokenRows(n_out, out_seq_ids.data()), logits, ws, pool);
+  }
   return n_out;
 }
 
@@ -276,9 +316,9 @@ AttentionRun TransposeV(const AttentionShape& s, const Batch& batch, int64_t t0,
   return run;
 }
 
-// Batches of 2+ tokens (tinyBLAS's order): one job per token and KV head scores all the query
-// heads that share that head, so each K row (and V row, transposed) is converted once for the
-// whole group.
+// Runs of 2+ tokens of one sequence (tinyBLAS's order): one job per token and KV head scores all
+// the query heads that share that head, so each K row (and V row, transposed) is converted once for
+// the whole group.
 void AttendRun(const Kernels& k, const AttentionShape& s, const Batch& batch,
                const AttentionRun& run, const float* q, const KvCache& kv, int64_t layer,
                float* out, Workspace& ws, ThreadPool& pool) {
@@ -321,24 +361,29 @@ void AttendRun(const Kernels& k, const AttentionShape& s, const Batch& batch,
   });
 }
 
-void AttentionBatch(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
-                    const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
-  const int64_t n_tokens = static_cast<int64_t>(batch.size());
+// The runs of 2+ tokens of one sequence (tinyBLAS's order); single tokens are left to
+// AttentionOneTokens.
+void AttentionRuns(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
+                   const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+  const TokenRows rows(batch);
+  const int64_t n_tokens = rows.size();
   int64_t t0 = 0;
   while (t0 < n_tokens) {
-    int64_t t1 = t0 + 1;
-    while (t1 < n_tokens && batch.seq_ids[t1] == batch.seq_ids[t0]) ++t1;
+    int64_t t1 = rows.RunEnd(t0);
+    if (t1 - t0 == 1) {
+      t0 = t1;
+      continue;
+    }
     if (t1 - t0 >= kMinRunToTransposeV) {
       const AttentionRun run = TransposeV(s, batch, t0, t1, kv, layer, ws, pool);
       AttendRun(k, s, batch, run, q, kv, layer, out, ws, pool);
       t0 = t1;
       continue;
     }
-    // Short runs (decoding several sequences): gather V from the cells instead.
+    // Short runs (a few tokens of several sequences): gather V from the cells instead.
     while (t1 < n_tokens) {
-      int64_t next = t1 + 1;
-      while (next < n_tokens && batch.seq_ids[next] == batch.seq_ids[t1]) ++next;
-      if (next - t1 >= kMinRunToTransposeV) break;
+      const int64_t next = rows.RunEnd(t1);
+      if (next - t1 == 1 || next - t1 >= kMinRunToTransposeV) break;
       t1 = next;
     }
     AttendRun(k, s, batch, AttentionRun{t0, t1}, q, kv, layer, out, ws, pool);
@@ -346,10 +391,11 @@ void AttentionBatch(const Kernels& k, const AttentionShape& s, const Batch& batc
   }
 }
 
-// One token (ggml_vec_dot_f16's order): one job per head.
-void AttentionOneToken(const Kernels& k, const AttentionShape& s, const Batch& batch,
-                       const float* q, const KvCache& kv, int64_t layer, float* out, Workspace& ws,
-                       ThreadPool& pool) {
+// The tokens that are alone in the batch of their sequence (ggml_vec_dot_f16's order): one job
+// per token and head, all in one parallel loop (decoding several sequences).
+void AttentionOneTokens(const Kernels& k, const AttentionShape& s, const Batch& batch,
+                        const std::vector<int64_t>& tokens, const float* q, const KvCache& kv,
+                        int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t d = s.head_dim, dv = s.head_dim_v;
   const int64_t scores_len = kv.n_ctx() + 2 * kLanes;
@@ -358,19 +404,21 @@ void AttentionOneToken(const Kernels& k, const AttentionShape& s, const Batch& b
   float* scratch = ws.Floats(1, per_thread * pool.size());
   const AttentionKernels& ak = *k.attention;
   const VectorKernels& vk = *k.vector;
-  const VisibleCells c = CellsOf(s, batch, 0);
+  const int64_t n_jobs = static_cast<int64_t>(tokens.size()) * s.n_head;
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;
     uint16_t* qh = reinterpret_cast<uint16_t*>(scores + scores_len);
-    for (int64_t h = ti; h < s.n_head; h += nt) {
+    for (int64_t job = ti; job < n_jobs; job += nt) {
+      const int64_t t = tokens[job / s.n_head], h = job % s.n_head;
+      const VisibleCells c = CellsOf(s, batch, t);
       const int64_t kvh = h / group;
-      vk.to_f16(d, q + h * d, qh);
+      vk.to_f16(d, q + (t * s.n_head + h) * d, qh);
       const int64_t skip = c.first - c.begin;
       ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh,
                 scores + skip);
       Probabilities(k, c, s.scale, scores);
       ak.kqv_one(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, c.begin / kLanes % 4,
-                 scores, out + h * dv);
+                 scores, out + (t * s.n_head + h) * dv);
     }
   });
 }
@@ -379,11 +427,17 @@ void AttentionOneToken(const Kernels& k, const AttentionShape& s, const Batch& b
 
 void Attention(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
                const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
-  if (batch.size() >= 2) {
-    AttentionBatch(k, s, batch, q, kv, layer, out, ws, pool);
-  } else if (batch.size() == 1) {
-    AttentionOneToken(k, s, batch, q, kv, layer, out, ws, pool);
+  const TokenRows rows(batch);
+  std::vector<int64_t> alone;  // the tokens that are their sequence's only one in the batch
+  for (int64_t t0 = 0; t0 < rows.size();) {
+    const int64_t t1 = rows.RunEnd(t0);
+    if (t1 - t0 == 1) alone.push_back(t0);
+    t0 = t1;
   }
+  if (static_cast<int64_t>(alone.size()) < rows.size()) {
+    AttentionRuns(k, s, batch, q, kv, layer, out, ws, pool);
+  }
+  if (!alone.empty()) AttentionOneTokens(k, s, batch, alone, q, kv, layer, out, ws, pool);
 }
 
 }  // namespace foundry

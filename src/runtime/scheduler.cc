@@ -214,12 +214,18 @@ bool Scheduler::Step() {
     --budget;
     ++slots_in_batch;
   }
-  // Then prompt chunks, within what is left of the batch budget (at least one token).
+  // Then prompt chunks while the batch budget lasts (at least one chunk per step). A chunk is
+  // what Session evaluates alone, min(rest, n_batch) tokens, never cut to fit the budget:
+  // llama.cpp's summation order depends on how many tokens of a sequence a batch holds, and a
+  // request must give the same text alone and beside others.
+  bool chunk_added = false;
   for (auto& slot : slots_) {
     Slot& s = *slot;
     if (!s.active || s.prompt_done >= s.req.prompt.size()) continue;
-    if (budget <= 0) break;
-    const size_t n = std::min<size_t>(s.req.prompt.size() - s.prompt_done, budget);
+    if (budget <= 0 && chunk_added) break;
+    const size_t n = std::min<size_t>(s.req.prompt.size() - s.prompt_done,
+                                      static_cast<size_t>(options_.n_batch));
+    chunk_added = true;
     const int64_t start = ctx.SeqLength(s.id);
     for (size_t i = 0; i < n; ++i) {
       const bool last = s.prompt_done + i + 1 == s.req.prompt.size();

@@ -52,10 +52,12 @@ struct GenerationRequest {
 };
 
 struct SchedulerOptions {
-  int n_slots = 4;        // sequences decoded together
-  int64_t n_ctx = 0;      // context per slot; 0: the model's training context, capped at 4096
-  int n_threads = 0;      // 0: one per core
-  int64_t n_batch = 512;  // tokens per forward pass (prompt chunks + decoding tokens)
+  int n_slots = 4;    // sequences decoded together
+  int64_t n_ctx = 0;  // context per slot; 0: the model's training context, capped at 4096
+  int n_threads = 0;  // 0: one per core
+  // Prompt tokens per chunk, as Session evaluates them alone. A step decodes one token of every
+  // decoding slot and adds whole prompt chunks while it holds fewer than n_batch tokens.
+  int64_t n_batch = 512;
   size_t max_queue = 64;  // requests waiting for a slot; more are refused (queue full)
 };
 

@@ -1,5 +1,6 @@
 // MatMuls (several matrices of one input in one parallel loop) gives every output exactly as
-// MatMul on each matrix alone, whatever the mix of weight types, token counts and threads.
+// MatMul on each matrix alone, whatever the mix of weight types, token counts and threads, and
+// each sequence's run of tokens exactly as a batch of only that run.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -73,6 +74,51 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
     }
   }
   EXPECT_GT(compared, 0);
+}
+
+// Each sequence's run of tokens in a batch gives exactly what a batch of only that run gives:
+// single tokens (decoding) the one-token order, a run of 9 the 8+ token order (gemm_tokens8),
+// a run of 5 gemm_rows8's group of four counted from the run's start plus one token.
+TEST(LayersMatMuls, EachSequenceAsABatchOfItsOwn) {
+  std::mt19937 rng(6);
+  const int64_t n_in = 512;
+  std::vector<OwnedMatrix> ms;
+  ms.push_back(RandomMatrix(QuantType::kQ4_1, n_in, 24, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 40, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 36, rng));
+  const std::vector<int32_t> seq_ids = {0, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5, 5, 5, 5, 5, 6, 7};
+  const int64_t n_tokens = static_cast<int64_t>(seq_ids.size());
+  std::vector<float> x(n_tokens * n_in);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (float& v : x) v = dist(rng);
+  Workspace ws;
+  const Kernels& k = harness::KernelsUnderTest();
+  for (int threads : {1, 3}) {
+    ThreadPool pool(threads);
+    std::vector<std::vector<float>> want(ms.size()), got(ms.size());
+    for (size_t i = 0; i < ms.size(); ++i) {
+      const int64_t n_out = ms[i].t.ne[1];
+      want[i].resize(n_tokens * n_out);
+      got[i].resize(want[i].size());
+      for (int64_t t0 = 0; t0 < n_tokens;) {
+        int64_t t1 = t0 + 1;
+        while (t1 < n_tokens && seq_ids[t1] == seq_ids[t0]) ++t1;
+        MatMul(k, ms[i].t, x.data() + t0 * n_in, t1 - t0, want[i].data() + t0 * n_out, ws, pool);
+        t0 = t1;
+      }
+    }
+    MatMuls(k,
+            {{&ms[0].t, got[0].data()},
+             {&ms[1].t, got[1].data()},
+             {&ms[2].t, got[2].data()},
+             {&ms[3].t, got[3].data()}},
+            x.data(), TokenRows(n_tokens, seq_ids.data()), ws, pool);
+    for (size_t i = 0; i < ms.size(); ++i) {
+      ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
+          << "matrix " << i << ", " << threads << " threads";
+    }
+  }
 }
 
 }  // namespace
