@@ -11,7 +11,7 @@ result of a digest check is remembered in .cache/models/.verified.json keyed by 
 mtime; a file whose size or mtime changed is hashed again.
 
 Usage:
-  python3 tools/fetch_models.py                 # all models
+  python3 tools/fetch_models.py                 # all models (about 2 GB)
   python3 tools/fetch_models.py --only smollm2  # a subset (repeatable / comma separated)
   python3 tools/fetch_models.py --wheels DIR    # use wheels already in DIR before downloading
 """
