@@ -303,3 +303,45 @@ def test_errors_are_shown_with_the_service_message(service, browser):
     assert error.get_attribute("role") == "alert"
     assert error.text.startswith("Model not found: ")
     assert "no-such-model" in error.text
+
+
+def test_api_key_is_asked_once_on_401(service, browser):
+    """A service that wants a key (simulated in the page: answers 401 to requests without
+    `Authorization: Bearer sekret`): the page asks once, keeps the key, sends it from then on."""
+    d = browser
+    d.get(service["url"] + "/")
+    d.execute_script("""
+        const realFetch = window.fetch;
+        window.seenAuth = [];
+        window.dialogsShown = 0;
+        const show = HTMLDialogElement.prototype.showModal;
+        HTMLDialogElement.prototype.showModal = function () {
+          window.dialogsShown++;
+          return show.call(this);
+        };
+        window.fetch = (url, init) => {
+          const auth = (init && init.headers && init.headers.Authorization) || null;
+          window.seenAuth.push(auth);
+          if (auth !== 'Bearer sekret') {
+            return Promise.resolve(new Response(JSON.stringify({error: {
+                message: 'a valid API key is required', type: 'invalid_request_error',
+                param: null, code: 'invalid_api_key'}}),
+              {status: 401, headers: {'Content-Type': 'application/json'}}));
+          }
+          return realFetch(url, init);
+        };""")
+    d.find_element(By.ID, "refresh-models").click()
+    dialog = wait(d, 10).until(EC.visibility_of_element_located((By.ID, "dialog")))
+    assert d.find_element(By.ID, "dialog-title").text == "API key needed"
+    key = d.find_element(By.ID, "dialog-input")
+    assert d.switch_to.active_element == key
+    key.send_keys("sekret", Keys.ENTER)
+    wait(d, 10).until(lambda d: not dialog.is_displayed())
+    wait(d).until(lambda d: "smollm2-135m" in selected_model_label(d))
+    assert d.execute_script("return window.dialogsShown") == 1
+    seen = d.execute_script("return window.seenAuth")
+    assert seen[:3] == [None, None, None] and set(seen[3:]) == {"Bearer sekret"}, seen
+    assert d.find_element(By.ID, "api-key").get_attribute("value") == "sekret"
+    stored = json.loads(d.execute_script("return localStorage.getItem('foundry.chat.settings')"))
+    assert stored["apiKey"] == "sekret"
+    d.execute_script("localStorage.clear()")
