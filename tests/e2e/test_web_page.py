@@ -88,6 +88,7 @@ def browser():
                 "--window-size=1280,860", "--force-prefers-reduced-motion",
                 "--force-color-profile=srgb", "--hide-scrollbars"):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=ChromeService(executable_path=CHROMEDRIVER),
                               options=options)
     driver.set_page_load_timeout(T)
@@ -281,6 +282,11 @@ def test_chat_stream_stop_and_reload(service, browser):
     current = d.find_element(By.CSS_SELECTOR, "#conversations button[aria-current='true']")
     assert current.text == title
 
+    # No console errors on the way (a blocked script or style would be one: the page's
+    # Content-Security-Policy allows only its own files).
+    severe = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
+
     # The service still serves after the stop (the slot was freed).
     r = requests.post(service["url"] + "/v1/chat/completions", timeout=T, json={
         "model": SMOL_ID, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
@@ -303,6 +309,146 @@ def test_errors_are_shown_with_the_service_message(service, browser):
     assert error.get_attribute("role") == "alert"
     assert error.text.startswith("Model not found: ")
     assert "no-such-model" in error.text
+
+
+FAKE_CHAT = """
+    window.fakeChat = arguments[0];
+    const realFetch = window.fetch;
+    window.fetch = (url, init) => {
+      if (url !== '/v1/chat/completions' || !window.fakeChat.length) return realFetch(url, init);
+      const f = window.fakeChat.shift();
+      if (f.sse) {
+        const bytes = new TextEncoder();
+        const stream = new ReadableStream({start(c) {
+          for (const e of f.sse) c.enqueue(bytes.encode('data: ' + e + '\\n\\n'));
+          c.close();
+        }});
+        return Promise.resolve(new Response(stream, {status: 200,
+            headers: {'Content-Type': 'text/event-stream'}}));
+      }
+      return Promise.resolve(new Response(JSON.stringify(f.body), {status: f.status,
+          headers: {'Content-Type': 'application/json'}}));
+    };"""
+
+
+def api_error(message, code, kind="invalid_request_error"):
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def delta(**d):
+    return json.dumps({"object": "chat.completion.chunk", "choices": [
+        {"index": 0, "delta": d, "finish_reason": None}]})
+
+
+def last_error_text(driver):
+    return wait(driver, 10).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, "#messages .message:last-child .error"))).text
+
+
+def test_busy_and_context_errors_and_folded_reasoning(service, browser):
+    """Answers the service can give, fed to the page (a wrapped fetch): 503 busy, 400 context
+    exceeded, and a stream with reasoning_content and tool_calls deltas."""
+    d = browser
+    d.get(service["url"] + "/")
+    wait(d).until(lambda d: SMOL_ID in selected_model_label(d) or "smollm2" in
+                  selected_model_label(d))
+    d.find_element(By.ID, "new-chat").click()
+    sse = [json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+           delta(reasoning_content="Think "), delta(reasoning_content="hard."),
+           delta(content="Answer **bold**"),
+           delta(tool_calls=[{"index": 0, "id": "call_1", "type": "function",
+                              "function": {"name": "get_weather", "arguments": ""}}]),
+           delta(tool_calls=[{"index": 0, "function": {"arguments": '{"city":'}}]),
+           delta(tool_calls=[{"index": 0, "function": {"arguments": '"Paris"}'}}]),
+           json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+           json.dumps({"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 7,
+                                                "total_tokens": 16}}),
+           "[DONE]"]
+    d.execute_script(FAKE_CHAT, [
+        {"status": 503, "body": api_error("the model's queue is full", "server_busy",
+                                          "server_error")},
+        {"status": 400, "body": api_error("the prompt has 9000 tokens but the context holds "
+                                          "8192", "context_length_exceeded")},
+        {"sse": sse}])
+    send(d, "one")
+    assert last_error_text(d) == ("The service is busy (the model's queue is full). "
+                                  "Try again in a moment.")
+    wait(d).until(lambda d: not is_streaming(d))
+    send(d, "two")
+    text = last_error_text(d)
+    assert text.startswith("The conversation is longer than the model\u2019s context: "
+                           "the prompt has 9000 tokens but the context holds 8192"), text
+    wait(d).until(lambda d: not is_streaming(d))
+    send(d, "three")
+    wait(d).until(lambda d: not is_streaming(d))
+    reply = last_reply(d)
+    reasoning = reply.find_element(By.CSS_SELECTOR, "details.reasoning")
+    assert reasoning.get_attribute("open") is None  # folded
+    assert reasoning.find_element(By.TAG_NAME, "summary").text == "Reasoning"
+    assert reasoning.find_element(By.TAG_NAME, "pre").get_attribute("textContent") == \
+        "Think hard."
+    tool = reply.find_element(By.CSS_SELECTOR, "details.tool-call")
+    assert tool.get_attribute("open") is None
+    assert tool.find_element(By.TAG_NAME, "summary").text == "Tool call: get_weather"
+    assert tool.find_element(By.TAG_NAME, "pre").get_attribute("textContent") == \
+        '{"city":"Paris"}'
+    assert reply.find_element(By.CSS_SELECTOR, ".markdown strong").text == "bold"
+    assert reply.find_element(By.CSS_SELECTOR, ".stats").text.startswith("7 tokens")
+    # Failed replies are kept in the conversation but never sent back as history.
+    d.refresh()
+    wait(d).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#messages .message")) == 6)
+    assert len(d.find_elements(By.CSS_SELECTOR, "#messages .error")) == 2
+
+
+def test_conversations_with_the_keyboard(service, browser):
+    """Rename, export and delete a conversation without the mouse."""
+    d = browser
+    d.get(service["url"] + "/")
+    wait(d).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#conversations button"))
+    before = len(d.find_elements(By.CSS_SELECTOR, "#conversations button"))
+    assert before >= 2  # the earlier tests' conversations
+
+    d.find_element(By.ID, "rename-chat").send_keys(Keys.ENTER)
+    field = wait(d, 10).until(EC.visibility_of_element_located((By.ID, "dialog-input")))
+    assert d.switch_to.active_element == field
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("Renamed by keyboard", Keys.ENTER)
+    wait(d, 10).until(lambda d: d.find_element(By.ID, "chat-title").text ==
+                      "Renamed by keyboard")
+    assert d.switch_to.active_element == d.find_element(By.ID, "rename-chat")  # focus returns
+
+    # Export: the JSON file the browser would save.
+    d.execute_script("""
+        const create = URL.createObjectURL;
+        const click = HTMLAnchorElement.prototype.click;
+        let blob = null;
+        URL.createObjectURL = (b) => { blob = b; return create(b); };
+        HTMLAnchorElement.prototype.click = function () {  // instead of saving the file
+          const name = this.download;
+          blob.text().then((t) => { window.exported = {name: name, text: t}; });
+          URL.createObjectURL = create;
+          HTMLAnchorElement.prototype.click = click;
+        };""")
+    d.find_element(By.ID, "export-chat").send_keys(Keys.ENTER)
+    exported = wait(d, 10).until(lambda d: d.execute_script("return window.exported"))
+    assert exported["name"] == "Renamed_by_keyboard.json"
+    data = json.loads(exported["text"])
+    assert data["format"] == "foundry-chat/1" and data["title"] == "Renamed by keyboard"
+    assert [m["role"] for m in data["messages"]][:2] == ["user", "assistant"]
+
+    d.refresh()
+    wait(d).until(lambda d: d.find_element(By.ID, "chat-title").text == "Renamed by keyboard")
+    d.find_element(By.ID, "delete-chat").send_keys(Keys.ENTER)
+    ok = wait(d, 10).until(EC.visibility_of_element_located((By.ID, "dialog-ok")))
+    assert d.switch_to.active_element == ok
+    ok.send_keys(Keys.ENTER)
+    wait(d, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#conversations button"))
+                      == before - 1)
+    titles = [b.text for b in d.find_elements(By.CSS_SELECTOR, "#conversations button")]
+    assert "Renamed by keyboard" not in titles
+    stored = json.loads(d.execute_script(
+        "return localStorage.getItem('foundry.chat.conversations')"))
+    assert all(c["title"] != "Renamed by keyboard" for c in stored)
 
 
 def test_api_key_is_asked_once_on_401(service, browser):
