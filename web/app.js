@@ -541,6 +541,7 @@
     saveConversations();
     renderAll();
     const article = ui.messages.lastElementChild;
+    article.setAttribute('aria-busy', 'true');  // screen readers read the reply once, whole
     streaming = { controller: new AbortController(), reply: reply, article: article };
     setStreaming(true);
     try {
@@ -560,6 +561,7 @@
       delete reply.pending;
       delete reply.waiting;
       streaming = null;
+      article.removeAttribute('aria-busy');
       c.updated = Date.now();
       saveConversations();
       fillReply(article, reply);
