@@ -671,8 +671,10 @@
     reply.tool_calls = reply.tool_calls || [];
     for (const t of deltas) {
       const i = typeof t.index === 'number' ? t.index : reply.tool_calls.length;
-      const call = reply.tool_calls[i] ||
-          (reply.tool_calls[i] = { id: '', type: 'function', function: { name: '', arguments: '' } });
+      if (!reply.tool_calls[i]) {
+        reply.tool_calls[i] = { id: '', type: 'function', function: { name: '', arguments: '' } };
+      }
+      const call = reply.tool_calls[i];
       if (t.id) call.id = t.id;
       if (t.function) {
         if (t.function.name) call.function.name += t.function.name;
@@ -707,7 +709,10 @@
 
   function init() {
     bindSetting(ui.system, 'system');
-    ui.system.addEventListener('input', () => { settings.system = ui.system.value; saveSettings(); });
+    ui.system.addEventListener('input', () => {
+      settings.system = ui.system.value;
+      saveSettings();
+    });
     bindSetting(ui.temperature, 'temperature', (v) => numberOr(v, DEFAULT_SETTINGS.temperature));
     bindSetting(ui.topP, 'top_p', (v) => numberOr(v, DEFAULT_SETTINGS.top_p));
     bindSetting(ui.maxTokens, 'max_tokens', (v) => numberOr(v, DEFAULT_SETTINGS.max_tokens));
@@ -724,7 +729,9 @@
     ui.rename.addEventListener('click', renameConversation);
     ui.remove.addEventListener('click', deleteConversation);
     ui.exportChat.addEventListener('click', exportConversation);
-    ui.menu.addEventListener('click', () => setMenu(ui.menu.getAttribute('aria-expanded') !== 'true'));
+    ui.menu.addEventListener('click', () => {
+      setMenu(ui.menu.getAttribute('aria-expanded') !== 'true');
+    });
     ui.composer.addEventListener('submit', (e) => { e.preventDefault(); send(); });
     ui.stop.addEventListener('click', stop);
     ui.prompt.addEventListener('keydown', (e) => {

@@ -14,7 +14,12 @@
   const LIST_ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
   const QUOTE = /^ {0,3}>\s?(.*)$/;
   // Code spans, links, bold, italic: the first that starts earliest wins.
-  const INLINE = /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|\[([^\]\n]+)\]\(\s*([^)\s]+)\s*\)|(\*\*|__)(?=\S)([\s\S]*?\S)\5|(\*|_)(?=[^\s*_])([\s\S]*?[^\s*_])\7/g;
+  const INLINE = new RegExp([
+    /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/.source,          // 1, 2: `code`
+    /\[([^\]\n]+)\]\(\s*([^)\s]+)\s*\)/.source,            // 3, 4: [text](url)
+    /(\*\*|__)(?=\S)([\s\S]*?\S)\5/.source,                // 5, 6: **bold**
+    /(\*|_)(?=[^\s*_])([\s\S]*?[^\s*_])\7/.source,          // 7, 8: *italic*
+  ].join('|'), 'g');
 
   function el(tag, className, text) {
     const node = document.createElement(tag);

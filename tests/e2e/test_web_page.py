@@ -169,7 +169,8 @@ def test_markdown_renderer_is_safe(service, browser):
           heading: div.querySelector('h3') && div.querySelector('h3').textContent,
           links: Array.from(div.querySelectorAll('a')).map((a) => a.getAttribute('href')),
           inline: Array.from(div.querySelectorAll('p code')).map((c) => c.textContent),
-        };""", "# Title\n\nHi <img src=x onerror=alert(1)> **bold** and *it* and snake_case_name\n\n"
+        };""", "# Title\n\nHi <img src=x onerror=alert(1)> **bold** and *it* and "
+               "snake_case_name\n\n"
                "- one\n- two\n\n1. first\n2. second\n\n```python\nprint('<b>')\n```\n\n"
                "[ok](https://example.org) [bad](javascript:alert(1)) `<script>`")
     assert out["scripts"] == 0
