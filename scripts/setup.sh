@@ -13,6 +13,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev libssl-dev
   python3 python3-pip
+  chromium chromium-driver fonts-dejavu-core  # the chat page's browser test (tests/e2e/test_web_page.py)
 )
 
 SUDO=""

@@ -11,6 +11,7 @@
 #include "server/http_reply.h"
 #include "server/management_routes.h"
 #include "server/openai_routes.h"
+#include "server/web_routes.h"
 
 namespace foundry {
 
@@ -116,6 +117,7 @@ void HttpServer::Impl::Configure() {
       }));
   openai.AddTo(http);
   AddManagementRoutes(http, options, models);
+  AddWebRoutes(http);
 }
 
 }  // namespace foundry
