@@ -39,6 +39,8 @@ MODELS = {
     "SmolLM2-135M-Instruct": os.path.join(ROOT, ".cache", "models",
                                           "SmolLM2-135M-Instruct.Q4_1.gguf"),
     "gemma-3-270m": os.path.join(ROOT, ".cache", "models", "gemma-3-270m-Q4_K_M.gguf"),
+    "qwen2.5-coder-0.5b-instruct": os.path.join(ROOT, ".cache", "models",
+                                                "qwen2.5-coder-0.5b-instruct.gguf"),
 }
 NOW = datetime.datetime(2024, 7, 26, 9, 30, 15)
 NOW_UNIX = calendar.timegm(NOW.timetuple())
@@ -141,6 +143,17 @@ CONVERSATIONS = {
                                                 {"city": "Paris", "unit": "celsius"})]),
         msg("tool", "{\"temperature\": 21}", tool_call_id="call00001", name="get_weather"),
         msg("assistant", "It is 21 °C in Paris."), msg("user", "And Lyon?")],
+        "tools": TOOLS, "add_generation_prompt": True},
+    # As the service passes an OpenAI request: arguments parsed from the client's JSON string
+    # into an object, content None beside tool_calls, the tool's name.
+    "openai_agent_loop": {"messages": [
+        msg("system", "You are a weather bot."), msg("user", "Weather in Paris and Lyon?"),
+        msg("assistant", None, tool_calls=[call("call_7_0", "get_weather", {"city": "Paris"}),
+                                           call("call_7_1", "get_weather",
+                                                {"city": "Lyon", "unit": "celsius"})]),
+        msg("tool", "Sunny, 21 °C.", tool_call_id="call_7_0", name="get_weather"),
+        msg("tool", "{\"sky\": \"rain\"}", tool_call_id="call_7_1", name="get_weather"),
+        msg("assistant", "Paris is sunny; Lyon has rain."), msg("user", "Thanks!")],
         "tools": TOOLS, "add_generation_prompt": True},
     "tool_call_string_args": {"messages": [
         msg("user", "Add 2 and 3."),

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "chat/chat_template.h"
-#include "cli/chat_json.h"
+#include "server/api/chat_json.h"
 #include "cli/commands.h"
 #include "format/gguf_file.h"
 #include "tokenizer/vocab.h"

@@ -3,7 +3,7 @@
 // none) and a few may not parse; then the family is recognized by its turn tokens in the
 // vocabulary: Gemma, Llama 3, Phi-3, otherwise ChatML (Qwen, SmolLM, ...). Shared by
 // `foundry generate` and the service.
-#include <string_view>
+#include "engine/chat_prompt.h"
 
 #include "chat/chat_template.h"
 #include "engine/internal.h"
@@ -71,20 +71,24 @@ std::string Fallback(const Vocab& vocab, const std::vector<ChatTurn>& messages) 
 
 }  // namespace
 
-StatusOr<std::string> LanguageModel::FormatChat(const std::vector<ChatTurn>& messages) const {
-  const std::string_view source = TemplateOf(GgufOf(*this));
-  if (source.empty()) return Fallback(TokenizerOf(*this).vocab(), messages);
-  auto tmpl = ChatTemplate::Parse(source);
-  if (!tmpl.ok()) return Fallback(TokenizerOf(*this).vocab(), messages);
-  ChatContext ctx;
-  for (const ChatTurn& m : messages) {
-    ChatMessage cm;
-    cm.role = m.role;
-    cm.content = jinja::Value::String(m.content);
-    ctx.messages.push_back(std::move(cm));
+std::string_view ChatTemplateSourceOf(const LanguageModel& lm) { return TemplateOf(GgufOf(lm)); }
+
+StatusOr<std::string> RenderChat(const LanguageModel& lm, ChatContext ctx) {
+  const std::string_view source = TemplateOf(GgufOf(lm));
+  auto tmpl = source.empty() ? StatusOr<ChatTemplate>(NotFound("no template"))
+                             : ChatTemplate::Parse(source);
+  if (!tmpl.ok()) {
+    std::vector<ChatTurn> turns;
+    for (const ChatMessage& m : ctx.messages) {
+      ChatTurn t;
+      t.role = m.role;
+      if (m.content && m.content->IsString()) t.content = m.content->AsString();
+      turns.push_back(std::move(t));
+    }
+    return Fallback(TokenizerOf(lm).vocab(), turns);
   }
   ctx.add_generation_prompt = true;
-  const Tokenizer& tok = TokenizerOf(*this);
+  const Tokenizer& tok = TokenizerOf(lm);
   if (tok.bos() >= 0) ctx.bos_token = tok.TokenToPiece(tok.bos(), /*render_special=*/true);
   if (tok.eos() >= 0) ctx.eos_token = tok.TokenToPiece(tok.eos(), /*render_special=*/true);
   auto text = tmpl->Render(ctx);
@@ -93,6 +97,17 @@ StatusOr<std::string> LanguageModel::FormatChat(const std::vector<ChatTurn>& mes
                            text.status().message());
   }
   return std::move(text).value();
+}
+
+StatusOr<std::string> LanguageModel::FormatChat(const std::vector<ChatTurn>& messages) const {
+  ChatContext ctx;
+  for (const ChatTurn& m : messages) {
+    ChatMessage cm;
+    cm.role = m.role;
+    cm.content = jinja::Value::String(m.content);
+    ctx.messages.push_back(std::move(cm));
+  }
+  return RenderChat(*this, std::move(ctx));
 }
 
 std::vector<int32_t> LanguageModel::TokenizeChat(const std::string& text) const {

@@ -14,7 +14,9 @@ StatusOr<SequenceGenerator> SequenceGenerator::Create(const LanguageModel& lm,
                                                       std::vector<std::string> stop) {
   FOUNDRY_ASSIGN_OR_RETURN(Sampler sampler,
                            Sampler::Create(params, static_cast<int32_t>(lm.n_vocab())));
-  return SequenceGenerator(TokenizerOf(lm), std::move(sampler), max_tokens, std::move(stop));
+  SequenceGenerator gen(TokenizerOf(lm), std::move(sampler), max_tokens, std::move(stop));
+  gen.n_vocab_ = lm.n_vocab();
+  return gen;
 }
 
 void SequenceGenerator::AcceptPrompt(const std::vector<int32_t>& prompt) {
@@ -32,7 +34,12 @@ TokenStep SequenceGenerator::Next(const float* logits, bool context_full) {
   sampler_.Accept(next);
   ++generated_;
   step.token = next;
-  step.text = stops_.Push(decoder_.Push(tok_->TokenToPiece(next)), &hit_stop_);
+  if (top_logprobs_ >= 0) {
+    step.logprobs = ComputeTokenLogprobs(logits, n_vocab_, next, top_logprobs_);
+    step.logprobs->chosen.text = tok_->TokenToPiece(next, /*render_special=*/true);
+    for (TokenLogprob& t : step.logprobs->top) t.text = tok_->TokenToPiece(t.token, true);
+  }
+  step.text = stops_.Push(decoder_.Push(tok_->TokenToPiece(next, render_special_)), &hit_stop_);
   if (hit_stop_) {
     step.finished = true;
     step.reason = FinishReason::kStop;

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/finish_reason.h"
 #include "engine/stop_matcher.h"
+#include "engine/token_logprobs.h"
 #include "foundry/engine.h"
 #include "sampling/sampler.h"
 #include "tokenizer/utf8_stream.h"
@@ -30,6 +32,8 @@ struct TokenStep {
   std::string text;  // text now safe to stream: whole characters, stop strings held back
   bool finished = false;
   FinishReason reason = FinishReason::kStop;  // when finished: kStop or kLength
+  // With EnableLogprobs, for an emitted token: its log-probability and the top alternatives.
+  std::optional<TokenLogprobs> logprobs;
 };
 
 class SequenceGenerator {
@@ -38,6 +42,11 @@ class SequenceGenerator {
   // InvalidArgument for sampling parameters out of range. `lm` must outlive the generator.
   static StatusOr<SequenceGenerator> Create(const LanguageModel& lm, const SamplingParams& params,
                                             int64_t max_tokens, std::vector<std::string> stop = {});
+
+  // Reports TokenStep::logprobs from now on, with top_n (0-20) alternatives per token.
+  void EnableLogprobs(int top_n) { top_logprobs_ = top_n; }
+  // Streams the text of control tokens too (tool-call markup such as <|python_tag|>).
+  void RenderSpecialTokens() { render_special_ = true; }
 
   // Records the prompt in the penalty history, as llama.cpp does.
   void AcceptPrompt(const std::vector<int32_t>& prompt);
@@ -67,6 +76,9 @@ class SequenceGenerator {
   int64_t max_tokens_;
   int64_t generated_ = 0;
   bool hit_stop_ = false;
+  int64_t n_vocab_ = 0;    // logits per step
+  int top_logprobs_ = -1;  // < 0: no logprobs
+  bool render_special_ = false;
 };
 
 }  // namespace foundry

@@ -102,6 +102,8 @@ SubmitResult Scheduler::Submit(GenerationRequest request) {
   p->req = std::move(request);
   if (!p->req.cancelled) p->req.cancelled = std::make_shared<std::atomic<bool>>(false);
   p->gen.emplace(std::move(gen).value());
+  if (p->req.top_logprobs >= 0) p->gen->EnableLogprobs(p->req.top_logprobs);
+  if (p->req.render_special_tokens) p->gen->RenderSpecialTokens();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) {
@@ -257,6 +259,7 @@ bool Scheduler::Step() {
       continue;
     }
     const TokenStep step = s.gen->Next(ctx.Logits(s.logits_row), ctx.SeqLength(s.id) >= n_ctx_);
+    if (step.logprobs && s.req.on_logprobs) s.req.on_logprobs(*step.logprobs);
     Emit(s, step.text);
     if (step.finished) {
       Finish(s, step.reason);

@@ -23,6 +23,7 @@
 
 #include "base/status.h"
 #include "engine/finish_reason.h"
+#include "engine/token_logprobs.h"
 #include "foundry/engine.h"
 #include "foundry/sampling_params.h"
 #include "model/batch.h"
@@ -43,11 +44,15 @@ struct GenerationRequest {
   SamplingParams sampling;
   int64_t max_tokens = -1;        // < 0: until the context is full
   std::vector<std::string> stop;  // generation ends before the first of these; held back
+  int top_logprobs = -1;          // >= 0: on_logprobs gets each token with this many alternatives
+  bool render_special_tokens = false;  // stream control tokens' text (tool-call markup)
   // Set to true from any thread to stop the generation within one step.
   std::shared_ptr<std::atomic<bool>> cancelled;
   // Called on the scheduler thread: each piece of streamed text (whole UTF-8 characters), then
   // exactly once on_done. Must not block for long and must not call back into the Scheduler.
   std::function<void(std::string_view text)> on_text;
+  // Called on the scheduler thread before the token's text (top_logprobs >= 0).
+  std::function<void(const TokenLogprobs& logprobs)> on_logprobs;
   std::function<void(const GenerationResult& result)> on_done;
 };
 

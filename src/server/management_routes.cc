@@ -30,11 +30,15 @@ json ModelList(const ServerOptions& options, const ModelManager& models) {
                     {"toolCalling", tools},
                     {"vision", false}});
   };
-  auto loaded_ctx = [&](const std::string& id) -> json {
+  auto find_loaded = [&](const std::string& id) -> const LoadedModelInfo* {
     for (const LoadedModelInfo& m : loaded) {
-      if (m.name == id) return m.n_ctx;
+      if (m.name == id) return &m;
     }
     return nullptr;
+  };
+  auto loaded_ctx = [&](const std::string& id) -> json {
+    const LoadedModelInfo* m = find_loaded(id);
+    return m != nullptr ? json(m->n_ctx) : json(nullptr);
   };
   if (options.catalog) {
     auto cached = options.catalog->Cached();
@@ -43,12 +47,14 @@ json ModelList(const ServerOptions& options, const ModelManager& models) {
         json ctx = loaded_ctx(m.id);
         const ModelVariant* v = options.catalog->Variant(m.id);
         if (ctx.is_null() && v != nullptr && v->context_length > 0) ctx = v->context_length;
-        add(m.id, ctx, v != nullptr && v->supports_tool_calling);
+        // A loaded model answers from its own template; else the catalog's word.
+        const LoadedModelInfo* l = find_loaded(m.id);
+        add(m.id, ctx, l != nullptr ? l->tool_calling : v != nullptr && v->supports_tool_calling);
       }
     }
   }
   for (const LoadedModelInfo& m : loaded) {
-    if (listed.count(m.name) == 0) add(m.name, m.n_ctx, false);
+    if (listed.count(m.name) == 0) add(m.name, m.n_ctx, m.tool_calling);
   }
   return json{{"object", "list"}, {"data", data}};
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "chat/chat_template_traits.h"
+#include "engine/chat_prompt.h"
 #include "foundry/engine.h"
 
 namespace foundry {
@@ -166,6 +168,7 @@ std::vector<LoadedModelInfo> ModelManager::Loaded() const {
     info.ttl_s = e->ttl_s;
     info.unload_when_idle = e->unload_when_idle;
     info.n_ctx = e->scheduler->n_ctx();
+    info.tool_calling = TraitsOfTemplate(ChatTemplateSourceOf(e->scheduler->model())).renders_tools;
     info.bytes = e->bytes;
     info.in_flight = e->in_flight.load();
     out.push_back(std::move(info));

@@ -45,6 +45,7 @@ struct LoadedModelInfo {
   int64_t ttl_s = 0;
   bool unload_when_idle = true;  // false: kept loaded however long it is idle
   int64_t n_ctx = 0;
+  bool tool_calling = false;  // its chat template renders the request's tools
   uint64_t bytes = 0;
   int in_flight = 0;
 };

@@ -5,7 +5,11 @@
 #include <condition_variable>
 #include <deque>
 
+#include "chat/chat_template_traits.h"
+#include "engine/chat_prompt.h"
 #include "foundry/engine.h"
+#include "server/api/assistant_output_parser.h"
+#include "server/api/chat_prompt_plan.h"
 #include "server/api/openai_request.h"
 #include "server/api/openai_response.h"
 #include "server/http_reply.h"
@@ -27,51 +31,117 @@ std::string NewId(const char* prefix) {
 
 TokenUsage UsageOf(const GenerationResult& r) { return {r.prompt_tokens, r.completion_tokens}; }
 
-// What the scheduler's thread hands to one HTTP request's thread.
+// One streamed piece: a parser event with the logprobs of the tokens it completed.
+struct StreamItem {
+  OutputEvent event;
+  std::vector<TokenLogprobs> logprobs;
+};
+
+// What the scheduler's thread hands to one HTTP request's thread. Chat answers go through the
+// parser (content, reasoning, tool calls); completions are plain text.
 struct StreamState {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::string> pieces;  // streamed answers: text not yet sent
-  std::string text;                // whole answers: everything
+  bool stream = false;
+  bool parallel_tool_calls = true;
+  std::unique_ptr<AssistantOutputParser> parser;  // chat only
+  std::deque<StreamItem> items;                   // streamed answers: not yet sent
+  AnswerMessage answer;                           // whole answers: everything
+  std::vector<TokenLogprobs> logprobs;            // whole answers: every token's
+  std::vector<TokenLogprobs> unsent_logprobs;     // streamed: not yet attached to an item
   bool done = false;
   GenerationResult result;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+
+  // With mu held.
+  void Add(std::vector<OutputEvent> events) {
+    for (OutputEvent& e : events) {
+      if (e.kind == OutputEvent::Kind::kToolCall && e.index > 0 && !parallel_tool_calls) continue;
+      if (stream) {
+        items.push_back({std::move(e), std::exchange(unsent_logprobs, {})});
+      } else if (e.kind == OutputEvent::Kind::kContent) {
+        answer.content += e.text;
+      } else if (e.kind == OutputEvent::Kind::kReasoning) {
+        answer.reasoning += e.text;
+      } else {
+        answer.tool_calls.push_back(std::move(e.call));
+      }
+    }
+  }
+  void AddText(std::string_view text) {
+    if (parser) return Add(parser->Push(text));
+    OutputEvent e;
+    e.text = std::string(text);
+    Add({std::move(e)});
+  }
+  // finish_reason: "tool_calls" (legacy: "function_call") for an answer that called tools.
+  std::string FinishReason(bool legacy_functions) const {
+    if (result.finish_reason == FinishReason::kStop && parser && parser->tool_calls() > 0) {
+      return legacy_functions ? "function_call" : "tool_calls";
+    }
+    return std::string(FinishReasonName(result.finish_reason));
+  }
 };
 
+// The prompt of a chat request: the template's render of the plan (tools, tool turns,
+// fallbacks) plus its prefill; sets up the parser that reads the answer.
+std::optional<ApiError> ChatPrompt(const CompletionRequest& r, const LanguageModel& lm,
+                                   const std::string& call_id_prefix, StreamState* st,
+                                   GenerationRequest* g) {
+  ChatPromptPlan plan;
+  const ChatTemplateTraits traits = TraitsOfTemplate(ChatTemplateSourceOf(lm));
+  if (auto e = PlanChatPrompt(r.messages, r.tools, r.tool_choice, traits, &plan)) return e;
+  auto text = RenderChat(lm, std::move(plan.context));
+  if (!text.ok()) return ErrorFromStatus(text.status());
+  text->append(plan.prefill);
+  g->prompt = lm.TokenizeChat(*text);
+  g->render_special_tokens = plan.render_special_tokens;
+  plan.parser.starts_in_reasoning = PromptEndsInReasoning(*text);
+  plan.parser.id_prefix = call_id_prefix;
+  st->parser = std::make_unique<AssistantOutputParser>(plan.parser);
+  st->parser->Prime(plan.prefill);
+  return std::nullopt;
+}
+
 // The generation request for the scheduler: the prompt's tokens and the callbacks that fill
-// `st` (pieces when streaming, else the whole text).
-StatusOr<GenerationRequest> ToGeneration(const CompletionRequest& r, const LanguageModel& lm,
-                                         std::shared_ptr<StreamState> st) {
-  GenerationRequest g;
+// `st` (items when streaming, else the whole answer).
+std::optional<ApiError> ToGeneration(const CompletionRequest& r, const LanguageModel& lm,
+                                     const std::string& call_id_prefix,
+                                     std::shared_ptr<StreamState> st, GenerationRequest* g) {
+  st->stream = r.stream;
+  st->parallel_tool_calls = r.parallel_tool_calls;
   if (r.chat) {
-    FOUNDRY_ASSIGN_OR_RETURN(std::string text, lm.FormatChat(r.messages));
-    g.prompt = lm.TokenizeChat(text);
+    if (auto e = ChatPrompt(r, lm, call_id_prefix, st.get(), g)) return e;
   } else if (r.prompt_is_tokens) {
-    g.prompt = r.prompt_tokens;
+    g->prompt = r.prompt_tokens;
   } else {
-    g.prompt = lm.Tokenize(r.prompt, true, false);
+    g->prompt = lm.Tokenize(r.prompt, true, false);
   }
-  g.sampling = r.sampling;
-  g.max_tokens = r.max_tokens;
-  g.stop = r.stop;
-  g.cancelled = st->cancelled;
-  const bool stream = r.stream;
-  g.on_text = [st, stream](std::string_view text) {
+  g->sampling = r.sampling;
+  g->max_tokens = r.max_tokens;
+  g->stop = r.stop;
+  g->cancelled = st->cancelled;
+  if (r.logprobs) {
+    g->top_logprobs = r.top_logprobs;
+    g->on_logprobs = [st](const TokenLogprobs& lp) {
+      std::lock_guard<std::mutex> l(st->mu);
+      (st->stream ? st->unsent_logprobs : st->logprobs).push_back(lp);
+    };
+  }
+  g->on_text = [st](std::string_view text) {
     std::lock_guard<std::mutex> l(st->mu);
-    if (stream) {
-      st->pieces.emplace_back(text);
-    } else {
-      st->text.append(text);
-    }
+    st->AddText(text);
     st->cv.notify_all();
   };
-  g.on_done = [st](const GenerationResult& result) {
+  g->on_done = [st](const GenerationResult& result) {
     std::lock_guard<std::mutex> l(st->mu);
+    if (st->parser) st->Add(st->parser->Finish());
+    if (st->stream && !st->unsent_logprobs.empty()) st->Add({OutputEvent()});
     st->result = result;
     st->done = true;
     st->cv.notify_all();
   };
-  return g;
+  return std::nullopt;
 }
 
 // Waits for a whole answer and writes it (or its error).
@@ -90,8 +160,8 @@ void ReplyWhole(httplib::Response& res, StreamState& st, const CompletionMeta& m
     e.http = 503;
     return ReplyError(res, e);
   }
-  ReplyJson(res,
-            CompletionBody(meta, st.text, FinishReasonName(result.finish_reason), UsageOf(result)));
+  ReplyJson(res, CompletionBody(meta, st.answer, st.FinishReason(meta.legacy_functions),
+                                UsageOf(result), st.logprobs));
 }
 
 // Streams the answer as server-sent events. Each call of the content provider sends what the
@@ -106,24 +176,28 @@ void ReplyStream(httplib::Response& res, std::shared_ptr<StreamState> st,
   res.set_chunked_content_provider(
       "text/event-stream",
       [st, meta, lease, sent_role](size_t, httplib::DataSink& sink) -> bool {
-        std::deque<std::string> pieces;
+        std::deque<StreamItem> items;
         bool done = false;
         GenerationResult result;
+        std::string finish_reason;
         {
           std::unique_lock<std::mutex> l(st->mu);
           st->cv.wait_for(l, std::chrono::milliseconds(200),
-                          [&] { return !st->pieces.empty() || st->done; });
-          pieces.swap(st->pieces);
+                          [&] { return !st->items.empty() || st->done; });
+          items.swap(st->items);
           done = st->done;
-          if (done) result = st->result;
+          if (done) {
+            result = st->result;
+            finish_reason = st->FinishReason(meta->legacy_functions);
+          }
         }
         auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
         if (meta->chat && !*sent_role) {
           *sent_role = true;
           if (!write(SseRoleChunk(*meta))) return false;
         }
-        for (const std::string& p : pieces) {
-          if (!write(SseTextChunk(*meta, p))) return false;
+        for (const StreamItem& item : items) {
+          if (!write(SseEventChunks(*meta, item.event, item.logprobs))) return false;
         }
         if (!done) return true;
         if (result.finish_reason == FinishReason::kError) {
@@ -131,7 +205,7 @@ void ReplyStream(httplib::Response& res, std::shared_ptr<StreamState> st,
         } else if (result.finish_reason == FinishReason::kCancelled) {
           write(SseError(ServerError("the generation was cancelled (the model was unloaded)")));
         } else {
-          if (!write(SseFinishChunk(*meta, FinishReasonName(result.finish_reason)))) return false;
+          if (!write(SseFinishChunk(*meta, finish_reason))) return false;
           if (meta->include_usage && !write(SseUsageChunk(*meta, UsageOf(result)))) return false;
         }
         write(std::string(kSseDone));
@@ -170,11 +244,21 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
   auto lease = std::make_shared<ModelManager::Lease>(std::move(lease_or).value());
   Scheduler& sched = lease->scheduler();
 
+  auto meta = std::make_shared<CompletionMeta>();
+  meta->id = NewId(chat ? "chatcmpl-" : "cmpl-");
+  meta->model = r.model;
+  meta->created = UnixNow();
+  meta->chat = chat;
+  meta->include_usage = r.include_usage;
+  meta->logprobs = r.logprobs;
+  meta->legacy_functions = r.legacy_functions;
+
   auto st = std::make_shared<StreamState>();
-  auto g = ToGeneration(r, sched.model(), st);
-  if (!g.ok()) return ReplyError(res, ErrorFromStatus(g.status()));
-  if (g->prompt.empty()) return ReplyError(res, InvalidRequest("prompt", "the prompt is empty"));
-  SubmitResult sub = sched.Submit(std::move(g).value());
+  GenerationRequest g;
+  const std::string call_id_prefix = "call_" + meta->id.substr(meta->id.find('-') + 1) + "_";
+  if (auto e = ToGeneration(r, sched.model(), call_id_prefix, st, &g)) return ReplyError(res, *e);
+  if (g.prompt.empty()) return ReplyError(res, InvalidRequest("prompt", "the prompt is empty"));
+  SubmitResult sub = sched.Submit(std::move(g));
   if (sub.queue_full) return ReplyError(res, ServerBusy(sub.status.message()));
   if (!sub.ok()) {
     ApiError e = ErrorFromStatus(sub.status);
@@ -182,12 +266,6 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
     return ReplyError(res, e);
   }
 
-  auto meta = std::make_shared<CompletionMeta>();
-  meta->id = NewId(chat ? "chatcmpl-" : "cmpl-");
-  meta->model = r.model;
-  meta->created = UnixNow();
-  meta->chat = chat;
-  meta->include_usage = r.include_usage;
   if (!r.stream) return ReplyWhole(res, *st, *meta);
   ReplyStream(res, st, meta, lease);
 }
@@ -198,7 +276,12 @@ void OpenAiRoutes::HandleTokenCount(const httplib::Request& req, httplib::Respon
   auto lease = models_.Acquire(r.model);
   if (!lease.ok()) return ReplyError(res, ErrorFromStatus(lease.status()));
   const LanguageModel& lm = lease->scheduler().model();
-  auto text = lm.FormatChat(r.messages);
+  ChatPromptPlan plan;
+  const ChatTemplateTraits traits = TraitsOfTemplate(ChatTemplateSourceOf(lm));
+  if (auto e = PlanChatPrompt(r.messages, {}, ToolChoice(), traits, &plan)) {
+    return ReplyError(res, *e);
+  }
+  auto text = RenderChat(lm, std::move(plan.context));
   if (!text.ok()) return ReplyError(res, ErrorFromStatus(text.status()));
   ReplyJson(res, TokenCountBody(static_cast<int64_t>(lm.TokenizeChat(*text).size())));
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "chat/chat_template.h"
-#include "cli/chat_json.h"
+#include "server/api/chat_json.h"
 
 namespace foundry {
 namespace {
@@ -29,9 +29,9 @@ const Json& Goldens() {
 
 StatusOr<ChatContext> Context(const Json& conv, const Json& g) {
   ChatContext c;
-  FOUNDRY_ASSIGN_OR_RETURN(c.messages, cli::JsonToMessages(conv["messages"]));
+  FOUNDRY_ASSIGN_OR_RETURN(c.messages, JsonToMessages(conv["messages"]));
   if (conv.contains("tools") && !conv["tools"].is_null()) {
-    FOUNDRY_ASSIGN_OR_RETURN(jinja::Value tools, cli::JsonToValue(conv["tools"]));
+    FOUNDRY_ASSIGN_OR_RETURN(jinja::Value tools, JsonToValue(conv["tools"]));
     c.tools = tools;
   }
   c.add_generation_prompt = conv["add_generation_prompt"].get<bool>();

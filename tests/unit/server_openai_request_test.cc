@@ -122,6 +122,29 @@ TEST(OpenAiRequest, EachInvalidFieldIsNamedInParam) {
       {R"(,"logit_bias":{"5":1000})", "logit_bias"},
       {R"(,"logit_bias":[1])", "logit_bias"},
       {R"(,"ttl":-5)", "ttl"},
+      {R"(,"tools":{})", "tools"},
+      {R"(,"tools":[{"type":"retrieval"}])", "tools[0]"},
+      {R"(,"tools":[{"type":"function","function":{"description":"no name"}}])",
+       "tools[0].function.name"},
+      {R"(,"tools":[{"type":"function","function":{"name":"f","parameters":[]}}])",
+       "tools[0].function.parameters"},
+      {R"(,"tools":[{"type":"function","function":{"name":"f","strict":1}}])",
+       "tools[0].function.strict"},
+      {R"(,"functions":[{"name":"f"}],"tools":[])", "functions"},
+      {R"(,"tool_choice":"always")", "tool_choice"},
+      {R"(,"tool_choice":"required")", "tool_choice"},  // no tools
+      {R"(,"tools":[{"type":"function","function":{"name":"f"}}],)"
+       R"("tool_choice":{"type":"function","function":{"name":"g"}})",
+       "tool_choice"},
+      {R"(,"functions":[{"name":"f"}],"tool_choice":"auto")", "tool_choice"},
+      {R"(,"parallel_tool_calls":"no")", "parallel_tool_calls"},
+      {R"(,"logprobs":1)", "logprobs"},
+      {R"(,"logprobs":true,"top_logprobs":21)", "top_logprobs"},
+      {R"(,"top_logprobs":2)", "top_logprobs"},
+      {R"(,"response_format":{"type":"json_object"})", "response_format"},
+      {R"(,"audio":{"voice":"alloy"})", "audio"},
+      {R"(,"modalities":["text"])", "modalities"},
+      {R"(,"prompt":"x")", "prompt"},
   };
   for (const auto& [extra, param] : cases) {
     const ApiError e = ChatError(extra);
@@ -256,6 +279,97 @@ TEST(OpenAiRequest, TokenCount) {
   ASSERT_EQ(r.messages.size(), 1u);
   TokenCountRequest bad;
   EXPECT_EQ(ParseTokenCountRequest(R"({"model":"m","messages":[]})", &bad)->param, "messages");
+}
+
+}  // namespace
+}  // namespace foundry
+
+namespace foundry {
+namespace {
+
+TEST(OpenAiRequest, ToolsAndToolChoice) {
+  CompletionRequest r = ChatOk(
+      R"(,"tools":[{"type":"function","function":{"name":"get_weather","description":"d",)"
+      R"("parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true}}],)"
+      R"("tool_choice":{"type":"function","function":{"name":"get_weather"}},)"
+      R"("parallel_tool_calls":false)");
+  ASSERT_EQ(r.tools.size(), 1u);
+  EXPECT_EQ(r.tools[0].name, "get_weather");
+  EXPECT_TRUE(r.tools[0].strict);
+  EXPECT_EQ(r.tools[0].parameters, R"({"type":"object","properties":{"city":{"type":"string"}}})");
+  EXPECT_EQ(r.tool_choice.mode, ToolChoice::Mode::kFunction);
+  EXPECT_EQ(r.tool_choice.function, "get_weather");
+  EXPECT_FALSE(r.parallel_tool_calls);
+  EXPECT_FALSE(r.legacy_functions);
+  EXPECT_EQ(ChatOk(R"(,"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"none")")
+                .tool_choice.mode,
+            ToolChoice::Mode::kNone);
+  EXPECT_EQ(ChatOk(R"(,"tools":[{"type":"function","function":{"name":"f"}}])").tools[0].parameters,
+            "{}");
+  // The legacy functions API.
+  CompletionRequest legacy = ChatOk(R"(,"functions":[{"name":"f"}],"function_call":{"name":"f"})");
+  EXPECT_TRUE(legacy.legacy_functions);
+  EXPECT_EQ(legacy.tool_choice.mode, ToolChoice::Mode::kFunction);
+  EXPECT_EQ(legacy.tools[0].json, R"({"type":"function","function":{"name":"f"}})");
+}
+
+TEST(OpenAiRequest, ToolTurns) {
+  CompletionRequest r;
+  ASSERT_FALSE(ParseChatCompletionRequest(
+      R"({"model":"m","messages":[{"role":"user","content":"Weather?"},)"
+      R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",)"
+      R"("function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},)"
+      R"({"role":"tool","tool_call_id":"c1","name":"get_weather","content":"sunny"},)"
+      R"({"role":"function","name":"f","content":"7"}]})",
+      &r));
+  ASSERT_EQ(r.messages.size(), 4u);
+  EXPECT_TRUE(r.messages[1].content_null);
+  ASSERT_EQ(r.messages[1].tool_calls.size(), 1u);
+  EXPECT_EQ(r.messages[1].tool_calls[0].id, "c1");
+  EXPECT_EQ(r.messages[1].tool_calls[0].arguments, R"({"city":"Paris"})");
+  EXPECT_EQ(r.messages[2].role, "tool");
+  EXPECT_EQ(r.messages[2].tool_call_id, "c1");
+  EXPECT_EQ(r.messages[2].name, "get_weather");
+  EXPECT_EQ(r.messages[3].role, "tool");  // the legacy function role
+  for (const auto& [messages, param] : std::vector<std::pair<std::string, std::string>>{
+           {R"([{"role":"assistant"}])", "messages[0].content"},
+           {R"([{"role":"assistant","tool_calls":[{"type":"function"}]}])",
+            "messages[0].tool_calls[0]"},
+           {R"([{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":5}}]}])",
+            "messages[0].tool_calls[0].function.arguments"},
+           {R"([{"role":"tool","content":"x","tool_call_id":5}])", "messages[0].tool_call_id"},
+       }) {
+    CompletionRequest bad;
+    auto e = ParseChatCompletionRequest(R"({"model":"m","messages":)" + messages + "}", &bad);
+    ASSERT_TRUE(e.has_value()) << messages;
+    EXPECT_EQ(e->param, param) << messages;
+  }
+}
+
+TEST(OpenAiRequest, Logprobs) {
+  CompletionRequest chat = ChatOk(R"(,"logprobs":true,"top_logprobs":5)");
+  EXPECT_TRUE(chat.logprobs);
+  EXPECT_EQ(chat.top_logprobs, 5);
+  EXPECT_FALSE(ChatOk("").logprobs);
+  CompletionRequest c;
+  ASSERT_FALSE(ParseCompletionRequest(R"({"model":"m","prompt":"x","logprobs":3})", &c));
+  EXPECT_TRUE(c.logprobs);
+  EXPECT_EQ(c.top_logprobs, 3);
+  ASSERT_FALSE(ParseCompletionRequest(R"({"model":"m","prompt":"x","logprobs":0})", &c));
+  EXPECT_TRUE(c.logprobs);
+  EXPECT_EQ(c.top_logprobs, 0);
+}
+
+TEST(OpenAiRequest, UnimplementedFieldsAreRefusedByName) {
+  EXPECT_EQ(ChatOk(R"(,"response_format":{"type":"text"},"user":"u1")").model, "m");
+  for (const char* field : {"echo", "best_of", "suffix", "tools", "foo"}) {
+    CompletionRequest c;
+    const std::string value = std::string(field) == "echo" ? "true" : "2";
+    auto e = ParseCompletionRequest(
+        std::string(R"({"model":"m","prompt":"x",")") + field + "\":" + value + "}", &c);
+    ASSERT_TRUE(e.has_value()) << field;
+    EXPECT_EQ(e->param, field);
+  }
 }
 
 }  // namespace

@@ -109,3 +109,67 @@ TEST(OpenAiResponse, Embeddings) {
 
 }  // namespace
 }  // namespace foundry
+
+namespace foundry {
+namespace {
+
+AnswerMessage CallAnswer() {
+  AnswerMessage a;
+  a.reasoning = "Need weather.";
+  a.tool_calls.push_back({"call_1_0", "get_weather", R"({"city":"Paris"})"});
+  return a;
+}
+
+TEST(OpenAiResponse, ToolCallsReasoningAndLogprobs) {
+  CompletionMeta m = Meta(true);
+  m.logprobs = true;
+  TokenLogprobs lp;
+  lp.chosen = {5, -0.25f, "Hi"};
+  lp.top = {{5, -0.25f, "Hi"}, {7, -2.5f, "Yo"}};
+  const json j = json::parse(CompletionBody(m, CallAnswer(), "tool_calls", {3, 4}, {lp}));
+  const json& msg = j["choices"][0]["message"];
+  EXPECT_TRUE(msg["content"].is_null());
+  EXPECT_EQ(msg["reasoning_content"], "Need weather.");
+  EXPECT_EQ(msg["tool_calls"], json::parse(R"([{"id":"call_1_0","type":"function",
+      "function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}])"));
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(j["choices"][0]["logprobs"], json::parse(R"({"content":[{"token":"Hi",
+      "logprob":-0.25,"bytes":[72,105],"top_logprobs":[{"token":"Hi","logprob":-0.25,
+      "bytes":[72,105]},{"token":"Yo","logprob":-2.5,"bytes":[89,111]}]}],"refusal":null})"));
+  // Legacy functions answer with function_call.
+  m.legacy_functions = true;
+  const json legacy = json::parse(CompletionBody(m, CallAnswer(), "function_call", {3, 4}));
+  EXPECT_EQ(legacy["choices"][0]["message"]["function_call"]["name"], "get_weather");
+  EXPECT_FALSE(legacy["choices"][0]["message"].contains("tool_calls"));
+  // Completions: tokens, token_logprobs, top_logprobs, text_offset.
+  CompletionMeta c = Meta(false);
+  c.logprobs = true;
+  const json t =
+      json::parse(CompletionBody(c, AnswerMessage{"HiHi", "", {}}, "length", {1, 2}, {lp, lp}));
+  EXPECT_EQ(t["choices"][0]["logprobs"], json::parse(R"({"tokens":["Hi","Hi"],
+      "token_logprobs":[-0.25,-0.25],"top_logprobs":[{"Hi":-0.25,"Yo":-2.5},
+      {"Hi":-0.25,"Yo":-2.5}],"text_offset":[0,2]})"));
+}
+
+TEST(OpenAiResponse, StreamedToolCallIsTwoChunks) {
+  OutputEvent e;
+  e.kind = OutputEvent::Kind::kToolCall;
+  e.index = 1;
+  e.call = CallAnswer().tool_calls[0];
+  const std::string sse = SseEventChunks(Meta(true), e);
+  const size_t split = sse.find("\n\ndata: ") + 2;
+  ASSERT_NE(split, std::string::npos + 2);
+  EXPECT_EQ(Event(sse.substr(0, split))["choices"][0]["delta"], json::parse(R"({"tool_calls":[
+      {"index":1,"id":"call_1_0","type":"function","function":{"name":"get_weather",
+      "arguments":""}}]})"));
+  EXPECT_EQ(Event(sse.substr(split))["choices"][0]["delta"], json::parse(R"({"tool_calls":[
+      {"index":1,"function":{"arguments":"{\"city\":\"Paris\"}"}}]})"));
+  OutputEvent r;
+  r.kind = OutputEvent::Kind::kReasoning;
+  r.text = "hmm";
+  EXPECT_EQ(Event(SseEventChunks(Meta(true), r))["choices"][0]["delta"],
+            json({{"reasoning_content", "hmm"}}));
+}
+
+}  // namespace
+}  // namespace foundry

@@ -10,6 +10,7 @@ namespace foundry {
 namespace {
 
 using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
 
 std::optional<ApiError> ParseContent(const json& c, size_t index, std::string* out) {
   const std::string param = "messages[" + std::to_string(index) + "].content";
@@ -37,7 +38,46 @@ std::optional<ApiError> ParseContent(const json& c, size_t index, std::string* o
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseMessages(const json& j, std::vector<ChatTurn>* out) {
+std::optional<ApiError> ParseToolCalls(const json& m, const std::string& param,
+                                       std::vector<ApiToolCall>* out) {
+  auto it = m.find("tool_calls");
+  if (it == m.end() || it->is_null()) return std::nullopt;
+  const std::string p = param + ".tool_calls";
+  if (!it->is_array()) return InvalidRequest(p, "'" + p + "' must be an array");
+  for (size_t k = 0; k < it->size(); ++k) {
+    const json& c = (*it)[k];
+    const std::string pk = p + "[" + std::to_string(k) + "]";
+    const char* kShape =
+        "must be {\"id\", \"type\": \"function\", \"function\": {\"name\", "
+        "\"arguments\"}}";
+    if (!c.is_object()) return InvalidRequest(pk, "'" + pk + "' " + kShape);
+    auto type = c.find("type");
+    auto fn = c.find("function");
+    if ((type != c.end() && type->get_ptr<const std::string*>() == nullptr) ||
+        (type != c.end() && type->get<std::string>() != "function") || fn == c.end() ||
+        !fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string()) {
+      return InvalidRequest(pk, "'" + pk + "' " + kShape);
+    }
+    ApiToolCall call;
+    if (auto id = c.find("id"); id != c.end() && id->is_string()) call.id = id->get<std::string>();
+    call.name = (*fn)["name"].get<std::string>();
+    auto args = fn->find("arguments");
+    if (args == fn->end() || args->is_null()) {
+      call.arguments = "{}";
+    } else if (args->is_string()) {
+      call.arguments = args->get<std::string>();
+    } else if (args->is_object()) {
+      call.arguments = JsonText(*args);
+    } else {
+      return InvalidRequest(pk + ".function.arguments",
+                            "'" + pk + ".function.arguments' must be a JSON string");
+    }
+    out->push_back(std::move(call));
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseMessages(const json& j, std::vector<ApiMessage>* out) {
   auto it = j.find("messages");
   if (it == j.end() || !it->is_array() || it->empty()) {
     return InvalidRequest("messages", "'messages' must be a non-empty array");
@@ -50,19 +90,246 @@ std::optional<ApiError> ParseMessages(const json& j, std::vector<ChatTurn>* out)
     if (role == m.end() || !role->is_string()) {
       return InvalidRequest(param + ".role", "'" + param + ".role' must be a string");
     }
-    ChatTurn turn;
-    turn.role = role->get<std::string>();
-    if (turn.role == "developer") turn.role = "system";
-    if (turn.role != "system" && turn.role != "user" && turn.role != "assistant") {
-      return InvalidRequest(param + ".role",
-                            "unsupported role '" + turn.role + "' (use system, user or assistant)");
+    ApiMessage msg;
+    msg.role = role->get<std::string>();
+    if (msg.role == "developer") msg.role = "system";
+    if (msg.role == "function") msg.role = "tool";  // the legacy functions API's result turn
+    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant" &&
+        msg.role != "tool") {
+      return InvalidRequest(param + ".role", "unsupported role '" + msg.role +
+                                                 "' (use system, user, assistant or tool)");
+    }
+    if (msg.role == "assistant") {
+      if (auto e = ParseToolCalls(m, param, &msg.tool_calls)) return e;
+    }
+    for (const char* key : {"tool_call_id", "name"}) {
+      auto f = m.find(key);
+      if (f == m.end() || f->is_null()) continue;
+      if (!f->is_string()) {
+        return InvalidRequest(param + "." + key, "'" + param + "." + key + "' must be a string");
+      }
+      (std::string_view(key) == "name" ? msg.name : msg.tool_call_id) = f->get<std::string>();
     }
     auto content = m.find("content");
-    if (content == m.end()) {
+    if (content == m.end() && msg.tool_calls.empty()) {
+      // Only an assistant turn that calls tools may leave its content out.
       return InvalidRequest(param + ".content", "'" + param + ".content' is missing");
     }
-    if (auto e = ParseContent(*content, i, &turn.content)) return e;
-    out->push_back(std::move(turn));
+    if (content == m.end() || content->is_null()) {
+      msg.content_null = true;
+    } else if (auto e = ParseContent(*content, i, &msg.content)) {
+      return e;
+    }
+    out->push_back(std::move(msg));
+  }
+  return std::nullopt;
+}
+
+// One function definition ({name, description?, parameters?, strict?}) at `param`.
+std::optional<ApiError> ParseFunction(const ojson& f, const std::string& param, ApiTool* out) {
+  if (!f.is_object()) return InvalidRequest(param, "'" + param + "' must be an object");
+  auto name = f.find("name");
+  if (name == f.end() || !name->is_string() || name->get<std::string>().empty()) {
+    return InvalidRequest(param + ".name", "'" + param + ".name' must be a non-empty string");
+  }
+  out->name = name->get<std::string>();
+  auto params = f.find("parameters");
+  if (params != f.end() && !params->is_null() && !params->is_object()) {
+    return InvalidRequest(param + ".parameters",
+                          "'" + param + ".parameters' must be a JSON Schema object");
+  }
+  out->parameters = params != f.end() && params->is_object()
+                        ? params->dump(-1, ' ', false, ojson::error_handler_t::replace)
+                        : "{}";
+  auto strict = f.find("strict");
+  if (strict != f.end() && !strict->is_null()) {
+    if (!strict->is_boolean()) {
+      return InvalidRequest(param + ".strict", "'" + param + ".strict' must be a boolean");
+    }
+    out->strict = strict->get<bool>();
+  }
+  ojson tool = {{"type", "function"}, {"function", f}};
+  out->json = tool.dump(-1, ' ', false, ojson::error_handler_t::replace);
+  return std::nullopt;
+}
+
+// tools (or the legacy functions), read with key order kept: templates print them.
+std::optional<ApiError> ParseTools(const ojson& j, CompletionRequest* r) {
+  auto tools = j.find("tools");
+  auto functions = j.find("functions");
+  const bool has_tools = tools != j.end() && !tools->is_null();
+  const bool has_functions = functions != j.end() && !functions->is_null();
+  if (has_tools && has_functions) {
+    return InvalidRequest("functions", "give either 'tools' or the legacy 'functions', not both");
+  }
+  if (has_tools) {
+    if (!tools->is_array()) return InvalidRequest("tools", "'tools' must be an array");
+    for (size_t i = 0; i < tools->size(); ++i) {
+      const ojson& t = (*tools)[i];
+      const std::string param = "tools[" + std::to_string(i) + "]";
+      auto type = t.is_object() ? t.find("type") : t.end();
+      if (!t.is_object() || type == t.end() || !type->is_string() ||
+          type->get<std::string>() != "function" || !t.contains("function")) {
+        return InvalidRequest(param, "'" + param +
+                                         "' must be {\"type\": \"function\", \"function\": {…}} "
+                                         "(only function tools are supported)");
+      }
+      ApiTool tool;
+      if (auto e = ParseFunction(t["function"], param + ".function", &tool)) return e;
+      r->tools.push_back(std::move(tool));
+    }
+  } else if (has_functions) {
+    if (!functions->is_array()) return InvalidRequest("functions", "'functions' must be an array");
+    r->legacy_functions = true;
+    for (size_t i = 0; i < functions->size(); ++i) {
+      ApiTool tool;
+      const std::string param = "functions[" + std::to_string(i) + "]";
+      if (auto e = ParseFunction((*functions)[i], param, &tool)) return e;
+      r->tools.push_back(std::move(tool));
+    }
+  }
+  return std::nullopt;
+}
+
+// tool_choice: "auto" | "none" | "required" | {"type": "function", "function": {"name"}};
+// function_call: "auto" | "none" | {"name"}.
+std::optional<ApiError> ParseToolChoice(const json& j, CompletionRequest* r) {
+  const char* key = r->legacy_functions ? "function_call" : "tool_choice";
+  const char* other = r->legacy_functions ? "tool_choice" : "function_call";
+  if (auto o = j.find(other); o != j.end() && !o->is_null()) {
+    return InvalidRequest(other, std::string("'") + other + "' goes with '" +
+                                     (r->legacy_functions ? "tools" : "functions") + "'; use '" +
+                                     key + "'");
+  }
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  const std::string k = key;
+  if (it->is_string()) {
+    const std::string v = it->get<std::string>();
+    if (v == "auto") {
+      r->tool_choice.mode = ToolChoice::Mode::kAuto;
+    } else if (v == "none") {
+      r->tool_choice.mode = ToolChoice::Mode::kNone;
+    } else if (v == "required" && !r->legacy_functions) {
+      r->tool_choice.mode = ToolChoice::Mode::kRequired;
+    } else {
+      return InvalidRequest(k, "'" + k + "' must be auto, none" +
+                                   (r->legacy_functions ? "" : ", required") +
+                                   " or a named function");
+    }
+  } else if (it->is_object()) {
+    const json* fn = &*it;
+    if (!r->legacy_functions) {
+      auto type = it->find("type");
+      auto f = it->find("function");
+      if (type == it->end() || *type != "function" || f == it->end() || !f->is_object()) {
+        return InvalidRequest(
+            k, "'" + k + "' must be {\"type\": \"function\", \"function\": {\"name\": …}}");
+      }
+      fn = &*f;
+    }
+    auto name = fn->find("name");
+    if (name == fn->end() || !name->is_string()) {
+      return InvalidRequest(k, "'" + k + "' names no function");
+    }
+    r->tool_choice.mode = ToolChoice::Mode::kFunction;
+    r->tool_choice.function = name->get<std::string>();
+  } else {
+    return InvalidRequest(k, "'" + k + "' must be a string or an object");
+  }
+  if (r->tool_choice.mode != ToolChoice::Mode::kAuto &&
+      r->tool_choice.mode != ToolChoice::Mode::kNone && r->tools.empty()) {
+    return InvalidRequest(k, "'" + k + "' asks for a call but no tools are given");
+  }
+  if (r->tool_choice.mode == ToolChoice::Mode::kFunction) {
+    bool known = false;
+    for (const ApiTool& t : r->tools) known = known || t.name == r->tool_choice.function;
+    if (!known) {
+      return InvalidRequest(
+          k, "'" + k + "' names '" + r->tool_choice.function + "', which is not among the tools");
+    }
+  }
+  return std::nullopt;
+}
+
+// chat: logprobs (bool) and top_logprobs (0-20, needs logprobs); completions: logprobs N.
+std::optional<ApiError> ParseLogprobs(const json& j, CompletionRequest* r) {
+  std::optional<int64_t> top;
+  if (r->chat) {
+    if (auto e = OptBool(j, "logprobs", &r->logprobs)) return e;
+    if (auto e = OptInteger(j, "top_logprobs", 0, 20, &top)) return e;
+    if (top && !r->logprobs) {
+      return InvalidRequest("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    }
+  } else {
+    if (auto e = OptInteger(j, "logprobs", 0, 20, &top)) return e;
+    r->logprobs = top.has_value();
+  }
+  if (top) r->top_logprobs = static_cast<int>(*top);
+  return std::nullopt;
+}
+
+// Fields we accept but whose only supported value is OpenAI's default; any other value is
+// refused rather than ignored.
+std::optional<ApiError> ParseDefaultsOnly(const json& j, bool chat) {
+  if (auto it = j.find("response_format"); it != j.end() && !it->is_null()) {
+    if (!it->is_object() || !it->contains("type") || (*it)["type"] != "text") {
+      return InvalidRequest(
+          "response_format",
+          "'response_format' other than {\"type\": \"text\"} is not supported yet");
+    }
+  }
+  if (chat) return std::nullopt;
+  if (auto it = j.find("echo"); it != j.end() && !it->is_null() && *it != false) {
+    return InvalidRequest("echo", "'echo' is not supported");
+  }
+  if (auto it = j.find("best_of"); it != j.end() && !it->is_null() && *it != 1) {
+    return InvalidRequest("best_of", "only best_of=1 is supported");
+  }
+  if (auto it = j.find("suffix"); it != j.end() && !it->is_null() && *it != "") {
+    return InvalidRequest("suffix", "'suffix' is not supported");
+  }
+  return std::nullopt;
+}
+
+// Every request field is either implemented or refused by name: none is silently dropped.
+std::optional<ApiError> RejectUnknownFields(const json& j, bool chat) {
+  static constexpr std::string_view kCommon[] = {
+      "model",
+      "max_tokens",
+      "max_completion_tokens",
+      "n",
+      "temperature",
+      "top_p",
+      "min_p",
+      "presence_penalty",
+      "frequency_penalty",
+      "repeat_penalty",
+      "top_k",
+      "seed",
+      "random_seed",
+      "logit_bias",
+      "stop",
+      "stream",
+      "stream_options",
+      "ttl",
+      "logprobs",
+      "response_format",
+      "user"};  // user: an end-user id for the caller's own records; nothing to do with it
+  static constexpr std::string_view kChat[] = {
+      "messages",    "tools", "tool_choice", "functions", "function_call", "parallel_tool_calls",
+      "top_logprobs"};
+  static constexpr std::string_view kCompletion[] = {"prompt", "echo", "best_of", "suffix"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    auto in = [&](const auto& list) {
+      for (std::string_view k : list) {
+        if (k == key) return true;
+      }
+      return false;
+    };
+    if (in(kCommon) || (chat ? in(kChat) : in(kCompletion))) continue;
+    return InvalidRequest(key, "'" + key + "' is not supported by this service");
   }
   return std::nullopt;
 }
@@ -193,8 +460,18 @@ std::optional<ApiError> ParseGeneration(std::string_view body, bool chat, Comple
   if (auto e = ParseJsonObject(body, &j)) return e;
   r->chat = chat;
   if (auto e = RequireModel(j, &r->model)) return e;
+  if (auto e = RejectUnknownFields(j, chat)) return e;
+  if (auto e = ParseDefaultsOnly(j, chat)) return e;
+  if (auto e = ParseLogprobs(j, r)) return e;
   if (chat) {
     if (auto e = ParseMessages(j, &r->messages)) return e;
+    if (j.contains("tools") || j.contains("functions")) {
+      // Again with key order kept (the nesting depth was checked by the first parse).
+      const ojson ordered = ojson::parse(body, nullptr, /*allow_exceptions=*/false);
+      if (auto e = ParseTools(ordered, r)) return e;
+    }
+    if (auto e = ParseToolChoice(j, r)) return e;
+    if (auto e = OptBool(j, "parallel_tool_calls", &r->parallel_tool_calls)) return e;
   } else {
     if (auto e = ParsePrompt(j, r)) return e;
   }

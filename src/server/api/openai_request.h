@@ -15,11 +15,50 @@
 
 namespace foundry {
 
+// A call the assistant made in an earlier turn (messages[].tool_calls).
+struct ApiToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // as the client sent it: JSON text
+};
+
+// One chat message: roles system (or developer), user, assistant, tool (or the legacy
+// function, read as tool).
+struct ApiMessage {
+  std::string role;
+  std::string content;        // text parts joined with new lines
+  bool content_null = false;  // content null or absent (an assistant turn with tool calls)
+  std::vector<ApiToolCall> tool_calls;  // assistant
+  std::string tool_call_id;             // tool
+  std::string name;                     // tool: the function whose result this is
+};
+
+// A function the model may call (tools[] of type function, or the legacy functions[]).
+struct ApiTool {
+  std::string name;
+  std::string parameters;  // JSON Schema text ({} when absent)
+  bool strict = false;
+  std::string json;  // the tool as {"type":"function","function":{…}}, key order kept
+};
+
+// tool_choice (or the legacy function_call).
+struct ToolChoice {
+  enum class Mode { kAuto, kNone, kRequired, kFunction };
+  Mode mode = Mode::kAuto;
+  std::string function;  // kFunction: the function's name
+};
+
 // POST /v1/chat/completions (chat) and /v1/completions (!chat).
 struct CompletionRequest {
   std::string model;
   bool chat = true;
-  std::vector<ChatTurn> messages;      // chat: roles system (or developer), user, assistant
+  std::vector<ApiMessage> messages;    // chat
+  std::vector<ApiTool> tools;          // chat: tools or functions
+  ToolChoice tool_choice;              // chat
+  bool legacy_functions = false;       // functions/function_call: answer with function_call
+  bool parallel_tool_calls = true;     // false: at most one call per answer
+  bool logprobs = false;               // chat: logprobs; completions: logprobs given
+  int top_logprobs = 0;                // alternatives per token, 0-20
   std::string prompt;                  // completions: the prompt text...
   std::vector<int32_t> prompt_tokens;  // ...or its token ids
   bool prompt_is_tokens = false;
@@ -52,7 +91,7 @@ std::optional<ApiError> ParseEmbeddingRequest(std::string_view body, EmbeddingRe
 // POST /v1/chat/completions/tokenizer/encode/count.
 struct TokenCountRequest {
   std::string model;
-  std::vector<ChatTurn> messages;
+  std::vector<ApiMessage> messages;
 };
 std::optional<ApiError> ParseTokenCountRequest(std::string_view body, TokenCountRequest* out);
 

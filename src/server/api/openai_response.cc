@@ -32,11 +32,54 @@ json FinishReasonJson(std::string_view finish_reason) {
   return finish_reason.empty() ? json(nullptr) : json(finish_reason);
 }
 
+json Bytes(const std::string& text) {
+  json b = json::array();
+  for (char c : text) b.push_back(static_cast<unsigned char>(c));
+  return b;
+}
+
+json ChatLogprob(const TokenLogprob& t) {
+  return json{{"token", t.text}, {"logprob", t.logprob}, {"bytes", Bytes(t.text)}};
+}
+
+// OpenAI's logprobs object for some tokens: chat {"content": [...], "refusal": null}, or the
+// completions shape. text_offset counts bytes from `offset`, the answer's bytes before them.
+json LogprobsJson(const CompletionMeta& m, const std::vector<TokenLogprobs>& tokens,
+                  size_t offset = 0) {
+  if (!m.logprobs) return nullptr;
+  if (m.chat) {
+    json content = json::array();
+    for (const TokenLogprobs& t : tokens) {
+      json entry = ChatLogprob(t.chosen);
+      json top = json::array();
+      for (const TokenLogprob& alt : t.top) top.push_back(ChatLogprob(alt));
+      entry["top_logprobs"] = std::move(top);
+      content.push_back(std::move(entry));
+    }
+    return json{{"content", std::move(content)}, {"refusal", nullptr}};
+  }
+  json toks = json::array(), lps = json::array(), tops = json::array(), offsets = json::array();
+  for (const TokenLogprobs& t : tokens) {
+    toks.push_back(t.chosen.text);
+    lps.push_back(t.chosen.logprob);
+    json top = json::object();
+    for (const TokenLogprob& alt : t.top) top[alt.text] = alt.logprob;
+    tops.push_back(std::move(top));
+    offsets.push_back(offset);
+    offset += t.chosen.text.size();
+  }
+  return json{{"tokens", std::move(toks)},
+              {"token_logprobs", std::move(lps)},
+              {"top_logprobs", std::move(tops)},
+              {"text_offset", std::move(offsets)}};
+}
+
 // One streamed choice: a chat delta or a completion's text.
-std::string Chunk(const CompletionMeta& m, json delta_or_text, std::string_view finish_reason) {
+std::string Chunk(const CompletionMeta& m, json delta_or_text, std::string_view finish_reason,
+                  const std::vector<TokenLogprobs>& logprobs = {}) {
   json choice = {{"index", 0},
                  {m.chat ? "delta" : "text", std::move(delta_or_text)},
-                 {"logprobs", nullptr},
+                 {"logprobs", logprobs.empty() ? json(nullptr) : LogprobsJson(m, logprobs)},
                  {"finish_reason", FinishReasonJson(finish_reason)}};
   json c = Envelope(m, /*chunk=*/true, json::array({std::move(choice)}));
   if (m.include_usage) c["usage"] = nullptr;
@@ -45,15 +88,45 @@ std::string Chunk(const CompletionMeta& m, json delta_or_text, std::string_view 
 
 }  // namespace
 
+json ToolCallJson(const ParsedToolCall& c, int index, bool streamed) {
+  json call = {{"id", c.id},
+               {"type", "function"},
+               {"function", {{"name", c.name}, {"arguments", c.arguments}}}};
+  if (streamed) call["index"] = index;
+  return call;
+}
+
 std::string CompletionBody(const CompletionMeta& m, std::string_view text,
                            std::string_view finish_reason, const TokenUsage& usage) {
+  AnswerMessage a;
+  a.content = std::string(text);
+  return CompletionBody(m, a, finish_reason, usage);
+}
+
+std::string CompletionBody(const CompletionMeta& m, const AnswerMessage& a,
+                           std::string_view finish_reason, const TokenUsage& usage,
+                           const std::vector<TokenLogprobs>& logprobs) {
   json choice = {{"index", 0}};
   if (m.chat) {
-    choice["message"] = {{"role", "assistant"}, {"content", text}};
+    json message = {{"role", "assistant"}};
+    message["content"] =
+        a.content.empty() && !a.tool_calls.empty() ? json(nullptr) : json(a.content);
+    if (!a.reasoning.empty()) message["reasoning_content"] = a.reasoning;
+    if (!a.tool_calls.empty() && m.legacy_functions) {
+      message["function_call"] = {{"name", a.tool_calls[0].name},
+                                  {"arguments", a.tool_calls[0].arguments}};
+    } else if (!a.tool_calls.empty()) {
+      json calls = json::array();
+      for (size_t i = 0; i < a.tool_calls.size(); ++i) {
+        calls.push_back(ToolCallJson(a.tool_calls[i], static_cast<int>(i), false));
+      }
+      message["tool_calls"] = std::move(calls);
+    }
+    choice["message"] = std::move(message);
   } else {
-    choice["text"] = text;
+    choice["text"] = a.content;
   }
-  choice["logprobs"] = nullptr;
+  choice["logprobs"] = LogprobsJson(m, logprobs);
   choice["finish_reason"] = FinishReasonJson(finish_reason);
   json body = Envelope(m, /*chunk=*/false, json::array({std::move(choice)}));
   body["usage"] = UsageJson(usage);
@@ -64,8 +137,32 @@ std::string SseRoleChunk(const CompletionMeta& m) {
   return Chunk(m, json{{"role", "assistant"}, {"content", ""}}, "");
 }
 
-std::string SseTextChunk(const CompletionMeta& m, std::string_view text) {
-  return Chunk(m, m.chat ? json{{"content", text}} : json(text), "");
+std::string SseTextChunk(const CompletionMeta& m, std::string_view text,
+                         const std::vector<TokenLogprobs>& logprobs) {
+  return Chunk(m, m.chat ? json{{"content", text}} : json(text), "", logprobs);
+}
+
+std::string SseEventChunks(const CompletionMeta& m, const OutputEvent& e,
+                           const std::vector<TokenLogprobs>& logprobs) {
+  switch (e.kind) {
+    case OutputEvent::Kind::kContent:
+      return SseTextChunk(m, e.text, logprobs);
+    case OutputEvent::Kind::kReasoning:
+      return Chunk(m, json{{"reasoning_content", e.text}}, "", logprobs);
+    case OutputEvent::Kind::kToolCall:
+      break;
+  }
+  if (m.legacy_functions) {
+    return Chunk(m, json{{"function_call", {{"name", e.call.name}, {"arguments", ""}}}}, "",
+                 logprobs) +
+           Chunk(m, json{{"function_call", {{"arguments", e.call.arguments}}}}, "");
+  }
+  ParsedToolCall head = e.call;
+  head.arguments.clear();
+  const json args = {{"index", e.index}, {"function", {{"arguments", e.call.arguments}}}};
+  return Chunk(m, json{{"tool_calls", json::array({ToolCallJson(head, e.index, true)})}}, "",
+               logprobs) +
+         Chunk(m, json{{"tool_calls", json::array({args})}}, "");
 }
 
 std::string SseFinishChunk(const CompletionMeta& m, std::string_view finish_reason) {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/token_logprobs.h"
+#include "server/api/assistant_output_parser.h"
 #include "server/api/error.h"
 
 namespace foundry {
@@ -18,6 +20,15 @@ struct CompletionMeta {
   int64_t created = 0;  // Unix seconds
   bool chat = true;     // chat.completion(.chunk) rather than text_completion
   bool include_usage = false;
+  bool logprobs = false;          // answers carry "logprobs" (else null)
+  bool legacy_functions = false;  // calls as the legacy function_call, not tool_calls
+};
+
+// A whole chat answer, split by the AssistantOutputParser.
+struct AnswerMessage {
+  std::string content;    // null in JSON when empty and there are tool calls
+  std::string reasoning;  // reasoning_content, present only when not empty
+  std::vector<ParsedToolCall> tool_calls;
 };
 
 struct TokenUsage {
@@ -25,7 +36,12 @@ struct TokenUsage {
   int64_t completion_tokens = 0;
 };
 
-// A whole (non-streamed) answer: one choice with the text and finish_reason, and usage.
+// A whole (non-streamed) answer: one choice with the message (chat) or text, finish_reason,
+// logprobs (when m.logprobs: chat's {"content": [...]}, completions' tokens/token_logprobs/
+// top_logprobs/text_offset) and usage.
+std::string CompletionBody(const CompletionMeta& m, const AnswerMessage& answer,
+                           std::string_view finish_reason, const TokenUsage& usage,
+                           const std::vector<TokenLogprobs>& logprobs = {});
 std::string CompletionBody(const CompletionMeta& m, std::string_view text,
                            std::string_view finish_reason, const TokenUsage& usage);
 
@@ -33,7 +49,12 @@ std::string CompletionBody(const CompletionMeta& m, std::string_view text,
 // assistant's role; each piece of text is one chunk; the last chunk carries finish_reason;
 // with include_usage every chunk has "usage": null and a last one with no choices has usage.
 std::string SseRoleChunk(const CompletionMeta& m);
-std::string SseTextChunk(const CompletionMeta& m, std::string_view text);
+std::string SseTextChunk(const CompletionMeta& m, std::string_view text,
+                         const std::vector<TokenLogprobs>& logprobs = {});
+// A chat event of the AssistantOutputParser: content, reasoning_content, or a tool call as
+// two chunks (id and name with empty arguments, then the arguments), logprobs on the first.
+std::string SseEventChunks(const CompletionMeta& m, const OutputEvent& event,
+                           const std::vector<TokenLogprobs>& logprobs = {});
 std::string SseFinishChunk(const CompletionMeta& m, std::string_view finish_reason);
 std::string SseUsageChunk(const CompletionMeta& m, const TokenUsage& usage);
 std::string SseError(const ApiError& e);  // a failure after the stream began

@@ -1,5 +1,5 @@
-// JSON (OpenAI-style messages and tool lists) to chat-template values. Lives at the CLI/server
-// edge so the chat layer does not depend on nlohmann::json. Header-only; keeps key order
+// JSON (OpenAI-style messages and tool lists) to chat-template values. Lives at the service
+// and CLI edge so the chat layer does not depend on nlohmann::json. Header-only; keeps key order
 // (ordered_json) because templates can print dicts.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include "chat/chat_template.h"
 #include "chat/jinja_value.h"
 
-namespace foundry::cli {
+namespace foundry {
 
 inline StatusOr<jinja::Value> JsonToValue(const nlohmann::ordered_json& j, int depth = 0) {
   if (depth > 256) return InvalidArgument("JSON nested too deeply");
@@ -89,4 +89,4 @@ inline StatusOr<std::vector<ChatMessage>> JsonToMessages(const nlohmann::ordered
   return out;
 }
 
-}  // namespace foundry::cli
+}  // namespace foundry

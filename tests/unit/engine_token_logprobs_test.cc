@@ -1,0 +1,113 @@
+// Log-probabilities (engine/token_logprobs.h) and their report by the per-token step
+// (SequenceGenerator::EnableLogprobs): the log-softmax of the raw logits, on hand-made logits
+// and on SmolLM2-135M's logits for a golden prompt, whose pinned top logits
+// (tests/golden/data/SmolLM2-135M-Instruct.Q4_1.json, from llama.cpp, which our AVX2 path
+// matches exactly) give the expected top tokens and the differences between their
+// log-probabilities.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/internal.h"
+#include "engine/sequence_generator.h"
+#include "engine/token_logprobs.h"
+
+namespace foundry {
+namespace {
+
+const std::string kRoot = FOUNDRY_SOURCE_DIR;
+
+TEST(TokenLogprobs, LogSoftmaxOfHandMadeLogits) {
+  const std::vector<float> logits = {1.0f, 3.0f, 2.0f, 3.0f, -50.0f};
+  const TokenLogprobs lp = ComputeTokenLogprobs(logits.data(), 5, 2, 3);
+  double z = 0;
+  for (float l : logits) z += std::exp(static_cast<double>(l));
+  EXPECT_NEAR(lp.chosen.logprob, 2.0 - std::log(z), 1e-6);
+  ASSERT_EQ(lp.top.size(), 3u);
+  EXPECT_EQ(lp.top[0].token, 1);  // ties: the lower id first
+  EXPECT_EQ(lp.top[1].token, 3);
+  EXPECT_EQ(lp.top[2].token, 2);
+  EXPECT_NEAR(lp.top[0].logprob, 3.0 - std::log(z), 1e-6);
+  EXPECT_TRUE(ComputeTokenLogprobs(logits.data(), 5, 0, 0).top.empty());
+  // More alternatives asked than the vocabulary has.
+  EXPECT_EQ(ComputeTokenLogprobs(logits.data(), 5, 0, 20).top.size(), 5u);
+}
+
+TEST(TokenLogprobs, MatchTheGoldenLogitsOfSmolLM2) {
+  const std::string model = kRoot + "/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+  if (!std::ifstream(model).good()) GTEST_SKIP() << model << " is missing (make models)";
+  std::ifstream f(kRoot + "/tests/golden/data/SmolLM2-135M-Instruct.Q4_1.json");
+  const nlohmann::json golden = nlohmann::json::parse(f);
+  auto lm = LanguageModel::Load(model, LoadOptions{.isa = "avx2"});
+  ASSERT_TRUE(lm.ok()) << lm.status().message();
+  if ((*lm)->isa() != "avx2") GTEST_SKIP() << "no AVX2: the goldens are exact only there";
+  const int64_t n_vocab = (*lm)->n_vocab();
+  int checked = 0;
+  for (const auto& prompt : {golden["prompts"][0]}) {
+    const std::vector<int32_t> ids = prompt["ids"].get<std::vector<int32_t>>();
+    const EngineOptions options{.n_threads = 2,
+                                .n_ctx = golden["context"]["n_ctx"].get<int64_t>(),
+                                .n_batch = golden["context"]["n_batch"].get<int64_t>()};
+    auto session = Session::Create(*lm, options);
+    ASSERT_TRUE(session.ok());
+    std::vector<float> logits;
+    ASSERT_TRUE((*session)->Evaluate(ids, /*all_logits=*/true, &logits).ok());
+    for (size_t pos = 0; pos < ids.size(); ++pos) {
+      const float* row = logits.data() + pos * static_cast<size_t>(n_vocab);
+      const auto& top = prompt["top_logits"][pos];
+      const int32_t top1 = top[0][0].get<int32_t>();
+      const TokenLogprobs lp = ComputeTokenLogprobs(row, n_vocab, top1, 5);
+      // The log-probabilities of all tokens sum to one: log Z = logit - logprob.
+      const double log_z = static_cast<double>(row[top1]) - lp.chosen.logprob;
+      double total = 0;
+      for (int64_t i = 0; i < n_vocab; ++i) total += std::exp(row[i] - log_z);
+      EXPECT_NEAR(total, 1.0, 1e-5);
+      // Ranked as llama.cpp ranked its logits, wherever the pinned margin is clear of the
+      // 5-decimal rounding; log-softmax keeps the pinned differences between logits.
+      for (size_t k = 0; k + 1 < 5; ++k) {
+        const double margin = top[k][1].get<double>() - top[k + 1][1].get<double>();
+        if (margin < 1e-4) break;
+        EXPECT_EQ(lp.top[k].token, top[k][0].get<int32_t>()) << "position " << pos;
+        EXPECT_NEAR(lp.top[k].logprob - lp.top[k + 1].logprob, margin, 1e-4) << "position " << pos;
+      }
+      EXPECT_EQ(lp.top[0].logprob, lp.chosen.logprob);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 5);
+}
+
+TEST(TokenLogprobs, SequenceGeneratorReportsThemPerToken) {
+  auto lm = LanguageModel::Load(kRoot + "/tests/data/models/tiny-qwen2.gguf");
+  ASSERT_TRUE(lm.ok());
+  SamplingParams greedy;
+  greedy.temperature = 0;
+  auto gen = SequenceGenerator::Create(**lm, greedy, -1);
+  ASSERT_TRUE(gen.ok());
+  std::vector<float> logits(static_cast<size_t>((*lm)->n_vocab()), 0.0f);
+  const Tokenizer& tok = TokenizerOf(**lm);
+  int32_t a = -1;
+  for (int32_t id = 0; id < tok.vocab_size() && a < 0; ++id) {
+    if (tok.TokenToPiece(id) == "a") a = id;
+  }
+  ASSERT_GE(a, 0);
+  logits[static_cast<size_t>(a)] = 5.0f;
+  EXPECT_FALSE(gen->Next(logits.data(), false).logprobs.has_value());  // off by default
+  gen->EnableLogprobs(2);
+  const TokenStep step = gen->Next(logits.data(), false);
+  ASSERT_TRUE(step.logprobs.has_value());
+  const TokenLogprobs expected = ComputeTokenLogprobs(logits.data(), (*lm)->n_vocab(), a, 2);
+  EXPECT_EQ(step.logprobs->chosen.token, a);
+  EXPECT_EQ(step.logprobs->chosen.logprob, expected.chosen.logprob);
+  EXPECT_EQ(step.logprobs->chosen.text, "a");
+  ASSERT_EQ(step.logprobs->top.size(), 2u);
+  EXPECT_EQ(step.logprobs->top[1].token, expected.top[1].token);
+  EXPECT_EQ(step.logprobs->top[1].text, tok.TokenToPiece(expected.top[1].token, true));
+}
+
+}  // namespace
+}  // namespace foundry
