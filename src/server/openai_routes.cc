@@ -171,6 +171,7 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
   Scheduler& sched = lease->scheduler();
 
   auto st = std::make_shared<StreamState>();
+  generations_.Add(st->cancelled);
   auto g = ToGeneration(r, sched.model(), st);
   if (!g.ok()) return ReplyError(res, ErrorFromStatus(g.status()));
   if (g->prompt.empty()) return ReplyError(res, InvalidRequest("prompt", "the prompt is empty"));
