@@ -13,6 +13,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev libssl-dev
   python3 python3-pip
+  nginx  # the load balancer of the replica e2e test (tests/e2e/test_deploy_nginx.py)
 )
 
 SUDO=""
