@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import statistics
+import sys
 import subprocess
 import time
 
@@ -513,3 +514,39 @@ def test_service_stop_drains(tmp_path):
         assert stop.wait(timeout=60) == 0
     finally:
         kill_if_alive(pid)
+
+
+def test_the_foundry_local_sdk_works_with_a_key(tmp_path):
+    """foundry-local-sdk 0.5.1 unchanged: its openai client takes api_key (OPENAI_API_KEY,
+    as the SDK reads it); its own management client needs the header added (docs/security.md)."""
+    pytest.importorskip("foundry_local")
+    home, env, port = make_home(tmp_path)
+    env["FOUNDRY_API_KEY"] = KEY1
+    env["OPENAI_API_KEY"] = KEY1
+    env["PATH"] = os.path.dirname(os.path.abspath(FOUNDRY)) + os.pathsep + env["PATH"]
+    script = r'''
+import json
+import openai
+from foundry_local import FoundryLocalManager
+m = FoundryLocalManager()  # finds (or starts) the service through `foundry service status`
+m.httpx_client._client.headers["Authorization"] = "Bearer " + m.api_key
+catalog = len(m.list_catalog_models())  # /foundry/list
+cached = m.httpx_client.get("/openai/models")
+client = openai.OpenAI(base_url=m.endpoint, api_key=m.api_key)
+r = client.chat.completions.create(model="tiny-local", max_tokens=4,
+                                   messages=[{"role": "user", "content": "Hi"}])
+print(json.dumps({"catalog": catalog > 0, "cached": cached, "answered": r.choices[0].message.content is not None}))
+'''
+    r = cli(env, "service", "start")
+    pid = open(home / "service.pid").read().split()[0] if (home / "service.pid").exists() else None
+    try:
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert requests.get("http://127.0.0.1:%d/v1/models" % port, timeout=T).status_code == 401
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stdout + out.stderr
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert result == {"catalog": True, "cached": ["tiny-local"], "answered": True}
+    finally:
+        cli(env, "service", "stop")
+        kill_if_alive(int(pid) if pid else None)
