@@ -151,6 +151,26 @@ def test_an_exposed_address_needs_a_key_or_an_explicit_opt_out(tmp_path):
         svc.stop()
 
 
+def test_service_set_checks_and_shows_access_settings(tmp_path):
+    home, env, port = make_home(tmp_path)
+    assert cli(env, "service", "set", "--host", "example.com").returncode != 0
+    assert cli(env, "service", "set", "--api-key", "short").returncode != 0
+    assert cli(env, "service", "set", "--origins", "ftp://x").returncode != 0
+    r = cli(env, "service", "set", "--host", "0.0.0.0", "--allow-unauthenticated")
+    assert r.returncode == 0 and "without an API key" in r.stderr, r.stderr
+    r = cli(env, "service", "set", "--allow-unauthenticated", "false", "--api-key", KEY1,
+            "--origins", "https://a.example,https://b.example", "--rate-limit", "60", "--show")
+    shown = json.loads(r.stdout)
+    assert shown["host"] == "0.0.0.0" and shown["apiKeys"] == 1
+    assert shown["allowUnauthenticated"] is False and shown["rateLimitPerMinute"] == 60
+    assert shown["corsOrigins"] == ["https://a.example", "https://b.example"]
+    assert KEY1 not in r.stdout
+    r = cli(env, "service", "set", "--clear-api-keys", "--clear-origins", "--show")
+    shown = json.loads(r.stdout)
+    assert shown["apiKeys"] == 0 and shown["corsOrigins"] == []
+    assert "will not start" in r.stderr  # 0.0.0.0 without a key any more
+
+
 def test_the_host_setting_is_where_it_listens(tmp_path):
     home, env, port = make_home(tmp_path, "--host", "127.0.0.2")
     r = cli(env, "service", "start")
