@@ -497,6 +497,7 @@ int Run(const Environment& env, const RunArgs& a) {
     std::fflush(stdout);
     const bool finished = server.Drain(std::chrono::seconds(a.drain_s));
     if (!finished) std::printf("drain deadline passed: cancelled the remaining requests\n");
+    std::fflush(stdout);
   });
   std::printf("foundry service listening on %s (PID %d)\n",
               BaseUrl(LocalClientAddress(host), opts.port).c_str(), static_cast<int>(getpid()));

@@ -103,15 +103,28 @@ void HttpServer::Stop() {
 
 bool HttpServer::draining() const { return impl_->draining.load(); }
 
+// cpp-httplib ends every chunked answer at once when the server stops, so Stop() comes only
+// when nothing is in flight: generations that run past the deadline are cancelled first (their
+// streams end with an error event), and they finish within a step.
 bool HttpServer::Drain(std::chrono::milliseconds deadline) {
   impl_->draining.store(true);
   const auto end = std::chrono::steady_clock::now() + deadline;
-  while (impl_->InFlight() > 0 && std::chrono::steady_clock::now() < end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Idle twice in a row: a request that passed the gate just before draining began has had
+  // time to take its model.
+  auto wait_idle = [this](std::chrono::steady_clock::time_point until) {
+    int idle = 0;
+    while (idle < 2 && std::chrono::steady_clock::now() < until) {
+      idle = impl_->InFlight() == 0 ? idle + 1 : 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return idle >= 2;
+  };
+  const bool finished = wait_idle(end);
+  if (!finished) {
+    impl_->openai.CancelAll();
+    wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
-  const bool finished = impl_->InFlight() == 0;
-  if (!finished) impl_->openai.CancelAll();
-  Stop();  // Run() returns once every connection's last answer is written
+  Stop();
   return finished;
 }
 

@@ -512,7 +512,12 @@ def test_the_drain_deadline_ends_streams_that_run_too_long(tmp_path):
     r, lines = open_stream(svc, 3000)
     t0 = time.time()
     svc.proc.send_signal(signal.SIGTERM)
-    events = rest_of_stream(lines)
+    try:
+        events = rest_of_stream(lines)
+    except requests.exceptions.ChunkedEncodingError as e:
+        svc.proc.wait(timeout=30)
+        raise AssertionError("the stream broke (exit %s): %s\n%s" %
+                             (svc.proc.returncode, e, run_log(svc))) from None
     assert any("error" in json.loads(e) for e in events if e != "[DONE]"), events[-3:]
     assert svc.proc.wait(timeout=30) == 0
     assert time.time() - t0 < 10
