@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev
   python3 python3-pip
   chromium chromium-driver fonts-dejavu-core  # the chat page's browser test (tests/e2e/test_web_page.py)
+  nginx  # the load balancer of the replica e2e test (tests/e2e/test_deploy_nginx.py)
 )
 
 SUDO=""

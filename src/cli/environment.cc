@@ -36,6 +36,7 @@ Environment ReadEnvironment() {
   env.catalog.ram_gb = Variable("FOUNDRY_RAM_GB");
   env.isa = Variable("FOUNDRY_ISA");
   env.map_weights = Variable("FOUNDRY_MMAP") == "1";
+  env.api_key = Variable("FOUNDRY_API_KEY");
   return env;
 }
 

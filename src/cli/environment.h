@@ -19,6 +19,8 @@ struct Environment {
   std::string isa;
   // FOUNDRY_MMAP=1: map model files instead of copying them into huge pages.
   bool map_weights = false;
+  // FOUNDRY_API_KEY: one more API key the service accepts (besides `service set --api-key`).
+  std::string api_key;
 };
 
 Environment ReadEnvironment();

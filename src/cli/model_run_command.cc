@@ -83,17 +83,17 @@ StatusOr<std::string> EnsureCached(const CatalogOptions& options, const std::str
   return v->id;
 }
 
-// The running service's port, starting the service first when needed.
-StatusOr<int> EnsureService(const fs::path& home) {
-  if (auto s = FindRunningService(home)) return s->port;
+// The running service, starting it first when needed.
+StatusOr<RunningService> EnsureService(const fs::path& home) {
+  if (auto s = FindRunningService(home)) return *s;
   if (StartService(home) != 0) return IoError("the foundry service could not be started");
   std::fflush(stdout);
-  if (auto s = FindRunningService(home)) return s->port;
+  if (auto s = FindRunningService(home)) return *s;
   return IoError("the foundry service did not start");
 }
 
-std::unique_ptr<httplib::Client> Client(int port) {
-  auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
+std::unique_ptr<httplib::Client> Client(const RunningService& service) {
+  auto c = ServiceClient(service);
   c->set_connection_timeout(5, 0);
   c->set_read_timeout(3600, 0);  // loading or downloading a large model takes a while
   c->set_write_timeout(60, 0);
@@ -268,9 +268,9 @@ void PrintHelp() {
 int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
   auto id = EnsureCached(options, a.name);
   if (!id.ok()) return ReportError(id.status());
-  auto port = EnsureService(options.home);
-  if (!port.ok()) return ReportError(port.status());
-  auto client = Client(*port);
+  auto service = EnsureService(options.home);
+  if (!service.ok()) return ReportError(service.status());
+  auto client = Client(*service);
   std::printf("🕛 Loading model...\n");
   std::fflush(stdout);
   const auto load_start = std::chrono::steady_clock::now();
@@ -344,9 +344,9 @@ int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
 }
 
 int LoadModel(const CatalogOptions& options, const ModelRunArgs& a) {
-  auto port = EnsureService(options.home);
-  if (!port.ok()) return ReportError(port.status());
-  auto client = Client(*port);
+  auto service = EnsureService(options.home);
+  if (!service.ok()) return ReportError(service.status());
+  auto client = Client(*service);
   std::printf("🕛 Loading model...\n");
   std::fflush(stdout);
   if (Status st = LoadInService(*client, a.name, a.ttl); !st.ok()) return ReportError(st);
@@ -374,7 +374,7 @@ int UnloadModel(const CatalogOptions& options, const ModelRunArgs& a) {
     std::printf("🔴 Model management service is not running!\n");
     return 1;
   }
-  auto client = Client(s->port);
+  auto client = Client(*s);
   const std::string path =
       "/openai/unload/" + PathName(a.name) + (a.force ? "?force=true" : "?force=false");
   auto r = client->Get(path.c_str());

@@ -1,9 +1,10 @@
 // `foundry service start|stop|restart|status|ps|set|run`: one background service per user.
 //
 // `start` forks and execs `foundry service run --foreground` in a new session with its output
-// in <home>/logs/service.log; the daemon writes <home>/service.pid ("<pid> <port>") once it
-// listens and removes it when it exits (SIGTERM from `stop`). The lines that Foundry Local's
-// SDKs parse are printed byte for byte (docs/cli.md).
+// in <home>/logs/service.log; the daemon writes <home>/service.pid ("<pid> <port> <host>") once
+// it listens and removes it when it exits (SIGTERM from `stop`: it drains first). With API keys
+// it also writes <home>/service.key (mode 0600), a key of its own that this user's CLI sends.
+// The lines that Foundry Local's SDKs parse are printed byte for byte (docs/cli.md).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
@@ -26,9 +27,13 @@
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
 #include "catalog/machine.h"
+#include "catalog/settings.h"
 #include "cli/commands.h"
 #include "cli/service_control.h"
 #include "cli/table.h"
+#include "server/auth.h"
+#include "server/bind_address.h"
+#include "server/cors.h"
 #include "server/http_server.h"
 #include "server/service_models.h"
 #include "server/service_settings.h"
@@ -38,12 +43,25 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// How long `service stop` lets the daemon drain before it kills it.
+constexpr int kDefaultDrainSeconds = 20;
+
+StatusOr<fs::path> ServiceKeyFile(const fs::path& home) {
+  return FoundryHomeFile(home, "service.key");
+}
+
 std::optional<RunningService> ReadPidFile(const fs::path& home) {
   auto path = ServicePidFile(home);
   if (!path.ok()) return std::nullopt;
   std::ifstream in(*path);
   RunningService s;
   if (!(in >> s.pid >> s.port) || s.pid <= 0 || s.port <= 0 || s.port > 65535) return std::nullopt;
+  std::string host;
+  if (in >> host) s.address = LocalClientAddress(host);
+  if (auto key_path = ServiceKeyFile(home); key_path.ok()) {
+    std::ifstream key(*key_path);
+    key >> s.api_key;
+  }
   return s;
 }
 
@@ -57,21 +75,25 @@ bool ProcessAlive(pid_t pid) {
   return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
 }
 
-bool StatusResponds(int port) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(1, 0);
-  c.set_read_timeout(5, 0);
-  auto r = c.Get("/openai/status");
+bool StatusResponds(const RunningService& s) {
+  auto c = ServiceClient(s);
+  c->set_connection_timeout(1, 0);
+  c->set_read_timeout(5, 0);
+  auto r = c->Get("/openai/status");
   return r && r->status == 200;
 }
 
 std::optional<RunningService> FindRunning(const fs::path& home) {
   auto s = ReadPidFile(home);
-  if (!s || !ProcessAlive(s->pid) || !StatusResponds(s->port)) return std::nullopt;
+  if (!s || !ProcessAlive(s->pid) || !StatusResponds(*s)) return std::nullopt;
   return s;
 }
 
-std::string BaseUrl(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+std::string BaseUrl(const std::string& address, int port) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port) + "/";
+}
+std::string BaseUrl(const RunningService& s) { return BaseUrl(s.address, s.port); }
 
 void PrintNotRunning() {
   std::printf("🔴 Model management service is not running!\n");
@@ -90,7 +112,7 @@ int Start(const fs::path& home) {
   auto settings = LoadServiceSettings(home);
   if (!settings.ok()) return ReportError(settings.status());
   if (auto running = FindRunning(home)) {
-    std::printf("🟢 Service is already running on %s.\n", BaseUrl(running->port).c_str());
+    std::printf("🟢 Service is already running on %s.\n", BaseUrl(*running).c_str());
     return 0;
   }
   const int port = settings->port;
@@ -135,8 +157,8 @@ int Start(const fs::path& home) {
       return 8;
     }
     auto s = ReadPidFile(home);
-    if (s && s->pid == child && StatusResponds(s->port)) {
-      std::printf("🟢 Service is Started on %s, PID %d!\n", BaseUrl(s->port).c_str(),
+    if (s && s->pid == child && StatusResponds(*s)) {
+      std::printf("🟢 Service is Started on %s, PID %d!\n", BaseUrl(*s).c_str(),
                   static_cast<int>(child));
       return 0;
     }
@@ -149,6 +171,12 @@ int Start(const fs::path& home) {
 
 }  // namespace
 
+std::unique_ptr<httplib::Client> ServiceClient(const RunningService& service) {
+  auto c = std::make_unique<httplib::Client>(service.address, service.port);
+  if (!service.api_key.empty()) c->set_bearer_token_auth(service.api_key);
+  return c;
+}
+
 std::optional<RunningService> FindRunningService(const fs::path& home) { return FindRunning(home); }
 int StartService(const fs::path& home) { return Start(home); }
 
@@ -157,8 +185,9 @@ namespace {
 int Stop(const fs::path& home) {
   auto s = ReadPidFile(home);
   if (s && ProcessAlive(s->pid)) {
-    kill(s->pid, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    kill(s->pid, SIGTERM);  // the daemon drains: running generations finish first
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(kDefaultDrainSeconds + 10);
     while (ProcessAlive(s->pid) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -178,8 +207,7 @@ int Status(const fs::path& home) {
     PrintNotRunning();
     return 1;
   }
-  std::printf("🟢 Model management service is running on http://127.0.0.1:%d/openai/status\n",
-              s->port);
+  std::printf("🟢 Model management service is running on %sopenai/status\n", BaseUrl(*s).c_str());
   return 0;
 }
 
@@ -189,10 +217,10 @@ int Ps(const CatalogOptions& options) {
     PrintNotRunning();
     return 1;
   }
-  httplib::Client c("127.0.0.1", s->port);
-  c.set_connection_timeout(1, 0);
-  c.set_read_timeout(10, 0);
-  auto r = c.Get("/openai/loadedmodels");
+  auto c = ServiceClient(*s);
+  c->set_connection_timeout(1, 0);
+  c->set_read_timeout(10, 0);
+  auto r = c->Get("/openai/loadedmodels");
   if (!r || r->status != 200) return ReportError(IoError("the service did not answer"));
   nlohmann::json ids = nlohmann::json::parse(r->body, nullptr, false);
   if (!ids.is_array() || ids.empty()) {
@@ -226,13 +254,13 @@ int Diag(const CatalogOptions& options) {
   auto catalog = Catalog::Load(options.catalog_file);
   std::printf(
       "Service:        %s\n",
-      running
-          ? ("running, PID " + std::to_string(running->pid) + ", " + BaseUrl(running->port)).c_str()
-          : "not running");
+      running ? ("running, PID " + std::to_string(running->pid) + ", " + BaseUrl(*running)).c_str()
+              : "not running");
   std::printf("Foundry home:   %s\n",
               options.home.empty() ? "not found (set HOME or FOUNDRY_HOME)" : options.home.c_str());
-  std::printf("Settings:       host %s, port %d, model TTL %lld s\n", settings->host.c_str(),
-              settings->port, static_cast<long long>(settings->default_ttl_s));
+  std::printf("Settings:       host %s, port %d, model TTL %lld s, %zu API key(s)\n",
+              settings->host.c_str(), settings->port,
+              static_cast<long long>(settings->default_ttl_s), settings->api_key_sha256.size());
   std::printf("Cache:          %s\n",
               cache.ok() ? cache->c_str() : cache.status().message().c_str());
   std::printf("Catalog:        %s, %s\n",
@@ -251,10 +279,10 @@ int Diag(const CatalogOptions& options) {
                                                     : cached.status().message().c_str());
   }
   if (running) {
-    httplib::Client c("127.0.0.1", running->port);
-    c.set_connection_timeout(1, 0);
-    c.set_read_timeout(10, 0);
-    auto r = c.Get("/openai/loadedmodels");
+    auto c = ServiceClient(*running);
+    c->set_connection_timeout(1, 0);
+    c->set_read_timeout(10, 0);
+    auto r = c->Get("/openai/loadedmodels");
     std::printf("Loaded models:  %s\n",
                 r && r->status == 200 ? r->body.c_str() : "(the service did not answer)");
   }
@@ -274,9 +302,53 @@ int Diag(const CatalogOptions& options) {
 
 struct SetArgs {
   int port = 0;
+  std::string host;
   std::string cachedir;
+  std::vector<std::string> api_keys;
+  bool clear_api_keys = false;
+  std::optional<bool> allow_unauthenticated;
+  std::vector<std::string> origins;
+  bool clear_origins = false;
+  std::optional<int> rate_limit;
   bool show = false;
 };
+
+// The access settings of `service set`: API keys (stored as SHA-256 digests), origins, the rate
+// limit. Sets *changed when one was given.
+foundry::Status ApplyAccessSettings(const SetArgs& a, ServiceSettings* s, bool* changed) {
+  if (a.clear_api_keys || !a.api_keys.empty()) {
+    s->api_key_sha256.clear();
+    for (const std::string& key : a.api_keys) {
+      if (key.size() < 16) {
+        return InvalidArgument(
+            "an API key must have at least 16 characters (e.g. from: openssl "
+            "rand -hex 32)");
+      }
+      s->api_key_sha256.push_back(DigestHex(DigestApiKey(key)));
+    }
+    *changed = true;
+  }
+  if (a.clear_origins || !a.origins.empty()) {
+    for (const std::string& o : a.origins) {
+      if (!IsOrigin(o)) {
+        return InvalidArgument("\"" + o +
+                               "\" is not a web origin: give scheme, host and port only, e.g. "
+                               "https://app.example.com or http://localhost:3000");
+      }
+    }
+    s->cors_origins = a.origins;
+    *changed = true;
+  }
+  if (a.allow_unauthenticated) {
+    s->allow_unauthenticated = *a.allow_unauthenticated;
+    *changed = true;
+  }
+  if (a.rate_limit) {
+    s->rate_limit_per_minute = *a.rate_limit;
+    *changed = true;
+  }
+  return OkStatus();
+}
 
 int Set(const fs::path& home, const SetArgs& a) {
   auto settings = LoadServiceSettings(home);
@@ -284,6 +356,11 @@ int Set(const fs::path& home, const SetArgs& a) {
   bool changed = false;
   if (a.port != 0) {
     settings->port = a.port;
+    changed = true;
+  }
+  if (!a.host.empty()) {
+    if (const foundry::Status st = CheckBindAddress(a.host); !st.ok()) return ReportError(st);
+    settings->host = a.host;
     changed = true;
   }
   if (!a.cachedir.empty()) {
@@ -295,9 +372,19 @@ int Set(const fs::path& home, const SetArgs& a) {
     settings->cache_dir = dir.string();
     changed = true;
   }
+  if (const foundry::Status st = ApplyAccessSettings(a, &*settings, &changed); !st.ok()) {
+    return ReportError(st);
+  }
   if (changed) {
     const foundry::Status st = SaveServiceSettings(home, *settings);
     if (!st.ok()) return ReportError(st);
+    std::string warning;
+    const foundry::Status exposure =
+        CheckExposure(settings->host, !settings->api_key_sha256.empty(),
+                      settings->allow_unauthenticated, &warning);
+    if (!exposure.ok())
+      std::fprintf(stderr, "warning: the service will not start: %s\n", exposure.message().c_str());
+    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     if (FindRunning(home)) std::printf("Restart the service to apply: foundry service restart\n");
   }
   if (a.show || !changed) std::printf("%s\n", ServiceSettingsJson(*settings).c_str());
@@ -306,12 +393,44 @@ int Set(const fs::path& home, const SetArgs& a) {
 
 struct RunArgs {
   int port = 0;
+  std::string host;
+  bool allow_unauthenticated = false;
   int slots = 4;
   int threads = 0;
   int queue = 64;
   int64_t ctx = 0;
+  int max_connections = ConnectionLimits{}.max_connections;
+  int request_timeout_s = ConnectionLimits{}.request_timeout_s;
+  int drain_s = kDefaultDrainSeconds;
   bool foreground = false;
 };
+
+// Who may call the service: the stored key digests, FOUNDRY_API_KEY and, when any key is
+// required, a fresh key of the daemon's own written to <home>/service.key for this user's CLI.
+StatusOr<AccessOptions> ServiceAccess(const Environment& env, const ServiceSettings& settings) {
+  AccessOptions access;
+  for (const std::string& hex : settings.api_key_sha256) {
+    FOUNDRY_ASSIGN_OR_RETURN(ApiKeyDigest d, ParseDigestHex(hex));
+    access.api_keys.push_back(d);
+  }
+  if (!env.api_key.empty()) access.api_keys.push_back(DigestApiKey(env.api_key));
+  access.cors.origins = settings.cors_origins;
+  access.rate_limit_per_minute = settings.rate_limit_per_minute;
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path key_path, ServiceKeyFile(env.catalog.home));
+  std::error_code ec;
+  fs::remove(key_path, ec);
+  if (access.api_keys.empty()) return access;
+  FOUNDRY_ASSIGN_OR_RETURN(std::string own, RandomApiKey());
+  access.api_keys.push_back(DigestApiKey(own));
+  fs::create_directories(key_path.parent_path(), ec);
+  const int fd = open(key_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, own.data(), own.size()) != static_cast<ssize_t>(own.size())) {
+    if (fd >= 0) close(fd);
+    return IoError("cannot write " + key_path.string());
+  }
+  close(fd);
+  return access;
+}
 
 int Run(const Environment& env, const RunArgs& a) {
   const CatalogOptions& options = env.catalog;
@@ -319,8 +438,9 @@ int Run(const Environment& env, const RunArgs& a) {
   if (!settings.ok()) return ReportError(settings.status());
   auto pid_path = ServicePidFile(options.home);
   if (!pid_path.ok()) return ReportError(pid_path.status());
-  // SIGTERM/SIGINT are taken by one thread (sigwait) that stops the server; every other thread
-  // inherits the blocked mask.
+  const std::string host = a.host.empty() ? settings->host : a.host;
+  // SIGTERM/SIGINT are taken by one thread (sigwait) that drains and stops the server; every
+  // other thread inherits the blocked mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -335,7 +455,7 @@ int Run(const Environment& env, const RunArgs& a) {
   if (!catalog.ok()) return ReportError(catalog.status());
 
   ServerOptions opts;
-  opts.host = "127.0.0.1";
+  opts.host = host;
   opts.port = a.port != 0 ? a.port : settings->port;
   opts.cache_dir = cache_dir->string();
   opts.catalog = std::move(*catalog);
@@ -345,6 +465,18 @@ int Run(const Environment& env, const RunArgs& a) {
   opts.models.scheduler.n_threads = a.threads;
   opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);
   opts.models.scheduler.n_ctx = a.ctx;
+  opts.limits.max_connections = a.max_connections;
+  opts.limits.request_timeout_s = a.request_timeout_s;
+  auto access = ServiceAccess(env, *settings);
+  if (!access.ok()) return ReportError(access.status());
+  opts.access = std::move(*access);
+  std::string warning;
+  const foundry::Status exposure =
+      CheckExposure(host, !opts.access.api_keys.empty(),
+                    a.allow_unauthenticated || settings->allow_unauthenticated, &warning);
+  if (!exposure.ok()) return ReportError(exposure);
+  if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
+  opts.confine_models = !IsLoopbackAddress(host) || !opts.access.api_keys.empty();
   HttpServer server(opts);
   const foundry::Status bound = server.Bind();
   if (!bound.ok()) {
@@ -355,21 +487,29 @@ int Run(const Environment& env, const RunArgs& a) {
   fs::create_directories(pid_path->parent_path(), ec);
   {
     std::ofstream out(*pid_path, std::ios::trunc);
-    out << getpid() << " " << opts.port << "\n";
+    out << getpid() << " " << opts.port << " " << host << "\n";
   }
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    server.Stop();
+    if (server.draining()) return;  // the server stopped by itself
+    std::printf("draining: finishing running requests (at most %d s)\n", a.drain_s);
+    std::fflush(stdout);
+    const bool finished = server.Drain(std::chrono::seconds(a.drain_s));
+    if (!finished) std::printf("drain deadline passed: cancelled the remaining requests\n");
+    std::fflush(stdout);
   });
-  std::printf("foundry service listening on %s (PID %d)\n", BaseUrl(opts.port).c_str(),
-              static_cast<int>(getpid()));
+  std::printf("foundry service listening on %s (PID %d)\n",
+              BaseUrl(LocalClientAddress(host), opts.port).c_str(), static_cast<int>(getpid()));
   std::fflush(stdout);
   const foundry::Status st = server.Run();
   kill(getpid(), SIGTERM);  // wakes the stopper if the server stopped by itself
   stopper.join();
   auto s = ReadPidFile(options.home);
-  if (s && s->pid == getpid()) fs::remove(*pid_path, ec);
+  if (s && s->pid == getpid()) {
+    fs::remove(*pid_path, ec);
+    if (auto key_path = ServiceKeyFile(options.home); key_path.ok()) fs::remove(*key_path, ec);
+  }
   std::printf("foundry service stopped\n");
   return st.ok() ? 0 : ReportError(st);
 }
@@ -398,9 +538,28 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
       ->callback([&options, &exit_code] { exit_code = Ps(options); });
   auto set_args = std::make_shared<SetArgs>();
   CLI::App* set = svc->add_subcommand("set", "Change or show the service settings");
-  set->add_option("--port", set_args->port, "Port to listen on (127.0.0.1)")
-      ->check(CLI::Range(1, 65535));
+  set->add_option("--port", set_args->port, "Port to listen on")->check(CLI::Range(1, 65535));
+  set->add_option("--host", set_args->host,
+                  "Address to listen on (default 127.0.0.1: this machine only; another address "
+                  "needs --api-key)");
   set->add_option("--cachedir", set_args->cachedir, "Model cache directory");
+  set->add_option("--api-key", set_args->api_keys,
+                  "API key clients must send (Authorization: Bearer KEY); repeat for several. "
+                  "Replaces the stored keys; only their SHA-256 is stored");
+  set->add_flag("--clear-api-keys", set_args->clear_api_keys, "Remove every stored API key");
+  set->add_option("--allow-unauthenticated", set_args->allow_unauthenticated,
+                  "true: listen on a non-loopback address without an API key (anyone who can "
+                  "reach it can use it)")
+      ->expected(0, 1)
+      ->default_str("true");
+  set->add_option("--origins", set_args->origins,
+                  "Web origins whose pages may call the service (https://app.example.com); "
+                  "comma-separated or repeated; replaces the stored list")
+      ->delimiter(',');
+  set->add_flag("--clear-origins", set_args->clear_origins, "Allow no other web origin");
+  set->add_option("--rate-limit", set_args->rate_limit,
+                  "Requests per minute per API key (or client address); 0: no limit")
+      ->check(CLI::Range(0, 1000000));
   set->add_flag("--show", set_args->show, "Print the settings as JSON");
   set->callback([&home, set_args, &exit_code] { exit_code = Set(home, *set_args); });
   auto run_args = std::make_shared<RunArgs>();
@@ -408,6 +567,18 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
   run->add_flag("--foreground", run_args->foreground, "Stay in the foreground (the default)");
   run->add_option("--port", run_args->port, "Port (default: the settings')")
       ->check(CLI::Range(1, 65535));
+  run->add_option("--host", run_args->host, "Address to listen on (default: the settings')");
+  run->add_flag("--allow-unauthenticated", run_args->allow_unauthenticated,
+                "Listen on a non-loopback address without an API key");
+  run->add_option("--max-connections", run_args->max_connections,
+                  "Connections open at once (served and waiting); more wait to be accepted")
+      ->check(CLI::Range(1, 100000));
+  run->add_option("--request-timeout", run_args->request_timeout_s,
+                  "Seconds a client has to send a whole request (headers and body)")
+      ->check(CLI::Range(1, 3600));
+  run->add_option("--drain-timeout", run_args->drain_s,
+                  "Seconds running requests get to finish after SIGTERM")
+      ->check(CLI::Range(0, 3600));
   run->add_option("--slots", run_args->slots, "Requests decoded together per model")
       ->check(CLI::Range(1, 64));
   run->add_option("--threads", run_args->threads, "Threads per model (default: all cores)")

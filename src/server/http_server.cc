@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "server/http_reply.h"
 #include "server/management_routes.h"
@@ -39,12 +40,30 @@ bool PortInUse(const std::string& host, int port) {
 
 struct HttpServer::Impl {
   Impl(const ServerOptions& o, ModelResolver resolver)
-      : options(o), models(o.models, ChooseResolver(o, std::move(resolver))), openai(o, models) {}
+      : options(o),
+        models(o.models, ChooseResolver(o, std::move(resolver))),
+        openai(o, models),
+        gate(o.access),
+        http(o.limits) {}
 
   static ModelResolver ChooseResolver(const ServerOptions& o, ModelResolver resolver) {
-    if (resolver || !o.catalog) return resolver;
+    if (resolver) return resolver;
+    if (!o.catalog) {
+      if (!o.confine_models) return nullptr;  // absolute paths (ResolveModelPath)
+      return [](const std::string& name) -> StatusOr<ResolvedModel> {
+        return NotFound("model \"" + name + "\" was not found");
+      };
+    }
     std::shared_ptr<const ServiceModels> catalog = o.catalog;
-    return [catalog](const std::string& name) { return catalog->Resolve(name); };
+    const bool confined = o.confine_models;
+    return
+        [catalog, confined](const std::string& name) { return catalog->Resolve(name, confined); };
+  }
+
+  int InFlight() const {
+    int n = 0;
+    for (const LoadedModelInfo& m : models.Loaded()) n += m.in_flight;
+    return n;
   }
 
   void Configure();
@@ -52,7 +71,9 @@ struct HttpServer::Impl {
   const ServerOptions& options;
   ModelManager models;
   OpenAiRoutes openai;
-  httplib::Server http;
+  RequestGate gate;
+  std::atomic<bool> draining{false};
+  GuardedHttpServer http;
 };
 
 HttpServer::HttpServer(ServerOptions options, ModelResolver resolver)
@@ -76,17 +97,52 @@ Status HttpServer::Run() {
   return OkStatus();
 }
 
-void HttpServer::Stop() { impl_->http.stop(); }
+void HttpServer::Stop() {
+  impl_->http.BeginStop();
+  impl_->http.stop();
+}
+
+bool HttpServer::draining() const { return impl_->draining.load(); }
+
+// cpp-httplib ends every chunked answer at once when the server stops, so Stop() comes only
+// when nothing is in flight: generations that run past the deadline are cancelled first (their
+// streams end with an error event), and they finish within a step.
+bool HttpServer::Drain(std::chrono::milliseconds deadline) {
+  impl_->draining.store(true);
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  // Idle twice in a row: a request that passed the gate just before draining began has had
+  // time to take its model.
+  auto wait_idle = [this](std::chrono::steady_clock::time_point until) {
+    int idle = 0;
+    while (idle < 2 && std::chrono::steady_clock::now() < until) {
+      idle = impl_->InFlight() == 0 ? idle + 1 : 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return idle >= 2;
+  };
+  const bool finished = wait_idle(end);
+  if (!finished) {
+    impl_->openai.CancelAll();
+    wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  }
+  Stop();
+  return finished;
+}
 
 // Connection limits, the access log, OpenAI-shaped answers for failures no route handled
 // (unknown routes, oversized bodies, exceptions), then the routes.
 void HttpServer::Impl::Configure() {
-  const int threads = options.http_threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(options.max_body_bytes);
-  http.set_read_timeout(30, 0);
-  http.set_write_timeout(30, 0);
-  http.set_keep_alive_timeout(5);
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return gate.Screen(req, res, draining.load()) ? httplib::Server::HandlerResponse::Handled
+                                                  : httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Open without a key: load balancers and orchestrators poll it.
+  http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    const bool ok = !draining.load();
+    res.status = ok ? 200 : 503;
+    res.set_content(ok ? R"({"status":"ok"})" : R"({"status":"draining"})", "application/json");
+  });
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
     std::fflush(stderr);
@@ -106,6 +162,9 @@ void HttpServer::Impl::Configure() {
             break;
           case 413:
             e.message = "the request body is too large";
+            break;
+          case 400:
+            e.message = "bad request (malformed, or its headers exceed the size limit)";
             break;
           default:
             e.message = "bad request";

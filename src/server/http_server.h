@@ -6,11 +6,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "base/status.h"
+#include "server/connection_guard.h"
 #include "server/model_manager.h"
+#include "server/request_gate.h"
 #include "server/service_models.h"
 
 namespace foundry {
@@ -19,8 +22,13 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   size_t max_body_bytes = size_t{8} << 20;  // larger bodies: 413
-  int http_threads = 32;                    // concurrent connections served
-  std::string cache_dir;                    // reported by /openai/status
+  ConnectionLimits limits;                  // threads, connections, timeouts, header bytes
+  AccessOptions access;                     // API keys, CORS origins, rate limit
+  // Model names may not reach files outside the cache (`..`, absolute paths, links): set for a
+  // service that is exposed or has API keys. A loopback service without keys also loads the
+  // local user's GGUF files by absolute path.
+  bool confine_models = false;
+  std::string cache_dir;  // reported by /openai/status
   ModelManagerOptions models;
   // The catalog and cache behind model names, /foundry/list, /openai/models and downloads.
   // Null: models are named by absolute paths only and those routes list nothing.
@@ -42,6 +50,12 @@ class HttpServer {
   // Serves until Stop() (from any thread). Bind first.
   Status Run();
   void Stop();
+  // A graceful stop (SIGTERM): /health answers 503 and every new request 503 (a load balancer
+  // retries it elsewhere) while the generations in progress finish; those still running at
+  // `deadline` are cancelled (their streams end with an error event); then Stop(). Returns
+  // whether everything finished in time.
+  bool Drain(std::chrono::milliseconds deadline);
+  bool draining() const;
   int port() const { return options_.port; }
 
  private:

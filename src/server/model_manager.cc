@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "chat/chat_template_traits.h"
@@ -25,17 +26,26 @@ uint64_t PhysicalMemory() {
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
 }
 
+// An error message for HTTP: the model file's path replaced by "the model file".
+std::string WithoutPath(std::string message, const std::string& path) {
+  for (size_t at = message.find(path); !path.empty() && at != std::string::npos;
+       at = message.find(path, at)) {
+    message.replace(at, path.size(), "the model file");
+  }
+  return message;
+}
+
 }  // namespace
 
 StatusOr<ResolvedModel> ResolveModelPath(const std::string& name) {
   namespace fs = std::filesystem;
   const fs::path p(name);
   std::error_code ec;
-  if (name.empty() || !p.is_absolute() || !fs::is_regular_file(p, ec)) {
-    return NotFound("model \"" + name +
-                    "\" was not found: name a model by the absolute path of a GGUF file");
-  }
-  return ResolvedModel{name, name};
+  const Status unknown = NotFound("model \"" + name +
+                                  "\" was not found: name a model by the absolute path of a "
+                                  "GGUF file");
+  if (name.empty() || !p.is_absolute() || !fs::is_regular_file(p, ec)) return unknown;
+  return ResolvedModel{name, name, unknown};
 }
 
 ModelManager::Lease::Lease(std::shared_ptr<Entry> e) : entry_(std::move(e)) {
@@ -99,8 +109,16 @@ StatusOr<ModelManager::Lease> ModelManager::Load(const ResolvedModel& resolved, 
   std::error_code ec;
   const uint64_t file_bytes = std::filesystem::file_size(path, ec);
   EvictFor(ec ? 0 : file_bytes);
-  FOUNDRY_ASSIGN_OR_RETURN(std::shared_ptr<LanguageModel> lm,
-                           LanguageModel::Load(path, options_.load));
+  StatusOr<std::shared_ptr<LanguageModel>> loaded = LanguageModel::Load(path, options_.load);
+  if (!loaded.ok()) {
+    // The reason, with the file's path, is for the operator's log only.
+    std::fprintf(stderr, "cannot load model %s from %s: %s\n", resolved.id.c_str(), path.c_str(),
+                 loaded.status().message().c_str());
+    std::fflush(stderr);
+    if (resolved.if_unusable) return *resolved.if_unusable;
+    return Status(loaded.status().code(), WithoutPath(loaded.status().message(), path));
+  }
+  std::shared_ptr<LanguageModel> lm = std::move(loaded).value();
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sched,
                            Scheduler::Create(std::move(lm), options_.scheduler));
   auto e = std::make_shared<Entry>();

@@ -26,6 +26,10 @@ namespace foundry {
 struct ResolvedModel {
   std::string id;
   std::string path;
+  // The answer when the file does not load. Set for a model named by its path, so that a file
+  // that is not a usable model answers exactly as a name that does not exist (a caller learns
+  // nothing about which files exist). Otherwise the answer names the model, not its file.
+  std::optional<Status> if_unusable;
 };
 // Maps a model name from a request to a model (NotFound when unknown).
 using ModelResolver = std::function<StatusOr<ResolvedModel>(const std::string& name)>;

@@ -254,6 +254,7 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
   meta->legacy_functions = r.legacy_functions;
 
   auto st = std::make_shared<StreamState>();
+  generations_.Add(st->cancelled);
   GenerationRequest g;
   const std::string call_id_prefix = "call_" + meta->id.substr(meta->id.find('-') + 1) + "_";
   if (auto e = ToGeneration(r, sched.model(), call_id_prefix, st, &g)) return ReplyError(res, *e);

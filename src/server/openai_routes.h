@@ -8,6 +8,7 @@
 
 #include <mutex>
 
+#include "server/generation_registry.h"
 #include "server/http_server.h"
 #include "server/model_manager.h"
 
@@ -20,6 +21,8 @@ class OpenAiRoutes {
       : options_(options), models_(models) {}
   // Registers the routes on `http`; this object must outlive it.
   void AddTo(httplib::Server& http);
+  // Cancels every generation in progress (a draining service past its deadline).
+  void CancelAll() { generations_.CancelAll(); }
 
  private:
   void HandleGeneration(const httplib::Request& req, httplib::Response& res, bool chat);
@@ -30,6 +33,7 @@ class OpenAiRoutes {
   ModelManager& models_;
   // Embeddings run one request at a time, beside (not inside) the generation schedulers.
   std::mutex embed_mu_;
+  GenerationRegistry generations_;
 };
 
 }  // namespace foundry

@@ -29,27 +29,41 @@ const ModelVariant* ServiceModels::Variant(const std::string& name) const {
   return v.ok() ? *v : nullptr;
 }
 
-StatusOr<ResolvedModel> ServiceModels::Resolve(const std::string& name) const {
+bool ServiceModels::InsideCache(const fs::path& file) const {
+  std::error_code ec;
+  const fs::path root = fs::canonical(cache_.root(), ec);
+  if (ec) return false;
+  const fs::path real = fs::canonical(file, ec);
+  if (ec) return false;
+  const fs::path rel = real.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != ".." && rel.is_relative();
+}
+
+StatusOr<ResolvedModel> ServiceModels::Resolve(const std::string& name, bool confined) const {
+  const Status unknown = NotFound("model \"" + name +
+                                  "\" is neither in the catalog nor in the cache (run `foundry "
+                                  "model list` or `foundry cache ls`), nor a GGUF file the "
+                                  "service may load");
   std::error_code ec;
   if (fs::path(name).is_absolute()) {
-    if (!fs::is_regular_file(name, ec)) {
-      return NotFound("model \"" + name + "\" was not found: no such GGUF file");
-    }
-    return ResolvedModel{name, name};
+    if (!fs::is_regular_file(name, ec) || (confined && !InsideCache(name))) return unknown;
+    return ResolvedModel{name, name, unknown};
   }
+  auto in_cache = [&](const CachedModel& m) -> StatusOr<ResolvedModel> {
+    if (confined && !InsideCache(m.model_file)) return unknown;
+    return ResolvedModel{m.id, m.model_file.string(), std::nullopt};
+  };
   // Any cached model by its id (catalog downloads and the user's own folders).
   FOUNDRY_ASSIGN_OR_RETURN(std::optional<CachedModel> cached, cache_.Find(name));
-  if (cached) return ResolvedModel{cached->id, cached->model_file.string()};
+  if (cached) return in_cache(*cached);
   auto variant = ResolveVariant(name);
   if (!variant.ok()) {
     if (variant.status().code() != StatusCode::kNotFound) return variant.status();
-    return NotFound("model \"" + name +
-                    "\" is neither in the catalog nor in the cache (run `foundry model list` "
-                    "or `foundry cache ls`), nor an absolute path to a GGUF file");
+    return unknown;
   }
   const ModelVariant& v = **variant;
   FOUNDRY_ASSIGN_OR_RETURN(cached, cache_.Find(v.id));
-  if (cached) return ResolvedModel{cached->id, cached->model_file.string()};
+  if (cached) return in_cache(*cached);
   // Foundry Local's SDKs look for this phrase to tell "not downloaded" apart.
   return NotFound("No OpenAIService provider found for modelName " + v.id + ": model \"" + name +
                   "\" is not in the cache; download it first with: foundry model download " + name);

@@ -31,7 +31,10 @@ class ServiceModels {
   // An absolute path to a file is itself; an alias or id resolves to a catalog variant that
   // must be in the cache; other names are looked up among the cached ids. A catalog model
   // that is not cached is NotFound with Foundry Local's wording plus how to download it.
-  StatusOr<ResolvedModel> Resolve(const std::string& name) const;
+  // `confined` (a service that is exposed or has API keys): only files inside the cache, after
+  // resolving `..` and symbolic links, whether named by path or found by id. A name that
+  // fails any of this answers exactly as an unknown name.
+  StatusOr<ResolvedModel> Resolve(const std::string& name, bool confined = false) const;
 
   // Cached models, sorted by id.
   StatusOr<std::vector<CachedModel>> Cached() const;
@@ -54,6 +57,8 @@ class ServiceModels {
         cache_(std::move(cache_dir)),
         home_(std::move(home)) {}
   StatusOr<const ModelVariant*> ResolveVariant(const std::string& name) const;
+  // Whether `file`, with links and `..` resolved, lies inside the cache directory.
+  bool InsideCache(const std::filesystem::path& file) const;
 
   Catalog catalog_;
   MachineInfo machine_;

@@ -10,6 +10,16 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+std::vector<std::string> StringList(const json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const json& v : *it) {
+    if (v.is_string() && !v.get<std::string>().empty()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace
 
 // The settings file is catalog/settings.h's: one reader for both layers.
@@ -17,6 +27,10 @@ StatusOr<ServiceSettings> LoadServiceSettings(const fs::path& home) {
   FOUNDRY_ASSIGN_OR_RETURN(json j, ReadSettings(home));
   ServiceSettings s;
   s.cache_dir = (home / "cache" / "models").string();
+  if (auto it = j.find("host");
+      it != j.end() && it->is_string() && !it->get<std::string>().empty()) {
+    s.host = it->get<std::string>();
+  }
   if (auto it = j.find("port"); it != j.end() && it->is_number_integer()) {
     const int64_t p = it->get<int64_t>();
     if (p >= 1 && p <= 65535) s.port = static_cast<int>(p);
@@ -29,6 +43,15 @@ StatusOr<ServiceSettings> LoadServiceSettings(const fs::path& home) {
     const int64_t t = it->get<int64_t>();
     if (t >= 0 && t <= INT64_MAX / 1000) s.default_ttl_s = t;
   }
+  s.api_key_sha256 = StringList(j, "apiKeySha256");
+  if (auto it = j.find("allowUnauthenticated"); it != j.end() && it->is_boolean()) {
+    s.allow_unauthenticated = it->get<bool>();
+  }
+  s.cors_origins = StringList(j, "corsOrigins");
+  if (auto it = j.find("rateLimitPerMinute"); it != j.end() && it->is_number_integer()) {
+    const int64_t r = it->get<int64_t>();
+    if (r >= 0 && r <= 1000000) s.rate_limit_per_minute = static_cast<int>(r);
+  }
   return s;
 }
 
@@ -38,13 +61,22 @@ Status SaveServiceSettings(const fs::path& home, const ServiceSettings& settings
   j["port"] = settings.port;
   j["cacheDirectoryPath"] = settings.cache_dir;
   j["defaultSecondsForModelTTL"] = settings.default_ttl_s;
+  j["apiKeySha256"] = settings.api_key_sha256;
+  j["allowUnauthenticated"] = settings.allow_unauthenticated;
+  j["corsOrigins"] = settings.cors_origins;
+  j["rateLimitPerMinute"] = settings.rate_limit_per_minute;
   return WriteSettings(home, j);
 }
+
 std::string ServiceSettingsJson(const ServiceSettings& s) {
   json j = {{"host", s.host},
             {"port", s.port},
             {"cacheDirectoryPath", s.cache_dir},
-            {"defaultSecondsForModelTTL", s.default_ttl_s}};
+            {"defaultSecondsForModelTTL", s.default_ttl_s},
+            {"apiKeys", s.api_key_sha256.size()},
+            {"allowUnauthenticated", s.allow_unauthenticated},
+            {"corsOrigins", s.cors_origins},
+            {"rateLimitPerMinute", s.rate_limit_per_minute}};
   return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 

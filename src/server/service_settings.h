@@ -1,7 +1,10 @@
 // Where the service keeps its files, and its settings. Everything lives under the foundry home
 // (`home`: FOUNDRY_HOME, else ~/.foundry, found at start-up by src/cli/environment.h):
-//   settings.json   {"host","port","cacheDirectoryPath","defaultSecondsForModelTTL", ...}
-//   service.pid     "<pid> <port>" of the running daemon
+//   settings.json   {"host","port","cacheDirectoryPath","defaultSecondsForModelTTL",
+//                    "apiKeySha256","allowUnauthenticated","corsOrigins","rateLimitPerMinute"}
+//   service.pid     "<pid> <port> <host>" of the running daemon
+//   service.key     the running daemon's own API key for this user's CLI (mode 0600; only
+//                   while API keys are required)
 //   logs/service.log
 // settings.json is read and written through catalog/settings.h (one reader for the CLI, the
 // catalog and the service): unknown keys are kept when it is rewritten.
@@ -9,6 +12,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -19,13 +23,20 @@ struct ServiceSettings {
   int port = 8000;
   std::string cache_dir;  // default: <home>/cache/models
   int64_t default_ttl_s = 600;
+  // Hex SHA-256 of each accepted API key (the keys themselves are never stored).
+  std::vector<std::string> api_key_sha256;
+  // Listen on a non-loopback host without API keys (refused otherwise).
+  bool allow_unauthenticated = false;
+  // Web origins ("https://app.example.com") whose pages may call the service; the service's
+  // own page is always allowed.
+  std::vector<std::string> cors_origins;
+  int rate_limit_per_minute = 0;  // requests per API key (or client address); 0: no limit
 };
 
 StatusOr<ServiceSettings> LoadServiceSettings(const std::filesystem::path& home);
-// Writes port, cacheDirectoryPath and defaultSecondsForModelTTL into settings.json (temporary
-// file + rename), keeping its other keys.
+// Writes every field into settings.json (temporary file + rename), keeping its other keys.
 Status SaveServiceSettings(const std::filesystem::path& home, const ServiceSettings& settings);
-// `service set --show`: the settings as pretty JSON.
+// `service set --show`: the settings as pretty JSON (the number of API keys, not their hashes).
 std::string ServiceSettingsJson(const ServiceSettings& settings);
 
 StatusOr<std::filesystem::path> ServicePidFile(const std::filesystem::path& home);

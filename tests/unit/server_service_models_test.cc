@@ -94,6 +94,33 @@ TEST_F(ServiceModelsTest, UserFoldersResolveByTheirId) {
   EXPECT_EQ((*cached)[0].id, "my-own-model");
 }
 
+TEST_F(ServiceModelsTest, ConfinedNamesStayInsideTheCache) {
+  Cache("mine", "my-own-model");
+  const fs::path inside = dir_ / "cache" / "mine" / "tiny.gguf";
+  // A folder whose model file is a link to a file outside the cache.
+  fs::create_directories(dir_ / "cache" / "escape");
+  fs::create_symlink(kTiny, dir_ / "cache" / "escape" / "tiny.gguf");
+  ASSERT_TRUE(
+      ModelCache::WriteInferenceModelJson(dir_ / "cache" / "escape", "escape", std::nullopt).ok());
+  ASSERT_TRUE(models_->Resolve("escape").ok());  // a local service follows the user's links
+  ASSERT_TRUE(models_->Resolve(kTiny).ok());
+  const std::string unknown = models_->Resolve("nothing", true).status().message();
+  for (const std::string& name : std::vector<std::string>{
+           kTiny, std::string("/etc/passwd"), std::string("../../etc/passwd"),
+           (dir_ / "cache" / ".." / "catalog.json").string(), std::string("escape"),
+           (dir_ / "cache" / "escape" / "tiny.gguf").string()}) {
+    auto r = models_->Resolve(name, /*confined=*/true);
+    ASSERT_EQ(r.status().code(), StatusCode::kNotFound) << name;
+    std::string message = r.status().message();
+    message.replace(message.find(name), name.size(), "nothing");
+    EXPECT_EQ(message, unknown) << name;
+  }
+  auto by_path = models_->Resolve(inside.string(), true);
+  ASSERT_TRUE(by_path.ok()) << by_path.status().message();
+  ASSERT_TRUE(by_path->if_unusable.has_value());  // a bad file answers as an unknown name
+  EXPECT_TRUE(models_->Resolve("my-own-model", true).ok());
+}
+
 TEST_F(ServiceModelsTest, FoundryListHasRunnableVariantsOnly) {
   auto list = models_->FoundryList();
   ASSERT_TRUE(list.ok());
