@@ -39,13 +39,14 @@ test: all models
 # the e2e suite fast enough; assertions stay on. The real-model goldens run on the default ISA
 # only: their scalar and AVX-512 variants are left to the Release run, since under ASan they
 # alone would take most of CI's time (every ISA's kernels run under ASan in the kernel tests and
-# the tiny-model goldens).
+# the tiny-model goldens); so does the perplexity golden (eval_perplexity_test and the e2e suite
+# run the same code under ASan on short texts).
 test-sanitize: models
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
 	  -DFOUNDRY_SANITIZE=ON > /dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ../scripts/run_sanitized.sh sanitizer-reports ctest --output-on-failure -j $(JOBS) \
-	  -E '^(smollm2|gemma3)_golden_test_(scalar|avx512)$$'
+	  -E '^((smollm2|gemma3)_golden_test_(scalar|avx512)|eval_perplexity_golden_test)$$'
 
 # The thread pool, the scheduler and the HTTP server under ThreadSanitizer: their unit tests,
 # then the service e2e tests against build-tsan/bin/foundry. Only these targets are built.

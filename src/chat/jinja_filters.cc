@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/html_escape.h"
 #include "chat/jinja_access.h"
 #include "chat/jinja_errors.h"
 #include "chat/jinja_methods.h"
@@ -47,28 +48,7 @@ StatusOr<Value> Safe(RenderContext& ctx, Value in, CallArgs& args) {
 
 StatusOr<Value> Escape(RenderContext& ctx, Value in, CallArgs&) {
   FOUNDRY_ASSIGN_OR_RETURN(std::string s, ctx.Str(in));
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&#34;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
+  std::string out = HtmlEscape(s);
   FOUNDRY_RETURN_IF_ERROR(ctx.Charge(out.size()));
   return Value::String(std::move(out));
 }

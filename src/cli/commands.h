@@ -14,6 +14,9 @@ void AddTemplateCommand(CLI::App& app, int& exit_code);  // template_command.cc
 void AddServiceCommand(CLI::App& app, const Environment& env,
                        int& exit_code);  // service_command.cc
 void AddBenchCommand(CLI::App& app, const Environment& env, int& exit_code);
+void AddEvalCommand(CLI::App& app, const Environment& env, int& exit_code);  // eval_command.cc
+void AddPerplexityCommand(CLI::App& app, const Environment& env,
+                          int& exit_code);  // perplexity_command.cc
 void AddModelCommand(CLI::App& app, const Environment& env, int& exit_code);  // model_command.cc
 // `model run|load|unload` on the `model` group: model_run_command.cc.
 void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_code);

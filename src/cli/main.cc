@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   foundry::cli::AddTemplateCommand(app, exit_code);
   foundry::cli::AddServiceCommand(app, env, exit_code);
   foundry::cli::AddBenchCommand(app, env, exit_code);
+  foundry::cli::AddPerplexityCommand(app, env, exit_code);
+  foundry::cli::AddEvalCommand(app, env, exit_code);
   foundry::cli::AddModelCommand(app, env, exit_code);
   foundry::cli::AddCacheCommand(app, env, exit_code);
   try {

@@ -24,7 +24,7 @@
 #include "catalog/machine.h"
 #include "catalog/resolve.h"
 #include "cli/commands.h"
-#include "cli/install_with_progress.h"
+#include "cli/service_client.h"
 #include "cli/service_control.h"
 
 namespace foundry::cli {
@@ -56,88 +56,6 @@ void OnSigint(int) {
   }
 }
 
-// The model's name for the service: a GGUF path as is, else the id of a cached model, downloading
-// the catalog variant the alias resolves to when it is not cached yet.
-StatusOr<std::string> EnsureCached(const CatalogOptions& options, const std::string& name) {
-  if (fs::path(name).is_absolute()) {
-    std::error_code ec;
-    if (!fs::is_regular_file(name, ec)) return NotFound("no such GGUF file: " + name);
-    return name;
-  }
-  FOUNDRY_ASSIGN_OR_RETURN(fs::path dir, CacheDirectory(options));
-  ModelCache cache(dir);
-  FOUNDRY_ASSIGN_OR_RETURN(std::optional<CachedModel> cached, cache.Find(name));
-  if (cached) return cached->id;
-  FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load(options.catalog_file));
-  FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine(options.ram_gb));
-  FOUNDRY_ASSIGN_OR_RETURN(std::set<std::string> cached_ids, cache.CachedIds());
-  FOUNDRY_ASSIGN_OR_RETURN(const ModelVariant* v, ResolveModel(catalog, name, machine, cached_ids));
-  if (cached_ids.count(AsciiLower(v->id)) > 0) return v->id;
-  if (Status fit = CheckFits(catalog, *v, machine); !fit.ok()) {
-    std::fprintf(stderr, "warning: %s\n", fit.message().c_str());
-  }
-  std::printf("Downloading %s...\n", v->id.c_str());
-  std::fflush(stdout);
-  auto r = InstallWithProgress(cache, *v, options.home);
-  if (!r.ok()) return r.status();
-  return v->id;
-}
-
-// The running service, starting it first when needed.
-StatusOr<RunningService> EnsureService(const fs::path& home) {
-  if (auto s = FindRunningService(home)) return *s;
-  if (StartService(home) != 0) return IoError("the foundry service could not be started");
-  std::fflush(stdout);
-  if (auto s = FindRunningService(home)) return *s;
-  return IoError("the foundry service did not start");
-}
-
-std::unique_ptr<httplib::Client> Client(const RunningService& service) {
-  auto c = ServiceClient(service);
-  c->set_connection_timeout(5, 0);
-  c->set_read_timeout(3600, 0);  // loading or downloading a large model takes a while
-  c->set_write_timeout(60, 0);
-  return c;
-}
-
-// An error answer of the service as a Status (its OpenAI-shaped message).
-Status ServiceError(const httplib::Result& r, const std::string& what) {
-  if (!r)
-    return IoError(what + ": the service did not answer (" + httplib::to_string(r.error()) + ")");
-  json j = json::parse(r->body, nullptr, false);
-  std::string msg = r->body;
-  if (j.is_object() && j.contains("error") && j["error"].is_object() &&
-      j["error"].value("message", json()).is_string()) {
-    msg = j["error"]["message"].get<std::string>();
-  }
-  if (r->status == 404) return NotFound(msg);
-  if (r->status == 400) return InvalidArgument(msg);
-  return IoError(what + ": HTTP " + std::to_string(r->status) + ": " + msg);
-}
-
-// Space for one path segment: the service's route takes the rest of the path as the name.
-std::string PathName(const std::string& name) {
-  std::string out;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl) {
-  std::string path = "/openai/load/" + PathName(id);
-  if (ttl >= 0) path += "?ttl=" + std::to_string(ttl);
-  auto r = c.Get(path.c_str());
-  if (!r || r->status != 200) return ServiceError(r, "loading " + id);
-  return OkStatus();
-}
-
 // Resident memory of the service process (the loaded models live there), from /proc.
 std::string ServiceMemory(const fs::path& home) {
   auto s = FindRunningService(home);
@@ -155,97 +73,7 @@ std::string ServiceMemory(const fs::path& home) {
   return "unknown";
 }
 
-struct Reply {
-  std::string text;
-  bool cancelled = false;
-  int64_t completion_tokens = -1;
-  double first_token_s = -1;
-  double total_s = 0;
-};
-
-// Streams one chat completion to stdout. Ctrl+C ends it early (the connection closes and the
-// service cancels the request).
-StatusOr<Reply> StreamChat(httplib::Client& c, const std::string& model, const json& messages,
-                           int64_t max_tokens) {
-  json body = {{"model", model},
-               {"messages", messages},
-               {"stream", true},
-               {"stream_options", {{"include_usage", true}}}};
-  if (max_tokens >= 0) body["max_tokens"] = max_tokens;
-  Reply reply;
-  std::string pending, raw, error;
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  auto on_event = [&](const std::string& data) {
-    if (data == "[DONE]") return;
-    json j = json::parse(data, nullptr, false);
-    if (!j.is_object()) return;
-    if (j.contains("error") && j["error"].is_object()) {
-      error = j["error"].value("message", "the service reported an error");
-      return;
-    }
-    if (j.contains("usage") && j["usage"].is_object()) {
-      reply.completion_tokens = j["usage"].value("completion_tokens", int64_t{-1});
-    }
-    if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) return;
-    const json& delta = j["choices"][0].value("delta", json::object());
-    if (delta.contains("content") && delta["content"].is_string()) {
-      const std::string piece = delta["content"].get<std::string>();
-      if (piece.empty()) return;
-      if (reply.first_token_s < 0) reply.first_token_s = seconds();
-      reply.text += piece;
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-    }
-  };
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/chat/completions";
-  req.headers.emplace("Content-Type", "application/json");
-  req.headers.emplace("Accept", "text/event-stream");
-  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  int status = 0;
-  req.response_handler = [&](const httplib::Response& r) {
-    status = r.status;
-    return true;
-  };
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    if (status != 200) {
-      raw.append(data, n);
-      return true;
-    }
-    pending.append(data, n);
-    size_t end;
-    while ((end = pending.find("\n\n")) != std::string::npos) {
-      const std::string event = pending.substr(0, end);
-      pending.erase(0, end + 2);
-      if (event.rfind("data: ", 0) == 0) on_event(event.substr(6));
-    }
-    return g_interrupted == 0;
-  };
-  g_interrupted = 0;
-  g_generating = 1;
-  auto r = c.send(req);
-  g_generating = 0;
-  reply.total_s = seconds();
-  if (g_interrupted) {
-    g_interrupted = 0;
-    reply.cancelled = true;
-    return reply;
-  }
-  if (!r)
-    return IoError("chat: the service did not answer (" + httplib::to_string(r.error()) + ")");
-  if (status != 200) {
-    r.value().body = raw;
-    return ServiceError(r, "chat");
-  }
-  if (!error.empty()) return IoError(error);
-  return reply;
-}
-
-void PrintStats(const Reply& r, const fs::path& home) {
+void PrintStats(const ChatReply& r, const fs::path& home) {
   const double gen_s = r.first_token_s >= 0 ? r.total_s - r.first_token_s : 0;
   std::fprintf(stderr, "[time to first token %.2f s", r.first_token_s >= 0 ? r.first_token_s : 0);
   if (r.completion_tokens > 1 && gen_s > 0) {
@@ -294,7 +122,19 @@ int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
   json messages = json::array();
   auto turn = [&](const std::string& text) -> int {
     messages.push_back({{"role", "user"}, {"content", text}});
-    auto reply = StreamChat(*client, *id, messages, a.max_tokens);
+    json body = {{"model", *id}, {"messages", messages}};
+    if (a.max_tokens >= 0) body["max_tokens"] = a.max_tokens;
+    g_interrupted = 0;
+    g_generating = 1;
+    auto reply = StreamChat(
+        *client, body,
+        [](std::string_view piece) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+        },
+        [] { return g_interrupted == 0; });
+    g_generating = 0;
+    if (reply.ok() && reply->cancelled) g_interrupted = 0;
     if (!reply.ok()) {
       messages.erase(messages.end() - 1);
       return ReportError(reply.status());
