@@ -73,7 +73,8 @@ const TypeTraits* FindRefTypeTraits(QuantType type);
 
 // Instruction sets with their own kernels, lowest first.
 //   kAvx2:   AVX2 + FMA + F16C.
-//   kAvx512: kAvx2 + AVX-512 F, BW, VL, VNNI and BF16 (Zen 4+, Sapphire Rapids+).
+//   kAvx512: kAvx2 + AVX-512 F, BW, VL and VNNI (Ice Lake+, Zen 4+). AVX-512 without VNNI
+//            (Skylake-X) gets kAvx2.
 enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 inline constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512};
 
