@@ -84,8 +84,7 @@ bool IsaSupported(Isa isa);
 // The best ISA IsaSupported() allows.
 Isa BestSupportedIsa();
 // The ISA used when none is asked for: the best supported one whose kernels have been
-// verified on real hardware (kernels.cc, kIsaVerified). AVX-512 kernels are not yet: this
-// project's development machine has no AVX-512, so they run only when asked for.
+// verified on real hardware (kernels.cc, kIsaVerified): today every ISA, so the best supported.
 Isa DefaultIsa();
 
 // Which ISA a load that asks for `requested` gets, as a pure function (the engine calls it
