@@ -2,13 +2,6 @@
 // against Q8_0/Q8_1 activations), two blocks per 512-bit register; see avx512_kernels.h.
 #if defined(__x86_64__)
 
-// GCC 12 reports its own _mm512_undefined_*() placeholders (inside the intrinsics) as
-// (maybe-)uninitialized; they are intentionally undefined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <immintrin.h>
 
 #include <cstdint>

@@ -2,13 +2,6 @@
 // table, as llama.cpp's AVX-512 builds quantize them with the same AVX2 code.
 #if defined(__x86_64__)
 
-// GCC 12 reports its own _mm512_undefined_*() placeholders (inside max/reduce intrinsics) as
-// (maybe-)uninitialized; they are intentionally undefined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include <immintrin.h>
 
 #include <cstdint>
