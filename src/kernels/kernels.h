@@ -73,7 +73,8 @@ const TypeTraits* FindRefTypeTraits(QuantType type);
 
 // Instruction sets with their own kernels, lowest first.
 //   kAvx2:   AVX2 + FMA + F16C.
-//   kAvx512: kAvx2 + AVX-512 F, BW, VL, VNNI and BF16 (Zen 4+, Sapphire Rapids+).
+//   kAvx512: kAvx2 + AVX-512 F, BW, VL and VNNI (Ice Lake+, Zen 4+). AVX-512 without VNNI
+//            (Skylake-X) gets kAvx2.
 enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 inline constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512};
 
@@ -83,8 +84,7 @@ bool IsaSupported(Isa isa);
 // The best ISA IsaSupported() allows.
 Isa BestSupportedIsa();
 // The ISA used when none is asked for: the best supported one whose kernels have been
-// verified on real hardware (kernels.cc, kIsaVerified). AVX-512 kernels are not yet: this
-// project's development machine has no AVX-512, so they run only when asked for.
+// verified on real hardware (kernels.cc, kIsaVerified): today every ISA, so the best supported.
 Isa DefaultIsa();
 
 // Which ISA a load that asks for `requested` gets, as a pure function (the engine calls it

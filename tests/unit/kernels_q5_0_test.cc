@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../isa_under_test.h"
@@ -114,13 +116,11 @@ TEST(KernelsQ5_0, Avx2DotSumsInLlamaCppOrder) {
   }
 }
 
-// The batched form (tiles of rows x tokens, and the 4-row tiles of decoding) gives vec_dot's
-// bits for every output, including tile edges and a y leading dimension wider than the rows.
-TEST(KernelsQ5_0, Avx2GemmMatchesVecDotExactly) {
-  const TypeTraits* t = FindTypeTraitsForIsa(QuantType::kQ5_0, Isa::kAvx2);
-  if (t == nullptr) GTEST_SKIP() << "this CPU has no AVX2";
+// Rows of n elements (n / 32 of the kBlocks blocks) on one ISA; see below.
+void GemmMatchesVecDot(Isa isa, int64_t n) {
+  const TypeTraits* t = FindTypeTraitsForIsa(QuantType::kQ5_0, isa);
   ASSERT_NE(t->gemm, nullptr);
-  const TypeTraits* a = FindTypeTraitsForIsa(QuantType::kQ8_0, Isa::kAvx2);
+  const TypeTraits* a = FindTypeTraitsForIsa(QuantType::kQ8_0, isa);
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const size_t wb = kBlocks * kQ5Bytes, ab = RowBytes(*a, kN);
@@ -139,15 +139,30 @@ TEST(KernelsQ5_0, Avx2GemmMatchesVecDotExactly) {
       }
       const int64_t ldy = rows + 2;
       std::vector<float> y(ldy * tokens, -1.0f);
-      t->gemm({kN, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy});
+      t->gemm({n, w.data(), wb, rows, xq.data(), ab, tokens, y.data(), ldy});
       for (int64_t k = 0; k < tokens; ++k) {
         for (int64_t r = 0; r < ldy; ++r) {
           const float want =
-              r < rows ? t->vec_dot(kN, w.data() + r * wb, xq.data() + k * ab) : -1.0f;
-          EXPECT_EQ(y[k * ldy + r], want) << "rows=" << rows << " tokens=" << tokens << " r=" << r;
+              r < rows ? t->vec_dot(n, w.data() + r * wb, xq.data() + k * ab) : -1.0f;
+          EXPECT_EQ(y[k * ldy + r], want) << IsaName(isa) << " n=" << n << " rows=" << rows
+                                          << " tokens=" << tokens << " r=" << r;
         }
       }
     }
+  }
+}
+
+// The batched form (tiles of rows x tokens, and the 4-row tiles of decoding) of each SIMD ISA
+// gives its vec_dot's bits for every output, including tile edges, an odd block count (AVX-512
+// takes blocks in pairs) and a y leading dimension wider than the rows.
+TEST(KernelsQ5_0, SimdGemmMatchesVecDotExactly) {
+  if (!IsaSupported(Isa::kAvx2)) GTEST_SKIP() << "this CPU has no AVX2";
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (!IsaSupported(isa)) {
+      std::printf("this CPU lacks %s: not checked\n", std::string(IsaName(isa)).c_str());
+      continue;
+    }
+    for (int64_t n : {int64_t{kN}, int64_t{kN - 32}}) GemmMatchesVecDot(isa, n);
   }
 }
 

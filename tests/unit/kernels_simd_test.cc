@@ -329,10 +329,13 @@ TEST(KernelsSimd, ResolveIsaHonoursForcedIsa) {
       EXPECT_NE(warning.find("unknown ISA sse9"), std::string::npos) << warning;
     }
   }
-  // The default is a supported ISA, AVX2 where the CPU has it (AVX-512 awaits verification on
-  // hardware, see DefaultIsa).
+  // The default is the best ISA the CPU runs (every ISA's kernels are verified, kIsaVerified).
   EXPECT_TRUE(IsaSupported(DefaultIsa()));
-  EXPECT_EQ(DefaultIsa(), IsaSupported(Isa::kAvx2) ? Isa::kAvx2 : Isa::kScalar);
+  EXPECT_EQ(DefaultIsa(), BestSupportedIsa());
+  // What an empty request gets on an AVX-512 CPU, and that avx2 and scalar still force theirs.
+  EXPECT_EQ(ResolveIsa("", Isa::kAvx512, Isa::kAvx512, &warning), Isa::kAvx512);
+  EXPECT_EQ(ResolveIsa("avx2", Isa::kAvx512, Isa::kAvx512, &warning), Isa::kAvx2);
+  EXPECT_EQ(ResolveIsa("scalar", Isa::kAvx512, Isa::kAvx512, &warning), Isa::kScalar);
 }
 
 TEST(KernelsSimd, QuantizersMatchExpectedBytes) {
@@ -432,6 +435,41 @@ TEST(KernelsSimd, VecDotMatchesReference) {
       }
     }
   }
+}
+
+// The AVX-512 K-quant kernels take their integers from other instructions (512-bit maddubs,
+// vpdpwssd) but keep the AVX2 kernels' float order, so their results are the AVX2 ones bit for
+// bit, at every row length and on the extreme rows.
+TEST(KernelsSimd, Avx512KQuantsGiveTheAvx2Bits) {
+  if (!IsaSupported(Isa::kAvx512)) GTEST_SKIP() << "this CPU lacks avx512";
+  std::mt19937 rng(17);
+  int checked = 0;
+  for (QuantType wt : {QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K}) {
+    const TypeTraits* w512 = FindTypeTraitsForIsa(wt, Isa::kAvx512);
+    const TypeTraits* w2 = FindTypeTraitsForIsa(wt, Isa::kAvx2);
+    const TypeTraits* ta = FindTypeTraitsForIsa(QuantType::kQ8_K, Isa::kAvx512);
+    for (int64_t n : {256, 768, 4096}) {
+      const std::vector<std::vector<uint8_t>> weights = WeightRows(wt, n, rng);
+      for (const std::vector<float>& x : ActivationRows(n, rng)) {
+        const std::vector<uint8_t> a = QuantizeWith(*ta, x);
+        for (size_t r = 0; r < weights.size(); ++r) {
+          const float got = w512->vec_dot(n, weights[r].data(), a.data());
+          const float want = w2->vec_dot(n, weights[r].data(), a.data());
+          if (std::isnan(want)) {
+            ASSERT_TRUE(std::isnan(got)) << Name(wt, Isa::kAvx512) << " row " << r;
+            continue;
+          }
+          uint32_t gb, wbits;
+          std::memcpy(&gb, &got, 4);
+          std::memcpy(&wbits, &want, 4);
+          ASSERT_EQ(gb, wbits) << Name(wt, Isa::kAvx512) << " n=" << n << " row " << r << ": "
+                               << got << " vs avx2 " << want;
+          ++checked;
+        }
+      }
+    }
+  }
+  std::printf("[ SIMD     ] AVX-512 K-quant outputs equal to AVX2's: %d\n", checked);
 }
 
 // gemm_rows8 (matrices of 8k rows; Q4_K) sums in the order of llama.cpp's repacked kernels:

@@ -8,9 +8,9 @@
 // or template that baseline code also uses: the linker may keep either copy of such a
 // function, and the AVX copy would then run on CPUs without AVX. So they include only
 // intrinsics, the block structs, the x86 headers of this folder (whose helpers live in an
-// unnamed namespace: avx2_helpers.h, avx2_gemm_driver.h) and this header, keep their own
-// helpers in an unnamed namespace, and share kernels between files only as plain functions
-// (avx2_kernels.h).
+// unnamed namespace: avx2_helpers.h, avx2_gemm_driver.h, avx512_helpers.h) and this header, keep
+// their own helpers in an unnamed namespace, and share kernels between files only as plain
+// functions (avx2_kernels.h).
 #pragma once
 
 #include "kernels/kernels.h"
@@ -18,7 +18,7 @@
 namespace foundry::x86 {
 
 const TypeTraits* Avx2TypeTraits(QuantType type);    // avx2_type_traits.cc
-const TypeTraits* Avx512TypeTraits(QuantType type);  // avx512.cc
+const TypeTraits* Avx512TypeTraits(QuantType type);  // avx512_type_traits.cc
 const VectorKernels& Avx2VectorKernels();            // avx2_vector.cc
 const AttentionKernels& Avx2AttentionKernels();      // avx2_attention.cc
 
