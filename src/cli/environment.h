@@ -12,7 +12,8 @@ namespace foundry::cli {
 
 struct Environment {
   // FOUNDRY_HOME (else $HOME/.foundry, else the user database's home + /.foundry),
-  // FOUNDRY_CACHE_DIR, FOUNDRY_CATALOG and FOUNDRY_RAM_GB; empty fields: not set.
+  // FOUNDRY_CACHE_DIR, FOUNDRY_CATALOG, FOUNDRY_RAM_GB and FOUNDRY_PYPI_URL; empty fields: not
+  // set.
   CatalogOptions catalog;
   // FOUNDRY_ISA: "" (the fastest verified ISA of this CPU), or scalar, avx2, avx512; checked
   // where the kernels are chosen.
