@@ -38,7 +38,7 @@ Environment ReadEnvironment() {
     env.catalog.pypi_index_url = pypi;
   }
   env.isa = Variable("FOUNDRY_ISA");
-  env.map_weights = Variable("FOUNDRY_MMAP") == "1";
+  env.map_weights = Variable("FOUNDRY_MMAP") != "0";
   return env;
 }
 

@@ -18,8 +18,9 @@ struct Environment {
   // FOUNDRY_ISA: "" (the fastest verified ISA of this CPU), or scalar, avx2, avx512; checked
   // where the kernels are chosen.
   std::string isa;
-  // FOUNDRY_MMAP=1: map model files instead of copying them into huge pages.
-  bool map_weights = false;
+  // Model files are mapped (no copy: the page cache serves them, start-up does not zero and fill
+  // huge pages); FOUNDRY_MMAP=0 copies a file of at most a quarter of RAM into huge pages.
+  bool map_weights = true;
 };
 
 Environment ReadEnvironment();
