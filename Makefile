@@ -17,7 +17,8 @@ setup:
 models:
 	python3 tools/fetch_models.py
 
-# llama.cpp's llama-bench/llama-quantize (the peer) and the requantized SmolLM2 Q8_0, into .cache/.
+# llama.cpp's llama-bench/llama-quantize (the peer), the requantized SmolLM2 Q8_0 and the
+# Qwen2.5-7B-shaped Q4_K_M (random weights), into .cache/.
 bench-models: models
 	bash tools/make_bench_models.sh
 

@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libasan8 libubsan1 libtsan2  # GCC's sanitizer runtimes (make test-sanitize, make test-tsan)
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev zlib1g-dev
   python3 python3-pip
   chromium chromium-driver fonts-dejavu-core  # the chat page's browser test (tests/e2e/test_web_page.py)
   nginx  # the load balancer of the replica e2e test (tests/e2e/test_deploy_nginx.py)

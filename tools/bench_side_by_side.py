@@ -10,11 +10,16 @@ foundry / llama.cpp, and a JSON
 file with every sample and the machine (CPU model, cores, ISA path foundry used, load average
 before and after, which tells whether other jobs shared the machine).
 
-  python3 tools/bench_side_by_side.py                      # defaults: 3 models, pp512 tg128, 1,2
+  python3 tools/bench_side_by_side.py                      # defaults: the bench set, pp512 tg128, 1,2
+  python3 tools/bench_side_by_side.py --only qwen-coder-1.5b,qwen-7b-shaped --tests tg128
   python3 tools/bench_side_by_side.py --rounds 3 --models .cache/models/x.gguf --tests tg128
+  python3 tools/bench_side_by_side.py --only qwen-coder-0.5b --tests pp512 --depth 4096
 
-The peer is built by tools/build_llama_bench.sh; the Q8_0 model by tools/make_bench_models.sh
-(`make bench-models`).
+--depth N runs every test with N tokens already in the KV cache (llama-bench -d, foundry bench
+-d); the table names such a test "pp512 @ d4096".
+
+The peer is built by tools/build_llama_bench.sh; the Q8_0 SmolLM2 and the Qwen2.5-7B-shaped
+model by tools/make_bench_models.sh (`make bench-models`); the others by `make models`.
 """
 import argparse
 import datetime
@@ -27,10 +32,16 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The bench set: (key for --only, table name, file), smallest first.
 MODELS = [
-    ("SmolLM2-135M Q4_1", ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
-    ("SmolLM2-135M Q8_0", ".cache/models/SmolLM2-135M-Instruct.Q8_0.gguf"),
-    ("Gemma 3 270M Q4_K_M", ".cache/models/gemma-3-270m-Q4_K_M.gguf"),
+    ("smollm2", "SmolLM2-135M Q4_1", ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    ("smollm2-q8", "SmolLM2-135M Q8_0", ".cache/models/SmolLM2-135M-Instruct.Q8_0.gguf"),
+    ("gemma3", "Gemma 3 270M Q4_K_M", ".cache/models/gemma-3-270m-Q4_K_M.gguf"),
+    ("qwen-coder-0.5b", "Qwen2.5-Coder-0.5B", ".cache/models/qwen2.5-coder-0.5b-instruct.gguf"),
+    ("qwen-coder-1.5b", "Qwen2.5-Coder-1.5B Q4_K_M",
+     ".cache/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+    ("qwen-7b-shaped", "Qwen2.5-7B-shaped Q4_K_M",
+     ".cache/models/qwen2.5-7b-shaped-q4_k_m.gguf"),
 ]
 
 
@@ -56,22 +67,23 @@ def test_args(test):
     return (n, 0) if kind == "pp" else (0, n)
 
 
-def run_foundry(foundry, model, test, threads, reps):
+def run_foundry(foundry, model, test, threads, reps, depth):
     p, n = test_args(test)
-    out, rss = run_child([foundry, "bench", model, "-p", str(p), "-n", str(n), "-t", str(threads),
-                          "-r", str(reps), "--json"])
+    out, rss = run_child([foundry, "bench", model, "-p", str(p), "-n", str(n), "-d", str(depth),
+                          "-t", str(threads), "-r", str(reps), "--json"])
     rows = json.loads(out)
-    assert len(rows) == 1 and rows[0]["test"] == test, rows
+    assert len(rows) == 1 and rows[0]["test"] == test and rows[0]["n_depth"] == depth, rows
     return {"tps": rows[0]["tokens_per_second"], "rss": rss, "isa": rows[0]["isa"],
             "quant": rows[0]["quant"]}
 
 
-def run_llama(llama_bench, model, test, threads, reps):
+def run_llama(llama_bench, model, test, threads, reps, depth):
     p, n = test_args(test)
-    out, rss = run_child([llama_bench, "-m", model, "-p", str(p), "-n", str(n), "-t", str(threads),
-                          "-r", str(reps), "-o", "json"])
+    out, rss = run_child([llama_bench, "-m", model, "-p", str(p), "-n", str(n), "-d", str(depth),
+                          "-t", str(threads), "-r", str(reps), "-o", "json"])
     rows = json.loads(out)
     assert len(rows) == 1 and (rows[0]["n_prompt"], rows[0]["n_gen"]) == (p, n), rows
+    assert rows[0].get("n_depth", 0) == depth, rows
     tps = median(rows[0].get("samples_ts") or [rows[0]["avg_ts"]])  # foundry reports its median
     return {"tps": tps, "rss": rss, "build": rows[0].get("build_commit"),
             "model_type": rows[0].get("model_type")}
@@ -100,7 +112,11 @@ def median(xs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", nargs="+", help="GGUF files (default: the three of the issue)")
+    ap.add_argument("--models", nargs="+", help="GGUF files (default: the bench set)")
+    ap.add_argument("--only", help="comma-separated keys of the bench set to run: " +
+                    ", ".join(key for key, _, _ in MODELS))
+    ap.add_argument("--depth", default="0",
+                    help="comma-separated KV-cache depths each test runs at (llama-bench -d)")
     ap.add_argument("--tests", default="pp512,tg128", help="comma-separated ppN / tgN")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=5)
@@ -112,8 +128,14 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, ".cache", "bench", "side_by_side"),
                     help="writes OUT.md and OUT.json")
     a = ap.parse_args()
+    keys = [k for k in (a.only or "").split(",") if k]
+    unknown = set(keys) - {key for key, _, _ in MODELS}
+    if unknown:
+        raise SystemExit("unknown --only key(s) %s; known: %s" % (
+            ", ".join(sorted(unknown)), ", ".join(key for key, _, _ in MODELS)))
     models = [(os.path.basename(m), m) for m in a.models] if a.models else \
-        [(name, os.path.join(ROOT, path)) for name, path in MODELS]
+        [(name, os.path.join(ROOT, path)) for key, name, path in MODELS if not keys or key in keys]
+    depths = [int(d) for d in a.depth.split(",") if d]
     tests = [t for t in a.tests.split(",") if t]
     for t in tests:
         test_args(t)
@@ -128,17 +150,18 @@ def main():
     info = machine()
     info["load_before"] = os.getloadavg()
     info["started"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    samples = {}  # (model, test, threads) -> {"foundry": [...], "llama.cpp": [...]}
+    samples = {}  # (model, test label, threads) -> {"foundry": [...], "llama.cpp": [...]}
     step = 0
     for r in range(a.rounds):
         for name, path in models:
-            for test in tests:
+            for test, d in [(test, d) for test in tests for d in depths]:
+                label = "%s @ d%d" % (test, d) if d else test
                 for t in threads:
-                    s = samples.setdefault((name, test, t), {"foundry": [], "llama.cpp": []})
-                    runners = [("foundry",
-                                lambda: run_foundry(a.foundry, path, test, t, a.repetitions)),
-                               ("llama.cpp",
-                                lambda: run_llama(a.llama_bench, path, test, t, a.repetitions))]
+                    s = samples.setdefault((name, label, t), {"foundry": [], "llama.cpp": []})
+                    runners = [("foundry", lambda: run_foundry(a.foundry, path, test, t,
+                                                               a.repetitions, d)),
+                               ("llama.cpp", lambda: run_llama(a.llama_bench, path, test, t,
+                                                               a.repetitions, d))]
                     if step % 2:
                         runners.reverse()  # alternate which engine goes first
                     step += 1
@@ -146,7 +169,7 @@ def main():
                         res = fn()
                         s[engine].append(res)
                         print("round %d/%d %-22s %-6s t=%d %-9s %8.2f t/s %7.1f MiB" % (
-                            r + 1, a.rounds, name, test, t, engine, res["tps"],
+                            r + 1, a.rounds, name, label, t, engine, res["tps"],
                             res["rss"] / 2**20), file=sys.stderr, flush=True)
     info["load_after"] = os.getloadavg()
     info["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -191,6 +214,7 @@ def main():
         f.write(text)
     with open(a.out + ".json", "w") as f:
         json.dump({"machine": info, "rounds": a.rounds, "repetitions": a.repetitions,
+                   "depths": depths,
                    "rows": rows}, f, indent=2)
         f.write("\n")
     print("wrote %s.md and %s.json" % (a.out, a.out), file=sys.stderr)

@@ -13,8 +13,16 @@ The tokenizer is a byte-level BPE ("gpt2") vocabulary built here: the 256 GPT-2 
 tokens, merges learned deterministically from the English text below, and ChatML special tokens
 as control tokens.
 
+`--shape qwen2.5-7b` writes a full-size benchmark model instead: Qwen2.5-7B-Instruct's shapes
+(28 layers, 3584 hidden, 18944 FFN, 28 query / 4 KV heads of 128, 152064 vocabulary, qwen2
+with QKV biases, untied output) in the per-tensor type layout llama-quantize writes for Q4_K_M
+(Q4_K everywhere, token_embd included; Q6_K for output.weight and for attn_v and ffn_down in
+the layers llama.cpp's use_more_bits picks). Its quantized blocks are random bytes with fixed
+small scales: for speed measurements only, its text is noise.
+
 Usage:
   python3 tools/make_synthetic_model.py                 # tests/data/models/tiny-qwen2.gguf
+  python3 tools/make_synthetic_model.py --shape qwen2.5-7b  # .cache/models/qwen2.5-7b-shaped-q4_k_m.gguf
   python3 tools/make_synthetic_model.py --arch llama    # tests/data/models/tiny-llama.gguf
   python3 tools/make_synthetic_model.py --arch gemma3   # tests/data/models/tiny-gemma3.gguf
   python3 tools/make_synthetic_model.py --arch phi3     # tests/data/models/tiny-phi3.gguf
@@ -448,18 +456,133 @@ def write_model(path, arch, seed, n_merges):
     return n_vocab, len(merges)
 
 
+# Block layouts of the k-quants the 7B-shaped model uses: bytes per 256 weights, and where the
+# float16 scales sit (set to small finite values; every other byte is random).
+KQUANT_BLOCKS = {QT.Q4_K: (144, (0, 2)), QT.Q6_K: (210, (208,))}
+BENCH_SHAPES = {
+    "qwen2.5-7b": {"n_embd": 3584, "n_ff": 18944, "n_layer": 28, "n_head": 28, "n_head_kv": 4,
+                   "n_vocab": 152064, "n_ctx": 32768, "rope_base": 1000000.0,
+                   "name": "Qwen2.5-7B-Instruct-shaped synthetic Q4_K_M"},
+}
+
+
+def use_more_bits(i_layer, n_layer):
+    """llama.cpp's choice of the layers whose attn_v and ffn_down get Q6_K in Q4_K_M."""
+    return i_layer < n_layer // 8 or i_layer >= 7 * n_layer // 8 or (i_layer - n_layer // 8) % 3 == 2
+
+
+def random_kquant(rng, rows, cols, qtype):
+    """`rows` x `cols` weights of `qtype` as random blocks with scales d (and dmin) = 1e-4."""
+    block_bytes, scale_offsets = KQUANT_BLOCKS[qtype]
+    assert cols % 256 == 0, cols
+    blocks = rng.integers(0, 256, size=(rows * (cols // 256), block_bytes), dtype=np.uint8)
+    scale = np.frombuffer(np.float16(1e-4).tobytes(), dtype=np.uint8)
+    for off in scale_offsets:
+        blocks[:, off:off + 2] = scale
+    return blocks.reshape(rows, -1)
+
+
+def write_bench_model(path, shape, seed):
+    """A full-size qwen2 model with Q4_K_M's tensor types, streamed tensor by tensor (the whole
+    file never sits in memory)."""
+    c = BENCH_SHAPES[shape]
+    rng = np.random.default_rng(seed)
+    tokens, types, merges, special = build_vocab(400)
+    n_real = len(tokens)
+    tokens += [f"<|unused_{i}|>" for i in range(c["n_vocab"] - n_real)]
+    types += [gguf.TokenType.UNUSED] * (c["n_vocab"] - n_real)
+    head_dim = c["n_embd"] // c["n_head"]
+    kv_dim = c["n_head_kv"] * head_dim
+    n_layer = c["n_layer"]
+
+    writer = gguf.GGUFWriter(path, "qwen2")
+    writer.add_name(c["name"])
+    writer.add_description("Random weights for speed measurements (tools/make_synthetic_model.py)")
+    writer.add_context_length(c["n_ctx"])
+    writer.add_embedding_length(c["n_embd"])
+    writer.add_block_count(n_layer)
+    writer.add_feed_forward_length(c["n_ff"])
+    writer.add_head_count(c["n_head"])
+    writer.add_head_count_kv(c["n_head_kv"])
+    writer.add_rope_freq_base(c["rope_base"])
+    writer.add_layer_norm_rms_eps(1e-6)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([int(t) for t in types])
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(special["<|endoftext|>"])
+    writer.add_eos_token_id(special["<|im_end|>"])
+    writer.add_pad_token_id(special["<|endoftext|>"])
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(CHATML_TEMPLATE)
+
+    # (name, producer) in the order llama.cpp's converter writes them; producers run only when
+    # their tensor's turn comes to be written.
+    plan = []
+
+    def matrix(name, rows, cols, qtype):
+        nbytes = rows * (cols // 256) * KQUANT_BLOCKS[qtype][0]
+        writer.add_tensor_info(name, (rows, nbytes // rows), np.dtype(np.uint8), nbytes, qtype)
+        plan.append(lambda: random_kquant(rng, rows, cols, qtype))
+
+    def vector(name, n, scale, offset=0.0):
+        writer.add_tensor_info(name, (n,), np.dtype(np.float32), 4 * n)
+        plan.append(lambda: (offset + scale * rng.standard_normal(n)).astype(np.float32))
+
+    d, ff = c["n_embd"], c["n_ff"]
+    matrix("token_embd.weight", c["n_vocab"], d, QT.Q4_K)
+    for il in range(n_layer):
+        p = f"blk.{il}."
+        more = QT.Q6_K if use_more_bits(il, n_layer) else QT.Q4_K
+        vector(p + "attn_norm.weight", d, 0.1, 1.0)
+        matrix(p + "attn_q.weight", d, d, QT.Q4_K)
+        vector(p + "attn_q.bias", d, 0.1)
+        matrix(p + "attn_k.weight", kv_dim, d, QT.Q4_K)
+        vector(p + "attn_k.bias", kv_dim, 0.1)
+        matrix(p + "attn_v.weight", kv_dim, d, more)
+        vector(p + "attn_v.bias", kv_dim, 0.1)
+        matrix(p + "attn_output.weight", d, d, QT.Q4_K)
+        vector(p + "ffn_norm.weight", d, 0.1, 1.0)
+        matrix(p + "ffn_gate.weight", ff, d, QT.Q4_K)
+        matrix(p + "ffn_up.weight", ff, d, QT.Q4_K)
+        matrix(p + "ffn_down.weight", d, ff, more)
+    vector("output_norm.weight", d, 0.1, 1.0)
+    matrix("output.weight", c["n_vocab"], d, QT.Q6_K)
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for produce in plan:
+        writer.write_tensor_data(produce())
+    writer.close()
+    return c["n_vocab"], len(merges)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--arch", choices=["qwen2", "llama", "gemma3", "phi3", "llama3"], default="qwen2")
-    parser.add_argument("--out", help="output path (default tests/data/models/tiny-<arch>.gguf)")
+    parser.add_argument("--shape", choices=sorted(BENCH_SHAPES),
+                        help="write a full-size benchmark model of these shapes (random Q4_K_M "
+                        "blocks) instead of a tiny test model")
+    parser.add_argument("--out", help="output path (default tests/data/models/tiny-<arch>.gguf, "
+                        "or .cache/models/<shape>-shaped-q4_k_m.gguf with --shape)")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--merges", type=int, default=400, help="number of BPE merges to learn")
     args = parser.parse_args(argv)
-    out = args.out or os.path.join(ROOT, "tests", "data", "models", f"tiny-{args.arch}.gguf")
+    if args.shape:
+        default = os.path.join(ROOT, ".cache", "models", f"{args.shape}-shaped-q4_k_m.gguf")
+    else:
+        default = os.path.join(ROOT, "tests", "data", "models", f"tiny-{args.arch}.gguf")
+    out = args.out or default
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     tmp = f"{out}.tmp.{os.getpid()}"
     try:
-        n_vocab, n_merges = write_model(tmp, args.arch, args.seed, args.merges)
+        if args.shape:
+            n_vocab, n_merges = write_bench_model(tmp, args.shape, args.seed)
+        else:
+            n_vocab, n_merges = write_model(tmp, args.arch, args.seed, args.merges)
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

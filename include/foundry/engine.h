@@ -92,6 +92,7 @@ class Session {
   int64_t n_ctx() const;
   int64_t position() const;  // tokens evaluated so far
   void Reset();              // forget the sequence
+  void Truncate(int64_t keep);  // forget positions >= keep (a prefix stays in the KV cache)
 
   // Appends tokens to the sequence. With all_logits, `logits` receives n_vocab floats per
   // token; otherwise only the last token's. Fails with OutOfRange past the context.

@@ -1,6 +1,6 @@
 // What the catalog layer takes from its caller instead of reading the process environment.
 // The CLI fills it once at start-up from FOUNDRY_HOME (HOME), FOUNDRY_CACHE_DIR, FOUNDRY_CATALOG
-// and FOUNDRY_RAM_GB (src/cli/environment.h) and passes it down.
+// FOUNDRY_RAM_GB and FOUNDRY_PYPI_URL (src/cli/environment.h) and passes it down.
 #pragma once
 
 #include <filesystem>
@@ -18,6 +18,8 @@ struct CatalogOptions {
   std::filesystem::path catalog_file;
   // Not empty: the machine's total RAM in GB as the user wrote it (DetectMachine checks it).
   std::string ram_gb;
+  // The PyPI JSON API that "pypi" catalog sources are looked up in (FOUNDRY_PYPI_URL).
+  std::string pypi_index_url = "https://pypi.org/pypi";
 };
 
 }  // namespace foundry

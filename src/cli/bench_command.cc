@@ -1,7 +1,9 @@
 // `foundry bench MODEL.gguf`: prompt-processing and generation speed, in-process, in the
 // manner of llama.cpp's llama-bench, so the two compare run for run: random tokens, one
 // session per test reused across repetitions, the same warm-up (the whole prompt for ppN, one
-// token for tgN), median of repetitions.
+// token for tgN), median of repetitions. With -d N each repetition starts with N random tokens
+// already in the KV cache (evaluated once, untimed, and kept across repetitions as llama-bench
+// restores its saved state), so attention over a long context is part of what is timed.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -31,6 +33,7 @@ struct BenchArgs {
   std::string model;
   std::string prompts = "512";
   std::string gens = "128";
+  std::string depths = "0";
   std::string threads;
   int reps = 5;
   bool json = false;
@@ -120,13 +123,20 @@ double StdDev(const std::vector<double>& v) {
   return std::sqrt(ss / static_cast<double>(v.size() - 1));
 }
 
-// Tokens per second of one run on a cleared session: a prompt of n tokens in batches, or n
-// tokens one at a time.
-StatusOr<double> RunOnce(Session& session, int32_t n_vocab, int64_t n, bool prompt,
+// Tokens per second of one run on a session holding `depth` tokens (the first run fills them
+// in; later runs keep them and forget the rest): a prompt of n tokens in batches, or n tokens
+// one at a time.
+StatusOr<double> RunOnce(Session& session, int32_t n_vocab, int64_t depth, int64_t n, bool prompt,
                          std::mt19937& rng) {
-  session.Reset();
   std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
   std::vector<float> logits;
+  if (session.position() < depth) {
+    session.Reset();
+    std::vector<int32_t> ids(static_cast<size_t>(depth));
+    for (auto& id : ids) id = dist(rng);
+    FOUNDRY_RETURN_IF_ERROR(session.Evaluate(ids, false, &logits));
+  }
+  session.Truncate(depth);
   const auto t0 = std::chrono::steady_clock::now();
   if (prompt) {
     std::vector<int32_t> ids(static_cast<size_t>(n));
@@ -143,12 +153,14 @@ StatusOr<double> RunOnce(Session& session, int32_t n_vocab, int64_t n, bool prom
 int RunBench(const LoadOptions& load, const BenchArgs& a) {
   auto prompts = ParseList(a.prompts, "-p", 0);
   auto gens = ParseList(a.gens, "-n", 0);
+  auto depths = ParseList(a.depths, "-d", 0);
   auto threads = ParseList(a.threads.empty()
                                ? std::to_string(std::max(1u, std::thread::hardware_concurrency()))
                                : a.threads,
                            "-t", 1);
   if (!prompts.ok()) return ReportError(prompts.status());
   if (!gens.ok()) return ReportError(gens.status());
+  if (!depths.ok()) return ReportError(depths.status());
   if (!threads.ok()) return ReportError(threads.status());
   if (a.reps < 1) return ReportError(InvalidArgument("-r must be at least 1"));
   auto lm = LanguageModel::Load(a.model, load);
@@ -165,26 +177,33 @@ int RunBench(const LoadOptions& load, const BenchArgs& a) {
                 "-----------------", "---------");
   }
   for (int64_t t : *threads) {
-    std::vector<std::pair<bool, int64_t>> tests;
+    struct Test {
+      bool is_prompt;
+      int64_t n, depth;
+    };
+    std::vector<Test> tests;  // llama-bench's order: prompts, then generations, each per depth
     for (int64_t p : *prompts)
-      if (p > 0) tests.push_back({true, p});
+      for (int64_t d : *depths)
+        if (p > 0) tests.push_back({true, p, d});
     for (int64_t n : *gens)
-      if (n > 0) tests.push_back({false, n});
-    for (const auto& [is_prompt, n] : tests) {
+      for (int64_t d : *depths)
+        if (n > 0) tests.push_back({false, n, d});
+    for (const auto& [is_prompt, n, depth] : tests) {
       const std::string name = (is_prompt ? "pp" : "tg") + std::to_string(n);
+      const std::string label = depth > 0 ? name + " @ d" + std::to_string(depth) : name;
       EngineOptions opts;
       opts.n_threads = static_cast<int>(t);
-      opts.n_ctx = n;
+      opts.n_ctx = n + depth;
       auto session = Session::Create(*lm, opts);
       if (!session.ok()) return ReportError(session.status());
       const auto n_vocab = static_cast<int32_t>((*lm)->n_vocab());
-      if (!a.no_warmup) {
-        auto warm = RunOnce(**session, n_vocab, is_prompt ? n : 1, is_prompt, rng);
+      if (!a.no_warmup) {  // as llama-bench: the warm-up runs without the depth
+        auto warm = RunOnce(**session, n_vocab, 0, is_prompt ? n : 1, is_prompt, rng);
         if (!warm.ok()) return ReportError(warm.status());
       }
       std::vector<double> tps;
       for (int r = 0; r < a.reps; ++r) {
-        auto v = RunOnce(**session, n_vocab, n, is_prompt, rng);
+        auto v = RunOnce(**session, n_vocab, depth, n, is_prompt, rng);
         if (!v.ok()) return ReportError(v.status());
         tps.push_back(*v);
       }
@@ -196,6 +215,7 @@ int RunBench(const LoadOptions& load, const BenchArgs& a) {
                        {"test", name},
                        {"n_prompt", is_prompt ? n : 0},
                        {"n_gen", is_prompt ? 0 : n},
+                       {"n_depth", depth},
                        {"isa", std::string((*lm)->isa())},
                        {"repetitions", a.reps},
                        {"samples_tokens_per_second", tps},
@@ -210,7 +230,7 @@ int RunBench(const LoadOptions& load, const BenchArgs& a) {
         if (!is_prompt) std::snprintf(gb, sizeof(gb), "%.2f", gbs);
         std::printf("| %-28.28s | %-6s | %9s | %7lld | %-7s | %8.2f ± %5.2f | %8s |\n",
                     facts.name.c_str(), facts.quant.c_str(), size, static_cast<long long>(t),
-                    name.c_str(), med, sd, gb);
+                    label.c_str(), med, sd, gb);
         std::fflush(stdout);
       }
     }
@@ -219,8 +239,7 @@ int RunBench(const LoadOptions& load, const BenchArgs& a) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("peak resident memory: %.1f MiB; kernels: %s\n",
-                static_cast<double>(PeakRssBytes()) / 1048576.0,
-                std::string((*lm)->isa()).c_str());
+                static_cast<double>(PeakRssBytes()) / 1048576.0, std::string((*lm)->isa()).c_str());
   }
   return 0;
 }
@@ -235,6 +254,8 @@ void AddBenchCommand(CLI::App& app, const Environment& env, int& exit_code) {
   cmd->add_option("-p,--n-prompt", args->prompts, "Prompt lengths, comma-separated (default 512)");
   cmd->add_option("-n,--n-gen", args->gens,
                   "Generated token counts, comma-separated (default 128)");
+  cmd->add_option("-d,--n-depth", args->depths,
+                  "Tokens already in the KV cache before each test, comma-separated (default 0)");
   cmd->add_option("-t,--threads", args->threads,
                   "Thread counts, comma-separated (default: all cores)");
   cmd->add_option("-r,--repetitions", args->reps, "Repetitions of each test (default 5)");

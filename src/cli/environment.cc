@@ -34,8 +34,11 @@ Environment ReadEnvironment() {
   env.catalog.cache_dir = Variable("FOUNDRY_CACHE_DIR");
   env.catalog.catalog_file = Variable("FOUNDRY_CATALOG");
   env.catalog.ram_gb = Variable("FOUNDRY_RAM_GB");
+  if (std::string pypi = Variable("FOUNDRY_PYPI_URL"); !pypi.empty()) {
+    env.catalog.pypi_index_url = pypi;
+  }
   env.isa = Variable("FOUNDRY_ISA");
-  env.map_weights = Variable("FOUNDRY_MMAP") == "1";
+  env.map_weights = Variable("FOUNDRY_MMAP") != "0";
   env.api_key = Variable("FOUNDRY_API_KEY");
   return env;
 }

@@ -12,13 +12,15 @@ namespace foundry::cli {
 
 struct Environment {
   // FOUNDRY_HOME (else $HOME/.foundry, else the user database's home + /.foundry),
-  // FOUNDRY_CACHE_DIR, FOUNDRY_CATALOG and FOUNDRY_RAM_GB; empty fields: not set.
+  // FOUNDRY_CACHE_DIR, FOUNDRY_CATALOG, FOUNDRY_RAM_GB and FOUNDRY_PYPI_URL; empty fields: not
+  // set.
   CatalogOptions catalog;
   // FOUNDRY_ISA: "" (the fastest verified ISA of this CPU), or scalar, avx2, avx512; checked
   // where the kernels are chosen.
   std::string isa;
-  // FOUNDRY_MMAP=1: map model files instead of copying them into huge pages.
-  bool map_weights = false;
+  // Model files are mapped (no copy: the page cache serves them, start-up does not zero and fill
+  // huge pages); FOUNDRY_MMAP=0 copies a file of at most a quarter of RAM into huge pages.
+  bool map_weights = true;
   // FOUNDRY_API_KEY: one more API key the service accepts (besides `service set --api-key`).
   std::string api_key;
 };

@@ -5,7 +5,7 @@
 namespace foundry::cli {
 
 StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v,
-                                            const std::filesystem::path& home) {
+                                            const CatalogOptions& options) {
   ProgressBar bar;
   DownloadOptions opts;
   int64_t last_done = 0, last_total = -1;
@@ -14,7 +14,7 @@ StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const Model
     last_total = total;
     bar.Update(done, total);
   };
-  auto r = InstallModel(cache, v, opts, home);
+  auto r = InstallModel(cache, v, opts, options.home, options.pypi_index_url);
   // The last update may have been throttled: draw the final state once.
   if (last_done > 0) bar.Update(last_done, last_total, /*final=*/true);
   return r;

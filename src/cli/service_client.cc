@@ -40,7 +40,7 @@ StatusOr<std::string> EnsureCached(const CatalogOptions& options, const std::str
   }
   std::printf("Downloading %s...\n", v->id.c_str());
   std::fflush(stdout);
-  auto r = InstallWithProgress(cache, *v, options.home);
+  auto r = InstallWithProgress(cache, *v, options);
   if (!r.ok()) return r.status();
   return v->id;
 }

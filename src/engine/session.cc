@@ -41,6 +41,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Languag
 int64_t Session::n_ctx() const { return s_->ctx->n_ctx(); }
 int64_t Session::position() const { return s_->ctx->SeqLength(0); }
 void Session::Reset() { s_->ctx->ClearAll(); }
+void Session::Truncate(int64_t keep) { s_->ctx->Truncate(0, keep); }
 
 Status Session::Evaluate(const std::vector<int32_t>& tokens, bool all_logits,
                          std::vector<float>* logits) {

@@ -13,8 +13,8 @@ StatusOr<std::unique_ptr<ServiceModels>> ServiceModels::Create(fs::path cache_di
                                                                const CatalogOptions& options) {
   FOUNDRY_ASSIGN_OR_RETURN(Catalog catalog, Catalog::Load(options.catalog_file));
   FOUNDRY_ASSIGN_OR_RETURN(MachineInfo machine, DetectMachine(options.ram_gb));
-  return std::unique_ptr<ServiceModels>(
-      new ServiceModels(std::move(catalog), machine, std::move(cache_dir), options.home));
+  return std::unique_ptr<ServiceModels>(new ServiceModels(
+      std::move(catalog), machine, std::move(cache_dir), options.home, options.pypi_index_url));
 }
 
 StatusOr<std::vector<CachedModel>> ServiceModels::Cached() const { return cache_.List(); }
@@ -93,7 +93,7 @@ StatusOr<CachedModel> ServiceModels::Download(
       progress(100.0 * static_cast<double>(done) / static_cast<double>(total));
     }
   };
-  FOUNDRY_ASSIGN_OR_RETURN(InstallResult r, InstallModel(cache_, *v, opts, home_));
+  FOUNDRY_ASSIGN_OR_RETURN(InstallResult r, InstallModel(cache_, *v, opts, home_, pypi_index_url_));
   return r.model;
 }
 

@@ -51,11 +51,12 @@ class ServiceModels {
 
  private:
   ServiceModels(Catalog catalog, MachineInfo machine, std::filesystem::path cache_dir,
-                std::filesystem::path home)
+                std::filesystem::path home, std::string pypi_index_url)
       : catalog_(std::move(catalog)),
         machine_(machine),
         cache_(std::move(cache_dir)),
-        home_(std::move(home)) {}
+        home_(std::move(home)),
+        pypi_index_url_(std::move(pypi_index_url)) {}
   StatusOr<const ModelVariant*> ResolveVariant(const std::string& name) const;
   // Whether `file`, with links and `..` resolved, lies inside the cache directory.
   bool InsideCache(const std::filesystem::path& file) const;
@@ -64,6 +65,7 @@ class ServiceModels {
   MachineInfo machine_;
   ModelCache cache_;
   std::filesystem::path home_;
+  std::string pypi_index_url_;
 };
 
 }  // namespace foundry

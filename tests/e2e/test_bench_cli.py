@@ -17,8 +17,9 @@ def test_bench_json_has_one_object_per_test():
         (1, "pp16"), (1, "pp32"), (1, "tg8"), (2, "pp16"), (2, "pp32"), (2, "tg8")]
     for row in rows:
         assert set(row) == {"model", "quant", "threads", "test", "tokens_per_second", "stddev",
-                            "peak_rss_bytes", "n_prompt", "n_gen", "isa", "repetitions",
-                            "samples_tokens_per_second"}
+                            "peak_rss_bytes", "n_prompt", "n_gen", "n_depth", "isa",
+                            "repetitions", "samples_tokens_per_second"}
+        assert row["n_depth"] == 0
         assert row["tokens_per_second"] > 0 and row["stddev"] >= 0
         assert row["peak_rss_bytes"] > 1 << 20
         n = int(row["test"][2:])
@@ -27,6 +28,24 @@ def test_bench_json_has_one_object_per_test():
         samples = sorted(row["samples_tokens_per_second"])
         assert row["repetitions"] == len(samples) == 2
         assert row["tokens_per_second"] == (samples[0] + samples[1]) / 2
+
+
+def test_bench_at_depth():
+    # As llama-bench -d: each depth is its own test, prompts first, then generations.
+    r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "16", "-n", "4", "-d", "0,64", "-t", "1",
+                        "-r", "2", "--json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [(row["test"], row["n_depth"]) for row in rows] == [
+        ("pp16", 0), ("pp16", 64), ("tg4", 0), ("tg4", 64)]
+    assert all(row["tokens_per_second"] > 0 for row in rows)
+    r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "16", "-n", "0", "-d", "64", "-t", "1",
+                        "-r", "1"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "pp16 @ d64" in r.stdout
+    r = subprocess.run([FOUNDRY, "bench", TINY, "-p", "16", "-n", "0", "-d", "1x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "1x" in r.stderr
 
 
 def test_bench_isa_and_no_warmup():

