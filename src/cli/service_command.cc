@@ -311,6 +311,7 @@ struct RunArgs {
   int queue = 64;
   int64_t ctx = 0;
   bool foreground = false;
+  bool no_prompt_cache = false;
 };
 
 int Run(const Environment& env, const RunArgs& a) {
@@ -345,6 +346,7 @@ int Run(const Environment& env, const RunArgs& a) {
   opts.models.scheduler.n_threads = a.threads;
   opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);
   opts.models.scheduler.n_ctx = a.ctx;
+  opts.models.scheduler.cache_prompt = !a.no_prompt_cache;
   HttpServer server(opts);
   const foundry::Status bound = server.Bind();
   if (!bound.ok()) {
@@ -416,6 +418,8 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--ctx-size", run_args->ctx, "Context per request (default: model's, <= 4096)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  run->add_flag("--no-prompt-cache", run_args->no_prompt_cache,
+                "Compute every prompt in full (do not reuse the KV of earlier requests)");
   run->callback([&env, run_args, &exit_code] { exit_code = Run(env, *run_args); });
 }
 

@@ -25,7 +25,9 @@ std::string NewId(const char* prefix) {
          std::to_string(counter.fetch_add(1));
 }
 
-TokenUsage UsageOf(const GenerationResult& r) { return {r.prompt_tokens, r.completion_tokens}; }
+TokenUsage UsageOf(const GenerationResult& r) {
+  return {r.prompt_tokens, r.completion_tokens, r.cached_tokens};
+}
 
 // What the scheduler's thread hands to one HTTP request's thread.
 struct StreamState {

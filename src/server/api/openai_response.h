@@ -23,6 +23,7 @@ struct CompletionMeta {
 struct TokenUsage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;  // prompt tokens served from the prompt cache
 };
 
 // A whole (non-streamed) answer: one choice with the text and finish_reason, and usage.
