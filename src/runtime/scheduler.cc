@@ -47,6 +47,11 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Lan
   if (options.n_ctx < 0 || options.n_batch < 1 || options.max_queue < 1) {
     return InvalidArgument("context, batch and queue sizes must be positive");
   }
+  if (options.n_interleave != 0 &&
+      (options.n_interleave < static_cast<int64_t>(kWholeRun) ||
+       options.n_interleave % static_cast<int64_t>(kTokenGroup) != 0)) {
+    return InvalidArgument("the interleaved prompt chunk must be 0 or a multiple of 4 >= 8");
+  }
   std::unique_ptr<Scheduler> s(new Scheduler(std::move(lm), options));
   ContextOptions co;  // checks the thread count
   co.n_seq = options.n_slots;
@@ -282,14 +287,25 @@ bool Scheduler::Step() {
   // (n_batch tokens from position 0 when nothing was cached), never cut to fit the budget:
   // llama.cpp's summation order depends on how many tokens of a sequence a batch holds, and a
   // request must give the same text alone, beside others, and after a cached prefix.
+  const int decoding = slots_in_batch;
   bool chunk_added = false;
   for (auto& slot : slots_) {
     Slot& s = *slot;
     if (!s.active || s.prompt_done >= s.req.prompt.size()) continue;
     if (budget <= 0 && chunk_added) break;
     const size_t n_batch = static_cast<size_t>(options_.n_batch);
-    const size_t window_end = (s.prompt_done / n_batch + 1) * n_batch;
-    const size_t n = std::min(s.req.prompt.size(), window_end) - s.prompt_done;
+    const size_t window_start = s.prompt_done / n_batch * n_batch;
+    const size_t end = std::min(s.req.prompt.size(), window_start + n_batch);
+    size_t n = end - s.prompt_done;
+    if (decoding > 0 && options_.n_interleave > 0 &&
+        n > static_cast<size_t>(options_.n_interleave)) {
+      // A smaller piece while others decode, cut where the chunk's summation orders stay
+      // those of the whole chunk (see ReusableLength): on a multiple of four from the chunk's
+      // start, with 8+ tokens on each side.
+      size_t cut = s.prompt_done + static_cast<size_t>(options_.n_interleave);
+      cut = window_start + (cut - window_start) / kTokenGroup * kTokenGroup;
+      if (cut - s.prompt_done >= kWholeRun && end - cut >= kWholeRun) n = cut - s.prompt_done;
+    }
     chunk_added = true;
     const int64_t start = ctx.SeqLength(s.id);
     for (size_t i = 0; i < n; ++i) {

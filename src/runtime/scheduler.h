@@ -67,6 +67,9 @@ struct SchedulerOptions {
   int64_t n_batch = 512;
   size_t max_queue = 64;     // requests waiting for a slot; more are refused (queue full)
   bool cache_prompt = true;  // keep each slot's KV after a request and reuse its prefix
+  // Prompt tokens per step while other slots decode (a multiple of 4, at least 8; 0: whole
+  // chunks), so that a long prompt does not stall their tokens for a whole chunk.
+  int64_t n_interleave = 64;
 };
 
 struct SubmitResult {

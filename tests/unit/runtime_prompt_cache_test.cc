@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../isa_under_test.h"
@@ -53,8 +54,9 @@ struct Collector {
 };
 
 std::unique_ptr<Scheduler> NewScheduler(std::shared_ptr<const LanguageModel> lm, bool cache,
-                                        int slots, int64_t n_batch) {
+                                        int slots, int64_t n_batch, int64_t n_interleave = 64) {
   SchedulerOptions opts;
+  opts.n_interleave = n_interleave;
   opts.n_slots = slots;
   opts.n_ctx = 1024;
   opts.n_threads = 2;
@@ -172,6 +174,53 @@ void ExpectEveryPrefixLengthSame(std::shared_ptr<LanguageModel> lm, int64_t n_ba
   EXPECT_LT(again, size);
 }
 
+// A long prompt arriving while another request decodes is computed in pieces of n_interleave
+// tokens, one per step beside the decoding token, and both answers stay what they are alone.
+void ExpectInterleavedPromptSame(std::shared_ptr<LanguageModel> lm) {
+  std::vector<int32_t> long_prompt;
+  const std::string text =
+      "In a small village at the edge of a great forest, there lived an old clockmaker who "
+      "repaired every clock in the valley, and one winter morning a stranger knocked. ";
+  for (int i = 0; i < 3; ++i) {
+    const auto t = lm->Tokenize(text, i == 0, false);
+    long_prompt.insert(long_prompt.end(), t.begin(), t.end());
+  }
+  const std::vector<int32_t> short_prompt =
+      lm->Tokenize("The three primary colors are", true, false);
+  auto plain = NewScheduler(lm, false, 2, 512, 0);
+  auto interleaved = NewScheduler(lm, false, 2, 512, 8);
+  ASSERT_TRUE(plain && interleaved);
+  const Answer short_alone = RunTogether(*plain, {short_prompt}, 24)[0];
+  const Answer long_alone = RunTogether(*plain, {long_prompt}, 8)[0];
+  // The long prompt arrives once the short request decodes.
+  auto submit = [](Scheduler& sched, const std::vector<int32_t>& prompt, int64_t max_tokens,
+                   Collector& c) {
+    GenerationRequest g;
+    g.prompt = prompt;
+    g.sampling.temperature = 0;
+    g.max_tokens = max_tokens;
+    c.Attach(g);
+    EXPECT_TRUE(sched.Submit(std::move(g)).ok());
+  };
+  Collector short_c, long_c;
+  submit(*interleaved, short_prompt, 24, short_c);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (interleaved->stats().steps < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const int64_t before = interleaved->stats().steps;
+  submit(*interleaved, long_prompt, 8, long_c);
+  EXPECT_EQ(short_c.Wait().text, short_alone.text);
+  EXPECT_EQ(long_c.Wait().text, long_alone.text);
+  // The long prompt took several smaller steps beside the short request's decoding.
+  if (short_c.answer.result.completion_tokens == 24) {
+    EXPECT_GE(interleaved->stats().steps - before, 3);
+  }
+  EXPECT_EQ(RunTogether(*interleaved, {long_prompt}, 8)[0].text, long_alone.text);
+  const std::vector<Answer> again = RunTogether(*interleaved, {short_prompt, long_prompt}, 8);
+  EXPECT_EQ(again[1].text, long_alone.text);
+}
+
 std::shared_ptr<LanguageModel> LoadRealOrSkip(const std::string& file) {
   const std::string path = std::string(FOUNDRY_SOURCE_DIR) + "/.cache/models/" + file;
   if (!std::ifstream(path).good()) return nullptr;
@@ -196,6 +245,18 @@ TEST(PromptCache, SmolLm2EveryPrefixLength) {
   auto lm = LoadRealOrSkip("SmolLM2-135M-Instruct.Q4_1.gguf");
   if (!lm) GTEST_SKIP() << "SmolLM2-135M-Instruct.Q4_1.gguf is not downloaded (make models)";
   ExpectEveryPrefixLengthSame(lm, 512, {1, 4, 9, 17});
+}
+
+TEST(PromptCache, SmolLm2InterleavedPromptSame) {
+  auto lm = LoadRealOrSkip("SmolLM2-135M-Instruct.Q4_1.gguf");
+  if (!lm) GTEST_SKIP() << "SmolLM2-135M-Instruct.Q4_1.gguf is not downloaded (make models)";
+  ExpectInterleavedPromptSame(lm);
+}
+
+TEST(PromptCache, TinyQwen2InterleavedPromptSame) {
+  auto lm = LoadModel(FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf");
+  ASSERT_TRUE(lm);
+  ExpectInterleavedPromptSame(lm);
 }
 
 TEST(PromptCache, TinyQwen2EveryPrefixLengthAcrossChunks) {
