@@ -403,6 +403,7 @@ struct RunArgs {
   int request_timeout_s = ConnectionLimits{}.request_timeout_s;
   int drain_s = kDefaultDrainSeconds;
   bool foreground = false;
+  bool no_prompt_cache = false;
 };
 
 // Who may call the service: the stored key digests, FOUNDRY_API_KEY and, when any key is
@@ -465,6 +466,7 @@ int Run(const Environment& env, const RunArgs& a) {
   opts.models.scheduler.n_threads = a.threads;
   opts.models.scheduler.max_queue = static_cast<size_t>(a.queue);
   opts.models.scheduler.n_ctx = a.ctx;
+  opts.models.scheduler.cache_prompt = !a.no_prompt_cache;
   opts.limits.max_connections = a.max_connections;
   opts.limits.request_timeout_s = a.request_timeout_s;
   auto access = ServiceAccess(env, *settings);
@@ -587,6 +589,8 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--ctx-size", run_args->ctx, "Context per request (default: model's, <= 4096)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  run->add_flag("--no-prompt-cache", run_args->no_prompt_cache,
+                "Compute every prompt in full (do not reuse the KV of earlier requests)");
   run->callback([&env, run_args, &exit_code] { exit_code = Run(env, *run_args); });
 }
 

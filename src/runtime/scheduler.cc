@@ -7,6 +7,12 @@
 #include "engine/sequence_generator.h"
 
 namespace foundry {
+namespace {
+
+constexpr size_t kTokenGroup = 4;  // repacked Q4_K's groups of tokens
+constexpr size_t kWholeRun = 8;    // the fewest tokens the tiled and multi-token orders take
+
+}  // namespace
 
 // A validated request waiting for a slot.
 struct Scheduler::Pending {
@@ -22,6 +28,12 @@ struct Scheduler::Slot {
   size_t prompt_done = 0;                // prompt tokens already in the cache
   int32_t next_token = -1;               // sampled, to be fed in the next step
   int logits_row = -1;                   // row of this step's logits, -1 when none
+  int64_t cached_prompt = 0;             // prompt tokens this request found in the cache
+  // The tokens whose KV the slot's cells hold (kept after the request for the next one), and
+  // how many leading ones were computed as prompt (the ones a later request may reuse).
+  std::vector<int32_t> cached;
+  size_t reusable = 0;
+  uint64_t last_used = 0;  // admission clock of its latest request
 };
 
 Scheduler::Scheduler(std::shared_ptr<const LanguageModel> lm, const SchedulerOptions& options)
@@ -34,6 +46,11 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Lan
   }
   if (options.n_ctx < 0 || options.n_batch < 1 || options.max_queue < 1) {
     return InvalidArgument("context, batch and queue sizes must be positive");
+  }
+  if (options.n_interleave != 0 &&
+      (options.n_interleave < static_cast<int64_t>(kWholeRun) ||
+       options.n_interleave % static_cast<int64_t>(kTokenGroup) != 0)) {
+    return InvalidArgument("the interleaved prompt chunk must be 0 or a multiple of 4 >= 8");
   }
   std::unique_ptr<Scheduler> s(new Scheduler(std::move(lm), options));
   ContextOptions co;  // checks the thread count
@@ -71,6 +88,8 @@ SchedulerStats Scheduler::stats() const {
   st.active = active_.load();
   st.steps = steps_.load();
   st.max_batch_slots = max_batch_slots_.load();
+  st.prompt_tokens = prompt_tokens_.load();
+  st.cached_tokens = cached_tokens_.load();
   return st;
 }
 
@@ -129,21 +148,10 @@ void Scheduler::Loop() {
       cv_.wait(lock, [&] { return stop_ || !queue_.empty() || active_.load() > 0; });
       if (stop_) break;
       // Admit waiting requests into free slots (first come, first served).
-      for (auto& slot : slots_) {
-        if (queue_.empty()) break;
-        if (slot->active) continue;
+      while (!queue_.empty() && active_.load() < options_.n_slots) {
         std::unique_ptr<Pending> p = std::move(queue_.front());
         queue_.pop_front();
-        Slot& s = *slot;
-        s.active = true;
-        s.req = std::move(p->req);
-        s.gen = std::move(p->gen);
-        s.gen->AcceptPrompt(s.req.prompt);
-        s.prompt_done = 0;
-        s.next_token = -1;
-        s.logits_row = -1;
-        ctx_->Truncate(s.id, 0);
-        active_.fetch_add(1);
+        Admit(std::move(p));
       }
     }
     Step();
@@ -165,6 +173,60 @@ void Scheduler::Loop() {
   }
 }
 
+// Which cached cells may be reused so that the rest of the prompt computes exactly what it
+// computes without the cache. llama.cpp's summation orders (which we follow) depend on the run of
+// tokens a batch holds: repacked Q4_K sums whole groups of four tokens, counted from the run's
+// start, in another order than the rest, and the tiled K-quant matmul and multi-token attention
+// take runs of 8+ tokens. So a run of < 8 tokens is never split, a split falls on a multiple of
+// four from its chunk's start, and the rest of that chunk keeps 8+ tokens (measured on
+// Qwen2.5-Coder-0.5B: every other split changes the logits; SmolLM2's types split anywhere).
+int64_t Scheduler::ReusableLength(const Slot& slot, const std::vector<int32_t>& prompt) const {
+  if (!options_.cache_prompt) return 0;
+  // At least the prompt's last token is computed: its logits give the first sampled token.
+  const size_t limit = std::min(slot.reusable, prompt.size() - 1);
+  size_t n = 0;
+  while (n < limit && slot.cached[n] == prompt[n]) ++n;
+  const size_t n_batch = static_cast<size_t>(options_.n_batch);
+  const size_t chunk_start = n / n_batch * n_batch;
+  const size_t chunk_end = std::min(prompt.size(), chunk_start + n_batch);
+  if (chunk_end - chunk_start < kWholeRun) return static_cast<int64_t>(chunk_start);
+  n = std::min(n, chunk_end - kWholeRun);
+  n = chunk_start + (n - chunk_start) / kTokenGroup * kTokenGroup;
+  return static_cast<int64_t>(n);
+}
+
+void Scheduler::Admit(std::unique_ptr<Pending> p) {
+  // The free slot that holds the longest prefix of the prompt; among equals the least recently
+  // used, so that the caches of recent conversations survive longest.
+  Slot* best = nullptr;
+  int64_t best_len = -1;
+  for (auto& slot : slots_) {
+    if (slot->active) continue;
+    const int64_t len = ReusableLength(*slot, p->req.prompt);
+    if (len > best_len || (len == best_len && slot->last_used < best->last_used)) {
+      best = slot.get();
+      best_len = len;
+    }
+  }
+  FOUNDRY_CHECK(best != nullptr);
+  Slot& s = *best;
+  s.active = true;
+  s.req = std::move(p->req);
+  s.gen = std::move(p->gen);
+  s.gen->AcceptPrompt(s.req.prompt);
+  s.prompt_done = static_cast<size_t>(best_len);
+  s.cached_prompt = best_len;
+  s.next_token = -1;
+  s.logits_row = -1;
+  s.last_used = ++clock_;
+  ctx_->Truncate(s.id, best_len);
+  s.cached.resize(static_cast<size_t>(best_len));
+  s.reusable = static_cast<size_t>(best_len);
+  prompt_tokens_.fetch_add(static_cast<int64_t>(s.req.prompt.size()));
+  cached_tokens_.fetch_add(best_len);
+  active_.fetch_add(1);
+}
+
 void Scheduler::Emit(Slot& slot, const std::string& text) {
   if (!text.empty() && slot.req.on_text) slot.req.on_text(text);
 }
@@ -182,11 +244,16 @@ void Scheduler::Finish(Slot& slot, FinishReason reason, Status status) {
   res.finish_reason = reason;
   res.prompt_tokens = static_cast<int64_t>(slot.req.prompt.size());
   res.completion_tokens = slot.gen->generated();
+  res.cached_tokens = slot.cached_prompt;
   auto on_done = std::move(slot.req.on_done);
   slot.req = GenerationRequest();
   slot.gen.reset();
   slot.active = false;
-  ctx_->Truncate(slot.id, 0);
+  if (reason == FinishReason::kError || !options_.cache_prompt) {
+    ctx_->Truncate(slot.id, 0);
+    slot.cached.clear();
+    slot.reusable = 0;
+  }
   active_.fetch_sub(1);
   if (on_done) on_done(res);
 }
@@ -212,27 +279,47 @@ bool Scheduler::Step() {
     s.logits_row = -1;
     if (!s.active || s.prompt_done < s.req.prompt.size()) continue;
     b.Add(s.next_token, static_cast<int32_t>(ctx.SeqLength(s.id)), s.id, true);
+    s.cached.push_back(s.next_token);
     s.logits_row = rows++;
     --budget;
     ++slots_in_batch;
   }
   // Then prompt chunks while the batch budget lasts (at least one chunk per step). A chunk is
-  // what Session evaluates alone, min(rest, n_batch) tokens, never cut to fit the budget:
+  // what Session evaluates alone, the rest of the n_batch-aligned window the prompt has reached
+  // (n_batch tokens from position 0 when nothing was cached), never cut to fit the budget:
   // llama.cpp's summation order depends on how many tokens of a sequence a batch holds, and a
-  // request must give the same text alone and beside others.
+  // request must give the same text alone, beside others, and after a cached prefix.
+  const int decoding = slots_in_batch;
   bool chunk_added = false;
   for (auto& slot : slots_) {
     Slot& s = *slot;
     if (!s.active || s.prompt_done >= s.req.prompt.size()) continue;
     if (budget <= 0 && chunk_added) break;
-    const size_t n = std::min<size_t>(s.req.prompt.size() - s.prompt_done,
-                                      static_cast<size_t>(options_.n_batch));
+    const size_t n_batch = static_cast<size_t>(options_.n_batch);
+    const size_t window_start = s.prompt_done / n_batch * n_batch;
+    const size_t end = std::min(s.req.prompt.size(), window_start + n_batch);
+    size_t n = end - s.prompt_done;
+    if (decoding > 0 && options_.n_interleave > 0 &&
+        n > static_cast<size_t>(options_.n_interleave)) {
+      // A smaller piece while others decode, cut where the chunk's summation orders stay
+      // those of the whole chunk (see ReusableLength): on a multiple of four from the chunk's
+      // start, with 8+ tokens on each side.
+      size_t cut = s.prompt_done + static_cast<size_t>(options_.n_interleave);
+      cut = window_start + (cut - window_start) / kTokenGroup * kTokenGroup;
+      if (cut - s.prompt_done >= kWholeRun && end - cut >= kWholeRun) n = cut - s.prompt_done;
+    }
     chunk_added = true;
     const int64_t start = ctx.SeqLength(s.id);
     for (size_t i = 0; i < n; ++i) {
       const bool last = s.prompt_done + i + 1 == s.req.prompt.size();
       b.Add(s.req.prompt[s.prompt_done + i], static_cast<int32_t>(start + i), s.id, last);
       if (last) s.logits_row = rows++;
+    }
+    s.cached.insert(s.cached.end(), s.req.prompt.begin() + static_cast<ptrdiff_t>(s.prompt_done),
+                    s.req.prompt.begin() + static_cast<ptrdiff_t>(s.prompt_done + n));
+    // Reusable: the chunk's whole groups of four tokens, when the chunk is 8+ tokens long.
+    if (s.reusable == s.prompt_done) {
+      s.reusable += n >= kWholeRun ? n / kTokenGroup * kTokenGroup : 0;
     }
     s.prompt_done += n;
     budget -= static_cast<int64_t>(n);

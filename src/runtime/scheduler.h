@@ -7,6 +7,12 @@
 // own SequenceGenerator (sample, stop, limits, UTF-8), streams text, and frees finished or
 // cancelled slots. A slot's tokens depend only on its own cells, and the forward pass is exact
 // per token, so a request gives the same tokens alone or among others (for a given seed).
+//
+// Prompt caching: a slot keeps its KV cells after its request ends. A new request goes to the
+// free slot whose cells share the longest prefix with its prompt (else the least recently used
+// one), and only the rest of the prompt is computed. Only cells computed as prompt are reused,
+// never those of sampled tokens (one token at a time sums in other orders), so a request's
+// tokens are the same with and without the cache.
 #pragma once
 
 #include <atomic>
@@ -37,6 +43,7 @@ struct GenerationResult {
   FinishReason finish_reason = FinishReason::kStop;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;  // sampled tokens (an end-of-generation token is not counted)
+  int64_t cached_tokens = 0;      // prompt tokens found in the cache, not computed again
 };
 
 struct GenerationRequest {
@@ -63,7 +70,11 @@ struct SchedulerOptions {
   // Prompt tokens per chunk, as Session evaluates them alone. A step decodes one token of every
   // decoding slot and adds whole prompt chunks while it holds fewer than n_batch tokens.
   int64_t n_batch = 512;
-  size_t max_queue = 64;  // requests waiting for a slot; more are refused (queue full)
+  size_t max_queue = 64;     // requests waiting for a slot; more are refused (queue full)
+  bool cache_prompt = true;  // keep each slot's KV after a request and reuse its prefix
+  // Prompt tokens per step while other slots decode (a multiple of 4, at least 8; 0: whole
+  // chunks), so that a long prompt does not stall their tokens for a whole chunk.
+  int64_t n_interleave = 64;
 };
 
 struct SubmitResult {
@@ -77,6 +88,8 @@ struct SchedulerStats {
   int active = 0;
   int64_t steps = 0;            // forward passes run
   int64_t max_batch_slots = 0;  // most slots that shared one forward pass
+  int64_t prompt_tokens = 0;    // prompt tokens of the requests admitted so far
+  int64_t cached_tokens = 0;    // of which were found in the cache (not computed)
 };
 
 class Scheduler {
@@ -105,6 +118,9 @@ class Scheduler {
   bool Step();  // one forward pass; false when there was nothing to do
   void Finish(Slot& slot, FinishReason reason, Status status = OkStatus());
   void Emit(Slot& slot, const std::string& text);
+  void Admit(std::unique_ptr<Pending> p);  // into the best free slot (one must be free)
+  // Leading tokens of `prompt` whose cells `slot` holds and that may be reused exactly.
+  int64_t ReusableLength(const Slot& slot, const std::vector<int32_t>& prompt) const;
 
   std::shared_ptr<const LanguageModel> lm_;
   SchedulerOptions options_;
@@ -117,11 +133,14 @@ class Scheduler {
   std::atomic<int> active_{0};
   std::atomic<int64_t> steps_{0};
   std::atomic<int64_t> max_batch_slots_{0};
+  std::atomic<int64_t> prompt_tokens_{0};
+  std::atomic<int64_t> cached_tokens_{0};
 
   // Owned by the inference thread.
   std::unique_ptr<Context> ctx_;
   Batch batch_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  uint64_t clock_ = 0;  // orders admissions (least recently used slot, prompts in FIFO order)
   std::thread thread_;
 };
 

@@ -29,7 +29,9 @@ std::string NewId(const char* prefix) {
          std::to_string(counter.fetch_add(1));
 }
 
-TokenUsage UsageOf(const GenerationResult& r) { return {r.prompt_tokens, r.completion_tokens}; }
+TokenUsage UsageOf(const GenerationResult& r) {
+  return {r.prompt_tokens, r.completion_tokens, r.cached_tokens};
+}
 
 // One streamed piece: a parser event with the logprobs of the tokens it completed.
 struct StreamItem {

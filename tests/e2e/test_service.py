@@ -204,6 +204,11 @@ def test_chat_and_completions_with_requests(service):
         chat_body(TINY, "Hello", max_tokens=8, stream_options={"include_usage": True}))
     assert text == choice["message"]["content"]
     assert finish == choice["finish_reason"]
+    # The same prompt again: all but its last 8 to 11 tokens come from the prompt cache.
+    assert 0 <= u["prompt_tokens_details"]["cached_tokens"] < u["prompt_tokens"]
+    cached = usage["prompt_tokens_details"]["cached_tokens"]
+    assert cached % 4 == 0 and cached <= max(0, u["prompt_tokens"] - 8)
+    del usage["prompt_tokens_details"], u["prompt_tokens_details"]
     assert usage == u
     # Completions: max_tokens gives finish_reason length with exactly that many tokens
     # (end-of-generation banned with logit_bias).

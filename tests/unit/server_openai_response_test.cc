@@ -31,7 +31,8 @@ TEST(OpenAiResponse, ChatCompletionBody) {
   EXPECT_EQ(j, json::parse(R"({"id":"chatcmpl-1","object":"chat.completion","created":1700000000,
     "model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Paris."},
     "logprobs":null,"finish_reason":"stop"}],
-    "usage":{"prompt_tokens":10,"completion_tokens":3,"total_tokens":13}})"));
+    "usage":{"prompt_tokens":10,"completion_tokens":3,"total_tokens":13,
+    "prompt_tokens_details":{"cached_tokens":0}}})"));
 }
 
 TEST(OpenAiResponse, TextCompletionBody) {
@@ -57,10 +58,10 @@ TEST(OpenAiResponse, ChatStream) {
   const json last = Event(SseFinishChunk(m, "stop"));
   EXPECT_EQ(last["choices"][0]["delta"], json::object());
   EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
-  const json usage = Event(SseUsageChunk(m, {2, 1}));
+  const json usage = Event(SseUsageChunk(m, {2, 1, 1}));
   EXPECT_EQ(usage["choices"], json::array());
-  EXPECT_EQ(usage["usage"],
-            json::parse(R"({"prompt_tokens":2,"completion_tokens":1,"total_tokens":3})"));
+  EXPECT_EQ(usage["usage"], json::parse(R"({"prompt_tokens":2,"completion_tokens":1,
+    "total_tokens":3,"prompt_tokens_details":{"cached_tokens":1}})"));
   EXPECT_EQ(kSseDone, "data: [DONE]\n\n");
 }
 

@@ -12,7 +12,8 @@ using json = nlohmann::json;
 json UsageJson(const TokenUsage& u) {
   return json{{"prompt_tokens", u.prompt_tokens},
               {"completion_tokens", u.completion_tokens},
-              {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+              {"total_tokens", u.prompt_tokens + u.completion_tokens},
+              {"prompt_tokens_details", {{"cached_tokens", u.cached_tokens}}}};
 }
 
 const char* ObjectName(const CompletionMeta& m, bool chunk) {

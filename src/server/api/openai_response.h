@@ -34,6 +34,7 @@ struct AnswerMessage {
 struct TokenUsage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;  // prompt tokens served from the prompt cache
 };
 
 // A whole (non-streamed) answer: one choice with the message (chat) or text, finish_reason,
