@@ -272,7 +272,7 @@ class GbnfParser {
       if (Peek() == '"') break;
       uint32_t cp = 0;
       FOUNDRY_RETURN_IF_ERROR(ParseChar(&cp));
-      AppendUtf8(cp, &bytes);
+      EncodeUtf8(cp, &bytes);
     }
     ++pos_;
     builder_.AppendLiteral(bytes, seq);

@@ -14,8 +14,8 @@ int EncodedLength(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x
 // [lo, hi] with the same encoded length and aligned so that each byte position spans a range.
 void AppendAligned(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
   std::string a, b;
-  AppendUtf8(lo, &a);
-  AppendUtf8(hi, &b);
+  EncodeUtf8(lo, &a);
+  EncodeUtf8(hi, &b);
   Utf8Sequence seq;
   for (size_t i = 0; i < a.size(); ++i) {
     seq.push_back({static_cast<uint8_t>(a[i]), static_cast<uint8_t>(b[i])});
@@ -56,7 +56,7 @@ void Split(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
 
 }  // namespace
 
-void AppendUtf8(uint32_t cp, std::string* out) {
+void EncodeUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {

@@ -27,6 +27,6 @@ std::vector<std::pair<uint32_t, uint32_t>> NormalizeCodePointRanges(
     std::vector<std::pair<uint32_t, uint32_t>> ranges, bool negate);
 
 // Appends the UTF-8 encoding of a code point (<= 0x10FFFF).
-void AppendUtf8(uint32_t cp, std::string* out);
+void EncodeUtf8(uint32_t cp, std::string* out);
 
 }  // namespace foundry

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "server/api/json_text.h"
+#include "server/api/response_format.h"
 
 namespace foundry {
 namespace {
@@ -210,6 +211,7 @@ std::optional<ApiError> ParseGeneration(std::string_view body, bool chat, Comple
     return e;
   }
   if (auto e = ParseSampling(j, &r->sampling)) return e;
+  if (auto e = ParseResponseFormat(j, body, &r->sampling)) return e;
   if (auto e = ParseStop(j, &r->stop)) return e;
   if (auto e = ParseStreamOptions(j, r)) return e;
   std::optional<int64_t> ttl;
