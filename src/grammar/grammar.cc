@@ -9,6 +9,8 @@ namespace {
 
 // Repetition counts above this would build grammars of millions of elements.
 constexpr int64_t kMaxRepetition = 4096;
+// Nested repetitions multiply; a grammar past this many elements is refused.
+constexpr size_t kMaxElements = size_t{1} << 21;
 
 }  // namespace
 
@@ -31,6 +33,7 @@ uint32_t GrammarBuilder::NewAuxRule(const std::string& base) {
 }
 
 void GrammarBuilder::Define(uint32_t rule, std::vector<Sequence> alternatives) {
+  for (const Sequence& alt : alternatives) total_elements_ += alt.size() + 1;
   rules_[rule] = std::move(alternatives);
   defined_[rule] = true;
 }
@@ -85,6 +88,13 @@ GrammarElement GrammarBuilder::Repeat(const Sequence& item, int64_t min, int64_t
   min = std::min(min, kMaxRepetition);
   if (max >= 0) max = std::min(std::max(max, min), kMaxRepetition);
   Sequence seq;
+  const size_t copies = static_cast<size_t>(std::max<int64_t>(min, max)) + 1;
+  if (total_elements_ > kMaxElements || item.size() * copies > kMaxElements) {
+    total_elements_ = kMaxElements + 1;  // Build reports it
+    const uint32_t rule = NewAuxRule(base);
+    Define(rule, {});
+    return Ref(rule);
+  }
   for (int64_t i = 0; i < min; ++i) seq.insert(seq.end(), item.begin(), item.end());
   if (max < 0) {
     // tail ::= item tail | ε   (right recursion: the matcher never loops on it)
@@ -178,6 +188,10 @@ StatusOr<Grammar> GrammarBuilder::Build(const std::string& root_name) {
   for (size_t i = 0; i < names_.size(); ++i) {
     if (!defined_[i])
       return InvalidArgument("grammar rule '" + names_[i] + "' is used but not defined");
+  }
+  if (total_elements_ > kMaxElements) {
+    return InvalidArgument("grammar is too large (over " + std::to_string(kMaxElements) +
+                           " elements once repetitions are expanded)");
   }
   FOUNDRY_RETURN_IF_ERROR(CheckLeftRecursion());
   Grammar g;

@@ -87,6 +87,7 @@ class GrammarBuilder {
   std::vector<std::vector<Sequence>> rules_;
   std::vector<bool> defined_;
   std::vector<ByteSet> sets_;
+  size_t total_elements_ = 0;  // over all definitions, to refuse grammars that explode
 };
 
 }  // namespace foundry

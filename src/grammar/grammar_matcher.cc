@@ -69,7 +69,7 @@ void GrammarMatcher::FillMask(std::vector<uint8_t>* allowed) {
   size_t valid = 0;  // levels_[0..valid] hold the states after that many bytes of the prefix
   size_t i = 0;
   while (i < sorted.size()) {
-    const std::string& piece = tokens_->piece(sorted[i]);
+    const std::string_view piece = tokens_->sorted_piece(i);
     size_t d = std::min<size_t>(shared[i], valid);
     bool ok = true;
     while (d < piece.size()) {

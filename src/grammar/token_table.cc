@@ -16,6 +16,11 @@ TokenTable::TokenTable(std::vector<std::string> pieces, std::vector<TokenUse> us
   std::sort(sorted_.begin(), sorted_.end(), [&](int32_t a, int32_t b) {
     return pieces_[static_cast<size_t>(a)] < pieces_[static_cast<size_t>(b)];
   });
+  sorted_offsets_.push_back(0);
+  for (int32_t id : sorted_) {
+    sorted_bytes_ += pieces_[static_cast<size_t>(id)];
+    sorted_offsets_.push_back(static_cast<uint32_t>(sorted_bytes_.size()));
+  }
   shared_prefix_.resize(sorted_.size(), 0);
   for (size_t i = 1; i < sorted_.size(); ++i) {
     const std::string& a = pieces_[static_cast<size_t>(sorted_[i - 1])];

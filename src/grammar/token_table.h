@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace foundry {
@@ -28,6 +29,12 @@ class TokenTable {
   // Text tokens in byte order, and the bytes each shares with its predecessor there.
   const std::vector<int32_t>& sorted() const { return sorted_; }
   const std::vector<uint32_t>& shared_prefix() const { return shared_prefix_; }
+  // The bytes of sorted()[i], stored contiguously in that order so the mask walk reads memory
+  // sequentially instead of chasing one string per token.
+  std::string_view sorted_piece(size_t i) const {
+    return std::string_view(sorted_bytes_)
+        .substr(sorted_offsets_[i], sorted_offsets_[i + 1] - sorted_offsets_[i]);
+  }
   const std::vector<int32_t>& end_tokens() const { return end_tokens_; }
 
  private:
@@ -35,6 +42,8 @@ class TokenTable {
   std::vector<TokenUse> use_;
   std::vector<int32_t> sorted_;
   std::vector<uint32_t> shared_prefix_;
+  std::string sorted_bytes_;
+  std::vector<uint32_t> sorted_offsets_;
   std::vector<int32_t> end_tokens_;
 };
 

@@ -3,6 +3,8 @@
 // grammar elements are handled, and SequenceGenerator's output always matches its grammar.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -173,6 +175,58 @@ TEST(GrammarGeneration, BadGrammarsAreInvalidArgument) {
   gen = SequenceGenerator::Create(**lm, p, 10);
   ASSERT_FALSE(gen.ok());
   EXPECT_NE(gen.status().message().find("pattern"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace foundry
+
+namespace foundry {
+namespace {
+
+// The cost of the grammar per token on Qwen2.5's 152k vocabulary (docs/performance.md): the
+// check of a sampled token plus Accept (every step), and a full mask (only when the sampled
+// token is rejected). Printed for the record; the bound only catches a pathological slowdown.
+TEST(GrammarCost, OnQwenVocabulary) {
+  const std::string path =
+      std::string(FOUNDRY_SOURCE_DIR) + "/.cache/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+  auto gguf = GgufFile::Open(path);
+  if (!gguf.ok()) GTEST_SKIP() << "model missing (make models)";
+  auto tok = Tokenizer::Create(**gguf);
+  ASSERT_TRUE(tok.ok());
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const auto table = TableFor(**tok);
+  const double table_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  const auto g = SchemaGrammar(R"({"type":"object","properties":{
+      "name":{"type":"string","maxLength":40},"age":{"type":"integer","minimum":0,"maximum":120},
+      "city":{"type":"string","maxLength":40},
+      "hobbies":{"type":"array","items":{"type":"string","maxLength":30},"maxItems":4},
+      "employed":{"type":"boolean"}},
+      "required":["name","age","city","hobbies","employed"],"additionalProperties":false})");
+  const std::string text =
+      "{\n  \"name\": \"Alice\",\n  \"age\": 30,\n  \"city\": \"New York\",\n  \"hobbies\": "
+      "[\"reading\", \"traveling\", \"photography\"],\n  \"employed\": true\n}";
+  const std::vector<int32_t> ids = (*tok)->Encode(text, false, false);
+  GrammarMatcher m(g, table);
+  std::vector<uint8_t> mask;
+  double check_ms = 0, mask_ms = 0, worst_mask_ms = 0;
+  for (int32_t id : ids) {
+    auto a = Clock::now();
+    m.FillMask(&mask);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+    mask_ms += ms;
+    worst_mask_ms = std::max(worst_mask_ms, ms);
+    a = Clock::now();
+    ASSERT_TRUE(m.IsAllowed(id));
+    ASSERT_TRUE(m.Accept(id));
+    check_ms += std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+  }
+  const double n = static_cast<double>(ids.size());
+  std::printf(
+      "token table: %.1f ms; %zu tokens: check+accept %.4f ms/token, full mask %.2f ms "
+      "average, %.2f ms worst\n",
+      table_ms, ids.size(), check_ms / n, mask_ms / n, worst_mask_ms);
+  EXPECT_LT(mask_ms / n, 1000.0);
 }
 
 }  // namespace
