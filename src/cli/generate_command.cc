@@ -108,6 +108,10 @@ int RunGenerate(const LoadOptions& load, const GenerateArgs& a) {
     std::fprintf(stderr, "generation:       %lld tokens, %.2f tokens/s\n",
                  static_cast<long long>(s.generated_tokens),
                  s.generate_seconds > 0 ? s.generated_tokens / s.generate_seconds : 0.0);
+    if (!a.sampling.grammar.empty() || !a.sampling.json_schema.empty()) {
+      std::fprintf(stderr, "grammar:          %.3f s, %lld full masks\n", s.grammar_seconds,
+                   static_cast<long long>(s.grammar_masks));
+    }
     std::fprintf(stderr, "peak memory:      %.1f MiB\n", PeakRssMiB());
   }
   return 0;

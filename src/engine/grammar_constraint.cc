@@ -1,5 +1,6 @@
 #include "engine/grammar_constraint.h"
 
+#include <chrono>
 #include <limits>
 
 #include "engine/internal.h"
@@ -25,13 +26,35 @@ StatusOr<std::unique_ptr<GrammarConstraint>> GrammarConstraint::Create(
       new GrammarConstraint(std::move(matcher), lm.n_vocab()));
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+void GrammarConstraint::Accept(int32_t token) {
+  const auto t = Clock::now();
+  matcher_.Accept(token);
+  seconds_ += Since(t);
+}
+
 int32_t GrammarConstraint::Sample(Sampler& sampler, const float* logits) {
   masked_ = false;
   const int32_t first = sampler.Sample(logits);
-  if (matcher_.IsAllowed(first)) return first;
+  auto t = Clock::now();
+  const bool allowed = matcher_.IsAllowed(first);
+  seconds_ += Since(t);
+  if (allowed) return first;
 
   masked_ = true;
+  ++masks_;
+  t = Clock::now();
   matcher_.FillMask(&allowed_);
+  seconds_ += Since(t);
   const size_t n = static_cast<size_t>(n_vocab_);
   masked_logits_.assign(logits, logits + n);
   bool any = false;

@@ -28,7 +28,7 @@ class GrammarConstraint {
   // The next token from n_vocab logits; -1 when the grammar allows no token at all.
   int32_t Sample(Sampler& sampler, const float* logits);
   // Advances the grammar over a sampled token (a no-op for end-of-generation tokens).
-  void Accept(int32_t token) { matcher_.Accept(token); }
+  void Accept(int32_t token);
   // Nothing but the end can follow: generation is complete.
   bool MustEnd() const { return matcher_.MustEnd(); }
 
@@ -36,6 +36,9 @@ class GrammarConstraint {
   // tokens at -infinity), e.g. for log-probabilities of the constrained distribution.
   bool masked() const { return masked_; }
   const std::vector<float>& masked_logits() const { return masked_logits_; }
+  // Totals over the generation: time in the grammar (checks, masks, accepts) and full masks.
+  double seconds() const { return seconds_; }
+  int64_t masks() const { return masks_; }
 
  private:
   explicit GrammarConstraint(GrammarMatcher matcher, int64_t n_vocab)
@@ -44,6 +47,8 @@ class GrammarConstraint {
   GrammarMatcher matcher_;
   int64_t n_vocab_;
   bool masked_ = false;
+  double seconds_ = 0;
+  int64_t masks_ = 0;
   std::vector<uint8_t> allowed_;
   std::vector<float> masked_logits_;
 };

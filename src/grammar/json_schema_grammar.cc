@@ -60,7 +60,9 @@ const std::set<std::string>& Supported() {
                                           "minimum",
                                           "maximum",
                                           "exclusiveMinimum",
-                                          "exclusiveMaximum"};
+                                          "exclusiveMaximum",
+                                          "minProperties",
+                                          "maxProperties"};
   return k;
 }
 
@@ -309,15 +311,27 @@ class SchemaCompiler {
     }
     const bool has_additional = s.contains("additionalProperties");
     const Json additional = has_additional ? s["additionalProperties"] : Json(true);
+    const bool counted = s.contains("minProperties") || s.contains("maxProperties");
     if (props.empty()) {
-      if (additional.is_boolean()) {
-        return additional.get<bool>() ? std::string("json-object")
-                                      : AddRule(hint, "\"{\" ws \"}\"");
+      if (additional.is_boolean() && !additional.get<bool>()) {
+        if (counted)
+          return Unsupported("'minProperties'/'maxProperties' with no properties allowed", path);
+        return AddRule(hint, "\"{\" ws \"}\"");
       }
-      FOUNDRY_ASSIGN_OR_RETURN(std::string value,
-                               Visit(additional, path + "/additionalProperties", hint + "-value"));
-      const std::string kv = "json-string ws \":\" ws " + value;
-      return AddRule(hint, "\"{\" ws ( " + kv + " ( ws \",\" ws " + kv + " )* ws )? \"}\"");
+      if (additional.is_boolean() && !counted) return std::string("json-object");
+      std::string value = "json-value";
+      if (!additional.is_boolean()) {
+        FOUNDRY_ASSIGN_OR_RETURN(
+            value, Visit(additional, path + "/additionalProperties", hint + "-value"));
+      }
+      // A map: keys are any strings (a model may repeat one, which minProperties would count
+      // once after parsing, so keep minProperties at most 1 where that matters).
+      return Delimited(s, path, hint, "{", "}", "json-string ws \":\" ws " + value, "minProperties",
+                       "maxProperties");
+    }
+    if (counted) {
+      return Unsupported("'minProperties'/'maxProperties' alongside 'properties' is not supported",
+                         path);
     }
     if (has_additional && !(additional.is_boolean() && !additional.get<bool>())) {
       return Unsupported(
@@ -380,15 +394,26 @@ class SchemaCompiler {
         return Unsupported("'items' as an array (tuples) is not supported", path);
       FOUNDRY_ASSIGN_OR_RETURN(item, Visit(s["items"], path + "/items", hint + "-item"));
     }
-    FOUNDRY_ASSIGN_OR_RETURN(int64_t min, Count(s, "minItems", path));
-    FOUNDRY_ASSIGN_OR_RETURN(int64_t max, Count(s, "maxItems", path));
+    return Delimited(s, path, hint, "[", "]", item, "minItems", "maxItems");
+  }
+
+  // open, between min_key and max_key items separated by commas, close.
+  StatusOr<std::string> Delimited(const Json& s, const std::string& path, const std::string& hint,
+                                  const std::string& open, const std::string& close,
+                                  const std::string& item, const char* min_key,
+                                  const char* max_key) {
+    FOUNDRY_ASSIGN_OR_RETURN(int64_t min, Count(s, min_key, path));
+    FOUNDRY_ASSIGN_OR_RETURN(int64_t max, Count(s, max_key, path));
     min = std::max<int64_t>(min, 0);
-    if (max >= 0 && max < min) return Unsupported("'maxItems' is below 'minItems'", path);
-    if (max == 0) return AddRule(hint, "\"[\" ws \"]\"");
+    if (max >= 0 && max < min) {
+      return Unsupported(std::string("'") + max_key + "' is below '" + min_key + "'", path);
+    }
+    const std::string o = GbnfLiteral(open), c = GbnfLiteral(close);
+    if (max == 0) return AddRule(hint, o + " ws " + c);
     const std::string more = "( ws \",\" ws " + item + " )" +
                              Braces(std::max<int64_t>(min - 1, 0), max < 0 ? -1 : max - 1);
     const std::string items = item + " " + more + " ws";
-    return AddRule(hint, "\"[\" ws " + (min == 0 ? "( " + items + " )?" : items) + " \"]\"");
+    return AddRule(hint, o + " ws " + (min == 0 ? "( " + items + " )?" : items) + " " + c);
   }
 
   StatusOr<std::string> VisitString(const Json& s, const std::string& path,

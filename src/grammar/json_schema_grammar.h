@@ -8,7 +8,8 @@
 //
 // Supported: type (object, array, string, number, integer, boolean, null, or a list of them),
 // properties, required, additionalProperties (false, or a schema when there are no
-// properties), enum, const, items, minItems, maxItems, anyOf, oneOf, $ref to #/$defs/... or
+// properties), minProperties and maxProperties (maps only), enum, const, items, minItems, maxItems,
+// anyOf, oneOf, $ref to #/$defs/... or
 // #/definitions/..., minLength, maxLength, format (date, time, date-time, uuid), minimum,
 // maximum, exclusiveMinimum, exclusiveMaximum; annotations (title, description, default,
 // examples, $schema, $id, $comment, deprecated, readOnly, writeOnly) are accepted.

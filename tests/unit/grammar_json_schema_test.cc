@@ -125,6 +125,12 @@ TEST(JsonSchemaGrammar, FreeFormObjects) {
   const Grammar map = Compile(R"({"type":"object","additionalProperties":{"type":"integer"}})");
   EXPECT_TRUE(GrammarMatchesText(map, R"({"a":1,"b":2})"));
   EXPECT_FALSE(GrammarMatchesText(map, R"({"a":"x"})"));
+  const Grammar counted = Compile(R"({"type":"object","additionalProperties":{"type":"boolean"},
+      "minProperties":1,"maxProperties":2})");
+  EXPECT_TRUE(GrammarMatchesText(counted, R"({"a":true})"));
+  EXPECT_TRUE(GrammarMatchesText(counted, R"({"a":true,"b":false})"));
+  EXPECT_FALSE(GrammarMatchesText(counted, "{}"));
+  EXPECT_FALSE(GrammarMatchesText(counted, R"({"a":true,"b":false,"c":true})"));
   const Grammar json_object = ParseGbnf(JsonObjectGbnf()).value();
   EXPECT_TRUE(GrammarMatchesText(json_object, R"({"a": {"b": [1, 2.5e3, "x"]}})"));
   EXPECT_FALSE(GrammarMatchesText(json_object, R"("just a string")"));
@@ -193,6 +199,9 @@ TEST(JsonSchemaGrammar, KeywordsOutsideTheSubsetAreNamed) {
                 .find("additionalProperties"),
             std::string::npos);
   EXPECT_NE(CompileError(R"({"type":"object","properties":{"a":{}},"required":["b"]})").find("'b'"),
+            std::string::npos);
+  EXPECT_NE(CompileError(R"({"type":"object","properties":{"a":{}},"maxProperties":1})")
+                .find("maxProperties"),
             std::string::npos);
   EXPECT_NE(CompileError(R"({"$ref":"https://example.com/s.json"})").find("$ref"),
             std::string::npos);
