@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "grammar/utf8_sequences.h"
+#include "tokenizer/unicode.h"
 
 namespace foundry {
 namespace {
@@ -272,7 +273,7 @@ class GbnfParser {
       if (Peek() == '"') break;
       uint32_t cp = 0;
       FOUNDRY_RETURN_IF_ERROR(ParseChar(&cp));
-      EncodeUtf8(cp, &bytes);
+      AppendUtf8(cp, &bytes);
     }
     ++pos_;
     builder_.AppendLiteral(bytes, seq);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tokenizer/unicode.h"
+
 namespace foundry {
 namespace {
 
@@ -14,8 +16,8 @@ int EncodedLength(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x
 // [lo, hi] with the same encoded length and aligned so that each byte position spans a range.
 void AppendAligned(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
   std::string a, b;
-  EncodeUtf8(lo, &a);
-  EncodeUtf8(hi, &b);
+  AppendUtf8(lo, &a);
+  AppendUtf8(hi, &b);
   Utf8Sequence seq;
   for (size_t i = 0; i < a.size(); ++i) {
     seq.push_back({static_cast<uint8_t>(a[i]), static_cast<uint8_t>(b[i])});
@@ -55,24 +57,6 @@ void Split(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
 }
 
 }  // namespace
-
-void EncodeUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 void AppendUtf8Sequences(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* out) {
   hi = std::min(hi, kMaxCodePoint);

@@ -26,7 +26,4 @@ void AppendUtf8Sequences(uint32_t lo, uint32_t hi, std::vector<Utf8Sequence>* ou
 std::vector<std::pair<uint32_t, uint32_t>> NormalizeCodePointRanges(
     std::vector<std::pair<uint32_t, uint32_t>> ranges, bool negate);
 
-// Appends the UTF-8 encoding of a code point (<= 0x10FFFF).
-void EncodeUtf8(uint32_t cp, std::string* out);
-
 }  // namespace foundry
