@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 
 .PHONY: all setup models test test-unit test-sanitize test-tsan test-golden run format clean fuzz \
-	fuzz-chat fuzz-http bench-models bench
+	fuzz-chat fuzz-http fuzz-gbnf bench-models bench
 
 all:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -100,6 +100,17 @@ fuzz-http:
 	./build-fuzz-http/bin/http_request_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -artifact_prefix=build-fuzz-http/artifacts/ \
 	  -dict=tests/fuzz/http.dict build-fuzz-http/corpus tests/data/http-request-corpus
+
+# libFuzzer over the grammar engine (GBNF parser, JSON Schema compiler, matcher), seeded by
+# tests/data/gbnf-corpus.
+fuzz-gbnf:
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz-gbnf -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOUNDRY_FUZZ=ON > /dev/null
+	cmake --build build-fuzz-gbnf -j $(JOBS) --target gbnf_fuzz gbnf_fuzz_replay
+	./build-fuzz-gbnf/bin/gbnf_fuzz_replay tests/data/gbnf-corpus
+	mkdir -p build-fuzz-gbnf/corpus build-fuzz-gbnf/artifacts
+	./build-fuzz-gbnf/bin/gbnf_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -artifact_prefix=build-fuzz-gbnf/artifacts/ \
+	  build-fuzz-gbnf/corpus tests/data/gbnf-corpus
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

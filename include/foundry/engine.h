@@ -41,6 +41,10 @@ struct GenerationStats {
   double prompt_seconds = 0;
   double generate_seconds = 0;
   bool stopped_by_model = false;  // an end-of-generation token, rather than the token limit
+  // Constrained decoding (SamplingParams::grammar / json_schema): time spent in the grammar
+  // (part of generate_seconds) and how many steps needed a full vocabulary mask.
+  double grammar_seconds = 0;
+  int64_t grammar_masks = 0;
 };
 
 // One message of a conversation.
@@ -61,7 +65,7 @@ class LanguageModel {
 
   int64_t n_vocab() const;
   int64_t n_ctx_train() const;
-  int64_t n_embd() const;  // floats in an embedding (Session::Embed)
+  int64_t n_embd() const;        // floats in an embedding (Session::Embed)
   std::string_view isa() const;  // the ISA whose kernels run the model: scalar, avx2 or avx512
 
   std::vector<int32_t> Tokenize(std::string_view text, bool add_special, bool parse_special) const;

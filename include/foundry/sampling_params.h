@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct SamplingParams {
   uint64_t seed = kRandomSeed;
   // (token id, value added to its logit); -INFINITY bans the token. Ids must be < vocab size.
   std::vector<std::pair<int32_t, float>> logit_bias;
+  // Constrained decoding (docs/structured-output.md): the output must match this GBNF grammar
+  // (llama.cpp's syntax, rule `root`), or be JSON valid against this JSON Schema (the supported
+  // subset). At most one of them; both empty: unconstrained. Generation may end (an
+  // end-of-generation token) only where the grammar is complete, and ends by itself once
+  // nothing can follow; a token limit can still cut the output short (finish reason length).
+  std::string grammar;
+  std::string json_schema;
 };
 
 }  // namespace foundry

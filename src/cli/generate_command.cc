@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -26,7 +28,20 @@ struct GenerateArgs {
   bool raw = false;
   bool json = false;
   bool verbose = false;
+  std::string grammar_file;      // GBNF
+  std::string json_schema_file;  // JSON Schema
 };
+
+// The text of a --grammar / --json-schema file into the sampling parameters.
+Status ReadConstraint(const std::string& path, std::string* out) {
+  if (path.empty()) return OkStatus();
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return NotFound("cannot read '" + path + "'");
+  std::ostringstream text;
+  text << f.rdbuf();
+  *out = text.str();
+  return OkStatus();
+}
 
 double PeakRssMiB() {
   struct rusage ru {};
@@ -93,6 +108,10 @@ int RunGenerate(const LoadOptions& load, const GenerateArgs& a) {
     std::fprintf(stderr, "generation:       %lld tokens, %.2f tokens/s\n",
                  static_cast<long long>(s.generated_tokens),
                  s.generate_seconds > 0 ? s.generated_tokens / s.generate_seconds : 0.0);
+    if (!a.sampling.grammar.empty() || !a.sampling.json_schema.empty()) {
+      std::fprintf(stderr, "grammar:          %.3f s, %lld full masks\n", s.grammar_seconds,
+                   static_cast<long long>(s.grammar_masks));
+    }
     std::fprintf(stderr, "peak memory:      %.1f MiB\n", PeakRssMiB());
   }
   return 0;
@@ -126,12 +145,18 @@ void AddGenerateCommand(CLI::App& app, const Environment& env, int& exit_code) {
   cmd->add_flag("--json", args->json,
                 "Print one JSON object: prompt_tokens, completion_tokens, text");
   cmd->add_flag("--verbose", args->verbose, "Print load time, speeds and peak memory to stderr");
+  cmd->add_option("--grammar", args->grammar_file,
+                  "Constrain the output to a GBNF grammar file (docs/structured-output.md)");
+  cmd->add_option("--json-schema", args->json_schema_file,
+                  "Constrain the output to JSON valid against a JSON Schema file");
   cmd->callback([&env, args, &exit_code] {
     if (args->raw && !args->system.empty()) {
       exit_code = ReportError(InvalidArgument("--system needs the chat format (drop --raw)"));
       return;
     }
-    const Status st = Sampler::Validate(args->sampling);
+    Status st = ReadConstraint(args->grammar_file, &args->sampling.grammar);
+    if (st.ok()) st = ReadConstraint(args->json_schema_file, &args->sampling.json_schema);
+    if (st.ok()) st = Sampler::Validate(args->sampling);
     exit_code = st.ok() ? RunGenerate(ModelLoadOptions(env), *args) : ReportError(st);
   });
 }

@@ -14,9 +14,21 @@ StatusOr<SequenceGenerator> SequenceGenerator::Create(const LanguageModel& lm,
                                                       std::vector<std::string> stop) {
   FOUNDRY_ASSIGN_OR_RETURN(Sampler sampler,
                            Sampler::Create(params, static_cast<int32_t>(lm.n_vocab())));
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<GrammarConstraint> grammar,
+                           GrammarConstraint::Create(lm, params));
   SequenceGenerator gen(TokenizerOf(lm), std::move(sampler), max_tokens, std::move(stop));
+  gen.grammar_ = std::move(grammar);
   gen.n_vocab_ = lm.n_vocab();
   return gen;
+}
+
+int32_t SequenceGenerator::SampleNext(const float* logits) {
+  if (!grammar_) return sampler_.Sample(logits);
+  // A complete grammar ends generation as an end-of-generation token would.
+  if (grammar_->MustEnd()) return -1;
+  const int32_t next = grammar_->Sample(sampler_, logits);
+  if (next >= 0) grammar_->Accept(next);
+  return next;
 }
 
 void SequenceGenerator::AcceptPrompt(const std::vector<int32_t>& prompt) {
@@ -25,8 +37,8 @@ void SequenceGenerator::AcceptPrompt(const std::vector<int32_t>& prompt) {
 
 TokenStep SequenceGenerator::Next(const float* logits, bool context_full) {
   TokenStep step;
-  const int32_t next = sampler_.Sample(logits);
-  if (tok_->IsEndOfGeneration(next)) {
+  const int32_t next = SampleNext(logits);
+  if (next < 0 || tok_->IsEndOfGeneration(next)) {
     step.finished = true;
     step.reason = FinishReason::kStop;
     return step;

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/finish_reason.h"
+#include "engine/grammar_constraint.h"
 #include "engine/stop_matcher.h"
 #include "engine/token_logprobs.h"
 #include "foundry/engine.h"
@@ -39,7 +41,8 @@ struct TokenStep {
 class SequenceGenerator {
  public:
   // max_tokens < 0: no limit but the context. Empty stop strings are ignored. Fails with
-  // InvalidArgument for sampling parameters out of range. `lm` must outlive the generator.
+  // InvalidArgument for sampling parameters out of range or a bad grammar / JSON schema
+  // (params.grammar, params.json_schema). `lm` must outlive the generator.
   static StatusOr<SequenceGenerator> Create(const LanguageModel& lm, const SamplingParams& params,
                                             int64_t max_tokens, std::vector<std::string> stop = {});
 
@@ -64,13 +67,16 @@ class SequenceGenerator {
 
   int64_t generated() const { return generated_; }  // tokens sampled and emitted
   const Sampler& sampler() const { return sampler_; }
+  const GrammarConstraint* grammar() const { return grammar_.get(); }  // null: unconstrained
 
  private:
   SequenceGenerator(const Tokenizer& tok, Sampler sampler, int64_t max_tokens,
                     std::vector<std::string> stop);
+  int32_t SampleNext(const float* logits);
 
   const Tokenizer* tok_;
   Sampler sampler_;
+  std::unique_ptr<GrammarConstraint> grammar_;  // null: unconstrained
   StopMatcher stops_;
   Utf8StreamDecoder decoder_;
   int64_t max_tokens_;

@@ -142,6 +142,10 @@ StatusOr<GenerationStats> Session::Generate(
   const std::string rest = gen.Flush(&stopped);
   if (!rest.empty() && on_token) on_token(-1, rest);
   stats.generate_seconds = Seconds(t1);
+  if (const GrammarConstraint* g = gen.grammar()) {
+    stats.grammar_seconds = g->seconds();
+    stats.grammar_masks = g->masks();
+  }
   return stats;
 }
 

@@ -141,7 +141,7 @@ TEST(OpenAiRequest, EachInvalidFieldIsNamedInParam) {
       {R"(,"logprobs":1)", "logprobs"},
       {R"(,"logprobs":true,"top_logprobs":21)", "top_logprobs"},
       {R"(,"top_logprobs":2)", "top_logprobs"},
-      {R"(,"response_format":{"type":"json_object"})", "response_format"},
+      {R"(,"response_format":{"type":"json_schema"})", "response_format.json_schema"},
       {R"(,"audio":{"voice":"alloy"})", "audio"},
       {R"(,"modalities":["text"])", "modalities"},
       {R"(,"prompt":"x")", "prompt"},

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "server/api/json_text.h"
+#include "server/api/response_format.h"
 
 namespace foundry {
 namespace {
@@ -271,14 +272,8 @@ std::optional<ApiError> ParseLogprobs(const json& j, CompletionRequest* r) {
 
 // Fields we accept but whose only supported value is OpenAI's default; any other value is
 // refused rather than ignored.
+// (response_format and grammar: response_format.h.)
 std::optional<ApiError> ParseDefaultsOnly(const json& j, bool chat) {
-  if (auto it = j.find("response_format"); it != j.end() && !it->is_null()) {
-    if (!it->is_object() || !it->contains("type") || (*it)["type"] != "text") {
-      return InvalidRequest(
-          "response_format",
-          "'response_format' other than {\"type\": \"text\"} is not supported yet");
-    }
-  }
   if (chat) return std::nullopt;
   if (auto it = j.find("echo"); it != j.end() && !it->is_null() && *it != false) {
     return InvalidRequest("echo", "'echo' is not supported");
@@ -315,6 +310,7 @@ std::optional<ApiError> RejectUnknownFields(const json& j, bool chat) {
       "ttl",
       "logprobs",
       "response_format",
+      "grammar",
       "user"};  // user: an end-user id for the caller's own records; nothing to do with it
   static constexpr std::string_view kChat[] = {
       "messages",    "tools", "tool_choice", "functions", "function_call", "parallel_tool_calls",
@@ -487,6 +483,7 @@ std::optional<ApiError> ParseGeneration(std::string_view body, bool chat, Comple
     return e;
   }
   if (auto e = ParseSampling(j, &r->sampling)) return e;
+  if (auto e = ParseResponseFormat(j, body, &r->sampling)) return e;
   if (auto e = ParseStop(j, &r->stop)) return e;
   if (auto e = ParseStreamOptions(j, r)) return e;
   std::optional<int64_t> ttl;
