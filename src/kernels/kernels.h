@@ -84,7 +84,8 @@ bool IsaSupported(Isa isa);
 // The best ISA IsaSupported() allows.
 Isa BestSupportedIsa();
 // The ISA used when none is asked for: the best supported one whose kernels have been
-// verified on real hardware (kernels.cc, kIsaVerified): today every ISA, so the best supported.
+// chosen by default (kernels.cc, kIsaVerified): AVX2 where the CPU has it, AVX-512 only when
+// asked for until it is shown faster.
 Isa DefaultIsa();
 
 // Which ISA a load that asks for `requested` gets, as a pure function (the engine calls it

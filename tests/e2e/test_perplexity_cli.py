@@ -37,7 +37,7 @@ def test_kl_divergence_against_saved_logprobs(tmp_path):
     r = foundry(MODEL, TEXT, "--ctx", "64", "--chunks", "2", "--kl-base", str(base), "--json")
     assert r.returncode == 0, r.stderr
     same = json.loads(r.stdout)["kl_divergence"]
-    assert 0 <= same["mean"] < 1e-4
+    assert abs(same["mean"]) < 1e-4  # half-precision rounding either way
     assert same["top1_agreement"] == 1.0
     assert abs(same["reference_perplexity"] / ref["perplexity"] - 1) < 1e-3
     # The scalar reference kernels keep activations in float: a small, measurable divergence.
@@ -45,7 +45,7 @@ def test_kl_divergence_against_saved_logprobs(tmp_path):
                 env=dict(os.environ, FOUNDRY_ISA="scalar"))
     assert r.returncode == 0, r.stderr
     scalar = json.loads(r.stdout)["kl_divergence"]
-    assert same["mean"] < scalar["mean"] < 0.05
+    assert abs(same["mean"]) < scalar["mean"] < 0.05
     assert scalar["top1_agreement"] > 0.8
 
 
