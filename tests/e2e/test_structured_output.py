@@ -151,6 +151,10 @@ def ask(service, model, schema, i, temperature):
 def test_fifty_schemas_always_validate(service, model, temperature):
     if not os.path.exists(model):
         pytest.skip("%s missing: run make models" % model)
+    if model == QWEN and "build-asan" in FOUNDRY:
+        # 100 constrained answers of a 0.5B model take most of CI's time under ASan; SmolLM2
+        # drives the same grammar code there, and the Release run covers Qwen.
+        pytest.skip("Qwen2.5-Coder-0.5B's fifty schemas run in the Release build only")
     assert len(SCHEMAS) == 50
     failures = []
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
