@@ -15,7 +15,7 @@ import random
 import pytest
 import requests
 
-from test_service import ROOT, SMOLLM2, T, TINY, assert_error, post, service  # noqa: F401
+from test_service import FOUNDRY, ROOT, SMOLLM2, T, TINY, assert_error, post, service  # noqa: F401
 
 jsonschema = pytest.importorskip("jsonschema")
 
