@@ -29,28 +29,14 @@ float VecDotF32F32(int64_t n, const void* w, const void* a);
 float VecDotF16F16(int64_t n, const void* w, const void* a);
 float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 
-// avx2_blocks32.cc: 32-element blocks against Q8_0/Q8_1 activations.
-float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a);
-float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
-float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);
-float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
-void GemmQ4_0Q8_0(const GemmArgs& g);
-void GemmQ4_1Q8_1(const GemmArgs& g);
-void GemmQ5_0Q8_0(const GemmArgs& g);
-void GemmQ8_0Q8_0(const GemmArgs& g);
+// avx2_blocks32.cc and avx2_kquants.cc: the entry points every ISA has.
+#include "kernels/x86/quant_kernel_declarations.inc"
 
-// avx2_kquants.cc: K-quant super-blocks against Q8_K activations. The gemms in ggml's
-// vec_dot order (as VecDot*), llama.cpp's repacked-Q4_K order (TypeTraits::gemm_rows8) and its
+// avx2_kquants.cc also has llama.cpp's repacked-Q4_K order (TypeTraits::gemm_rows8) and its
 // tiled order for batches of 8+ tokens (TypeTraits::gemm_tokens8).
-float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
-float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
-float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
-void GemmQ4_KQ8_K(const GemmArgs& g);
 void GemmQ4_KQ8_KRepackedOrder(const GemmArgs& g);
 void GemmQ4_KQ8_KTiledOrder(const GemmArgs& g);
-void GemmQ5_KQ8_K(const GemmArgs& g);
 void GemmQ5_KQ8_KTiledOrder(const GemmArgs& g);
-void GemmQ6_KQ8_K(const GemmArgs& g);
 void GemmQ6_KQ8_KTiledOrder(const GemmArgs& g);
 
 }  // namespace foundry::x86::avx2

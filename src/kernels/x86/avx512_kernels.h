@@ -28,22 +28,7 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);
 float VecDotF32F32(int64_t n, const void* w, const void* a);
 float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 
-// avx512_blocks32.cc: 32-element blocks against Q8_0/Q8_1 activations.
-float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a);
-float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
-float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);
-float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
-void GemmQ4_0Q8_0(const GemmArgs& g);
-void GemmQ4_1Q8_1(const GemmArgs& g);
-void GemmQ5_0Q8_0(const GemmArgs& g);
-void GemmQ8_0Q8_0(const GemmArgs& g);
-
-// avx512_kquants.cc: K-quant super-blocks against Q8_K activations.
-float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
-float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
-float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
-void GemmQ4_KQ8_K(const GemmArgs& g);
-void GemmQ5_KQ8_K(const GemmArgs& g);
-void GemmQ6_KQ8_K(const GemmArgs& g);
+// avx512_blocks32.cc and avx512_kquants.cc.
+#include "kernels/x86/quant_kernel_declarations.inc"
 
 }  // namespace foundry::x86::avx512
