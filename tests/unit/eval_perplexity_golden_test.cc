@@ -4,33 +4,21 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "../isa_under_test.h"
 #include "eval/perplexity.h"
+#include "eval_fixtures.h"
 
 namespace foundry::eval {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-const std::string kRoot = FOUNDRY_SOURCE_DIR;
-const std::string kText = ReadFile(kRoot + "/tests/data/perplexity/gpl-3.0.txt");
-
-std::shared_ptr<LanguageModel> LoadModel(const std::string& file) {
-  auto lm = LanguageModel::Load(kRoot + "/.cache/models/" + file, harness::TestLoadOptions());
-  EXPECT_TRUE(lm.ok()) << lm.status().message() << " (run `make models`)";
-  return lm.ok() ? *lm : nullptr;
-}
+using fixtures::kRoot;
+using fixtures::kText;
+using fixtures::LoadModel;
+using fixtures::ReadFile;
 
 // Where both run AVX2 kernels foundry computes what llama.cpp computes, to the printed digits;
 // otherwise (our AVX-512 or scalar path, or a reference built with AVX-512) the summation orders

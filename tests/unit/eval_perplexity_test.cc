@@ -6,8 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,25 +13,13 @@
 #include "eval/kl_divergence.h"
 #include "eval/log_prob_file.h"
 #include "eval/perplexity.h"
+#include "eval_fixtures.h"
 
 namespace foundry::eval {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-const std::string kRoot = FOUNDRY_SOURCE_DIR;
-const std::string kText = ReadFile(kRoot + "/tests/data/perplexity/gpl-3.0.txt");
-
-std::shared_ptr<LanguageModel> LoadModel(const std::string& file) {
-  auto lm = LanguageModel::Load(kRoot + "/.cache/models/" + file, harness::TestLoadOptions());
-  EXPECT_TRUE(lm.ok()) << lm.status().message() << " (run `make models`)";
-  return lm.ok() ? *lm : nullptr;
-}
+using fixtures::kText;
+using fixtures::LoadModel;
 
 TEST(Perplexity, TooShortATextIsAnActionableError) {
   auto lm = LoadModel("SmolLM2-135M-Instruct.Q4_1.gguf");
