@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Perplexity goldens from llama.cpp's llama-perplexity, for tests/unit/eval_perplexity_test.cc.
+"""Perplexity goldens from llama.cpp's llama-perplexity, for tests/unit/eval_perplexity_golden_test.cc.
 
-Runs the pinned llama.cpp's llama-perplexity (best built AVX2-only, the ISA on which foundry
-agrees with llama.cpp bit for bit; the test reads the build's system_info line to tell, and
-holds an AVX-512 build's numbers to the issue's 0.5% only) on each model over the committed text
+Runs the pinned llama.cpp's llama-perplexity (the committed file came from the native build of
+tools/build_llama_bench.sh; an AVX2-only build, below, gives numbers as close; the test holds
+foundry's final estimate to 0.5% of either) on each model over the committed text
 tests/data/perplexity/gpl-3.0.txt and writes tests/golden/data/perplexity.json: per model the
 context size, batch size, chunk count, the running estimate after each chunk and the final
 estimate with its error, as llama-perplexity prints them.
