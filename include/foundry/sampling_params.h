@@ -32,6 +32,15 @@ struct SamplingParams {
   // nothing can follow; a token limit can still cut the output short (finish reason length).
   std::string grammar;
   std::string json_schema;
+  // Text the answer already starts with (the caller ended the prompt with it, e.g. a forced
+  // tool-call opening): the grammar reads it before the first generated token, so it must be
+  // a prefix of what the grammar accepts.
+  std::string grammar_prefill;
+  // Non-empty: the grammar is lazy. Output is free until it contains this text; from the
+  // trigger's first byte on it must match the grammar (e.g. a tool call's opening markup, for
+  // strict functions the model may or may not call). Output that then does not match leaves
+  // the rest free.
+  std::string grammar_trigger;
 };
 
 }  // namespace foundry

@@ -2,7 +2,9 @@
 // when needed. `model run` downloads a catalog model on first use (in this process, with the
 // progress bar), has the service load it, then chats over /v1/chat/completions with streamed
 // replies: one answer for a prompt argument, else Foundry Local's interactive chat, where
-// Ctrl+C (SIGINT) cancels the reply being generated and keeps the chat.
+// Ctrl+C (SIGINT) cancels the reply being generated and keeps the chat. With --tools the model
+// is offered functions; its calls are shown as name(arguments) and, in the interactive chat,
+// the user types each call's result, which goes back to the model for its answer.
 #include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
@@ -40,7 +42,45 @@ struct ModelRunArgs {
   int64_t ttl = -1;
   int64_t max_tokens = -1;  // -1: the service's limit (the context)
   bool force = false;
+  std::string tools_file;          // JSON: a list of OpenAI tools (or {"tools": [...]})
+  std::string tool_choice = "auto";  // auto, none, required, or a function's name
 };
+
+// Answers that call tools again and again end after this many rounds per user turn: the next
+// request says tool_choice none, so the model answers in text.
+constexpr int kMaxToolRounds = 8;
+
+// The tools of --tools: a JSON list of {"type": "function", "function": {...}} (what an OpenAI
+// request's `tools` holds), or an object with such a list under "tools".
+StatusOr<json> ReadTools(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("--tools: cannot read " + path);
+  json j = json::parse(in, nullptr, false);
+  if (j.is_object() && j.contains("tools")) j = j["tools"];
+  if (!j.is_array() || j.empty()) {
+    return InvalidArgument("--tools: " + path +
+                           " must hold a non-empty JSON list of tools ({\"type\": \"function\", "
+                           "\"function\": {\"name\": ..., \"parameters\": ...}})");
+  }
+  for (const json& t : j) {
+    if (!t.is_object() || !t.contains("function") || !t["function"].is_object() ||
+        !t["function"].contains("name")) {
+      return InvalidArgument("--tools: every tool in " + path +
+                             " needs {\"type\": \"function\", \"function\": {\"name\": ...}}");
+    }
+  }
+  return j;
+}
+
+json ToolChoiceJson(const std::string& choice) {
+  if (choice == "auto" || choice == "none" || choice == "required") return choice;
+  return {{"type", "function"}, {"function", {{"name", choice}}}};
+}
+
+// A call as the chat shows it: name(arguments).
+void PrintToolCall(const ChatToolCall& c) {
+  std::printf("🔧 %s(%s)\n", c.name.c_str(), c.arguments.c_str());
+}
 
 volatile sig_atomic_t g_interrupted = 0;
 volatile sig_atomic_t g_generating = 0;
@@ -94,6 +134,16 @@ void PrintHelp() {
 }
 
 int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
+  // The options first: a mistake there should not wait for a download or a load.
+  json tools = json::array();
+  if (!a.tools_file.empty()) {
+    auto read = ReadTools(a.tools_file);
+    if (!read.ok()) return ReportError(read.status());
+    tools = std::move(read).value();
+  }
+  if (tools.empty() && a.tool_choice != "auto") {
+    return ReportError(InvalidArgument("--tool-choice needs --tools (the functions to choose from)"));
+  }
   auto id = EnsureCached(options, a.name);
   if (!id.ok()) return ReportError(id.status());
   auto service = EnsureService(options.home);
@@ -111,6 +161,7 @@ int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
         ServiceMemory(options.home).c_str());
   }
   std::fflush(stdout);
+  const bool interactive = a.prompt.empty();
 
   struct sigaction sa {};
   sa.sa_handler = OnSigint;
@@ -120,10 +171,16 @@ int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
   signal(SIGPIPE, SIG_IGN);
 
   json messages = json::array();
-  auto turn = [&](const std::string& text) -> int {
-    messages.push_back({{"role", "user"}, {"content", text}});
+  // One request and its streamed reply, appended to the history; false on an error (reported).
+  auto ask = [&](int round, ChatReply* out) -> bool {
     json body = {{"model", *id}, {"messages", messages}};
     if (a.max_tokens >= 0) body["max_tokens"] = a.max_tokens;
+    if (!tools.empty()) {
+      body["tools"] = tools;
+      body["tool_choice"] = round == 0                ? ToolChoiceJson(a.tool_choice)
+                            : round < kMaxToolRounds ? json("auto")
+                                                     : json("none");
+    }
     g_interrupted = 0;
     g_generating = 1;
     auto reply = StreamChat(
@@ -136,16 +193,54 @@ int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
     g_generating = 0;
     if (reply.ok() && reply->cancelled) g_interrupted = 0;
     if (!reply.ok()) {
-      messages.erase(messages.end() - 1);
-      return ReportError(reply.status());
+      ReportError(reply.status());
+      return false;
     }
-    std::printf("\n");
+    if (!reply->text.empty() || reply->tool_calls.empty()) std::printf("\n");
     if (reply->cancelled) std::printf("(generation cancelled)\n");
+    for (const ChatToolCall& c : reply->tool_calls) PrintToolCall(c);
     std::fflush(stdout);
     if (a.verbose) PrintStats(*reply, options.home);
     // A cancelled reply stays in the history as far as it got.
-    messages.push_back({{"role", "assistant"}, {"content", reply->text}});
-    return 0;
+    json turn = {{"role", "assistant"}, {"content", reply->text}};
+    if (!reply->tool_calls.empty()) {
+      if (reply->text.empty()) turn["content"] = nullptr;
+      turn["tool_calls"] = json::array();
+      for (const ChatToolCall& c : reply->tool_calls) {
+        turn["tool_calls"].push_back(
+            {{"id", c.id},
+             {"type", "function"},
+             {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+      }
+    }
+    messages.push_back(std::move(turn));
+    *out = std::move(reply).value();
+    return true;
+  };
+  // A user's turn: the model's reply and, in the interactive chat, as many rounds of tool calls
+  // (results typed by the user) as the model makes before it answers.
+  auto turn = [&](const std::string& text) -> int {
+    const size_t mark = messages.size();
+    messages.push_back({{"role", "user"}, {"content", text}});
+    for (int round = 0;; ++round) {
+      ChatReply reply;
+      if (!ask(round, &reply)) {
+        messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(mark), messages.end());
+        return 1;
+      }
+      if (reply.tool_calls.empty() || reply.cancelled || !interactive) return 0;
+      for (const ChatToolCall& c : reply.tool_calls) {
+        std::printf("Result of %s> ", c.name.c_str());
+        std::fflush(stdout);
+        std::string result;
+        if (!std::getline(std::cin, result)) {
+          std::printf("\n");
+          return 0;
+        }
+        messages.push_back(
+            {{"role", "tool"}, {"tool_call_id", c.id}, {"name", c.name}, {"content", result}});
+      }
+    }
   };
 
   if (!a.prompt.empty()) {
@@ -240,6 +335,12 @@ void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_
   run->add_option("--max-tokens", args->max_tokens,
                   "Most tokens per reply (default: until the model stops or the context is full)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  run->add_option("--tools", args->tools_file,
+                  "JSON file with a list of OpenAI tools to offer the model; in the chat, you "
+                  "type each call's result");
+  run->add_option("--tool-choice", args->tool_choice,
+                  "auto (default), none, required, or the name of a function the model must "
+                  "call first");
   run->callback([&options, args, &exit_code] { exit_code = RunModel(options, *args); });
 
   CLI::App* load = model.add_subcommand("load", "Load a cached model into the service");

@@ -125,6 +125,21 @@ StatusOr<ChatReply> StreamChat(httplib::Client& c, json body,
     }
     if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) return;
     const json& delta = j["choices"][0].value("delta", json::object());
+    if (delta.contains("tool_calls") && delta["tool_calls"].is_array()) {
+      for (const json& tc : delta["tool_calls"]) {
+        const size_t index = tc.value("index", size_t{0});
+        if (index >= 128) continue;  // not a call this client could have been offered
+        if (reply.tool_calls.size() <= index) reply.tool_calls.resize(index + 1);
+        ChatToolCall& call = reply.tool_calls[index];
+        if (tc.contains("id") && tc["id"].is_string()) call.id += tc["id"].get<std::string>();
+        const json f = tc.value("function", json::object());
+        if (f.contains("name") && f["name"].is_string()) call.name += f["name"].get<std::string>();
+        if (f.contains("arguments") && f["arguments"].is_string()) {
+          call.arguments += f["arguments"].get<std::string>();
+        }
+      }
+      if (reply.first_token_s < 0) reply.first_token_s = seconds();
+    }
     if (delta.contains("content") && delta["content"].is_string()) {
       const std::string piece = delta["content"].get<std::string>();
       if (piece.empty()) return;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/catalog_options.h"
 #include "cli/service_control.h"
@@ -34,8 +35,13 @@ std::string PathName(const std::string& name);
 // /openai/load/<id>, with a TTL in seconds when ttl >= 0.
 Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl);
 
+struct ChatToolCall {
+  std::string id, name, arguments;  // arguments: JSON text, as the service streamed it
+};
+
 struct ChatReply {
   std::string text;
+  std::vector<ChatToolCall> tool_calls;  // delta.tool_calls reassembled, in index order
   bool cancelled = false;                              // keep_going said stop
   int64_t prompt_tokens = -1, completion_tokens = -1;  // the final usage chunk's; -1 if none
   double first_token_s = -1;  // from the request to the first piece of content

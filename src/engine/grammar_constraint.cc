@@ -1,6 +1,7 @@
 #include "engine/grammar_constraint.h"
 
 #include <chrono>
+#include <algorithm>
 #include <limits>
 
 #include "engine/internal.h"
@@ -22,8 +23,30 @@ StatusOr<std::unique_ptr<GrammarConstraint>> GrammarConstraint::Create(
   }
   FOUNDRY_ASSIGN_OR_RETURN(Grammar grammar, ParseGbnf(gbnf));
   GrammarMatcher matcher(std::make_shared<const Grammar>(std::move(grammar)), TokenTableOf(lm));
+  if (!params.grammar_prefill.empty() && !params.grammar_trigger.empty()) {
+    return InvalidArgument("give a grammar prefill or a lazy grammar trigger, not both");
+  }
+  if (!matcher.AcceptText(params.grammar_prefill)) {
+    return InvalidArgument("the grammar does not accept the answer's prefilled start '" +
+                           params.grammar_prefill + "'");
+  }
   return std::unique_ptr<GrammarConstraint>(
-      new GrammarConstraint(std::move(matcher), lm.n_vocab()));
+      new GrammarConstraint(std::move(matcher), lm.n_vocab(), params.grammar_trigger));
+}
+
+void GrammarConstraint::Observe(std::string_view text) {
+  if (active_ || given_up_) return;
+  observed_.append(text);
+  const size_t at = observed_.find(trigger_);
+  if (at == std::string::npos) {
+    // Keep only what could still be the start of the trigger.
+    const size_t keep = std::min(observed_.size(), trigger_.size() - 1);
+    observed_.erase(0, observed_.size() - keep);
+    return;
+  }
+  active_ = matcher_.AcceptText(observed_.substr(at));
+  given_up_ = !active_;
+  observed_.clear();
 }
 
 namespace {

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "foundry/engine.h"
@@ -30,7 +32,12 @@ class GrammarConstraint {
   // Advances the grammar over a sampled token (a no-op for end-of-generation tokens).
   void Accept(int32_t token);
   // Nothing but the end can follow: generation is complete.
-  bool MustEnd() const { return matcher_.MustEnd(); }
+  bool MustEnd() const { return active_ && matcher_.MustEnd(); }
+
+  // A lazy grammar (SamplingParams::grammar_trigger) applies only once the output holds the
+  // trigger; until then tokens are sampled freely and their text passed to Observe.
+  bool active() const { return active_; }
+  void Observe(std::string_view text);
 
   // Whether the last Sample computed a mask, and the logits it drew from then (disallowed
   // tokens at -infinity), e.g. for log-probabilities of the constrained distribution.
@@ -41,11 +48,18 @@ class GrammarConstraint {
   int64_t masks() const { return masks_; }
 
  private:
-  explicit GrammarConstraint(GrammarMatcher matcher, int64_t n_vocab)
-      : matcher_(std::move(matcher)), n_vocab_(n_vocab) {}
+  explicit GrammarConstraint(GrammarMatcher matcher, int64_t n_vocab, std::string trigger)
+      : matcher_(std::move(matcher)),
+        n_vocab_(n_vocab),
+        trigger_(std::move(trigger)),
+        active_(trigger_.empty()) {}
 
   GrammarMatcher matcher_;
   int64_t n_vocab_;
+  std::string trigger_;  // lazy grammars: the text that makes them apply
+  bool active_;
+  bool given_up_ = false;  // the output after the trigger did not match: free to the end
+  std::string observed_;   // lazy, inactive: the tail of the output that may start the trigger
   bool masked_ = false;
   double seconds_ = 0;
   int64_t masks_ = 0;

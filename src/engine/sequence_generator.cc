@@ -24,6 +24,11 @@ StatusOr<SequenceGenerator> SequenceGenerator::Create(const LanguageModel& lm,
 
 int32_t SequenceGenerator::SampleNext(const float* logits) {
   if (!grammar_) return sampler_.Sample(logits);
+  if (!grammar_->active()) {  // a lazy grammar waiting for its trigger
+    const int32_t next = sampler_.Sample(logits);
+    grammar_->Observe(tok_->TokenToPiece(next, /*render_special=*/true));
+    return next;
+  }
   // A complete grammar ends generation as an end-of-generation token would.
   if (grammar_->MustEnd()) return -1;
   const int32_t next = grammar_->Sample(sampler_, logits);

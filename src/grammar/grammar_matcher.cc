@@ -42,9 +42,13 @@ bool GrammarMatcher::Accept(int32_t token) {
   if (token < 0 || token >= tokens_->size()) return false;
   if (tokens_->use(token) == TokenUse::kEndOfGeneration) return CanEnd();
   if (tokens_->use(token) == TokenUse::kNever) return false;
+  return AcceptText(tokens_->piece(token));
+}
+
+bool GrammarMatcher::AcceptText(const std::string& bytes) {
   const size_t mark = arena_.size();
   StackSet next;
-  if (!Walk(tokens_->piece(token), &next)) {
+  if (!Walk(bytes, &next)) {
     arena_.Truncate(mark);
     return false;
   }

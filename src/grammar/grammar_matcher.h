@@ -32,6 +32,9 @@ class GrammarMatcher {
   // Advances over the token's bytes; false (state unchanged) when it is not allowed.
   // An allowed end-of-generation token leaves the state as it is.
   bool Accept(int32_t token);
+  // Advances over text the output already holds (a forced opening the caller wrote, or text
+  // generated before a lazy grammar applied); false (state unchanged) when it does not match.
+  bool AcceptText(const std::string& bytes);
   // allowed->at(id) = 1 for every allowed token, 0 otherwise (sized to the vocabulary).
   void FillMask(std::vector<uint8_t>* allowed);
 

@@ -96,6 +96,17 @@ std::optional<ApiError> ChatPrompt(const CompletionRequest& r, const LanguageMod
   auto text = RenderChat(lm, std::move(plan.context));
   if (!text.ok()) return ErrorFromStatus(text.status());
   text->append(plan.prefill);
+  if (!plan.grammar.empty()) {
+    if (!g->sampling.grammar.empty()) {
+      return InvalidRequest("response_format",
+                            "'response_format' and 'grammar' cannot be combined with a tool call "
+                            "the service constrains (tool_choice required or a function, or "
+                            "strict functions)");
+    }
+    g->sampling.grammar = std::move(plan.grammar);
+    g->sampling.grammar_trigger = std::move(plan.grammar_trigger);
+    if (g->sampling.grammar_trigger.empty()) g->sampling.grammar_prefill = plan.prefill;
+  }
   g->prompt = lm.TokenizeChat(*text);
   g->render_special_tokens = plan.render_special_tokens;
   plan.parser.starts_in_reasoning = PromptEndsInReasoning(*text);
@@ -112,6 +123,7 @@ std::optional<ApiError> ToGeneration(const CompletionRequest& r, const LanguageM
                                      std::shared_ptr<StreamState> st, GenerationRequest* g) {
   st->stream = r.stream;
   st->parallel_tool_calls = r.parallel_tool_calls;
+  g->sampling = r.sampling;  // first: a chat prompt may add the grammar of a forced tool call
   if (r.chat) {
     if (auto e = ChatPrompt(r, lm, call_id_prefix, st.get(), g)) return e;
   } else if (r.prompt_is_tokens) {
@@ -119,7 +131,6 @@ std::optional<ApiError> ToGeneration(const CompletionRequest& r, const LanguageM
   } else {
     g->prompt = lm.Tokenize(r.prompt, true, false);
   }
-  g->sampling = r.sampling;
   g->max_tokens = r.max_tokens;
   g->stop = r.stop;
   g->cancelled = st->cancelled;

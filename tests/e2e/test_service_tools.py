@@ -3,6 +3,7 @@
 fetched by `make models`). Greedy decoding and short answers keep it to a few seconds."""
 import json
 import os
+import subprocess
 
 import pytest
 import requests
@@ -37,7 +38,7 @@ def svc(tmp_path_factory):
     try:
         assert r.returncode == 0, r.stdout + r.stderr
         url = "http://127.0.0.1:%d" % port
-        yield {"url": url, "client": openai.OpenAI(base_url=url + "/v1", api_key="unused",
+        yield {"url": url, "env": env, "home": home, "client": openai.OpenAI(base_url=url + "/v1", api_key="unused",
                                                    timeout=T, max_retries=0)}
     finally:
         latest = read_pid(home)
@@ -47,7 +48,8 @@ def svc(tmp_path_factory):
 
 
 def chat(svc, messages, **kw):
-    return svc["client"].chat.completions.create(model=QWEN, messages=messages, temperature=0,
+    return svc["client"].chat.completions.create(model=QWEN, messages=messages,
+                                                 temperature=kw.pop("temperature", 0),
                                                  max_tokens=kw.pop("max_tokens", 48), **kw)
 
 
@@ -101,21 +103,42 @@ def test_agent_loop_whole_and_streamed(svc):
     assert calls == {} and "21" in content
 
 
-def test_tool_choice_named_and_required_give_a_call(svc):
-    # The call's opening is prefilled; until grammar-constrained decoding lands, the arguments
-    # are the model's own (an unrelated question can still give arguments that are no object,
-    # which then come back as content), so the questions here fit the tools.
+def test_required_named_and_strict_calls_always_validate(svc):
+    # tool_choice required or a named function prefills the call's opening and constrains the
+    # rest with the functions' parameter schemas: sampled answers, even to questions the tools
+    # do not fit, are calls whose arguments validate.
+    jsonschema = pytest.importorskip("jsonschema")
+    params = {t["function"]["name"]: t["function"]["parameters"] for t in (TIME, WEATHER)}
     named = {"type": "function", "function": {"name": "get_weather"}}
-    for choice, question in ((named, "Is it raining in Paris?"),
-                             ("required", "What time is it in Tokyo?")):
-        r = chat(svc, [{"role": "user", "content": question}], tools=[TIME, WEATHER],
-                 tool_choice=choice)
-        assert r.choices[0].finish_reason == "tool_calls", (choice, r.choices[0])
-        call = r.choices[0].message.tool_calls[0]
-        assert call.function.name in ("get_weather", "get_time")
-        assert isinstance(json.loads(call.function.arguments), dict)
-        if choice is named:
-            assert call.function.name == "get_weather"
+    questions = ["Is it raining in Paris?", "What time is it in Tokyo?",
+                 "Write a haiku about the sea.", "What is 2 + 2?"]
+    for choice in (named, "required"):
+        for seed, question in enumerate(questions):
+            r = chat(svc, [{"role": "user", "content": question}], tools=[TIME, WEATHER],
+                     tool_choice=choice, temperature=0.8, seed=seed, max_tokens=160)
+            assert r.choices[0].finish_reason == "tool_calls", (choice, question, r.choices[0])
+            assert r.choices[0].message.content is None
+            call = r.choices[0].message.tool_calls[0]
+            assert call.function.name in params
+            jsonschema.validate(json.loads(call.function.arguments), params[call.function.name])
+            if choice is named:
+                assert call.function.name == "get_weather"
+    # A strict function under auto: once the model opens a call, its arguments are held to the
+    # schema (here: no property but city).
+    strict = json.loads(json.dumps(WEATHER))
+    strict["function"]["strict"] = True
+    strict["function"]["parameters"]["additionalProperties"] = False
+    for seed in range(3):
+        r = chat(svc, ASK, tools=[strict], temperature=0.8, seed=seed, max_tokens=160)
+        for call in r.choices[0].message.tool_calls or []:
+            jsonschema.validate(json.loads(call.function.arguments),
+                                strict["function"]["parameters"])
+    # Parameters outside the enforceable subset are a 400 when they would be enforced.
+    bad = json.loads(json.dumps(WEATHER))
+    bad["function"]["parameters"]["properties"]["city"]["pattern"] = "^[A-Z]"
+    with pytest.raises(openai.BadRequestError) as e:
+        chat(svc, ASK, tools=[bad], tool_choice="required")
+    assert "tools[0].function.parameters" in str(e.value) and "pattern" in str(e.value)
 
 
 # The 1.5B model is too slow for the sanitizer builds' e2e runs (make test-sanitize).
@@ -178,3 +201,32 @@ def test_models_advertise_tool_calling_only_when_the_template_renders_tools(svc)
     assert models[QWEN]["toolCalling"] is True
     if os.path.exists(SMOLLM2):
         assert models[SMOLLM2]["toolCalling"] is False
+
+
+def test_model_run_shows_tool_calls_and_takes_their_results(svc):
+    tools = svc["home"] / "tools.json"
+    tools.write_text(json.dumps([WEATHER]))
+    # One prompt: the call is the answer, shown as name(arguments).
+    r = cli(svc["env"], "model", "run", QWEN, "What is the weather in Paris?", "--tools",
+            str(tools), "--tool-choice", "get_weather", timeout=T)
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("🔧 ")][0]
+    name, _, arguments = line[2:].partition("(")
+    assert_weather_call(name.strip(), arguments[:-1])
+    # The chat asks for the call's result and sends it back; the model answers with it (the
+    # chat samples at temperature 0.8: the answer may be another call, but it comes).
+    r = subprocess.run([FOUNDRY, "model", "run", QWEN, "--tools", str(tools), "--max-tokens", "60",
+                        "--tool-choice", "get_weather"],
+                       input="What is the weather in Paris?\nSunny, 21 degrees Celsius.\n/exit\n",
+                       capture_output=True, text=True, timeout=T, env=svc["env"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "🔧 get_weather(" in r.stdout and "Result of get_weather> " in r.stdout, r.stdout
+    after = r.stdout.split("Result of get_weather> ", 1)[1]
+    assert after.replace(">", "").strip(), r.stdout
+    # Mistakes in the options are reported before anything is loaded.
+    bad = svc["home"] / "bad.json"
+    bad.write_text("{")
+    r = cli(svc["env"], "model", "run", QWEN, "hi", "--tools", str(bad))
+    assert r.returncode != 0 and "--tools" in r.stderr and "Loading" not in r.stdout
+    r = cli(svc["env"], "model", "run", QWEN, "hi", "--tool-choice", "required")
+    assert r.returncode != 0 and "--tool-choice needs --tools" in r.stderr

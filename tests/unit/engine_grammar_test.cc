@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/grammar_constraint.h"
 #include "engine/internal.h"
 #include "engine/sequence_generator.h"
 #include "format/gguf_file.h"
@@ -157,6 +158,77 @@ TEST(GrammarGeneration, OutputAlwaysMatchesTheSchema) {
       EXPECT_LE(j["id"].get<int>(), 5);
     }
   }
+}
+
+// A prefilled answer start (a forced tool-call opening) is read by the grammar before the
+// first token: the generated rest completes it; a prefill the grammar refuses is an error.
+TEST(GrammarGeneration, PrefillIsReadBeforeTheFirstToken) {
+  auto lm = LanguageModel::Load(kData + "models/tiny-qwen2.gguf");
+  ASSERT_TRUE(lm.ok());
+  const std::string gbnf =
+      *JsonSchemaTextToGbnf(R"({"type":"object","properties":{"n":{"enum":[7,8]}},)"
+                            R"("required":["n"],"additionalProperties":false})",
+                            GrammarWrap{"<call>", ""});
+  const Grammar grammar = ParseGbnf(gbnf).value();
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 3.0f);
+  std::vector<float> logits(static_cast<size_t>((*lm)->n_vocab()));
+  for (int run = 0; run < 4; ++run) {
+    SamplingParams p;
+    p.temperature = 1.0f;
+    p.seed = static_cast<uint64_t>(run);
+    p.grammar = gbnf;
+    p.grammar_prefill = "<call>{\"n\": ";
+    auto gen = SequenceGenerator::Create(**lm, p, 50);
+    ASSERT_TRUE(gen.ok()) << gen.status().message();
+    std::string text;
+    bool done = false;
+    for (int i = 0; i < 50 && !done; ++i) {
+      for (float& l : logits) l = noise(rng);
+      const TokenStep s = gen->Next(logits.data(), false);
+      text += s.text;
+      done = s.finished;
+    }
+    ASSERT_TRUE(done) << text;
+    EXPECT_TRUE(GrammarMatchesText(grammar, p.grammar_prefill + text)) << text;
+  }
+  SamplingParams bad;
+  bad.grammar = gbnf;
+  bad.grammar_prefill = "<call>{\"m\"";
+  auto gen = SequenceGenerator::Create(**lm, bad, 10);
+  ASSERT_FALSE(gen.ok());
+  EXPECT_EQ(gen.status().code(), StatusCode::kInvalidArgument);
+}
+
+// A lazy grammar applies from its trigger on, even when the trigger arrives in pieces or is
+// followed by more text in the same piece; text after the trigger that the grammar refuses
+// leaves the rest of the output free for good.
+TEST(GrammarGeneration, LazyGrammarWaitsForItsTrigger) {
+  auto lm = LanguageModel::Load(kData + "models/tiny-qwen2.gguf");
+  ASSERT_TRUE(lm.ok());
+  SamplingParams p;
+  p.grammar = *JsonSchemaTextToGbnf(R"({"type":"integer","minimum":0,"maximum":99})",
+                                    GrammarWrap{"<call>", ""});
+  p.grammar_trigger = "<call>";
+  auto c = GrammarConstraint::Create(**lm, p);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  GrammarConstraint& g = **c;
+  EXPECT_FALSE(g.active());
+  g.Observe("The answer is <ca");
+  EXPECT_FALSE(g.active());
+  g.Observe("ll>4");
+  ASSERT_TRUE(g.active());
+  EXPECT_FALSE(g.MustEnd());
+
+  auto refused = GrammarConstraint::Create(**lm, p);
+  ASSERT_TRUE(refused.ok());
+  (*refused)->Observe("<call>x");
+  EXPECT_FALSE((*refused)->active());
+  (*refused)->Observe("<call>5");
+  EXPECT_FALSE((*refused)->active());
+
+  p.grammar_prefill = "<call>";
+  EXPECT_FALSE(GrammarConstraint::Create(**lm, p).ok());  // lazy and prefilled: contradictory
 }
 
 TEST(GrammarGeneration, BadGrammarsAreInvalidArgument) {

@@ -1,13 +1,15 @@
 // From an OpenAI chat request to the template's input (server/api/chat_prompt_plan.h): the
 // render of a parsed request through Qwen2.5-Coder's template equals jinja2's render of the
 // same conversation (tests/golden/data/chat_templates.json, tools/gen_chat_goldens.py), the
-// fallback for templates without tools, tool_choice prefills and the constraint seam
-// (server/api/tool_call_constraint.h).
+// fallback for templates without tools, tool_choice prefills and the grammars that hold forced
+// and strict calls to their schema (server/api/tool_call_constraint.h).
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "grammar/gbnf_parser.h"
+#include "grammar_text_match.h"
 #include "server/api/chat_prompt_plan.h"
 #include "server/api/openai_request.h"
 #include "server/api/tool_call_constraint.h"
@@ -168,6 +170,120 @@ TEST(ToolCallConstraint, SchemaAndMarkupPerSyntax) {
             "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": ");
   EXPECT_FALSE(ToolCallConstraintFor(r.tools, ToolChoice(), ToolCallSyntax::kHermes).has_value());
   EXPECT_EQ(ToolCallPrefill(ToolChoice(), ToolCallSyntax::kHermes), "");
+}
+
+// A plan for the golden "tools" conversation (get_weather{city, unit?}, add{a: number,
+// b: integer}) with `extra` request fields, for a template in `syntax`.
+ChatPromptPlan PlanFor(ToolCallSyntax syntax, const std::string& extra) {
+  ChatTemplateTraits traits;
+  traits.renders_tools = true;
+  traits.syntax = syntax;
+  CompletionRequest r = Parsed(RequestBody("tools", extra));
+  ChatPromptPlan plan;
+  auto e = PlanChatPrompt(r.messages, r.tools, r.tool_choice, traits, &plan);
+  EXPECT_FALSE(e.has_value()) << e->param << ": " << e->message;
+  return plan;
+}
+
+bool Matches(const std::string& gbnf, const std::string& text) {
+  auto g = ParseGbnf(gbnf);
+  EXPECT_TRUE(g.ok()) << g.status().message() << "\n" << gbnf;
+  return g.ok() && GrammarMatchesText(*g, text);
+}
+
+// tool_choice required and a named function: the grammar reads the prefilled opening, then
+// admits exactly the calls whose arguments satisfy the function's parameters.
+TEST(ToolCallGrammar, ForcedCallsMatchOnlyValidArguments) {
+  struct Case {
+    ToolCallSyntax syntax;
+    std::string list_close, args_key;
+  };
+  for (const Case& c : {Case{ToolCallSyntax::kHermes, "", "arguments"},
+                        Case{ToolCallSyntax::kLlama3, "", "parameters"},
+                        Case{ToolCallSyntax::kPhi4Mini, "]", "arguments"},
+                        Case{ToolCallSyntax::kMistral, "]", "arguments"}}) {
+    SCOPED_TRACE(static_cast<int>(c.syntax));
+    const ChatPromptPlan required = PlanFor(c.syntax, R"(,"tool_choice":"required")");
+    ASSERT_FALSE(required.grammar.empty());
+    EXPECT_TRUE(required.grammar_trigger.empty());
+    const std::string k = "\"" + c.args_key + "\": ";
+    const std::string& pre = required.prefill;
+    EXPECT_TRUE(Matches(required.grammar, pre + "add\", " + k + "{\"a\": 1.5, \"b\": 2}}" +
+                                              c.list_close));
+    EXPECT_TRUE(Matches(required.grammar,
+                        pre + "get_weather\", " + k + "{\"city\": \"Paris\"}}" + c.list_close));
+    EXPECT_FALSE(Matches(required.grammar, pre + "add\", " + k + "{\"a\": 1, \"b\": 2.5}}" +
+                                               c.list_close));  // b is an integer
+    EXPECT_FALSE(Matches(required.grammar,
+                         pre + "add\", " + k + "{\"a\": 1}}" + c.list_close));  // b required
+    EXPECT_FALSE(Matches(required.grammar, pre + "sub\", " + k + "{}}" + c.list_close));
+    EXPECT_FALSE(Matches(required.grammar, pre + "get_weather\", " + k +
+                                               "{\"city\": \"Oslo\", \"unit\": \"kelvin\"}}" +
+                                               c.list_close));
+
+    const ChatPromptPlan named =
+        PlanFor(c.syntax, R"(,"tool_choice":{"type":"function","function":{"name":"add"}})");
+    EXPECT_TRUE(named.prefill.ends_with("{\"name\": \"add\", " + k)) << named.prefill;
+    EXPECT_TRUE(Matches(named.grammar, named.prefill + "{\"a\": -1e2, \"b\": 3}}" + c.list_close))
+        << named.grammar;
+    EXPECT_FALSE(Matches(named.grammar, named.prefill + "{\"a\": \"x\", \"b\": 3}}" +
+                                            c.list_close));
+  }
+}
+
+// Under auto a strict function is held to its schema once the model opens a call (a lazy
+// grammar from the opening markup); non-strict functions take any object; without strict
+// functions nothing is constrained.
+TEST(ToolCallGrammar, StrictFunctionsUnderAutoAreLazy) {
+  const ChatPromptPlan free = PlanFor(ToolCallSyntax::kHermes, "");
+  EXPECT_TRUE(free.grammar.empty());
+  std::string body = RequestBody("tools");
+  ASSERT_NE(body.find(R"("name":"add")"), std::string::npos);
+  body.replace(body.find(R"("name":"add")"), 12, R"("name":"add","strict":true)");
+  ChatTemplateTraits traits;
+  traits.renders_tools = true;
+  traits.syntax = ToolCallSyntax::kHermes;
+  CompletionRequest r = Parsed(body);
+  ChatPromptPlan plan;
+  ASSERT_FALSE(PlanChatPrompt(r.messages, r.tools, r.tool_choice, traits, &plan).has_value());
+  EXPECT_EQ(plan.prefill, "");
+  EXPECT_EQ(plan.grammar_trigger, "<tool_call>");
+  const std::string open = "<tool_call>\n{\"name\": ";
+  EXPECT_TRUE(Matches(plan.grammar, open + "\"add\", \"arguments\": {\"a\": 1, \"b\": 2}}"));
+  EXPECT_FALSE(Matches(plan.grammar, open + "\"add\", \"arguments\": {\"a\": 1}}"));
+  // get_weather is not strict: any object.
+  EXPECT_TRUE(Matches(plan.grammar, open + "\"get_weather\", \"arguments\": {\"town\": 1}}"));
+  // A bare JSON call (Llama 3) has no opening to wait for: not constrained under auto.
+  traits.syntax = ToolCallSyntax::kLlama3;
+  ChatPromptPlan llama;
+  ASSERT_FALSE(PlanChatPrompt(r.messages, r.tools, r.tool_choice, traits, &llama).has_value());
+  EXPECT_TRUE(llama.grammar.empty());
+}
+
+// Parameters the grammar cannot enforce are a 400 naming the function's parameters, only when
+// they would be enforced.
+TEST(ToolCallGrammar, UnenforceableParametersAreNamed) {
+  const std::string body =
+      R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[)"
+      R"({"type":"function","function":{"name":"f","parameters":{"type":"object"}}},)"
+      R"({"type":"function","function":{"name":"g","parameters":{"type":"object",)"
+      R"("properties":{"s":{"type":"string","pattern":"^a+$"}}}}}]})";
+  ChatTemplateTraits traits;
+  traits.renders_tools = true;
+  traits.syntax = ToolCallSyntax::kHermes;
+  const std::string named_f = R"(,"tool_choice":{"type":"function","function":{"name":"f"}})";
+  for (const std::string& extra : {std::string(), named_f}) {
+    CompletionRequest r = Parsed(body.substr(0, body.size() - 1) + extra + "}");
+    ChatPromptPlan plan;
+    EXPECT_FALSE(PlanChatPrompt(r.messages, r.tools, r.tool_choice, traits, &plan).has_value());
+  }
+  CompletionRequest r =
+      Parsed(body.substr(0, body.size() - 1) + R"(,"tool_choice":"required"})");
+  ChatPromptPlan plan;
+  auto e = PlanChatPrompt(r.messages, r.tools, r.tool_choice, traits, &plan);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->param, "tools[1].function.parameters");
+  EXPECT_NE(e->message.find("pattern"), std::string::npos) << e->message;
 }
 
 }  // namespace

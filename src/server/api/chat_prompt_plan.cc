@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grammar/json_schema_grammar.h"
 #include "server/api/chat_json.h"
 #include "server/api/tool_call_constraint.h"
 
@@ -102,6 +103,33 @@ std::vector<ChatMessage> FallbackMessages(const std::vector<ApiMessage>& message
   return out;
 }
 
+// The grammar of a forced or strict call. A function whose parameters fall outside the
+// supported JSON Schema subset is a 400 naming it (the grammar could not enforce them).
+std::optional<ApiError> PlanToolCallGrammar(const std::vector<ApiTool>& tools,
+                                            const ToolChoice& choice, ToolCallSyntax syntax,
+                                            ChatPromptPlan* out) {
+  const std::optional<ToolCallConstraint> c = ToolCallConstraintFor(tools, choice, syntax);
+  if (!c) return std::nullopt;
+  const bool lazy = !c->trigger.empty();
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const ApiTool& t = tools[i];
+    const bool enforced = choice.mode == ToolChoice::Mode::kFunction ? t.name == choice.function
+                                                                     : !lazy || t.strict;
+    if (!enforced) continue;
+    auto checked = JsonSchemaTextToGbnf(t.parameters);
+    if (!checked.ok()) {
+      const std::string param = "tools[" + std::to_string(i) + "].function.parameters";
+      return InvalidRequest(param, "'" + param + "' cannot be enforced: " +
+                                       std::string(checked.status().message()));
+    }
+  }
+  auto gbnf = JsonSchemaTextToGbnf(c->schema, GrammarWrap{c->prefix, ""});
+  if (!gbnf.ok()) return InvalidRequest("tools", std::string(gbnf.status().message()));
+  out->grammar = std::move(gbnf).value();
+  out->grammar_trigger = c->trigger;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string FallbackToolPrompt(const std::vector<ApiTool>& tools) {
@@ -157,7 +185,10 @@ std::optional<ApiError> PlanChatPrompt(const std::vector<ApiMessage>& messages,
   }
   out->parser.reasoning = traits.reasoning;
   out->render_special_tokens = offer_tools && syntax != ToolCallSyntax::kHermes;
-  if (offer_tools) out->prefill = ToolCallPrefill(choice, syntax);
+  if (offer_tools) {
+    out->prefill = ToolCallPrefill(choice, syntax);
+    if (auto e = PlanToolCallGrammar(tools, choice, syntax, out)) return e;
+  }
   return std::nullopt;
 }
 

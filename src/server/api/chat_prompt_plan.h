@@ -11,7 +11,8 @@
 //   tool results become user turns wrapped in <tool_response>, so any template (even one that only
 //   knows user and assistant) renders them.
 // * tool_choice none renders no tools and reads no calls; required and a named function
-//   prefill the call's opening (server/api/tool_call_constraint.h).
+//   prefill the call's opening and constrain the rest with a grammar, as do strict functions
+//   under auto once the model opens a call (server/api/tool_call_constraint.h).
 #pragma once
 
 #include <optional>
@@ -31,6 +32,11 @@ struct ChatPromptPlan {
   std::string prefill;  // appended to the rendered prompt: the answer's forced start
   OutputParserOptions parser;          // how to split the answer (starts_in_reasoning: see below)
   bool render_special_tokens = false;  // the syntax's markup is made of control tokens
+  // GBNF for a call the answer must (tool_choice required, a named function) or may (auto
+  // with strict functions: lazy, from grammar_trigger on) make, arguments valid against the
+  // function's parameters; "" for none. A forced call's grammar reads the prefill first.
+  std::string grammar;
+  std::string grammar_trigger;
 };
 
 std::optional<ApiError> PlanChatPrompt(const std::vector<ApiMessage>& messages,

@@ -1,5 +1,6 @@
 #include "server/api/tool_call_constraint.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace foundry {
@@ -36,9 +37,11 @@ std::string ClosingMarkup(ToolCallSyntax s) {
   return (s == ToolCallSyntax::kHermes || s == ToolCallSyntax::kNone ? "\n" : "") + close;
 }
 
-ojson CallSchema(const ApiTool& t, ToolCallSyntax s) {
+ojson CallSchema(const ApiTool& t, ToolCallSyntax s, bool any_arguments) {
   ojson params = ojson::parse(t.parameters, nullptr, false);
-  if (params.is_discarded() || !params.is_object()) params = ojson::object();
+  if (any_arguments || params.is_discarded() || !params.is_object()) {
+    params = ojson{{"type", "object"}};
+  }
   return ojson{{"type", "object"},
                {"properties", {{"name", {{"const", t.name}}}, {ArgumentsKey(s), params}}},
                {"required", {"name", ArgumentsKey(s)}},
@@ -51,19 +54,25 @@ std::optional<ToolCallConstraint> ToolCallConstraintFor(const std::vector<ApiToo
                                                         const ToolChoice& choice,
                                                         ToolCallSyntax syntax) {
   ojson call;
+  ToolCallConstraint c;
+  const bool any_strict =
+      std::any_of(tools.begin(), tools.end(), [](const ApiTool& t) { return t.strict; });
   if (choice.mode == ToolChoice::Mode::kFunction) {
     for (const ApiTool& t : tools) {
-      if (t.name == choice.function) call = CallSchema(t, syntax);
+      if (t.name == choice.function) call = CallSchema(t, syntax, false);
     }
     if (call.is_null()) return std::nullopt;
-  } else if (choice.mode == ToolChoice::Mode::kRequired && !tools.empty()) {
+  } else if ((choice.mode == ToolChoice::Mode::kRequired && !tools.empty()) ||
+             (choice.mode == ToolChoice::Mode::kAuto && any_strict &&
+              !OpeningMarkup(syntax).empty())) {
+    const bool lazy = choice.mode == ToolChoice::Mode::kAuto;
     ojson any = ojson::array();
-    for (const ApiTool& t : tools) any.push_back(CallSchema(t, syntax));
+    for (const ApiTool& t : tools) any.push_back(CallSchema(t, syntax, lazy && !t.strict));
     call = any.size() == 1 ? any[0] : ojson{{"anyOf", any}};
+    if (lazy) c.trigger = MarkupOf(syntax).open;
   } else {
     return std::nullopt;
   }
-  ToolCallConstraint c;
   c.prefix = OpeningMarkup(syntax);
   c.suffix = ClosingMarkup(syntax);
   const ojson schema =

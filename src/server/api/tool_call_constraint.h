@@ -17,11 +17,17 @@ struct ToolCallConstraint {
   std::string prefix;  // markup before the JSON, e.g. "<tool_call>\n"
   std::string schema;  // JSON Schema (text) the JSON between prefix and suffix must satisfy
   std::string suffix;  // markup after it, e.g. "\n</tool_call>" ("" when the call runs to EOS)
+  // Non-empty for a call the model may or may not make (tool_choice auto with strict
+  // functions): the constraint applies once the answer holds this opening markup.
+  std::string trigger;
 };
 
-// The constraint for tool_choice required (any of the tools: anyOf) or a named function;
-// nullopt for auto and none. The JSON is {"name": const, "arguments": parameters} (Llama 3:
-// "parameters"); Phi-4-mini and Mistral write a list of such objects.
+// The constraint for tool_choice required (any of the tools: anyOf) or a named function, and
+// for auto when a function is strict (a lazy one: see `trigger`; only for syntaxes that open
+// a call with markup, since a bare JSON call has nothing to wait for); nullopt otherwise. The
+// JSON is {"name": const, "arguments": parameters} (Llama 3: "parameters"); Phi-4-mini and
+// Mistral write a list of such objects. Under auto only strict functions' arguments are held
+// to their schema; the others' are any JSON object.
 std::optional<ToolCallConstraint> ToolCallConstraintFor(const std::vector<ApiTool>& tools,
                                                         const ToolChoice& choice,
                                                         ToolCallSyntax syntax);
