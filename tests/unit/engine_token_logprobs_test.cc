@@ -6,7 +6,9 @@
 // log-probabilities.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -79,6 +81,55 @@ TEST(TokenLogprobs, MatchTheGoldenLogitsOfSmolLM2) {
     }
   }
   EXPECT_GE(checked, 5);
+}
+
+// llama.cpp's own log-probabilities (tools/gen_logprob_goldens.py: llama-cpp-python's
+// logits_to_logprobs over its logits) for every position of the golden prompts: ours, from our
+// logits on the AVX2 path, rank the same top tokens and give the same top-1 log-probability
+// within 1e-4.
+TEST(TokenLogprobs, MatchLlamaCppsLogprobs) {
+  std::ifstream f(kRoot + "/tests/golden/data/logprobs.json");
+  ASSERT_TRUE(f.good());
+  const nlohmann::json golden = nlohmann::json::parse(f);
+  int models = 0;
+  for (const auto& m : golden["models"]) {
+    const std::string path = kRoot + "/.cache/models/" + m["model"].get<std::string>();
+    if (!std::ifstream(path).good()) {
+      ADD_FAILURE() << path << " is missing (make models)";
+      continue;
+    }
+    auto lm = LanguageModel::Load(path, LoadOptions{.isa = "avx2"});
+    ASSERT_TRUE(lm.ok()) << lm.status().message();
+    if ((*lm)->isa() != "avx2") GTEST_SKIP() << "no AVX2: llama.cpp's reference ran there";
+    const int64_t n_vocab = (*lm)->n_vocab();
+    const EngineOptions options{.n_threads = 2,
+                                .n_ctx = m["context"]["n_ctx"].get<int64_t>(),
+                                .n_batch = m["context"]["n_batch"].get<int64_t>()};
+    double worst = 0;
+    for (const auto& prompt : m["prompts"]) {
+      const std::vector<int32_t> ids = prompt["ids"].get<std::vector<int32_t>>();
+      auto session = Session::Create(*lm, options);
+      ASSERT_TRUE(session.ok());
+      std::vector<float> logits;
+      ASSERT_TRUE((*session)->Evaluate(ids, /*all_logits=*/true, &logits).ok());
+      for (size_t pos = 0; pos < ids.size(); ++pos) {
+        const auto& top = prompt["top_logprobs"][pos];
+        const int32_t top1 = top[0][0].get<int32_t>();
+        const TokenLogprobs lp = ComputeTokenLogprobs(
+            logits.data() + pos * static_cast<size_t>(n_vocab), n_vocab, top1, 1);
+        const double expected = top[0][1].get<double>();
+        if (expected - top[1][1].get<double>() > 1e-4) {  // ranked alike unless nearly tied
+          EXPECT_EQ(lp.top[0].token, top1) << m["model"] << " position " << pos;
+        }
+        EXPECT_NEAR(lp.chosen.logprob, expected, 1e-4) << m["model"] << " position " << pos;
+        worst = std::max(worst, std::abs(lp.chosen.logprob - expected));
+      }
+    }
+    std::printf("%s: top-1 log-probabilities at most %.2g from llama.cpp's\n",
+                m["model"].get<std::string>().c_str(), worst);
+    ++models;
+  }
+  EXPECT_GE(models, 1);
 }
 
 TEST(TokenLogprobs, SequenceGeneratorReportsThemPerToken) {
