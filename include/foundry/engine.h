@@ -31,7 +31,10 @@ struct LoadOptions {
 
 struct EngineOptions {
   int n_threads = 0;      // 0: one per available core
-  int64_t n_ctx = 0;      // 0: the model's training context, capped at 4096
+  int64_t n_ctx = 0;      // 0: the model's training context, capped as kv_budget_bytes says
+  // With n_ctx 0: the most memory the KV cache may take; the context is the training one or
+  // less, so that the cache fits (0: the training context capped at 4096 positions).
+  uint64_t kv_budget_bytes = 0;
   int64_t n_batch = 512;  // prompt tokens per forward pass
 };
 

@@ -41,6 +41,7 @@ struct ModelRunArgs {
   bool verbose = false;
   int64_t ttl = -1;
   int64_t max_tokens = -1;  // -1: the service's limit (the context)
+  int64_t ctx = 0;          // context per slot to load the model with; 0: the service's default
   bool force = false;
   std::string tools_file;          // JSON: a list of OpenAI tools (or {"tools": [...]})
   std::string tool_choice = "auto";  // auto, none, required, or a function's name
@@ -152,7 +153,7 @@ int RunModel(const CatalogOptions& options, const ModelRunArgs& a) {
   std::printf("🕛 Loading model...\n");
   std::fflush(stdout);
   const auto load_start = std::chrono::steady_clock::now();
-  if (Status st = LoadInService(*client, *id, a.ttl); !st.ok()) return ReportError(st);
+  if (Status st = LoadInService(*client, *id, a.ttl, a.ctx); !st.ok()) return ReportError(st);
   std::printf("🟢 Model %s loaded successfully\n", id->c_str());
   if (a.verbose) {
     std::fprintf(
@@ -284,7 +285,7 @@ int LoadModel(const CatalogOptions& options, const ModelRunArgs& a) {
   auto client = Client(*service);
   std::printf("🕛 Loading model...\n");
   std::fflush(stdout);
-  if (Status st = LoadInService(*client, a.name, a.ttl); !st.ok()) return ReportError(st);
+  if (Status st = LoadInService(*client, a.name, a.ttl, a.ctx); !st.ok()) return ReportError(st);
   // The service names loaded models by id; show the one this name stands for.
   auto r = client->Get("/openai/loadedmodels");
   std::string id = a.name;
@@ -335,6 +336,10 @@ void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_
   run->add_option("--max-tokens", args->max_tokens,
                   "Most tokens per reply (default: until the model stops or the context is full)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
+  run->add_option("--ctx-size", args->ctx,
+                  "Context size to load the model with (default: the service's; a model loaded "
+                  "with another is loaded anew)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   run->add_option("--tools", args->tools_file,
                   "JSON file with a list of OpenAI tools to offer the model; in the chat, you "
                   "type each call's result");
@@ -348,6 +353,10 @@ void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_
       ->required();
   load->add_option("--ttl", args->ttl, "Seconds the model stays loaded when idle (default 600)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  load->add_option("--ctx-size", args->ctx,
+                   "Context size to load the model with (default: the service's; a model loaded "
+                   "with another is loaded anew)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   load->callback([&options, args, &exit_code] { exit_code = LoadModel(options, *args); });
 
   CLI::App* unload = model.add_subcommand("unload", "Unload a model from the service");

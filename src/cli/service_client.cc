@@ -92,9 +92,12 @@ std::string PathName(const std::string& name) {
   return out;
 }
 
-Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl) {
+Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl, int64_t n_ctx) {
   std::string path = "/openai/load/" + PathName(id);
-  if (ttl >= 0) path += "?ttl=" + std::to_string(ttl);
+  std::string query;
+  if (ttl >= 0) query += "&ttl=" + std::to_string(ttl);
+  if (n_ctx > 0) query += "&ctx=" + std::to_string(n_ctx);
+  if (!query.empty()) path += "?" + query.substr(1);
   auto r = c.Get(path.c_str());
   if (!r || r->status != 200) return ServiceError(r, "loading " + id);
   return OkStatus();

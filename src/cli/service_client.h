@@ -32,8 +32,8 @@ std::unique_ptr<httplib::Client> Client(const RunningService& service);
 Status ServiceError(const httplib::Result& r, const std::string& what);
 // Space for one path segment: the service's route takes the rest of the path as the name.
 std::string PathName(const std::string& name);
-// /openai/load/<id>, with a TTL in seconds when ttl >= 0.
-Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl);
+// /openai/load/<id>, with a TTL in seconds when ttl >= 0 and a context size when n_ctx > 0.
+Status LoadInService(httplib::Client& c, const std::string& id, int64_t ttl, int64_t n_ctx = 0);
 
 struct ChatToolCall {
   std::string id, name, arguments;  // arguments: JSON text, as the service streamed it

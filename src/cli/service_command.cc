@@ -587,7 +587,8 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
       ->check(CLI::Range(0, 512));
   run->add_option("--queue", run_args->queue, "Requests waiting per model before 503")
       ->check(CLI::Range(1, 100000));
-  run->add_option("--ctx-size", run_args->ctx, "Context per request (default: model's, <= 4096)")
+  run->add_option("--ctx-size", run_args->ctx, "Context per request (default: the model's training context, as far as a quarter of the "
+                  "memory budget holds its KV cache)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   run->add_flag("--no-prompt-cache", run_args->no_prompt_cache,
                 "Compute every prompt in full (do not reuse the KV of earlier requests)");

@@ -7,6 +7,17 @@
 
 namespace foundry {
 
+int64_t DefaultContextLength(int64_t n_ctx_train, int64_t n_seq, uint64_t kv_bytes_per_position,
+                             uint64_t kv_budget_bytes) {
+  const int64_t trained = n_ctx_train > 0 ? n_ctx_train : 4096;  // a model that does not say
+  if (kv_budget_bytes == 0) return std::min<int64_t>(trained, 4096);
+  const uint64_t per_position = std::max<uint64_t>(1, kv_bytes_per_position) *
+                                static_cast<uint64_t>(std::max<int64_t>(1, n_seq));
+  const uint64_t fits = kv_budget_bytes / per_position / 256 * 256;
+  const int64_t capped = static_cast<int64_t>(std::min<uint64_t>(fits, uint64_t{1} << 40));
+  return std::min(trained, std::max<int64_t>(capped, 512));
+}
+
 StatusOr<std::unique_ptr<Context>> Context::Create(std::shared_ptr<const LanguageModel> lm,
                                                    const ContextOptions& options) {
   if (options.n_threads < 0 || options.n_threads > 512) {
@@ -20,8 +31,11 @@ StatusOr<std::unique_ptr<Context>> Context::Create(std::shared_ptr<const Languag
     const unsigned hc = std::thread::hardware_concurrency();
     threads = hc == 0 ? 1 : static_cast<int>(hc);
   }
-  int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(lm->n_ctx_train(), 4096);
-  if (n_ctx < 1) n_ctx = 4096;  // a model that does not say
+  const int64_t n_ctx =
+      options.n_ctx > 0
+          ? options.n_ctx
+          : DefaultContextLength(lm->n_ctx_train(), options.n_seq,
+                                 ModelOf(*lm).KvBytesPerPosition(), options.kv_budget_bytes);
   std::unique_ptr<Context> c(new Context());
   c->n_vocab_ = lm->n_vocab();
   c->n_embd_ = lm->n_embd();

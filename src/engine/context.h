@@ -22,9 +22,16 @@ namespace foundry {
 
 struct ContextOptions {
   int64_t n_seq = 1;  // sequences (KV-cache slots)
-  int64_t n_ctx = 0;  // positions per sequence; 0: the model's training context, capped at 4096
+  int64_t n_ctx = 0;  // positions per sequence; 0: DefaultContextLength's
+  uint64_t kv_budget_bytes = 0;  // n_ctx 0: the KV cache of all n_seq sequences fits this
   int n_threads = 0;  // 0: one per available core
 };
+
+// The context of a model loaded without one: its training context (4096 when it does not say),
+// reduced so that n_seq sequences' KV cache (kv_bytes_per_position each) fits kv_budget_bytes,
+// in whole multiples of 256 and never below 512; kv_budget_bytes 0 caps it at 4096 instead.
+int64_t DefaultContextLength(int64_t n_ctx_train, int64_t n_seq, uint64_t kv_bytes_per_position,
+                             uint64_t kv_budget_bytes);
 
 class Context {
  public:

@@ -32,6 +32,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Languag
   ContextOptions co;
   co.n_seq = 1;
   co.n_ctx = options.n_ctx;
+  co.kv_budget_bytes = options.kv_budget_bytes;
   co.n_threads = options.n_threads;
   FOUNDRY_ASSIGN_OR_RETURN(st->ctx, Context::Create(std::move(lm), co));
   if (options.n_batch <= 0) return InvalidArgument("context and batch sizes must be positive");

@@ -24,6 +24,11 @@ std::unique_ptr<KvCache> Model::NewKvCache(int64_t n_seq, int64_t n_ctx) const {
                                    hparams_.v_dim());
 }
 
+uint64_t Model::KvBytesPerPosition() const {
+  return static_cast<uint64_t>(hparams_.n_layer * (hparams_.kv_dim() + hparams_.v_dim())) *
+         sizeof(uint16_t);
+}
+
 Status Model::Forward(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
                       float* logits, float* hidden) const {
   const size_t n = batch.tokens.size();

@@ -32,6 +32,8 @@ class Model {
 
   // A cache sized for this model.
   std::unique_ptr<KvCache> NewKvCache(int64_t n_seq, int64_t n_ctx) const;
+  // What one position of one sequence takes in the KV cache (every layer's key and value).
+  uint64_t KvBytesPerPosition() const;
 
   // Runs the batch, appending its keys/values to `kv`. For each token whose logits flag is
   // set, writes n_vocab logits to `logits` and, when `hidden` is given, the n_embd floats of

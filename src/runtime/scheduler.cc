@@ -56,6 +56,7 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Lan
   ContextOptions co;  // checks the thread count
   co.n_seq = options.n_slots;
   co.n_ctx = options.n_ctx;
+  co.kv_budget_bytes = options.kv_budget_bytes;
   co.n_threads = options.n_threads;
   FOUNDRY_ASSIGN_OR_RETURN(s->ctx_, Context::Create(s->lm_, co));
   s->n_ctx_ = s->ctx_->n_ctx();

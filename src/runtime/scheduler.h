@@ -65,7 +65,10 @@ struct GenerationRequest {
 
 struct SchedulerOptions {
   int n_slots = 4;    // sequences decoded together
-  int64_t n_ctx = 0;  // context per slot; 0: the model's training context, capped at 4096
+  int64_t n_ctx = 0;  // context per slot; 0: the model's training context, capped as below
+  // With n_ctx 0: the most memory all slots' KV cache may take (engine/context.h's
+  // DefaultContextLength); 0 caps the context at 4096 instead.
+  uint64_t kv_budget_bytes = 0;
   int n_threads = 0;  // 0: one per core
   // Prompt tokens per chunk, as Session evaluates them alone. A step decodes one token of every
   // decoding slot and adds whole prompt chunks while it holds fewer than n_batch tokens.

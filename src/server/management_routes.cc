@@ -156,7 +156,12 @@ void AddManagementRoutes(httplib::Server& http, const ServerOptions& options,
              if (auto e = ParseLoadQuery(QueryParam(req, "ttl"), QueryParam(req, "unload"), &q)) {
                return ReplyError(res, *e);
              }
-             auto lease = models.Acquire(req.matches[1].str(), q.ttl_s, q.unload_when_idle);
+             int64_t n_ctx = 0;
+             if (auto e = ParseLoadContext(QueryParam(req, "ctx"), &n_ctx)) {
+               return ReplyError(res, *e);
+             }
+             auto lease =
+                 models.Acquire(req.matches[1].str(), q.ttl_s, q.unload_when_idle, n_ctx);
              if (!lease.ok()) return ReplyError(res, ErrorFromStatus(lease.status()));
              res.status = 200;
            });

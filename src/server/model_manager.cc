@@ -63,6 +63,11 @@ ModelManager::ModelManager(ModelManagerOptions options, ModelResolver resolver)
     : options_(std::move(options)), resolver_(std::move(resolver)) {
   if (!resolver_) resolver_ = ResolveModelPath;
   if (options_.memory_budget_bytes == 0) options_.memory_budget_bytes = PhysicalMemory() / 4 * 3;
+  // A model loaded without a context size gets its training context, as far as a quarter of
+  // the budget holds its slots' KV cache (pages become resident only as positions fill).
+  if (options_.scheduler.kv_budget_bytes == 0) {
+    options_.scheduler.kv_budget_bytes = options_.memory_budget_bytes / 4;
+  }
   reaper_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(reaper_mu_);
     while (!stop_) {
@@ -86,15 +91,27 @@ ModelManager::~ModelManager() {
 }
 
 StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int64_t ttl_s,
-                                                    std::optional<bool> unload_when_idle) {
+                                                    std::optional<bool> unload_when_idle,
+                                                    int64_t n_ctx) {
+  std::shared_ptr<Entry> replaced;  // released after the lock: its requests may still run
   std::lock_guard<std::mutex> lock(mu_);
   // A loaded model's own id needs no resolving (the cache is not scanned per request).
   auto it = models_.find(name);
+  if (it != models_.end() && n_ctx > 0 && it->second->scheduler->n_ctx() != n_ctx) {
+    replaced = std::move(it->second);  // loaded with another context: load it anew
+    models_.erase(it);
+    it = models_.end();
+  }
   if (it == models_.end()) {
     FOUNDRY_ASSIGN_OR_RETURN(ResolvedModel resolved, resolver_(name));
     it = models_.find(resolved.id);
+    if (it != models_.end() && n_ctx > 0 && it->second->scheduler->n_ctx() != n_ctx) {
+      replaced = std::move(it->second);
+      models_.erase(it);
+      it = models_.end();
+    }
     if (it == models_.end()) {
-      FOUNDRY_ASSIGN_OR_RETURN(Lease lease, Load(resolved, ttl_s));
+      FOUNDRY_ASSIGN_OR_RETURN(Lease lease, Load(resolved, ttl_s, n_ctx));
       if (unload_when_idle) lease->unload_when_idle = *unload_when_idle;
       return lease;
     }
@@ -104,7 +121,8 @@ StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int
   return Lease(it->second);
 }
 
-StatusOr<ModelManager::Lease> ModelManager::Load(const ResolvedModel& resolved, int64_t ttl_s) {
+StatusOr<ModelManager::Lease> ModelManager::Load(const ResolvedModel& resolved, int64_t ttl_s,
+                                                 int64_t n_ctx) {
   const std::string& path = resolved.path;
   std::error_code ec;
   const uint64_t file_bytes = std::filesystem::file_size(path, ec);
@@ -119,8 +137,10 @@ StatusOr<ModelManager::Lease> ModelManager::Load(const ResolvedModel& resolved, 
     return Status(loaded.status().code(), WithoutPath(loaded.status().message(), path));
   }
   std::shared_ptr<LanguageModel> lm = std::move(loaded).value();
+  SchedulerOptions scheduler = options_.scheduler;
+  if (n_ctx > 0) scheduler.n_ctx = n_ctx;
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> sched,
-                           Scheduler::Create(std::move(lm), options_.scheduler));
+                           Scheduler::Create(std::move(lm), scheduler));
   auto e = std::make_shared<Entry>();
   e->name = resolved.id;
   e->path = path;

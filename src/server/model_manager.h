@@ -41,6 +41,7 @@ struct ModelManagerOptions {
   SchedulerOptions scheduler;
   int64_t default_ttl_s = 600;
   uint64_t memory_budget_bytes = 0;  // 0: 75% of physical memory
+  // scheduler.kv_budget_bytes 0 here: a quarter of memory_budget_bytes.
 };
 
 struct LoadedModelInfo {
@@ -88,8 +89,11 @@ class ModelManager {
   // The loaded model, loading it first if needed. ttl_s < 0: keep the current/default TTL.
   // unload_when_idle false keeps the model loaded past its TTL (Foundry Local's
   // /openai/load?unload=false); nullopt keeps the current setting (true for a new model).
+  // n_ctx > 0: the context per slot the model must have (`model load --ctx-size`); a model
+  // loaded with another one is loaded anew (requests running on the old one finish there).
   StatusOr<Lease> Acquire(const std::string& name, int64_t ttl_s = -1,
-                          std::optional<bool> unload_when_idle = std::nullopt);
+                          std::optional<bool> unload_when_idle = std::nullopt,
+                          int64_t n_ctx = 0);
   // Unloads a model, named as for Acquire (running requests finish first: they hold the
   // scheduler). NotFound when it is not loaded.
   Status Unload(const std::string& name);
@@ -101,7 +105,8 @@ class ModelManager {
   void ReapExpired();
 
  private:
-  StatusOr<Lease> Load(const ResolvedModel& resolved, int64_t ttl_s);  // with mu_ held
+  StatusOr<Lease> Load(const ResolvedModel& resolved, int64_t ttl_s,
+                       int64_t n_ctx);  // with mu_ held
   void EvictFor(uint64_t bytes);                                       // with mu_ held
 
   ModelManagerOptions options_;

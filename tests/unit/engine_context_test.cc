@@ -38,6 +38,20 @@ std::vector<float> Alone(std::shared_ptr<const LanguageModel> lm,
   return out;
 }
 
+TEST(Context, DefaultLengthIsTheTrainingOneWithinTheKvBudget) {
+  // No budget: the training context capped at 4096 (4096 for a model that does not say).
+  EXPECT_EQ(DefaultContextLength(2048, 4, 1000, 0), 2048);
+  EXPECT_EQ(DefaultContextLength(32768, 4, 1000, 0), 4096);
+  EXPECT_EQ(DefaultContextLength(0, 1, 1000, 0), 4096);
+  // A budget: as much of the training context as 4 slots' KV fits, in multiples of 256.
+  EXPECT_EQ(DefaultContextLength(32768, 4, 12288, uint64_t{6} << 30), 32768);
+  EXPECT_EQ(DefaultContextLength(32768, 4, 12288, uint64_t{1} << 30), 21760);
+  EXPECT_EQ(DefaultContextLength(131072, 1, 28672, uint64_t{1} << 30), 37376);
+  // Never below 512 however small the budget, nor above the training context.
+  EXPECT_EQ(DefaultContextLength(32768, 4, 12288, 1), 512);
+  EXPECT_EQ(DefaultContextLength(300, 4, 12288, 1), 300);
+}
+
 TEST(Context, SequencesInOneBatchGetTheLogitsTheyGetAlone) {
   auto lm = LanguageModel::Load(kTinyQwen2);
   ASSERT_TRUE(lm.ok()) << lm.status().message();

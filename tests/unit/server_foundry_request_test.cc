@@ -28,6 +28,16 @@ TEST(FoundryRequest, LoadQuery) {
   }
   LoadQuery b;
   EXPECT_EQ(ParseLoadQuery(std::nullopt, "maybe", &b)->param, "unload");
+  int64_t n_ctx = -1;
+  ASSERT_FALSE(ParseLoadContext(std::nullopt, &n_ctx));
+  EXPECT_EQ(n_ctx, 0);
+  ASSERT_FALSE(ParseLoadContext("32768", &n_ctx));
+  EXPECT_EQ(n_ctx, 32768);
+  for (const char* bad : {"", "0", "-5", "1e4", "4096x", "2000000"}) {
+    auto e = ParseLoadContext(std::string(bad), &n_ctx);
+    ASSERT_TRUE(e.has_value()) << bad;
+    EXPECT_EQ(e->param, "ctx");
+  }
 }
 
 TEST(FoundryRequest, UnloadQuery) {

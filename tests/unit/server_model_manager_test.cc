@@ -57,6 +57,44 @@ TEST(ModelManager, NamesOfOneModelShareOneLoadedInstance) {
   EXPECT_TRUE(mm.Loaded().empty());
 }
 
+// A load with a context size gets it; one with another size loads the model anew, while a
+// request holding the old instance keeps it until it ends.
+TEST(ModelManager, LoadWithAContextSizeLoadsAnewWhenItDiffers) {
+  ModelManager mm(SmallOptions(), nullptr);
+  auto first = mm.Acquire(kTiny);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->scheduler().n_ctx(), 64);
+  auto same = mm.Acquire(kTiny, -1, std::nullopt, 64);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(&same->scheduler(), &first->scheduler());
+  auto larger = mm.Acquire(kTiny, -1, std::nullopt, 128);
+  ASSERT_TRUE(larger.ok()) << larger.status().message();
+  EXPECT_EQ(larger->scheduler().n_ctx(), 128);
+  EXPECT_EQ(first->scheduler().n_ctx(), 64);  // still usable by its holder
+  ASSERT_EQ(mm.Loaded().size(), 1u);
+  EXPECT_EQ(mm.Loaded()[0].n_ctx, 128);
+  EXPECT_EQ(mm.Acquire(kTiny)->scheduler().n_ctx(), 128);  // no size: whatever is loaded
+}
+
+// Without a context size, a model gets its training context when the KV budget holds it, less
+// when it does not.
+TEST(ModelManager, DefaultContextIsTheTrainingOneWithinTheKvBudget) {
+  auto lm = LanguageModel::Load(kTiny);
+  ASSERT_TRUE(lm.ok());
+  const int64_t trained = (*lm)->n_ctx_train();
+  const uint64_t per_position = ModelOf(**lm).KvBytesPerPosition();
+  ModelManagerOptions o = SmallOptions();
+  o.scheduler.n_ctx = 0;
+  o.scheduler.kv_budget_bytes = per_position * 2 * static_cast<uint64_t>(trained) * 4;
+  {
+    ModelManager mm(o, nullptr);
+    EXPECT_EQ(mm.Acquire(kTiny)->scheduler().n_ctx(), trained);
+  }
+  o.scheduler.kv_budget_bytes = per_position * 2 * 700;  // two slots of 700 positions
+  ModelManager mm(o, nullptr);
+  EXPECT_EQ(mm.Acquire(kTiny)->scheduler().n_ctx(), std::min<int64_t>(trained, 512));
+}
+
 TEST(ModelManager, TtlUnloadsIdleModelsOnly) {
   ModelManager mm(SmallOptions(), nullptr);
   {

@@ -35,6 +35,19 @@ std::optional<ApiError> ParseLoadQuery(const std::optional<std::string>& ttl,
   return std::nullopt;
 }
 
+std::optional<ApiError> ParseLoadContext(const std::optional<std::string>& ctx, int64_t* n_ctx) {
+  *n_ctx = 0;
+  if (!ctx) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(ctx->c_str(), &end, 10);
+  if (ctx->empty() || *end != '\0' || errno != 0 || n < 1 || n > (1 << 20)) {
+    return InvalidRequest("ctx", "'ctx' must be a context size from 1 to 1048576 tokens");
+  }
+  *n_ctx = n;
+  return std::nullopt;
+}
+
 std::optional<ApiError> CheckUnloadQuery(const std::optional<std::string>& force) {
   if (force && !ParseBool(*force)) return InvalidRequest("force", "'force' must be true or false");
   return std::nullopt;

@@ -19,6 +19,9 @@ struct LoadQuery {
 };
 std::optional<ApiError> ParseLoadQuery(const std::optional<std::string>& ttl,
                                        const std::optional<std::string>& unload, LoadQuery* out);
+// /openai/load's `ctx` (our addition, for `model load --ctx-size`): positions per slot,
+// 1 to 2^20; absent leaves *n_ctx 0 (the model's default).
+std::optional<ApiError> ParseLoadContext(const std::optional<std::string>& ctx, int64_t* n_ctx);
 
 // GET /openai/unload/{name}?force=B: only checked (requests in flight always finish first).
 std::optional<ApiError> CheckUnloadQuery(const std::optional<std::string>& force);
