@@ -298,6 +298,10 @@ def test_errors_are_shown_with_the_service_message(service, browser):
     """A model that is gone from the cache: the reply shows the 404's message."""
     d = browser
     d.get(service["url"] + "/")
+    # The page fills the model list when /v1/models answers, replacing its options: inject the
+    # missing model only after that, or the list would drop it again.
+    wait(d).until(lambda d: d.execute_script(
+        "return [...document.getElementById('model').options].some((o) => o.value)"))
     d.find_element(By.ID, "new-chat").click()
     d.execute_script("""
         const s = document.getElementById('model');
