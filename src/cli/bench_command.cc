@@ -4,6 +4,7 @@
 // token for tgN), median of repetitions. With -d N each repetition starts with N random tokens
 // already in the KV cache (evaluated once, untimed, and kept across repetitions as llama-bench
 // restores its saved state), so attention over a long context is part of what is timed.
+// `foundry bench --service` measures through the running service instead (service_bench.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/service_bench.h"
 #include "engine/internal.h"
 #include "format/gguf_file.h"
 #include "foundry/engine.h"
@@ -248,9 +250,13 @@ int RunBench(const LoadOptions& load, const BenchArgs& a) {
 
 void AddBenchCommand(CLI::App& app, const Environment& env, int& exit_code) {
   auto args = std::make_shared<BenchArgs>();
+  auto service = std::make_shared<ServiceBenchArgs>();
+  auto through_service = std::make_shared<bool>(false);
   CLI::App* cmd =
-      app.add_subcommand("bench", "Measure prompt and generation speed of a GGUF model");
-  cmd->add_option("model", args->model, "Path to a GGUF model file")->required();
+      app.add_subcommand("bench",
+                         "Measure prompt and generation speed of a GGUF model (or, with --service, "
+                         "latency and throughput through the service)");
+  cmd->add_option("model", args->model, "Path to a GGUF model file");
   cmd->add_option("-p,--n-prompt", args->prompts, "Prompt lengths, comma-separated (default 512)");
   cmd->add_option("-n,--n-gen", args->gens,
                   "Generated token counts, comma-separated (default 128)");
@@ -262,7 +268,41 @@ void AddBenchCommand(CLI::App& app, const Environment& env, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print a JSON array, one object per test");
   cmd->add_flag("--no-warmup", args->no_warmup,
                 "Skip the untimed warm-up run before each test (llama-bench's --no-warmup)");
-  cmd->callback([&env, args, &exit_code] { exit_code = RunBench(ModelLoadOptions(env), *args); });
+  auto* svc = cmd->add_flag("--service", *through_service,
+                            "Measure through the running service (started if needed): per-model "
+                            "latency as the tutorial's bench_latency.py, then a concurrency sweep");
+  cmd->add_option("--models", service->models,
+                  "With --service: models to measure in turn, comma-separated (alias, id or path)")
+      ->needs(svc);
+  cmd->add_option("--runs", service->runs, "With --service: requests per model (default 10)")
+      ->needs(svc);
+  cmd->add_option("--prompt", service->prompt, "With --service: the prompt every request sends")
+      ->needs(svc);
+  cmd->add_option("--max-tokens", service->max_tokens,
+                  "With --service: most tokens per answer (default 32)")
+      ->needs(svc);
+  cmd->add_option("--concurrency", service->concurrency,
+                  "With --service: concurrent streams per sweep level (default 1,2,4,8)")
+      ->needs(svc);
+  cmd->add_option("--requests-per-stream", service->requests_per_stream,
+                  "With --service: requests each stream sends at a sweep level (default 3)")
+      ->needs(svc);
+  cmd->add_option("--svg", service->svg,
+                  "With --service: write an SVG chart (latency per model, throughput and p95 "
+                  "latency against concurrency)")
+      ->needs(svc);
+  cmd->callback([&env, args, service, through_service, &exit_code] {
+    if (*through_service) {
+      if (service->models.empty()) service->models = args->model;
+      exit_code = RunServiceBench(env.catalog, *service);
+    } else if (args->model.empty()) {
+      exit_code = ReportError(
+          InvalidArgument("give a GGUF model file, or --service --models a,b to measure through "
+                          "the service"));
+    } else {
+      exit_code = RunBench(ModelLoadOptions(env), *args);
+    }
+  });
 }
 
 }  // namespace foundry::cli

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "base/html_escape.h"
+#include "eval/svg_chart.h"
 
 namespace foundry::eval {
 namespace {
@@ -17,32 +18,13 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-// A horizontal bar chart: one labelled bar per model, scaled to the largest value (or to
-// `max_value` when it is positive, as for ratings out of 5).
-std::string BarChart(const std::string& title, const std::string& unit,
-                     const std::vector<ModelSummary>& models,
-                     const std::function<double(const ModelSummary&)>& value, double max_value) {
-  const int label_w = 220, bar_w = 360, row_h = 26, top = 30;
-  double top_value = max_value;
-  for (const auto& m : models) top_value = std::max(top_value, value(m));
-  if (top_value <= 0) top_value = 1;
-  const int height = top + row_h * static_cast<int>(models.size()) + 10;
-  std::string svg = "<figure><svg role=\"img\" aria-label=\"" + Escape(title) + "\" width=\"" +
-                    std::to_string(label_w + bar_w + 90) + "\" height=\"" + std::to_string(height) +
-                    "\" xmlns=\"http://www.w3.org/2000/svg\">";
-  svg += "<text x=\"0\" y=\"18\" font-weight=\"bold\">" + Escape(title) + "</text>";
-  for (size_t i = 0; i < models.size(); ++i) {
-    const double v = value(models[i]);
-    const int y = top + row_h * static_cast<int>(i);
-    const int w = static_cast<int>(bar_w * std::max(0.0, v) / top_value);
-    svg +=
-        "<text x=\"0\" y=\"" + std::to_string(y + 16) + "\">" + Escape(models[i].model) + "</text>";
-    svg += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(y + 3) +
-           "\" width=\"" + std::to_string(w) + "\" height=\"18\" fill=\"#2f6fb3\"/>";
-    svg += "<text x=\"" + std::to_string(label_w + w + 6) + "\" y=\"" + std::to_string(y + 16) +
-           "\">" + Fixed(v, 2) + " " + Escape(unit) + "</text>";
-  }
-  return svg + "</svg></figure>\n";
+// One of the report's bar charts: a bar per model.
+std::string ModelChart(const std::string& title, const std::string& unit,
+                       const std::vector<ModelSummary>& models,
+                       const std::function<double(const ModelSummary&)>& value, double max_value) {
+  std::vector<ChartBar> bars;
+  for (const auto& m : models) bars.push_back({m.model, value(m)});
+  return "<figure>" + BarChart(title, unit, bars, max_value).markup + "</figure>\n";
 }
 
 }  // namespace
@@ -111,15 +93,15 @@ std::string HtmlReport(const std::vector<SheetRow>& rows) {
          rating(m.mean_relevance) + "</td><td>" + rating(m.mean_correctness) + "</td></tr>\n";
   }
   h += "</table>\n<h2>Charts</h2>\n";
-  h += BarChart(
+  h += ModelChart(
       "Mean latency", "s", models, [](const ModelSummary& m) { return m.mean_latency_s; }, 0);
-  h += BarChart(
+  h += ModelChart(
       "Mean time to first token", "s", models, [](const ModelSummary& m) { return m.mean_ttft_s; },
       0);
-  h += BarChart(
+  h += ModelChart(
       "Mean generation speed", "tokens/s", models,
       [](const ModelSummary& m) { return m.mean_tokens_per_second; }, 0);
-  h += BarChart(
+  h += ModelChart(
       "Mean rating (fluency, relevance, correctness)", "/ 5", models,
       [](const ModelSummary& m) {
         return m.rated > 0 ? (m.mean_fluency + m.mean_relevance + m.mean_correctness) / 3 : 0.0;

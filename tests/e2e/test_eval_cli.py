@@ -144,6 +144,32 @@ def test_rating_by_hand_in_the_terminal(env, prompts, tmp_path):
     assert r.returncode == 0 and read_csv(out)[0]["fluency"] == "5"
 
 
+def test_a_judge_model_fills_the_ratings(env, tmp_path):
+    # SmolLM2 judges 2 models x 2 prompts; its answer is constrained to the rating JSON, so every
+    # row gets three whole numbers from 1 to 5, in the CSV and in the JSON sheet alike.
+    two = tmp_path / "two.jsonl"
+    two.write_text("".join(json.dumps(p) + "\n" for p in PROMPTS[:2]))
+    for name in ("judged.csv", "judged.json"):
+        out = tmp_path / name
+        r = run_eval(env, "--models", ",".join(MODELS[:2]), "--prompts", str(two), "--out",
+                     str(out), "--max-tokens", "8", "--judge", MODELS[0])
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "Rating with %s" % MODELS[0] in r.stdout and "left unrated" not in r.stderr
+        if name.endswith(".csv"):
+            rows = read_csv(out)
+            ratings = [int(row[k]) for row in rows for k in ("fluency", "relevance", "correctness")]
+        else:
+            rows = json.loads(out.read_text())
+            ratings = [row[k] for row in rows for k in ("fluency", "relevance", "correctness")]
+            assert all(isinstance(v, int) for v in ratings)
+        assert [(row["model"], row["prompt_id"]) for row in rows] == [
+            (m, p["id"]) for m in MODELS[:2] for p in PROMPTS[:2]]
+        assert len(ratings) == 12 and all(1 <= v <= 5 for v in ratings)
+    # The summary shows the mean rating instead of "-".
+    last = r.stdout.splitlines()
+    assert any(line.startswith(MODELS[0]) and not line.endswith(" -") for line in last)
+
+
 def test_errors_are_actionable(env, prompts, tmp_path):
     r = run_eval(env, "--prompts", prompts)
     assert r.returncode == 2 and "give --models and --prompts" in r.stderr
