@@ -275,8 +275,10 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
   const std::string call_id_prefix = "call_" + meta->id.substr(meta->id.find('-') + 1) + "_";
   if (auto e = ToGeneration(r, sched.model(), call_id_prefix, st, &g)) return ReplyError(res, *e);
   if (g.prompt.empty()) return ReplyError(res, InvalidRequest("prompt", "the prompt is empty"));
-  g.on_done = [this, tracked, reply = std::move(g.on_done)](const GenerationResult& result) {
-    tracker_.GenerationFinished(tracked, result);
+  // The tracker, not `this`: a scheduler that stops after the routes are gone still calls it.
+  g.on_done = [&tracker = tracker_, tracked,
+               reply = std::move(g.on_done)](const GenerationResult& result) {
+    tracker.GenerationFinished(tracked, result);
     reply(result);
   };
   tracker_.GenerationStarted(tracked.get());
