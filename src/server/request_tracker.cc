@@ -19,16 +19,21 @@ bool LoggedRoute(const std::string& route) { return route != "/health" && route 
 
 }  // namespace
 
-void RequestTracker::Begin(const httplib::Request& req) {
+std::shared_ptr<TrackedRequest> RequestTracker::NewRecord(const httplib::Request& req) {
   auto r = std::make_shared<TrackedRequest>();
-  r->start = std::chrono::steady_clock::now();
-  r->timed = true;
-  r->entry.id = "req-" + std::to_string(UnixMs() / 1000) + "-" +
-                std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
   r->entry.unix_ms = UnixMs();
+  r->entry.id = "req-" + std::to_string(r->entry.unix_ms / 1000) + "-" +
+                std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
   r->entry.method = req.method;
   r->entry.route = MetricRoute(req.path);
   r->entry.client = req.remote_addr;
+  return r;
+}
+
+void RequestTracker::Begin(const httplib::Request& req) {
+  std::shared_ptr<TrackedRequest> r = NewRecord(req);
+  r->start = std::chrono::steady_clock::now();
+  r->timed = true;
   std::lock_guard<std::mutex> lock(mu_);
   requests_[&req] = std::move(r);
 }
@@ -92,15 +97,8 @@ void RequestTracker::End(const httplib::Request& req, int status) {
       requests_.erase(it);
     }
   }
-  if (r == nullptr) {  // refused before routing (malformed): no arrival time
-    r = std::make_shared<TrackedRequest>();
-    r->entry.id = "req-" + std::to_string(UnixMs() / 1000) + "-" +
-                  std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
-    r->entry.unix_ms = UnixMs();
-    r->entry.method = req.method;
-    r->entry.route = MetricRoute(req.path);
-    r->entry.client = req.remote_addr;
-  }
+  // Refused before routing (malformed): no arrival time.
+  if (r == nullptr) r = NewRecord(req);
   bool complete = false;
   {
     std::lock_guard<std::mutex> lock(r->mu);
@@ -135,8 +133,9 @@ void RequestTracker::Complete(TrackedRequest& r) {
     }
     if (log_ != nullptr && LoggedRoute(e.route)) line = RequestLogLine(e);
   }
-  metrics_.Record(s);
+  // The log line first: once the metrics count a request, its line is in the file.
   if (!line.empty()) log_->Append(line);
+  metrics_.Record(s);
 }
 
 }  // namespace foundry

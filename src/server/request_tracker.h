@@ -56,6 +56,7 @@ class RequestTracker {
   void End(const httplib::Request& req, int status);
 
  private:
+  std::shared_ptr<TrackedRequest> NewRecord(const httplib::Request& req);  // not yet timed
   void Complete(TrackedRequest& r);  // counts and logs; without r.mu held
 
   ServiceMetrics& metrics_;
