@@ -8,7 +8,7 @@ namespace foundry {
 namespace {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // fields in the documented order
 
 std::string IsoTime(int64_t unix_ms) {
   const std::time_t s = static_cast<std::time_t>(unix_ms / 1000);
