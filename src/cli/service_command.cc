@@ -310,6 +310,7 @@ struct SetArgs {
   std::vector<std::string> origins;
   bool clear_origins = false;
   std::optional<int> rate_limit;
+  std::optional<int> request_log_mib;
   bool show = false;
 };
 
@@ -345,6 +346,10 @@ foundry::Status ApplyAccessSettings(const SetArgs& a, ServiceSettings* s, bool* 
   }
   if (a.rate_limit) {
     s->rate_limit_per_minute = *a.rate_limit;
+    *changed = true;
+  }
+  if (a.request_log_mib) {
+    s->request_log_max_mib = *a.request_log_mib;
     *changed = true;
   }
   return OkStatus();
@@ -469,6 +474,12 @@ int Run(const Environment& env, const RunArgs& a) {
   opts.models.scheduler.cache_prompt = !a.no_prompt_cache;
   opts.limits.max_connections = a.max_connections;
   opts.limits.request_timeout_s = a.request_timeout_s;
+  if (settings->request_log_max_mib > 0) {
+    auto request_log = ServiceRequestLogFile(options.home);
+    if (!request_log.ok()) return ReportError(request_log.status());
+    opts.request_log.path = request_log->string();
+    opts.request_log.max_bytes = static_cast<uint64_t>(settings->request_log_max_mib) << 20;
+  }
   auto access = ServiceAccess(env, *settings);
   if (!access.ok()) return ReportError(access.status());
   opts.access = std::move(*access);
@@ -562,6 +573,10 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
   set->add_option("--rate-limit", set_args->rate_limit,
                   "Requests per minute per API key (or client address); 0: no limit")
       ->check(CLI::Range(0, 1000000));
+  set->add_option("--request-log-mib", set_args->request_log_mib,
+                  "Size in MiB past which logs/requests.jsonl is rotated (3 old files kept); 0: "
+                  "no request log")
+      ->check(CLI::Range(0, 1 << 20));
   set->add_flag("--show", set_args->show, "Print the settings as JSON");
   set->callback([&home, set_args, &exit_code] { exit_code = Set(home, *set_args); });
   auto run_args = std::make_shared<RunArgs>();

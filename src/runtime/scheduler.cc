@@ -29,6 +29,7 @@ struct Scheduler::Slot {
   int32_t next_token = -1;               // sampled, to be fed in the next step
   int logits_row = -1;                   // row of this step's logits, -1 when none
   int64_t cached_prompt = 0;             // prompt tokens this request found in the cache
+  std::chrono::steady_clock::time_point first_token_at{};  // of the current request
   // The tokens whose KV the slot's cells hold (kept after the request for the next one), and
   // how many leading ones were computed as prompt (the ones a later request may reuse).
   std::vector<int32_t> cached;
@@ -217,6 +218,7 @@ void Scheduler::Admit(std::unique_ptr<Pending> p) {
   s.gen->AcceptPrompt(s.req.prompt);
   s.prompt_done = static_cast<size_t>(best_len);
   s.cached_prompt = best_len;
+  s.first_token_at = {};
   s.next_token = -1;
   s.logits_row = -1;
   s.last_used = ++clock_;
@@ -246,6 +248,7 @@ void Scheduler::Finish(Slot& slot, FinishReason reason, Status status) {
   res.prompt_tokens = static_cast<int64_t>(slot.req.prompt.size());
   res.completion_tokens = slot.gen->generated();
   res.cached_tokens = slot.cached_prompt;
+  res.first_token_at = slot.first_token_at;
   auto on_done = std::move(slot.req.on_done);
   slot.req = GenerationRequest();
   slot.gen.reset();
@@ -347,6 +350,9 @@ bool Scheduler::Step() {
       continue;
     }
     const TokenStep step = s.gen->Next(ctx.Logits(s.logits_row), ctx.SeqLength(s.id) >= n_ctx_);
+    if (s.gen->generated() > 0 && s.first_token_at == std::chrono::steady_clock::time_point{}) {
+      s.first_token_at = std::chrono::steady_clock::now();
+    }
     if (step.logprobs && s.req.on_logprobs) s.req.on_logprobs(*step.logprobs);
     Emit(s, step.text);
     if (step.finished) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -44,6 +45,9 @@ struct GenerationResult {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;  // sampled tokens (an end-of-generation token is not counted)
   int64_t cached_tokens = 0;      // prompt tokens found in the cache, not computed again
+  // When the first sampled token came out (the epoch when none did): the service's time to
+  // first token and inter-token latency.
+  std::chrono::steady_clock::time_point first_token_at{};
 };
 
 struct GenerationRequest {

@@ -11,7 +11,10 @@
 
 #include "server/http_reply.h"
 #include "server/management_routes.h"
+#include "server/metrics.h"
 #include "server/openai_routes.h"
+#include "server/process_memory.h"
+#include "server/request_tracker.h"
 #include "server/web_routes.h"
 
 namespace foundry {
@@ -41,8 +44,10 @@ bool PortInUse(const std::string& host, int port) {
 struct HttpServer::Impl {
   Impl(const ServerOptions& o, ModelResolver resolver)
       : options(o),
+        request_log(o.request_log),
+        tracker(metrics, o.request_log.path.empty() ? nullptr : &request_log),
         models(o.models, ChooseResolver(o, std::move(resolver))),
-        openai(o, models),
+        openai(o, models, tracker),
         gate(o.access),
         http(o.limits) {}
 
@@ -66,9 +71,24 @@ struct HttpServer::Impl {
     return n;
   }
 
+  ServiceGauges Gauges() const {
+    ServiceGauges g;
+    for (const LoadedModelInfo& m : models.Loaded()) {
+      g.models.push_back(
+          {m.name, m.bytes, static_cast<int64_t>(m.queued), m.busy_slots, m.n_slots});
+    }
+    g.resident_bytes = ResidentMemoryBytes();
+    g.draining = draining.load();
+    return g;
+  }
+
   void Configure();
 
   const ServerOptions& options;
+  // Before the models: a scheduler that stops ends its requests, and they report here.
+  ServiceMetrics metrics;
+  RequestLog request_log;
+  RequestTracker tracker;
   ModelManager models;
   OpenAiRoutes openai;
   RequestGate gate;
@@ -134,6 +154,7 @@ bool HttpServer::Drain(std::chrono::milliseconds deadline) {
 void HttpServer::Impl::Configure() {
   http.set_payload_max_length(options.max_body_bytes);
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    tracker.Begin(req);
     return gate.Screen(req, res, draining.load()) ? httplib::Server::HandlerResponse::Handled
                                                   : httplib::Server::HandlerResponse::Unhandled;
   });
@@ -143,7 +164,13 @@ void HttpServer::Impl::Configure() {
     res.status = ok ? 200 : 503;
     res.set_content(ok ? R"({"status":"ok"})" : R"({"status":"draining"})", "application/json");
   });
-  http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  // Behind the API key when keys are configured (as llama-server's); answered while draining.
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.Render(Gauges()), std::string(kPrometheusContentType));
+  });
+  // After the answer's last byte (a stream's last event): the request's metrics and log line.
+  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    tracker.End(req, res.status);
     std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
     std::fflush(stderr);
   });

@@ -14,6 +14,7 @@
 #include "server/connection_guard.h"
 #include "server/model_manager.h"
 #include "server/request_gate.h"
+#include "server/request_log.h"
 #include "server/service_models.h"
 
 namespace foundry {
@@ -33,6 +34,7 @@ struct ServerOptions {
   // The catalog and cache behind model names, /foundry/list, /openai/models and downloads.
   // Null: models are named by absolute paths only and those routes list nothing.
   std::shared_ptr<const ServiceModels> catalog;
+  RequestLogOptions request_log;  // one JSON line per request (no path: none)
 };
 
 // Whether host:port is taken: something accepts connections there, or a socket that does not

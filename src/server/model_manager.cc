@@ -209,6 +209,10 @@ std::vector<LoadedModelInfo> ModelManager::Loaded() const {
     info.tool_calling = TraitsOfTemplate(ChatTemplateSourceOf(e->scheduler->model())).renders_tools;
     info.bytes = e->bytes;
     info.in_flight = e->in_flight.load();
+    const SchedulerStats stats = e->scheduler->stats();
+    info.queued = stats.queued;
+    info.busy_slots = stats.active;
+    info.n_slots = e->scheduler->n_slots();
     out.push_back(std::move(info));
   }
   return out;

@@ -53,6 +53,9 @@ struct LoadedModelInfo {
   bool tool_calling = false;  // its chat template renders the request's tools
   uint64_t bytes = 0;
   int in_flight = 0;
+  size_t queued = 0;   // requests waiting for one of its slots
+  int busy_slots = 0;  // slots generating
+  int n_slots = 0;
 };
 
 class ModelManager {

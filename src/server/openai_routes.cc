@@ -265,6 +265,9 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
   meta->include_usage = r.include_usage;
   meta->logprobs = r.logprobs;
   meta->legacy_functions = r.legacy_functions;
+  // Labelled by the loaded model's id: names that load nothing add no series.
+  std::shared_ptr<TrackedRequest> tracked = tracker_.Find(req);
+  tracker_.SetModel(tracked.get(), (*lease)->name, meta->id);
 
   auto st = std::make_shared<StreamState>();
   generations_.Add(st->cancelled);
@@ -272,7 +275,15 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
   const std::string call_id_prefix = "call_" + meta->id.substr(meta->id.find('-') + 1) + "_";
   if (auto e = ToGeneration(r, sched.model(), call_id_prefix, st, &g)) return ReplyError(res, *e);
   if (g.prompt.empty()) return ReplyError(res, InvalidRequest("prompt", "the prompt is empty"));
+  // The tracker, not `this`: a scheduler that stops after the routes are gone still calls it.
+  g.on_done = [&tracker = tracker_, tracked,
+               reply = std::move(g.on_done)](const GenerationResult& result) {
+    tracker.GenerationFinished(tracked, result);
+    reply(result);
+  };
+  tracker_.GenerationStarted(tracked.get());
   SubmitResult sub = sched.Submit(std::move(g));
+  if (!sub.ok()) tracker_.GenerationRefused(tracked.get());
   if (sub.queue_full) return ReplyError(res, ServerBusy(sub.status.message()));
   if (!sub.ok()) {
     ApiError e = ErrorFromStatus(sub.status);
@@ -289,6 +300,7 @@ void OpenAiRoutes::HandleTokenCount(const httplib::Request& req, httplib::Respon
   if (auto e = ParseTokenCountRequest(req.body, &r)) return ReplyError(res, *e);
   auto lease = models_.Acquire(r.model);
   if (!lease.ok()) return ReplyError(res, ErrorFromStatus(lease.status()));
+  tracker_.SetModel(tracker_.Find(req).get(), (*lease)->name);
   const LanguageModel& lm = lease->scheduler().model();
   ChatPromptPlan plan;
   const ChatTemplateTraits traits = TraitsOfTemplate(ChatTemplateSourceOf(lm));
@@ -305,6 +317,8 @@ void OpenAiRoutes::HandleEmbeddings(const httplib::Request& req, httplib::Respon
   if (auto e = ParseEmbeddingRequest(req.body, &r)) return ReplyError(res, *e);
   auto lease = models_.Acquire(r.model);
   if (!lease.ok()) return ReplyError(res, ErrorFromStatus(lease.status()));
+  const std::shared_ptr<TrackedRequest> tracked = tracker_.Find(req);
+  tracker_.SetModel(tracked.get(), (*lease)->name);
   const Scheduler& sched = lease->scheduler();
   const LanguageModel& lm = sched.model();
   const int64_t n_embd = lm.n_embd();
@@ -352,6 +366,7 @@ void OpenAiRoutes::HandleEmbeddings(const httplib::Request& req, httplib::Respon
     }
     vectors.push_back(std::move(v).value());
   }
+  tracker_.AddPromptTokens(tracked.get(), total);
   ReplyJson(res, EmbeddingsBody(r.model, vectors, r.base64, total));
 }
 

@@ -11,14 +11,15 @@
 #include "server/generation_registry.h"
 #include "server/http_server.h"
 #include "server/model_manager.h"
+#include "server/request_tracker.h"
 
 namespace foundry {
 
 class OpenAiRoutes {
  public:
-  // `options` and `models` must outlive the routes.
-  OpenAiRoutes(const ServerOptions& options, ModelManager& models)
-      : options_(options), models_(models) {}
+  // `options`, `models` and `tracker` must outlive the routes.
+  OpenAiRoutes(const ServerOptions& options, ModelManager& models, RequestTracker& tracker)
+      : options_(options), models_(models), tracker_(tracker) {}
   // Registers the routes on `http`; this object must outlive it.
   void AddTo(httplib::Server& http);
   // Cancels every generation in progress (a draining service past its deadline).
@@ -31,6 +32,7 @@ class OpenAiRoutes {
 
   const ServerOptions& options_;
   ModelManager& models_;
+  RequestTracker& tracker_;  // each request's model and tokens, for metrics and the log
   // Embeddings run one request at a time, beside (not inside) the generation schedulers.
   std::mutex embed_mu_;
   GenerationRegistry generations_;

@@ -97,7 +97,8 @@ bool RequestGate::Screen(const httplib::Request& req, httplib::Response& res, bo
     }
     client = "key " + std::to_string(*key);
   }
-  if (draining) {
+  // /metrics stays open to its scraper while draining: it shows the drain.
+  if (draining && req.path != "/metrics") {
     Refuse(res, Draining());
     return true;
   }

@@ -1,7 +1,7 @@
 // What every request passes before its route (cpp-httplib's pre-routing handler): the CORS
-// check and preflight answers, the API key, the draining service's refusal and the rate
-// limit, in that order. Only the open routes (the health check and the service's page) need no
-// key.
+// check and preflight answers, the API key, the draining service's refusal (of all but
+// /metrics) and the rate limit, in that order. Only the open routes (the health check and the
+// service's page) need no key.
 #pragma once
 
 #include <httplib.h>

@@ -52,6 +52,10 @@ StatusOr<ServiceSettings> LoadServiceSettings(const fs::path& home) {
     const int64_t r = it->get<int64_t>();
     if (r >= 0 && r <= 1000000) s.rate_limit_per_minute = static_cast<int>(r);
   }
+  if (auto it = j.find("requestLogMaxMiB"); it != j.end() && it->is_number_integer()) {
+    const int64_t m = it->get<int64_t>();
+    if (m >= 0 && m <= 1 << 20) s.request_log_max_mib = static_cast<int>(m);
+  }
   return s;
 }
 
@@ -65,6 +69,7 @@ Status SaveServiceSettings(const fs::path& home, const ServiceSettings& settings
   j["allowUnauthenticated"] = settings.allow_unauthenticated;
   j["corsOrigins"] = settings.cors_origins;
   j["rateLimitPerMinute"] = settings.rate_limit_per_minute;
+  j["requestLogMaxMiB"] = settings.request_log_max_mib;
   return WriteSettings(home, j);
 }
 
@@ -76,7 +81,8 @@ std::string ServiceSettingsJson(const ServiceSettings& s) {
             {"apiKeys", s.api_key_sha256.size()},
             {"allowUnauthenticated", s.allow_unauthenticated},
             {"corsOrigins", s.cors_origins},
-            {"rateLimitPerMinute", s.rate_limit_per_minute}};
+            {"rateLimitPerMinute", s.rate_limit_per_minute},
+            {"requestLogMaxMiB", s.request_log_max_mib}};
   return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
@@ -86,6 +92,10 @@ StatusOr<fs::path> ServicePidFile(const fs::path& home) {
 
 StatusOr<fs::path> ServiceLogFile(const fs::path& home) {
   return FoundryHomeFile(home, fs::path("logs") / "service.log");
+}
+
+StatusOr<fs::path> ServiceRequestLogFile(const fs::path& home) {
+  return FoundryHomeFile(home, fs::path("logs") / "requests.jsonl");
 }
 
 }  // namespace foundry
