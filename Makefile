@@ -53,7 +53,7 @@ test-sanitize: models
 # then the service e2e tests against build-tsan/bin/foundry. Only these targets are built.
 TSAN_TESTS := thread_pool_test runtime_scheduler_test \
 	$(notdir $(basename $(wildcard tests/unit/server_*_test.cc)))
-TSAN_E2E := tests/e2e/test_service.py
+TSAN_E2E := tests/e2e/test_service.py tests/e2e/test_metrics.py
 empty :=
 space := $(empty) $(empty)
 test-tsan: models
