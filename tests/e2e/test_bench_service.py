@@ -6,12 +6,12 @@ The daemon runs with FOUNDRY_HOME, HOME and FOUNDRY_CACHE_DIR in a temporary fol
 loopback port, and is stopped (or killed, if it is still ours) at the end.
 """
 import os
-import signal
-import socket
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+
+from isolated_home import isolated_home
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOUNDRY = os.environ.get("FOUNDRY_BIN", os.path.join(ROOT, "build", "bin", "foundry"))
@@ -20,31 +20,10 @@ MODELS = [os.path.join(ROOT, ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.ggu
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    home = tmp_path_factory.mktemp("foundry-bench")
-    e = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
-    e.update(HOME=str(home), FOUNDRY_HOME=str(home), FOUNDRY_CACHE_DIR=str(home / "cache"))
-    port = free_port()
-    assert subprocess.run([FOUNDRY, "service", "set", "--port", str(port)], env=e,
-                          capture_output=True, timeout=60).returncode == 0
-    try:
+    with isolated_home(FOUNDRY, tmp_path_factory.mktemp("foundry-bench")) as e:
         yield e
-    finally:
-        subprocess.run([FOUNDRY, "service", "stop"], env=e, capture_output=True, timeout=60)
-        try:
-            pid = int(open(home / "service.pid").read().split()[0])
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if b"service\0run" in f.read():
-                    os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError, IndexError):
-            pass
 
 
 def bench(env, *args):

@@ -9,12 +9,12 @@ import csv
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 
 import pytest
+
+from isolated_home import isolated_home
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOUNDRY = os.environ.get("FOUNDRY_BIN", os.path.join(ROOT, "build", "bin", "foundry"))
@@ -28,31 +28,10 @@ PROMPTS = [{"id": "p%d" % i, "prompt": "Name a colour, number %d." % i, "categor
             "reference": "blue"} for i in range(10)]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    home = tmp_path_factory.mktemp("foundry-eval")
-    e = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
-    e.update(HOME=str(home), FOUNDRY_HOME=str(home), FOUNDRY_CACHE_DIR=str(home / "cache"))
-    port = free_port()
-    assert subprocess.run([FOUNDRY, "service", "set", "--port", str(port)], env=e,
-                          capture_output=True, timeout=60).returncode == 0
-    try:
+    with isolated_home(FOUNDRY, tmp_path_factory.mktemp("foundry-eval")) as e:
         yield e
-    finally:
-        subprocess.run([FOUNDRY, "service", "stop"], env=e, capture_output=True, timeout=60)
-        try:
-            pid = int(open(home / "service.pid").read().split()[0])
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if b"service\0run" in f.read():
-                    os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError, IndexError):
-            pass
 
 
 @pytest.fixture(scope="module")
