@@ -15,11 +15,13 @@ def free_port():
 
 
 @contextlib.contextmanager
-def isolated_home(foundry, home):
-    """Yields the environment to run `foundry` with in `home` (a pathlib.Path)."""
+def isolated_home(foundry, home, port=None):
+    """Yields the environment to run `foundry` with in `home` (a pathlib.Path); the service
+    listens on `port` (a free one when None)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
     env.update(HOME=str(home), FOUNDRY_HOME=str(home), FOUNDRY_CACHE_DIR=str(home / "cache"))
-    assert subprocess.run([foundry, "service", "set", "--port", str(free_port())], env=env,
+    port = port or free_port()
+    assert subprocess.run([foundry, "service", "set", "--port", str(port)], env=env,
                           capture_output=True, timeout=60).returncode == 0
     try:
         yield env

@@ -7,12 +7,12 @@ loopback port, and is stopped (or killed, if it is still ours) at the end.
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 
 import pytest
 import requests
+
+from isolated_home import free_port, isolated_home
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOUNDRY = os.environ.get("FOUNDRY_BIN", os.path.join(ROOT, "build", "bin", "foundry"))
@@ -25,38 +25,20 @@ def cli(env, *args):
     return subprocess.run([FOUNDRY, *args], capture_output=True, text=True, timeout=90, env=env)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     home = tmp_path_factory.mktemp("foundry-ps")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FOUNDRY_")}
-    env.update(HOME=str(home), FOUNDRY_HOME=str(home), FOUNDRY_CACHE_DIR=str(home / "cache"))
-    # A bring-your-own model folder in the cache, named like the Foundry Local model.
-    model = home / "cache" / CODER_ID
-    model.mkdir(parents=True)
-    shutil.copy(TINY, model / "model.gguf")
-    (model / "inference_model.json").write_text(json.dumps({"Name": CODER_ID,
-                                                            "PromptTemplate": None}))
     port = free_port()
-    assert cli(env, "service", "set", "--port", str(port)).returncode == 0
-    r = cli(env, "service", "start")
-    try:
+    with isolated_home(FOUNDRY, home, port) as env:
+        # A bring-your-own model folder in the cache, named like the Foundry Local model.
+        model = home / "cache" / CODER_ID
+        model.mkdir(parents=True)
+        shutil.copy(TINY, model / "model.gguf")
+        (model / "inference_model.json").write_text(json.dumps({"Name": CODER_ID,
+                                                                "PromptTemplate": None}))
+        r = cli(env, "service", "start")
         assert r.returncode == 0, r.stdout + r.stderr
         yield {"env": env, "url": "http://127.0.0.1:%d" % port}
-    finally:
-        cli(env, "service", "stop")
-        try:
-            pid = int(open(home / "service.pid").read().split()[0])
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if b"service\0run" in f.read():
-                    os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError, IndexError):
-            pass
 
 
 def test_ps_shows_foundry_layout_and_full_alias(service):
