@@ -96,20 +96,20 @@ StatusOr<ModelManager::Lease> ModelManager::Acquire(const std::string& name, int
   std::shared_ptr<Entry> replaced;  // released after the lock: its requests may still run
   std::lock_guard<std::mutex> lock(mu_);
   // A loaded model's own id needs no resolving (the cache is not scanned per request).
-  auto it = models_.find(name);
-  if (it != models_.end() && n_ctx > 0 && it->second->scheduler->n_ctx() != n_ctx) {
-    replaced = std::move(it->second);  // loaded with another context: load it anew
-    models_.erase(it);
-    it = models_.end();
-  }
+  // A model loaded with another context than the one asked for is loaded anew.
+  auto find = [&](const std::string& id) {
+    auto found = models_.find(id);
+    if (found != models_.end() && n_ctx > 0 && found->second->scheduler->n_ctx() != n_ctx) {
+      replaced = std::move(found->second);
+      models_.erase(found);
+      found = models_.end();
+    }
+    return found;
+  };
+  auto it = find(name);
   if (it == models_.end()) {
     FOUNDRY_ASSIGN_OR_RETURN(ResolvedModel resolved, resolver_(name));
-    it = models_.find(resolved.id);
-    if (it != models_.end() && n_ctx > 0 && it->second->scheduler->n_ctx() != n_ctx) {
-      replaced = std::move(it->second);
-      models_.erase(it);
-      it = models_.end();
-    }
+    it = find(resolved.id);
     if (it == models_.end()) {
       FOUNDRY_ASSIGN_OR_RETURN(Lease lease, Load(resolved, ttl_s, n_ctx));
       if (unload_when_idle) lease->unload_when_idle = *unload_when_idle;
