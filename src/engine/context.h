@@ -50,6 +50,10 @@ class Context {
   // Forget a sequence's positions >= keep (0 empties it); ClearAll forgets every sequence.
   void Truncate(int64_t seq, int64_t keep) { kv_->Truncate(seq, keep); }
   void ClearAll() { kv_->Clear(); }
+  // Gives sequence `dst` the cells [from, to) of sequence `src` (see KvCache::CopyCells).
+  void CopyCells(int64_t src, int64_t dst, int64_t from, int64_t to) {
+    kv_->CopyCells(src, dst, from, to);
+  }
 
   // Runs the batch, appending its tokens to their sequences, and keeps the n_vocab logits of
   // each token that asked for them: Logits(i) is the i-th such token in batch order, valid

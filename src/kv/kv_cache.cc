@@ -45,4 +45,13 @@ void KvCache::Commit(const std::vector<int32_t>& seq_ids, const std::vector<int3
   }
 }
 
+void KvCache::CopyCells(int64_t src, int64_t dst, int64_t from, int64_t to) {
+  FOUNDRY_CHECK(src != dst && from <= to && from <= len_[dst] && to <= len_[src]);
+  for (int64_t layer = 0; layer < n_layer_; ++layer) {
+    std::copy(K(layer, src, from), K(layer, src, to), K(layer, dst, from));
+    std::copy(V(layer, src, from), V(layer, src, to), V(layer, dst, from));
+  }
+  len_[dst] = to;
+}
+
 }  // namespace foundry

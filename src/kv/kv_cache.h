@@ -42,6 +42,10 @@ class KvCache {
     if (keep < len_[seq]) len_[seq] = keep;
   }
   void Clear() { std::fill(len_.begin(), len_.end(), 0); }
+  // Gives sequence `dst` the cells [from, to) of sequence `src` (which holds them), keeping its
+  // own cells before `from`: a prefix computed once serves another sequence. Preconditions:
+  // src != dst, from <= SeqLength(dst), to <= SeqLength(src).
+  void CopyCells(int64_t src, int64_t dst, int64_t from, int64_t to);
 
   // Checks that a batch's (seq, pos) pairs can be written: seq in range, pos < n_ctx, and
   // each sequence continues where it left off (positions are contiguous).

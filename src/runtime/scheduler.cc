@@ -11,6 +11,32 @@ namespace {
 
 constexpr size_t kTokenGroup = 4;  // repacked Q4_K's groups of tokens
 constexpr size_t kWholeRun = 8;    // the fewest tokens the tiled and multi-token orders take
+// A slot waits a step for another computing its prompt's next tokens only if they share at
+// least this many: copying fewer is not worth the wait.
+constexpr size_t kMinSharedRun = 16;
+
+// A prompt chunk a step computes: tokens [start, end) of `prompt`.
+struct ChunkInStep {
+  const std::vector<int32_t>* prompt;
+  size_t start, end;
+};
+
+// Whether a slot that has computed `done` tokens of `prompt` would compute what one of the
+// chunks computes (the same tokens from position 0 on): it then waits, and the next step copies
+// those cells (Scheduler::ShareCells) instead of computing them twice.
+bool ComputedAlongside(const std::vector<int32_t>& prompt, size_t done,
+                       const std::vector<ChunkInStep>& chunks) {
+  const size_t shared = done + kMinSharedRun;
+  if (prompt.size() <= shared) return false;
+  for (const ChunkInStep& c : chunks) {
+    if (c.start == done && c.end >= shared &&
+        std::equal(prompt.begin(), prompt.begin() + static_cast<ptrdiff_t>(shared),
+                   c.prompt->begin())) {
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -92,6 +118,7 @@ SchedulerStats Scheduler::stats() const {
   st.max_batch_slots = max_batch_slots_.load();
   st.prompt_tokens = prompt_tokens_.load();
   st.cached_tokens = cached_tokens_.load();
+  st.shared_tokens = shared_tokens_.load();
   return st;
 }
 
@@ -184,8 +211,10 @@ void Scheduler::Loop() {
 // Qwen2.5-Coder-0.5B: every other split changes the logits; SmolLM2's types split anywhere).
 int64_t Scheduler::ReusableLength(const Slot& slot, const std::vector<int32_t>& prompt) const {
   if (!options_.cache_prompt) return 0;
-  // At least the prompt's last token is computed: its logits give the first sampled token.
-  const size_t limit = std::min(slot.reusable, prompt.size() - 1);
+  // At least the prompt's last token is computed: its logits give the first sampled token. A
+  // chunk added to the batch being built counts once it is computed (in the cache).
+  const size_t in_cache = static_cast<size_t>(ctx_->SeqLength(slot.id));
+  const size_t limit = std::min({slot.reusable, in_cache, prompt.size() - 1});
   size_t n = 0;
   while (n < limit && slot.cached[n] == prompt[n]) ++n;
   const size_t n_batch = static_cast<size_t>(options_.n_batch);
@@ -195,6 +224,28 @@ int64_t Scheduler::ReusableLength(const Slot& slot, const std::vector<int32_t>& 
   n = std::min(n, chunk_end - kWholeRun);
   n = chunk_start + (n - chunk_start) / kTokenGroup * kTokenGroup;
   return static_cast<int64_t>(n);
+}
+
+void Scheduler::ShareCells(Slot& slot) {
+  const Slot* donor = nullptr;
+  int64_t best = static_cast<int64_t>(slot.prompt_done);
+  for (const auto& other : slots_) {
+    if (other.get() == &slot) continue;
+    const int64_t len = ReusableLength(*other, slot.req.prompt);
+    if (len > best) {
+      donor = other.get();
+      best = len;
+    }
+  }
+  if (donor == nullptr) return;
+  const int64_t from = static_cast<int64_t>(slot.prompt_done);
+  ctx_->CopyCells(donor->id, slot.id, from, best);
+  slot.cached.assign(donor->cached.begin(), donor->cached.begin() + best);
+  slot.reusable = static_cast<size_t>(best);
+  slot.prompt_done = static_cast<size_t>(best);
+  slot.cached_prompt += best - from;
+  cached_tokens_.fetch_add(best - from);
+  shared_tokens_.fetch_add(best - from);
 }
 
 void Scheduler::Admit(std::unique_ptr<Pending> p) {
@@ -295,10 +346,18 @@ bool Scheduler::Step() {
   // request must give the same text alone, beside others, and after a cached prefix.
   const int decoding = slots_in_batch;
   bool chunk_added = false;
+  std::vector<ChunkInStep> computing;
   for (auto& slot : slots_) {
     Slot& s = *slot;
     if (!s.active || s.prompt_done >= s.req.prompt.size()) continue;
     if (budget <= 0 && chunk_added) break;
+    if (options_.cache_prompt) {
+      // A prefix shared with other requests (a system prompt, tool definitions) is computed
+      // once: cells another slot holds are copied, and a slot about to compute what another
+      // computes in this step waits for it and copies it in the next.
+      ShareCells(s);
+      if (ComputedAlongside(s.req.prompt, s.prompt_done, computing)) continue;
+    }
     const size_t n_batch = static_cast<size_t>(options_.n_batch);
     const size_t window_start = s.prompt_done / n_batch * n_batch;
     const size_t end = std::min(s.req.prompt.size(), window_start + n_batch);
@@ -325,6 +384,7 @@ bool Scheduler::Step() {
     if (s.reusable == s.prompt_done) {
       s.reusable += n >= kWholeRun ? n / kTokenGroup * kTokenGroup : 0;
     }
+    computing.push_back({&s.req.prompt, s.prompt_done, s.prompt_done + n});
     s.prompt_done += n;
     budget -= static_cast<int64_t>(n);
     ++slots_in_batch;

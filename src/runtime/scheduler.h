@@ -97,6 +97,7 @@ struct SchedulerStats {
   int64_t max_batch_slots = 0;  // most slots that shared one forward pass
   int64_t prompt_tokens = 0;    // prompt tokens of the requests admitted so far
   int64_t cached_tokens = 0;    // of which were found in the cache (not computed)
+  int64_t shared_tokens = 0;    // of those, copied from cells another slot computed
 };
 
 class Scheduler {
@@ -128,6 +129,8 @@ class Scheduler {
   void Admit(std::unique_ptr<Pending> p);  // into the best free slot (one must be free)
   // Leading tokens of `prompt` whose cells `slot` holds and that may be reused exactly.
   int64_t ReusableLength(const Slot& slot, const std::vector<int32_t>& prompt) const;
+  // Copies into `slot` the cells of its prompt that another slot holds beyond its own.
+  void ShareCells(Slot& slot);
 
   std::shared_ptr<const LanguageModel> lm_;
   SchedulerOptions options_;
@@ -142,6 +145,7 @@ class Scheduler {
   std::atomic<int64_t> max_batch_slots_{0};
   std::atomic<int64_t> prompt_tokens_{0};
   std::atomic<int64_t> cached_tokens_{0};
+  std::atomic<int64_t> shared_tokens_{0};
 
   // Owned by the inference thread.
   std::unique_ptr<Context> ctx_;

@@ -6,7 +6,10 @@
 // SmolLM2 where downloaded (make models), else skipped; the synthetic tiny models always.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <fstream>
 #include <memory>
@@ -16,8 +19,10 @@
 #include <vector>
 
 #include "../isa_under_test.h"
+#include "engine/internal.h"
 #include "foundry/engine.h"
 #include "runtime/scheduler.h"
+#include "tokenizer/tokenizer.h"
 
 namespace foundry {
 namespace {
@@ -221,6 +226,87 @@ void ExpectInterleavedPromptSame(std::shared_ptr<LanguageModel> lm) {
   EXPECT_EQ(again[1].text, long_alone.text);
 }
 
+// Requests sharing a long prefix (a system prompt) arrive together: the prefix is computed
+// once, by the first; the others wait for each of its chunks and copy the cells (shared_tokens),
+// then compute only their own questions. Every answer is what it is without the cache; and a
+// request arriving while the others decode copies the prefix from them.
+void ExpectSharedPrefixComputedOnce(std::shared_ptr<LanguageModel> lm, int n_requests,
+                                    int64_t n_batch) {
+  std::string system;
+  for (int i = 0; i < 6; ++i) {
+    system += "Rule " + std::to_string(i + 1) +
+              ": you answer every question about the old clockmaker of the valley briefly, "
+              "politely and with one example. ";
+  }
+  const std::vector<std::string> questions = {"Who repaired the clocks?", "What is a watch?",
+                                              "Name a season.", "Why do clocks tick?",
+                                              "Where is the forest?"};
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < n_requests; ++i) {
+    prompts.push_back(lm->Tokenize(system + "Question: " + questions[i % questions.size()],
+                                   true, false));
+  }
+  size_t common = prompts[0].size();
+  for (const auto& p : prompts) {
+    size_t n = 0;
+    while (n < common && n < p.size() && p[n] == prompts[0][n]) ++n;
+    common = n;
+  }
+  ASSERT_GT(common, 100u);
+  auto cached = NewScheduler(lm, true, n_requests + 1, n_batch);
+  auto plain = NewScheduler(lm, false, n_requests + 1, n_batch);
+  ASSERT_TRUE(cached && plain);
+  const std::vector<Answer> with = RunTogether(*cached, prompts, 6);
+  const std::vector<Answer> without = RunTogether(*plain, prompts, 6);
+  for (int i = 0; i < n_requests; ++i) {
+    EXPECT_EQ(with[i].text, without[i].text) << "request " << i;
+  }
+  // Each follower copies the prefix up to the chunk where it differs, less its last 8-11 tokens.
+  const SchedulerStats st = cached->stats();
+  // (Less a chunk when the prompts span several.)
+  size_t longest = 0;
+  for (const auto& p : prompts) longest = std::max(longest, p.size());
+  const int64_t per_follower = static_cast<int64_t>(common) - 12 -
+                               (static_cast<size_t>(n_batch) >= longest ? 0 : n_batch);
+  ASSERT_GT(per_follower, 50);
+  EXPECT_GE(st.shared_tokens, (n_requests - 1) * per_follower);
+  EXPECT_EQ(st.shared_tokens, st.cached_tokens);  // nothing was cached before
+  int64_t suffixes = 0;
+  for (const auto& p : prompts) suffixes += static_cast<int64_t>(p.size() - common);
+  const int64_t computed = st.prompt_tokens - st.cached_tokens;
+  EXPECT_LE(computed, static_cast<int64_t>(common) + suffixes +
+                          (n_requests - 1) * (static_cast<int64_t>(common) - per_follower));
+  EXPECT_EQ(plain->stats().shared_tokens, 0);
+
+  // Late arrival: copies the prefix from a slot that holds it while that slot decodes (until
+  // cancelled: its end of generation is banned).
+  Collector running;
+  GenerationRequest g;
+  g.prompt = prompts[0];
+  g.sampling.temperature = 0;
+  const Tokenizer& tok = TokenizerOf(*lm);
+  for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+    if (tok.IsEndOfGeneration(id)) g.sampling.logit_bias.push_back({id, -INFINITY});
+  }
+  g.max_tokens = 1024 - static_cast<int64_t>(g.prompt.size());
+  g.cancelled = std::make_shared<std::atomic<bool>>(false);
+  const auto cancel = g.cancelled;
+  running.Attach(g);
+  auto fresh = NewScheduler(lm, true, 2, n_batch);
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(fresh->Submit(std::move(g)).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (fresh->stats().steps < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const Answer late = RunTogether(*fresh, {prompts[1]}, 6)[0];
+  EXPECT_EQ(late.text, without[1].text);
+  EXPECT_GE(late.result.cached_tokens, per_follower);
+  EXPECT_GE(fresh->stats().shared_tokens, per_follower);
+  cancel->store(true);
+  EXPECT_EQ(running.Wait().result.finish_reason, FinishReason::kCancelled);
+}
+
 std::shared_ptr<LanguageModel> LoadRealOrSkip(const std::string& file) {
   const std::string path = std::string(FOUNDRY_SOURCE_DIR) + "/.cache/models/" + file;
   if (!std::ifstream(path).good()) return nullptr;
@@ -263,6 +349,20 @@ TEST(PromptCache, TinyQwen2EveryPrefixLengthAcrossChunks) {
   auto lm = LoadModel(FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf");
   ASSERT_TRUE(lm);
   ExpectEveryPrefixLengthSame(lm, 8, {1, 3, 4, 7, 8, 9, 16, 17});
+}
+
+TEST(PromptCache, SmolLm2SharedPrefixComputedOnce) {
+  auto lm = LoadRealOrSkip("SmolLM2-135M-Instruct.Q4_1.gguf");
+  if (!lm) GTEST_SKIP() << "SmolLM2-135M-Instruct.Q4_1.gguf is not downloaded (make models)";
+  ExpectSharedPrefixComputedOnce(lm, 4, 512);
+  ExpectSharedPrefixComputedOnce(lm, 3, 32);
+}
+
+TEST(PromptCache, TinyQwen2SharedPrefixComputedOnce) {
+  auto lm = LoadModel(FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf");
+  ASSERT_TRUE(lm);
+  ExpectSharedPrefixComputedOnce(lm, 4, 512);
+  ExpectSharedPrefixComputedOnce(lm, 3, 16);
 }
 
 TEST(PromptCache, TinyGemma3PrefixLongerThanTheSlidingWindow) {
