@@ -358,6 +358,13 @@ TEST(PromptCache, SmolLm2SharedPrefixComputedOnce) {
   ExpectSharedPrefixComputedOnce(lm, 3, 32);
 }
 
+TEST(PromptCache, Qwen05bSharedPrefixComputedOnce) {
+  // Q4_K and Q6_K matrices: the types whose summation orders depend on the batch's runs.
+  auto lm = LoadRealOrSkip("qwen2.5-coder-0.5b-instruct.gguf");
+  if (!lm) GTEST_SKIP() << "qwen2.5-coder-0.5b-instruct.gguf is not downloaded (make models)";
+  ExpectSharedPrefixComputedOnce(lm, 3, 32);
+}
+
 TEST(PromptCache, TinyQwen2SharedPrefixComputedOnce) {
   auto lm = LoadModel(FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-qwen2.gguf");
   ASSERT_TRUE(lm);
