@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-bench and llama-quantize (the peer we benchmark against) from the
+# Builds llama.cpp's llama-bench, llama-quantize and llama-server (the peers we benchmark against) from the
 # source distribution of the pinned llama-cpp-python, with native CPU flags, into
 # .cache/peer/ (git-ignored). Never linked into foundry. Idempotent.
 set -euo pipefail
@@ -8,7 +8,8 @@ VERSION="$(sed -n 's/^llama-cpp-python==//p' tools/requirements-tools.txt)"
 PEER=.cache/peer
 SRC="$PEER/llama_cpp_python-$VERSION"
 BUILD="$PEER/build-$VERSION"
-if [[ -x "$BUILD/bin/llama-bench" && -x "$BUILD/bin/llama-quantize" ]]; then
+if [[ -x "$BUILD/bin/llama-bench" && -x "$BUILD/bin/llama-quantize" &&
+      -x "$BUILD/bin/llama-server" ]]; then
   echo "$BUILD/bin"
   exit 0
 fi
@@ -19,6 +20,6 @@ if [[ ! -d "$SRC" ]]; then
 fi
 cmake -S "$SRC/vendor/llama.cpp" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-  -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=OFF >&2
-cmake --build "$BUILD" -j "$(nproc)" --target llama-bench llama-quantize >&2
+  -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DBUILD_SHARED_LIBS=OFF >&2
+cmake --build "$BUILD" -j "$(nproc)" --target llama-bench llama-quantize llama-server >&2
 echo "$BUILD/bin"

@@ -252,7 +252,7 @@ void OpenAiRoutes::HandleGeneration(const httplib::Request& req, httplib::Respon
           chat ? ParseChatCompletionRequest(req.body, &r) : ParseCompletionRequest(req.body, &r)) {
     return ReplyError(res, *e);
   }
-  auto lease_or = models_.Acquire(r.model, r.ttl_s);
+  auto lease_or = models_.Acquire(r.model, r.ttl_s, std::nullopt, r.n_ctx);
   if (!lease_or.ok()) return ReplyError(res, ErrorFromStatus(lease_or.status()));
   auto lease = std::make_shared<ModelManager::Lease>(std::move(lease_or).value());
   Scheduler& sched = lease->scheduler();

@@ -185,6 +185,26 @@ def test_load_unload_and_ps(service):
     assert_error(requests.get(url + "/openai/load//no/such/model.gguf", timeout=T), 404)
 
 
+def test_num_ctx_loads_the_model_with_that_context(service):
+    url = service["url"]
+
+    def max_input():
+        return requests.get(url + "/v1/models", timeout=T).json()["data"][0]["maxInputTokens"]
+
+    r = post(service, "/v1/chat/completions", chat_body(TINY, "Hello", max_tokens=2, num_ctx=256))
+    assert r.status_code == 200, r.text
+    assert max_input() == 256
+    # A prompt longer than that context is refused as such, until a request asks for more.
+    long_prompt = " ".join(["word"] * 110)  # 300-odd tokens of the tiny vocabulary
+    assert_error(post(service, "/v1/chat/completions", chat_body(TINY, long_prompt, max_tokens=2)),
+                 400)
+    r = post(service, "/v1/chat/completions",
+             chat_body(TINY, long_prompt, max_tokens=2, num_ctx=512))
+    assert r.status_code == 200, r.text
+    assert max_input() == 512
+    assert_error(post(service, "/v1/chat/completions", chat_body(TINY, "Hi", num_ctx=0)), 400)
+
+
 def test_chat_and_completions_with_requests(service):
     r = post(service, "/v1/chat/completions", chat_body(TINY, "Hello", max_tokens=8))
     assert r.status_code == 200, r.text

@@ -35,7 +35,7 @@ TEST(OpenAiRequest, ChatCompletionFields) {
       ChatOk(R"(,"max_tokens":12,"temperature":0.5,"top_p":0.9,"top_k":7,"min_p":0.1,)"
              R"("presence_penalty":-1.5,"frequency_penalty":1.25,"repeat_penalty":1.1,"seed":42,)"
              R"("stop":["a","b"],"stream":true,"stream_options":{"include_usage":true},"ttl":30,)"
-             R"("logit_bias":{"5":-100,"7":2.5})");
+             R"("logit_bias":{"5":-100,"7":2.5},"num_ctx":2048)");
   EXPECT_TRUE(r.chat);
   EXPECT_EQ(r.model, "m");
   ASSERT_EQ(r.messages.size(), 1u);
@@ -54,6 +54,7 @@ TEST(OpenAiRequest, ChatCompletionFields) {
   EXPECT_TRUE(r.stream);
   EXPECT_TRUE(r.include_usage);
   EXPECT_EQ(r.ttl_s, 30);
+  EXPECT_EQ(r.n_ctx, 2048);
   ASSERT_EQ(r.sampling.logit_bias.size(), 2u);
   EXPECT_EQ(r.sampling.logit_bias[0], (std::pair<int32_t, float>{5, -100.0f}));
 }
@@ -66,6 +67,7 @@ TEST(OpenAiRequest, DefaultsWhenAbsentOrNull) {
     EXPECT_EQ(r.sampling.temperature, defaults.temperature);
     EXPECT_EQ(r.sampling.seed, SamplingParams::kRandomSeed);
     EXPECT_EQ(r.ttl_s, -1);
+    EXPECT_EQ(r.n_ctx, 0);
     EXPECT_FALSE(r.stream);
   }
 }
@@ -122,6 +124,9 @@ TEST(OpenAiRequest, EachInvalidFieldIsNamedInParam) {
       {R"(,"logit_bias":{"5":1000})", "logit_bias"},
       {R"(,"logit_bias":[1])", "logit_bias"},
       {R"(,"ttl":-5)", "ttl"},
+      {R"(,"num_ctx":0)", "num_ctx"},
+      {R"(,"num_ctx":"4096")", "num_ctx"},
+      {R"(,"num_ctx":2097152)", "num_ctx"},
       {R"(,"tools":{})", "tools"},
       {R"(,"tools":[{"type":"retrieval"}])", "tools[0]"},
       {R"(,"tools":[{"type":"function","function":{"description":"no name"}}])",

@@ -308,6 +308,7 @@ std::optional<ApiError> RejectUnknownFields(const json& j, bool chat) {
       "stream",
       "stream_options",
       "ttl",
+      "num_ctx",
       "logprobs",
       "response_format",
       "grammar",
@@ -489,6 +490,9 @@ std::optional<ApiError> ParseGeneration(std::string_view body, bool chat, Comple
   std::optional<int64_t> ttl;
   if (auto e = OptInteger(j, "ttl", 0, INT64_MAX / 1000, &ttl)) return e;
   if (ttl) r->ttl_s = *ttl;
+  std::optional<int64_t> n_ctx;
+  if (auto e = OptInteger(j, "num_ctx", 1, int64_t{1} << 20, &n_ctx)) return e;
+  if (n_ctx) r->n_ctx = *n_ctx;
   return std::nullopt;
 }
 

@@ -68,6 +68,9 @@ struct CompletionRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   int64_t ttl_s = -1;          // < 0: keep the model's TTL
+  // num_ctx (Ollama's option, here a top-level field): > 0 asks for the model loaded with this
+  // context per slot, loading it anew when it has another (as /openai/load?ctx=); 0: as loaded.
+  int64_t n_ctx = 0;
 };
 
 std::optional<ApiError> ParseChatCompletionRequest(std::string_view body, CompletionRequest* out);
