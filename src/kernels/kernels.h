@@ -146,17 +146,21 @@ struct AttentionKernels {
   // x[i] = f16(x[i]) as a float, for i < n: llama.cpp's f16 KQV rounds the probabilities so.
   void (*round_to_f16)(int64_t n, float* x);
   // The same for a single token, in ggml_vec_dot_f16's order (llama.cpp does not use tinyBLAS
-  // for one column):
-  // scores[j] = VectorKernels::dot_f16(d, k + j * k_stride, q) for j < n (q in f16);
+  // for one column), for n_q <= kMaxHeadsPerJob query heads that share the K rows (GQA):
+  // scores[h * ld + j] = VectorKernels::dot_f16(d, k + j * k_stride, q + h * d) for h < n_q,
+  // j < n (q in f16); d <= 512.
   void (*kq_one)(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
-                 float* scores);
-  // out[i] for i < dv: cell j feeds lane l[((j / 8 + group0) % 4) * 8 + j % 8] (of 32) through
-  // VectorKernels::axpy_f16(dv, p[j], v + j * v_stride) in order (p already in f16); then
-  // r[m] = (l[m] + l[m + 16]) + (l[m + 8] + l[m + 24]) and
+                 int64_t n_q, float* scores, int64_t ld);
+  // out[h * dv + i] for h < n_p, i < dv: cell j feeds lane l[((j / 8 + group0) % 4) * 8 + j % 8]
+  // (of 32) through VectorKernels::axpy_f16(dv, p[h * ld + j], v + j * v_stride) in order (p
+  // already in f16); then r[m] = (l[m] + l[m + 16]) + (l[m + 8] + l[m + 24]) and
   // out = ((r0 + r4) + (r1 + r5)) + ((r2 + r6) + (r3 + r7)). group0 = (first cell / 8) % 4.
   void (*kqv_one)(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
-                  const float* p, float* out);
+                  const float* p, int64_t n_p, int64_t ld, float* out);
 };
+
+// The most query heads one kq_one / kqv_one call takes.
+inline constexpr int64_t kMaxHeadsPerJob = 8;
 
 // The attention kernels of a supported ISA (nullptr when !IsaSupported(isa)).
 const AttentionKernels* AttentionKernelsForIsa(Isa isa);

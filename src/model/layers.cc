@@ -391,34 +391,48 @@ void AttentionRuns(const Kernels& k, const AttentionShape& s, const Batch& batch
   }
 }
 
+// Query heads per job of AttentionOneTokens: the whole group of heads that share a KV head
+// (each K and V row is then read once per group), unless that leaves threads idle; then the
+// largest divisor of the group that gives every thread a job.
+int64_t HeadsPerJob(int64_t group, int64_t n_jobs_per_head, int n_threads) {
+  for (int64_t h = std::min(group, kMaxHeadsPerJob); h > 1; --h) {
+    if (group % h == 0 && n_jobs_per_head / h >= n_threads) return h;
+  }
+  return 1;
+}
+
 // The tokens that are alone in the batch of their sequence (ggml_vec_dot_f16's order): one job
-// per token and head, all in one parallel loop (decoding several sequences).
+// per token and run of query heads sharing a KV head, all in one parallel loop (decoding
+// several sequences).
 void AttentionOneTokens(const Kernels& k, const AttentionShape& s, const Batch& batch,
                         const std::vector<int64_t>& tokens, const float* q, const KvCache& kv,
                         int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t d = s.head_dim, dv = s.head_dim_v;
+  const int64_t n_tokens = static_cast<int64_t>(tokens.size());
+  const int64_t heads = HeadsPerJob(group, n_tokens * s.n_head, pool.size());
   const int64_t scores_len = kv.n_ctx() + 2 * kLanes;
-  const int64_t q16_len = (d + 1) / 2;
-  const size_t per_thread = static_cast<size_t>(scores_len + q16_len);
+  const int64_t q16_len = (heads * d + 1) / 2;
+  const size_t per_thread = static_cast<size_t>(heads * scores_len + q16_len);
   float* scratch = ws.Floats(1, per_thread * pool.size());
   const AttentionKernels& ak = *k.attention;
   const VectorKernels& vk = *k.vector;
-  const int64_t n_jobs = static_cast<int64_t>(tokens.size()) * s.n_head;
+  const int64_t runs_per_token = s.n_head / heads;
+  const int64_t n_jobs = n_tokens * runs_per_token;
   pool.Run([&](int ti, int nt) {
-    float* scores = scratch + per_thread * ti;
-    uint16_t* qh = reinterpret_cast<uint16_t*>(scores + scores_len);
+    float* scores = scratch + per_thread * ti;  // [heads][scores_len]
+    uint16_t* qh = reinterpret_cast<uint16_t*>(scores + heads * scores_len);
     for (int64_t job = ti; job < n_jobs; job += nt) {
-      const int64_t t = tokens[job / s.n_head], h = job % s.n_head;
+      const int64_t t = tokens[job / runs_per_token], h0 = job % runs_per_token * heads;
       const VisibleCells c = CellsOf(s, batch, t);
-      const int64_t kvh = h / group;
-      vk.to_f16(d, q + (t * s.n_head + h) * d, qh);
+      const int64_t kvh = h0 / group;
+      vk.to_f16(heads * d, q + (t * s.n_head + h0) * d, qh);
       const int64_t skip = c.first - c.begin;
-      ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh,
-                scores + skip);
-      Probabilities(k, c, s.scale, scores);
+      ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh, heads,
+                scores + skip, scores_len);
+      for (int64_t h = 0; h < heads; ++h) Probabilities(k, c, s.scale, scores + h * scores_len);
       ak.kqv_one(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, c.begin / kLanes % 4,
-                 scores, out + (t * s.n_head + h) * dv);
+                 scores, heads, scores_len, out + (t * s.n_head + h0) * dv);
     }
   });
 }

@@ -82,22 +82,26 @@ void RoundToF16(int64_t n, float* x) {
 }
 
 void AttentionKqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
-                    float* scores) {
-  for (int64_t j = 0; j < n; ++j) scores[j] = DotF16(d, k + j * k_stride, q);
+                    int64_t n_q, float* scores, int64_t ld) {
+  for (int64_t h = 0; h < n_q; ++h) {
+    for (int64_t j = 0; j < n; ++j) scores[h * ld + j] = DotF16(d, k + j * k_stride, q + h * d);
+  }
 }
 
 void AttentionKqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
-                     const float* p, float* out) {
+                     const float* p, int64_t n_p, int64_t ld, float* out) {
   constexpr int64_t kLanes = 8, kAcc = 4;
-  for (int64_t i = 0; i < dv; ++i) {
-    float l[kAcc * kLanes] = {};
-    for (int64_t j = 0; j < n; ++j) {
-      float& lane = l[((j / kLanes + group0) % kAcc) * kLanes + j % kLanes];
-      lane = std::fma(p[j], Fp16ToFp32(v[j * v_stride + i]), lane);
+  for (int64_t h = 0; h < n_p; ++h) {
+    for (int64_t i = 0; i < dv; ++i) {
+      float l[kAcc * kLanes] = {};
+      for (int64_t j = 0; j < n; ++j) {
+        float& lane = l[((j / kLanes + group0) % kAcc) * kLanes + j % kLanes];
+        lane = std::fma(p[h * ld + j], Fp16ToFp32(v[j * v_stride + i]), lane);
+      }
+      float r[kLanes];
+      for (int64_t m = 0; m < kLanes; ++m) r[m] = (l[m] + l[16 + m]) + (l[8 + m] + l[24 + m]);
+      out[h * dv + i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
     }
-    float r[kLanes];
-    for (int64_t m = 0; m < kLanes; ++m) r[m] = (l[m] + l[16 + m]) + (l[8 + m] + l[24 + m]);
-    out[i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
   }
 }
 

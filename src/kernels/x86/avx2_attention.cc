@@ -135,67 +135,98 @@ inline float FinishOne(const __m256* acc, const uint16_t* k, const uint16_t* q, 
   return static_cast<float>(sum);
 }
 
-// Two cells at a time: eight independent accumulators instead of four.
+// Two cells at a time: eight independent accumulators instead of four. The two K rows are
+// converted from f16 once, into `kf`, for all the queries of the group (the GQA heads that share
+// this KV head), which are converted once too; at long context the K rows are then read from
+// memory once per KV head instead of once per query head.
 void KqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
-           float* scores) {
+           int64_t n_q, float* scores, int64_t ld) {
+  constexpr int64_t kMaxD = 512;
+  alignas(32) float kf[2][kMaxD];
+  alignas(32) float qf[kMaxHeadsPerJob][kMaxD];
   const int64_t d32 = d / 32 * 32;
+  for (int64_t h = 0; h < n_q; ++h) {
+    for (int64_t i = 0; i < d32; i += 8) _mm256_store_ps(qf[h] + i, LoadF16x8(q + h * d + i));
+  }
   int64_t j = 0;
   for (; j + 2 <= n; j += 2) {
     const uint16_t* k0 = k + j * k_stride;
     const uint16_t* k1 = k0 + k_stride;
-    __m256 a0[4], a1[4];
-    for (int m = 0; m < 4; ++m) a0[m] = a1[m] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < d32; i += 32) {
-      for (int m = 0; m < 4; ++m) {
-        const __m256 qv = LoadF16x8(q + i + 8 * m);
-        a0[m] = _mm256_fmadd_ps(LoadF16x8(k0 + i + 8 * m), qv, a0[m]);
-        a1[m] = _mm256_fmadd_ps(LoadF16x8(k1 + i + 8 * m), qv, a1[m]);
-      }
+    for (int64_t i = 0; i < d32; i += 8) {
+      _mm256_store_ps(kf[0] + i, LoadF16x8(k0 + i));
+      _mm256_store_ps(kf[1] + i, LoadF16x8(k1 + i));
     }
-    scores[j] = FinishOne(a0, k0, q, d32, d);
-    scores[j + 1] = FinishOne(a1, k1, q, d32, d);
+    for (int64_t h = 0; h < n_q; ++h) {
+      __m256 a0[4], a1[4];
+      for (int m = 0; m < 4; ++m) a0[m] = a1[m] = _mm256_setzero_ps();
+      for (int64_t i = 0; i < d32; i += 32) {
+        for (int m = 0; m < 4; ++m) {
+          const __m256 qv = _mm256_load_ps(qf[h] + i + 8 * m);
+          a0[m] = _mm256_fmadd_ps(_mm256_load_ps(kf[0] + i + 8 * m), qv, a0[m]);
+          a1[m] = _mm256_fmadd_ps(_mm256_load_ps(kf[1] + i + 8 * m), qv, a1[m]);
+        }
+      }
+      scores[h * ld + j] = FinishOne(a0, k0, q + h * d, d32, d);
+      scores[h * ld + j + 1] = FinishOne(a1, k1, q + h * d, d32, d);
+    }
   }
   if (j < n) {
     const uint16_t* k0 = k + j * k_stride;
-    __m256 a0[4];
-    for (int m = 0; m < 4; ++m) a0[m] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < d32; i += 32) {
-      for (int m = 0; m < 4; ++m) {
-        a0[m] = _mm256_fmadd_ps(LoadF16x8(k0 + i + 8 * m), LoadF16x8(q + i + 8 * m), a0[m]);
+    for (int64_t h = 0; h < n_q; ++h) {
+      __m256 a0[4];
+      for (int m = 0; m < 4; ++m) a0[m] = _mm256_setzero_ps();
+      for (int64_t i = 0; i < d32; i += 32) {
+        for (int m = 0; m < 4; ++m) {
+          a0[m] =
+              _mm256_fmadd_ps(LoadF16x8(k0 + i + 8 * m), _mm256_load_ps(qf[h] + i + 8 * m), a0[m]);
+        }
       }
+      scores[h * ld + j] = FinishOne(a0, k0, q + h * d, d32, d);
     }
-    scores[j] = FinishOne(a0, k0, q, d32, d);
   }
 }
 
-// The 32 lanes live in a stack buffer, 64 output elements at a time (a multiple of 8, so the
-// vector part and the scalar tail split the elements as AxpyF16 does over the whole row).
+// The 32 lanes of each head live in a stack buffer, 64 output elements at a time (a multiple of
+// 8, so the vector part and the scalar tail split the elements as AxpyF16 does over the whole
+// row). Each V span is converted from f16 once for all the heads of the group.
 void KqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
-            const float* p, float* out) {
+            const float* p, int64_t n_p, int64_t ld, float* out) {
   constexpr int64_t kSpan = 64;
-  alignas(32) float lanes[32 * kSpan];
+  alignas(32) float lanes[kMaxHeadsPerJob][32 * kSpan];
   const int64_t dv8 = dv / 8 * 8;
   for (int64_t i0 = 0; i0 < dv; i0 += kSpan) {
     const int64_t span = dv - i0 < kSpan ? dv - i0 : kSpan;
     const int64_t vec = (dv8 - i0 < span ? dv8 - i0 : span);  // elements done 8 at a time
-    for (int64_t m = 0; m < 32 * kSpan; m += 8) _mm256_store_ps(lanes + m, _mm256_setzero_ps());
-    for (int64_t j = 0; j < n; ++j) {
-      float* l = lanes + (((j / 8 + group0) % 4) * 8 + j % 8) * kSpan;
-      const uint16_t* vj = v + j * v_stride + i0;
-      const __m256 pj = _mm256_set1_ps(p[j]);
-      int64_t i = 0;
-      for (; i < vec; i += 8) {
-        _mm256_store_ps(l + i, _mm256_fmadd_ps(pj, LoadF16x8(vj + i), _mm256_load_ps(l + i)));
+    for (int64_t h = 0; h < n_p; ++h) {
+      for (int64_t m = 0; m < 32 * kSpan; m += 8) {
+        _mm256_store_ps(lanes[h] + m, _mm256_setzero_ps());
       }
-      for (; i < span; ++i) l[i] = __builtin_fmaf(p[j], HalfToFloat(vj[i]), l[i]);
     }
-    for (int64_t i = 0; i < span; ++i) {
-      const float* l = lanes + i;  // l[m * kSpan]: lane m
-      float r[8];
-      for (int m = 0; m < 8; ++m) {
-        r[m] = (l[m * kSpan] + l[(16 + m) * kSpan]) + (l[(8 + m) * kSpan] + l[(24 + m) * kSpan]);
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t lane = (((j / 8 + group0) % 4) * 8 + j % 8) * kSpan;
+      const uint16_t* vj = v + j * v_stride + i0;
+      __m256 vf[kSpan / 8];
+      for (int64_t i = 0; i < vec; i += 8) vf[i / 8] = LoadF16x8(vj + i);
+      for (int64_t h = 0; h < n_p; ++h) {
+        float* l = lanes[h] + lane;
+        const float ph = p[h * ld + j];
+        const __m256 pj = _mm256_set1_ps(ph);
+        int64_t i = 0;
+        for (; i < vec; i += 8) {
+          _mm256_store_ps(l + i, _mm256_fmadd_ps(pj, vf[i / 8], _mm256_load_ps(l + i)));
+        }
+        for (; i < span; ++i) l[i] = __builtin_fmaf(ph, HalfToFloat(vj[i]), l[i]);
       }
-      out[i0 + i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
+    }
+    for (int64_t h = 0; h < n_p; ++h) {
+      for (int64_t i = 0; i < span; ++i) {
+        const float* l = lanes[h] + i;  // l[m * kSpan]: lane m
+        float r[8];
+        for (int m = 0; m < 8; ++m) {
+          r[m] = (l[m * kSpan] + l[(16 + m) * kSpan]) + (l[(8 + m) * kSpan] + l[(24 + m) * kSpan]);
+        }
+        out[h * dv + i0 + i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
+      }
     }
   }
 }
