@@ -255,6 +255,12 @@ constexpr std::string_view kLlama3Pattern =
 constexpr std::string_view kQwen2Pattern =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
     "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// GPT-4o's o200k (Phi-4-mini, Llama 4).
+constexpr std::string_view kO200kPattern =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 // Some files spell the case-insensitive contractions out.
 constexpr std::string_view kSpelledContractions =
     "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
@@ -263,8 +269,8 @@ constexpr std::string_view kFoldedContractions = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
 constexpr std::string_view kSupportedPre =
     "supported: a ByteLevel pre-tokenizer with its GPT-2 regex (optionally after Digits with "
     "individual_digits) -> gpt-2 / smollm / starcoder, or a Split with the Llama 3 regex -> "
-    "llama-bpe / smaug-bpe or the Qwen2 regex -> qwen2 / stablelm2, followed by ByteLevel "
-    "without its regex";
+    "llama-bpe / smaug-bpe, the Qwen2 regex -> qwen2 / stablelm2 or GPT-4o's o200k regex -> "
+    "gpt-4o, followed by ByteLevel without its regex";
 
 bool IsByteLevel(const json& p, bool use_regex) {
   const json* type = Member(p, "type");
@@ -325,12 +331,18 @@ StatusOr<std::string> IdentifyPreTokenizer(const json& tok, const json* tokenize
     const json* type = Member(split, "type");
     const json* pattern = Member(Member(split, "pattern"), "Regex");
     const json* behavior = Member(split, "behavior");
+    const bool invert = Truthy(Member(split, "invert"));
+    // These regexes match every character, so keeping the matches as words is the same with
+    // "Isolated" and with an inverted "Removed" (the spelling some files use).
+    const bool keeps_matches = behavior != nullptr && ((*behavior == "Isolated" && !invert) ||
+                                                       (*behavior == "Removed" && invert));
     if (type != nullptr && *type == "Split" && pattern != nullptr && pattern->is_string() &&
-        behavior != nullptr && *behavior == "Isolated" && !Truthy(Member(split, "invert"))) {
+        keeps_matches) {
       const std::string regex =
           ReplaceAll(pattern->get<std::string>(), kSpelledContractions, kFoldedContractions);
       if (regex == kLlama3Pattern) return std::string(ignore_merges ? "llama-bpe" : "smaug-bpe");
       if (regex == kQwen2Pattern) return std::string(clean_spaces ? "stablelm2" : "qwen2");
+      if (regex == kO200kPattern) return std::string("gpt-4o");
     }
   }
   return Unsupported(kFile, std::string("pre_tokenizer: this pre-tokenizer is not supported; ") +
@@ -376,8 +388,7 @@ class SpecialTokens {
         }
       }
     }
-    for (const std::string& typ : types_) {
-      if (!has_tc) break;
+    for (const std::string& typ : has_tc ? types_ : std::vector<std::string>()) {
       if (const json* add = Member(tc, ("add_" + typ + "_token").c_str());
           add && add->is_boolean()) {
         add_.emplace(typ, add->get<bool>());  // the post-processor's value wins

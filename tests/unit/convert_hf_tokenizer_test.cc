@@ -189,7 +189,8 @@ TEST_P(HfTokenizerGolden, TokenizesLikeTheOriginalGguf) {
       "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\n\n",
       "  leading spaces,\ttabs\t\tand\r\nCRLF \n \n\n trailing   ",
       "I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you",
-      "нещо на Български, 我想在apple工作1314151天～, कान्तिपुर, 🚀 (normal) 😶‍🌫️ ✅ "
+      "нещо на Български, 我想在apple工作1314151天～, कान्तिपुर, 🚀 (normal) 😶‍🌫️ "
+      "✅ "
       "🦙🦙",
       "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
       "<|im_start|>assistant\n",
@@ -328,6 +329,71 @@ void ExpectError(const HfTokenizerFiles& f, StatusCode code, const std::string& 
   ASSERT_FALSE(hf.ok()) << "expected an error mentioning " << needle;
   EXPECT_EQ(hf.status().code(), code) << hf.status().message();
   EXPECT_NE(hf.status().message().find(needle), std::string::npos) << hf.status().message();
+}
+
+// Each pre-tokenizer shape and the settings that pick among names with the same splitting.
+TEST(HfTokenizerParse, IdentifiesPreTokenizers) {
+  const std::string llama3 =
+      TinyTokenizer()["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"];
+  std::string qwen2 = llama3;
+  qwen2.replace(qwen2.find("\\p{N}{1,3}"), 10, "\\p{N}");
+  const std::string o200k =
+      "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?"
+      "i:'s|'t|"
+      "'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{"
+      "Lm}\\p{Lo}"
+      "\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| "
+      "?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+"
+      "(?!\\S)|\\s+";
+  const json byte_level_regex = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  struct Case {
+    std::string name;
+    json pre;
+    bool ignore_merges;
+    bool clean_spaces;
+    bool digit_token;  // the vocabulary has a token joining a digit to something
+    std::string expected;
+  };
+  const auto split = [&](const std::string& regex, const char* behavior, bool invert) {
+    json pre = TinyTokenizer()["pre_tokenizer"];
+    pre["pretokenizers"][0]["pattern"]["Regex"] = regex;
+    pre["pretokenizers"][0]["behavior"] = behavior;
+    pre["pretokenizers"][0]["invert"] = invert;
+    return pre;
+  };
+  std::string spelled = llama3;
+  spelled.replace(0, std::string("(?i:'s|'t|'re|'ve|'m|'ll|'d)").size(),
+                  "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])");
+  const json digits_then_bytes = {
+      {"type", "Sequence"},
+      {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level_regex}}};
+  const std::vector<Case> cases = {
+      {"llama3", split(llama3, "Isolated", false), true, false, false, "llama-bpe"},
+      {"llama3 spelled", split(spelled, "Isolated", false), true, false, false, "llama-bpe"},
+      {"llama3 merges", split(llama3, "Isolated", false), false, false, false, "smaug-bpe"},
+      {"qwen2", split(qwen2, "Isolated", false), false, false, false, "qwen2"},
+      {"qwen2 clean", split(qwen2, "Isolated", false), false, true, false, "stablelm2"},
+      {"o200k", split(o200k, "Isolated", false), false, false, false, "gpt-4o"},
+      {"o200k removed", split(o200k, "Removed", true), false, false, false, "gpt-4o"},
+      {"digits", digits_then_bytes, false, false, true, "smollm"},
+      {"digits clean", digits_then_bytes, false, true, true, "starcoder"},
+      {"gpt2", byte_level_regex, false, false, true, "gpt-2"},
+      {"gpt2 no digit merges", byte_level_regex, false, false, false, "smollm"},
+  };
+  for (const Case& c : cases) {
+    json tok = TinyTokenizer();
+    tok["pre_tokenizer"] = c.pre;
+    tok["model"]["ignore_merges"] = c.ignore_merges;
+    if (c.digit_token) tok["model"]["vocab"]["Ġ1"] = 7;
+    const StatusOr<HfTokenizer> hf =
+        ParseHfTokenizer(Files(tok, json{{"clean_up_tokenization_spaces", c.clean_spaces}}));
+    ASSERT_TRUE(hf.ok()) << c.name << ": " << hf.status().message();
+    EXPECT_EQ(hf->vocab.pre, c.expected) << c.name;
+  }
+  json isolated_inverted = TinyTokenizer();
+  isolated_inverted["pre_tokenizer"] = split(llama3, "Isolated", true);
+  ExpectError(Files(isolated_inverted), StatusCode::kUnimplemented, "pre_tokenizer");
 }
 
 TEST(HfTokenizerErrors, MissingFolderFile) {
