@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -16,9 +17,24 @@ struct HfTokenizer {
   std::string chat_template;  // tokenizer.chat_template; "" when the folder has none
 };
 
-// Reads `dir`/tokenizer.json (required) and, when present, tokenizer_config.json and
-// generation_config.json. Errors name the file and the problem (missing, not JSON, a
-// tokenizer model or pre-tokenizer this engine does not run, with the supported ones listed).
+// Reads `dir`/tokenizer.json (required) and, when present, tokenizer_config.json,
+// config.json (vocab_size, *_token_id), chat_template.jinja / chat_template.json and
+// merges.txt: the files llama.cpp's convert_hf_to_gguf.py reads for the vocabulary
+// (generation_config.json is not among them: llama.cpp takes no token ids from it). Errors name
+// the file and the problem (missing, not JSON, a tokenizer model or pre-tokenizer this engine
+// does not run, with the supported ones listed).
 StatusOr<HfTokenizer> ReadHfTokenizer(const std::filesystem::path& dir);
+
+// The same from file contents already in memory (tests, the fuzz target): nullopt = absent.
+struct HfTokenizerFiles {
+  std::string tokenizer_json;
+  std::optional<std::string> tokenizer_config_json;
+  std::optional<std::string> config_json;
+  std::optional<std::string> chat_template_jinja;
+  std::optional<std::string> chat_template_json;
+  std::optional<std::string> merges_txt;
+  bool has_sentencepiece_model = false;  // tokenizer.model is present
+};
+StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files);
 
 }  // namespace foundry::convert

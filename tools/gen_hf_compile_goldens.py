@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Golden data for `foundry model compile` on the SmolLM2 Hugging Face folder (test oracles).
+
+1. llama.cpp's converter (convert_hf_to_gguf.py of the pinned llama-cpp-python 0.3.36 source
+   tree) with --outtype f16 and q8_0, and its llama-quantize (.cache/peer/build-0.3.36) from
+   that f16 file to q4_0 and q4_1: for every tensor its name, type, shape and the sha256 of its
+   bytes. The compile route must write byte-identical tensors for these types.
+2. transformers (torch CPU, float32) on the same folder: for 5 prompts the prompt's token ids,
+   the top-1 token at every position (teacher forced) with its margin over the runner-up, and a
+   16-token greedy continuation. An f32 compile must agree on every top-1 (the margins show how
+   close a tie was).
+
+Writes tests/golden/data/hf_compile_smollm2.json.
+
+  .cache/peer/venv-hf/bin/python tools/make_hf_reference_folders.py   # the folder, first
+  .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LLAMA_CPP = os.path.join(ROOT, ".cache", "peer", "llama_cpp_python-0.3.36", "vendor", "llama.cpp")
+QUANTIZE = os.path.join(ROOT, ".cache", "peer", "build-0.3.36", "bin", "llama-quantize")
+MODEL = "SmolLM2-135M-Instruct"
+PROMPTS = [
+    "The capital city of France is",
+    "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+    "Q: What is 12 times 7?\nA:",
+    "<|im_start|>user\nName three primary colors.<|im_end|>\n<|im_start|>assistant\n",
+    "Once upon a time, in a small village by the sea,",
+]
+CONTINUATION = 16
+
+
+def tensor_table(gguf_path):
+    sys.path.insert(0, os.path.join(LLAMA_CPP, "gguf-py"))
+    import gguf
+
+    reader = gguf.GGUFReader(gguf_path)
+    out = []
+    for t in reader.tensors:
+        out.append({
+            "name": t.name,
+            "type": t.tensor_type.name,
+            "shape": [int(x) for x in t.shape],  # GGUF order: fastest-varying first
+            "sha256": hashlib.sha256(t.data.tobytes()).hexdigest(),
+        })
+    return out
+
+
+def convert(folder, outtype, out):
+    subprocess.run([sys.executable, os.path.join(LLAMA_CPP, "convert_hf_to_gguf.py"),
+                    "--outtype", outtype, "--outfile", out, folder], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def quantize(src, dst, qtype):
+    subprocess.run([QUANTIZE, src, dst, qtype], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def logits_oracle(folder):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    model.eval()
+    results = []
+    with torch.no_grad():
+        for prompt in PROMPTS:
+            ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
+            logits = model(torch.tensor([ids])).logits[0]
+            top2 = torch.topk(logits, 2, dim=-1)
+            generated = model.generate(torch.tensor([ids]), max_new_tokens=CONTINUATION,
+                                       do_sample=False, num_beams=1,
+                                       attention_mask=torch.ones(1, len(ids), dtype=torch.long))
+            results.append({
+                "prompt": prompt,
+                "input_ids": ids,
+                "top1": top2.indices[:, 0].tolist(),
+                "top1_margin": [round(float(m), 4) for m in
+                                (top2.values[:, 0] - top2.values[:, 1]).tolist()],
+                "greedy": generated[0, len(ids):].tolist(),
+            })
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folder", default=os.path.join(ROOT, ".cache", "hf", MODEL))
+    ap.add_argument("--out", default=os.path.join(ROOT, "tests", "golden", "data",
+                                                  "hf_compile_smollm2.json"))
+    args = ap.parse_args()
+    golden = {
+        "generator": "tools/gen_hf_compile_goldens.py (llama-cpp-python 0.3.36 "
+                     "convert_hf_to_gguf.py + llama-quantize; transformers float32)",
+        "folder": f".cache/hf/{MODEL} (tools/make_hf_reference_folders.py)",
+        "tensors": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for outtype in ["f16", "q8_0"]:
+            out = os.path.join(tmp, f"{outtype}.gguf")
+            convert(args.folder, outtype, out)
+            golden["tensors"][outtype] = tensor_table(out)
+        f16 = os.path.join(tmp, "f16.gguf")
+        for qtype in ["q4_0", "q4_1"]:
+            out = os.path.join(tmp, f"{qtype}.gguf")
+            quantize(f16, out, qtype.upper())
+            golden["tensors"][qtype] = tensor_table(out)
+    golden["transformers_f32"] = logits_oracle(args.folder)
+    with open(args.out, "w") as f:
+        json.dump(golden, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
