@@ -162,6 +162,7 @@ def main():
     bos, eos = field(r, "tokenizer.ggml.bos_token_id"), field(r, "tokenizer.ggml.eos_token_id")
     config = {
         "architectures": ["LlamaForCausalLM" if arch == "llama" else "Qwen2ForCausalLM"],
+        "_name_or_path": os.path.abspath(a.gguf),  # provenance
         "model_type": arch, "hidden_act": "silu",
         "hidden_size": field(r, p + "embedding_length"),
         "intermediate_size": field(r, p + "feed_forward_length"),

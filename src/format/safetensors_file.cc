@@ -1,5 +1,8 @@
 #include "format/safetensors_file.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -68,7 +71,9 @@ uint64_t SafetensorsTensor::elements() const {
 
 StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
-  return Parse(std::move(file));
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsFile> f, Parse(std::move(file)));
+  f->mapped_ = true;
+  return f;
 }
 
 StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Parse(
@@ -170,6 +175,15 @@ Status SafetensorsFile::ParseAll() {
 const SafetensorsTensor* SafetensorsFile::Find(std::string_view name) const {
   auto it = index_.find(name);
   return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+void SafetensorsFile::DropPages(const SafetensorsTensor& t) const {
+  if (!mapped_ || t.nbytes == 0) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(t.data) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(t.data) + t.nbytes;
+  // A hint: a failure only means the pages stay cached.
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 Status SafetensorsToFloat(const SafetensorsTensor& t, uint64_t first, uint64_t n, float* out) {

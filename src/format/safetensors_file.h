@@ -55,12 +55,16 @@ class SafetensorsFile {
   // Tensors in data order.
   const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }
   const SafetensorsTensor* Find(std::string_view name) const;
+  // Hands a tensor's pages back to the OS once it has been read (a mapped file only), so
+  // streaming a checkpoint through does not keep it resident.
+  void DropPages(const SafetensorsTensor& t) const;
 
  private:
   SafetensorsFile() = default;
   Status ParseAll();
 
   std::unique_ptr<MappedFile> file_;
+  bool mapped_ = false;  // opened with Open(): file_ is an mmap of the file
   std::vector<SafetensorsTensor> tensors_;
   std::unordered_map<std::string_view, size_t> index_;
 };

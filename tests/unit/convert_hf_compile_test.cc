@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "convert/disk_space.h"
 #include "convert/hf_compile.h"
 #include "convert/tensor_names.h"
 #include "format/gguf_file.h"
@@ -256,6 +257,14 @@ TEST(HfCompile, BadInputsHaveClearErrors) {
   ExpectError(src, "has shape [48, 128] but config.json implies [96, 64]");
   fs::remove(src / "model.safetensors");
   ExpectError(src, "no *.safetensors");
+}
+
+TEST(HfCompile, DiskSpaceCheckNamesTheNeedAndTheFreeSpace) {
+  EXPECT_TRUE(CheckDiskSpace("/cache", 100 << 20, 200 << 20).ok());
+  Status s = CheckDiskSpace("/cache", 900 << 20, 500 << 20);
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_EQ(s.message(),
+            "not enough disk space in /cache: the model needs about 964 MB, 500 MB free");
 }
 
 }  // namespace
