@@ -35,33 +35,14 @@ Status WriteVocab(const HfTokenizer& tokenizer, int64_t n_vocab, GgufWriter* w) 
   }
   if (!d.scores.empty()) w->AddFloat32Array("tokenizer.ggml.scores", d.scores);
   if (!d.merges.empty()) w->AddStringArray("tokenizer.ggml.merges", d.merges);
-  const std::pair<const char*, const std::optional<int64_t>*> ids[] = {
-      {"tokenizer.ggml.bos_token_id", &d.bos},
-      {"tokenizer.ggml.eos_token_id", &d.eos},
-      {"tokenizer.ggml.eot_token_id", &d.eot},
-      {"tokenizer.ggml.eom_token_id", &d.eom},
-      {"tokenizer.ggml.unknown_token_id", &d.unk},
-      {"tokenizer.ggml.seperator_token_id", &d.sep},  // sic: the GGUF key is misspelled
-      {"tokenizer.ggml.padding_token_id", &d.pad},
-      {"tokenizer.ggml.fim_pre_token_id", &d.fim_pre},
-      {"tokenizer.ggml.fim_suf_token_id", &d.fim_suf},
-      {"tokenizer.ggml.fim_mid_token_id", &d.fim_mid},
-      {"tokenizer.ggml.fim_pad_token_id", &d.fim_pad},
-      {"tokenizer.ggml.fim_rep_token_id", &d.fim_rep},
-      {"tokenizer.ggml.fim_sep_token_id", &d.fim_sep},
-  };
-  for (const auto& [key, id] : ids) {
+  for (const VocabIdKey& k : kVocabIdKeys) {
     // Negative: "none" (llama.cpp's converter writes no key then); large ids are kept as given
     // (Vocab::Build drops optional ones out of range, as llama.cpp does).
-    if (*id && **id >= 0 && **id <= UINT32_MAX) w->AddUint32(key, static_cast<uint32_t>(**id));
+    const std::optional<int64_t>& id = d.*k.field;
+    if (id && *id >= 0 && *id <= UINT32_MAX) w->AddUint32(k.key, static_cast<uint32_t>(*id));
   }
-  const std::pair<const char*, const std::optional<bool>*> flags[] = {
-      {"tokenizer.ggml.add_bos_token", &d.add_bos},
-      {"tokenizer.ggml.add_eos_token", &d.add_eos},
-      {"tokenizer.ggml.add_space_prefix", &d.add_space_prefix},
-  };
-  for (const auto& [key, flag] : flags) {
-    if (*flag) w->AddBool(key, **flag);
+  for (const VocabFlagKey& k : kVocabFlagKeys) {
+    if (d.*k.field) w->AddBool(k.key, *(d.*k.field));
   }
   if (!tokenizer.chat_template.empty()) {
     w->AddString("tokenizer.chat_template", tokenizer.chat_template);
