@@ -148,7 +148,12 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
       }
       std::string kind = mapped->name;
       if (mapped->layer >= 0) kind = kind.substr(kind.find('.', 4) + 1);
-      const std::vector<uint64_t>& want = expected.at(kind);
+      auto want_it = expected.find(kind);
+      if (want_it == expected.end()) {  // e.g. mlp_bias / o_proj biases: the engine has none
+        return Unimplemented("tensor " + t.name + " (" + mapped->name +
+                             ") is not supported by the engine's " + c.arch + " models");
+      }
+      const std::vector<uint64_t>& want = want_it->second;
       if (t.shape != want) {
         return CorruptFile("tensor " + t.name + " has shape " + ShapeText(t.shape) +
                            " but config.json implies " + ShapeText(want));

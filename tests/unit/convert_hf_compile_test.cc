@@ -255,6 +255,10 @@ TEST(HfCompile, BadInputsHaveClearErrors) {
   w["model.layers.0.mlp.up_proj.weight"].first = {kFf / 2, kEmbd * 2};
   WriteSafetensors(src / "model.safetensors", w);
   ExpectError(src, "has shape [48, 128] but config.json implies [96, 64]");
+  w = LlamaWeights(false);
+  w["model.layers.0.mlp.up_proj.bias"] = {{kFf}, std::vector<float>(kFf)};
+  WriteSafetensors(src / "model.safetensors", w);
+  ExpectError(src, "tensor model.layers.0.mlp.up_proj.bias (blk.0.ffn_up.bias) is not supported");
   fs::remove(src / "model.safetensors");
   ExpectError(src, "no *.safetensors");
 }
