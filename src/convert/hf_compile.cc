@@ -237,11 +237,13 @@ Status HfCompilePlan::Write(const fs::path& out, const Progress& progress) const
   }
   FOUNDRY_RETURN_IF_ERROR(w.Open(out.string()));
   uint64_t done = 0;
-  for (const Tensor& t : tensors_) FOUNDRY_RETURN_IF_ERROR(WriteTensor(t, &w, &done, progress));
+  ThreadPool pool(std::max(1, options_.threads), /*spin_us=*/0);
+  for (const Tensor& t : tensors_)
+    FOUNDRY_RETURN_IF_ERROR(WriteTensor(t, &w, pool, &done, progress));
   return w.Finish();
 }
 
-Status HfCompilePlan::WriteTensor(const Tensor& t, GgufWriter* w, uint64_t* done,
+Status HfCompilePlan::WriteTensor(const Tensor& t, GgufWriter* w, ThreadPool& pool, uint64_t* done,
                                   const Progress& progress) const {
   const RowQuantizer quantize = QuantizerFor(t.type);
   FOUNDRY_CHECK(quantize != nullptr);
@@ -263,7 +265,6 @@ Status HfCompilePlan::WriteTensor(const Tensor& t, GgufWriter* w, uint64_t* done
     const uint64_t h = r / head_rows, rem = r % head_rows;
     return h * head_rows + (rem % 2) * (head_rows / 2) + rem / 2;
   };
-  ThreadPool pool(std::max(1, options_.threads), /*spin_us=*/0);
   for (uint64_t first = 0; first < rows; first += chunk_rows) {
     const uint64_t n = std::min(chunk_rows, rows - first);
     const auto convert = [&](int64_t begin, int64_t end) {

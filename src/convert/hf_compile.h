@@ -13,9 +13,11 @@
 
 #include "base/status.h"
 #include "base/tensor_type.h"
+#include "base/thread_pool.h"
 #include "convert/hf_config.h"
 #include "convert/hf_tokenizer.h"
 #include "convert/quant_plan.h"
+#include "format/gguf_writer.h"
 #include "format/safetensors_file.h"
 
 namespace foundry::convert {
@@ -59,7 +61,7 @@ class HfCompilePlan {
     int64_t permute_heads = 0;  // llama Q/K: heads to permute rows over
   };
   Status AddTensors(const std::filesystem::path& src);
-  Status WriteTensor(const Tensor& t, class GgufWriter* w, uint64_t* done,
+  Status WriteTensor(const Tensor& t, GgufWriter* w, ThreadPool& pool, uint64_t* done,
                      const Progress& progress) const;
 
   HfConfig config_;
