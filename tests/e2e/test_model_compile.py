@@ -168,3 +168,37 @@ def test_bad_inputs_fail_with_one_line_and_leave_nothing(home, folders, tmp_path
     # A name already in the cache.
     compile_ok(env, str(folders["llama"]), "--name", "taken", "--quant", "q8_0")
     expect_error(env, cache, [str(folders["llama"]), "--name", "taken"], "already has a model named taken")
+
+
+SMOL_HF = os.path.join(ROOT, ".cache", "hf", "SmolLM2-135M-Instruct")
+SMOL_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "hf_compile_smollm2.json")
+
+
+@pytest.mark.skipif(not (os.path.isdir(SMOL_HF) and os.path.exists(SMOL_GOLDEN)),
+                    reason="needs .cache/hf/SmolLM2-135M-Instruct (tools/make_hf_reference_folders.py) "
+                           "and tools/gen_hf_compile_goldens.py's golden")
+def test_smollm2_tensors_equal_llama_cpp_and_greedy_equals_transformers(home):
+    """The acceptance bar: f16 / q8_0 tensors byte-identical to convert_hf_to_gguf.py's, q4_0 /
+    q4_1 to llama-quantize's; the f32 compile's greedy continuations equal transformers'."""
+    import hashlib
+    h, env = home
+    golden = json.load(open(SMOL_GOLDEN))
+    for quant, want in golden["tensors"].items():
+        compile_ok(env, SMOL_HF, "--name", "smol-" + quant, "--quant", quant)
+        got = tensors(str(h / "cache" / ("smol-" + quant) / ("smol-%s.gguf" % quant)))
+        assert set(got) == {w["name"] for w in want}, quant
+        for w in want:
+            t = got[w["name"]]
+            assert t.tensor_type.name == w["type"], (quant, w["name"])
+            assert hashlib.sha256(np.array(t.data).tobytes()).hexdigest() == w["sha256"], (quant, w["name"])
+    compile_ok(env, SMOL_HF, "--name", "smol-f32", "--quant", "f32")
+    model = str(h / "cache" / "smol-f32" / "smol-f32.gguf")
+    for case in golden["transformers_f32"]:
+        if "<|" in case["prompt"]:  # `generate --raw` does not parse special tokens
+            continue
+        g = foundry(env, "generate", model, "--prompt", case["prompt"], "--raw", "--temperature", "0",
+                    "--max-tokens", str(len(case["greedy"])), "--json")
+        assert g.returncode == 0, g.stderr
+        out = json.loads(g.stdout)
+        assert out["prompt_tokens"] == case["input_ids"]
+        assert out["completion_tokens"] == case["greedy"], case["prompt"]
