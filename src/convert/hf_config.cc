@@ -61,21 +61,22 @@ StatusOr<std::vector<float>> Llama3RopeFactors(const Json& rope, double theta, i
     return CorruptFile(
         "config.json: llama3 rope scaling needs factor > 0 and high_freq_factor > low_freq_factor");
   }
-  // The converter does this arithmetic on float32 torch tensors (Python numbers cast to
-  // float32), so it is done in float here to give the same bits.
+  // The converter does this arithmetic on float32 torch tensors; the same bits come from
+  // torch's own rules: Python number ** tensor is a double pow rounded to float, number / tensor
+  // is reciprocal(tensor) * number, tensor / number a float division.
   const auto low_wavelen = static_cast<float>(ctx / lo),
              high_wavelen = static_cast<float>(ctx / hi);
   std::vector<float> out;
   for (int64_t i = 0; i < dim; i += 2) {
     const float exponent = static_cast<float>(i) / static_cast<float>(dim);
-    const float freq = 1.0f / std::pow(static_cast<float>(theta), exponent);
-    const float wavelen = static_cast<float>(2 * M_PI) / freq;
+    const float freq = 1.0f / static_cast<float>(std::pow(theta, static_cast<double>(exponent)));
+    const float wavelen = (1.0f / freq) * static_cast<float>(2 * M_PI);
     if (wavelen < high_wavelen) {
       out.push_back(1.0f);
     } else if (wavelen > low_wavelen) {
       out.push_back(static_cast<float>(f));
     } else {
-      const float smooth = (static_cast<float>(ctx) / wavelen - static_cast<float>(lo)) /
+      const float smooth = ((1.0f / wavelen) * static_cast<float>(ctx) - static_cast<float>(lo)) /
                            static_cast<float>(hi - lo);
       out.push_back(1.0f / ((1.0f - smooth) / static_cast<float>(f) + smooth));
     }

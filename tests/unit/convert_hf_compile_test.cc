@@ -263,6 +263,35 @@ TEST(HfCompile, BadInputsHaveClearErrors) {
   ExpectError(src, "no *.safetensors");
 }
 
+// Llama 3.1+ RoPE scaling: the rope_freqs factors bit for bit as convert_hf_to_gguf.py
+// computes them (tools/gen_llama3_rope_golden.py, torch).
+TEST(HfCompile, Llama3RopeFactorsEqualTheConverters) {
+  std::ifstream in(std::string(FOUNDRY_SOURCE_DIR) +
+                   "/tests/data/convert/llama3_rope_factors.json");
+  ASSERT_TRUE(in);
+  const nlohmann::json cases = nlohmann::json::parse(in);
+  testing::TempDir dir;
+  for (const auto& c : cases) {
+    nlohmann::json config = LlamaConfig(false);
+    config["rope_theta"] = c["rope_theta"];
+    config["hidden_size"] = c["head_dim"].get<int>() * kHeads;
+    config["rope_scaling"] = {
+        {"rope_type", "llama3"},
+        {"factor", c["factor"]},
+        {"low_freq_factor", c["low_freq_factor"]},
+        {"high_freq_factor", c["high_freq_factor"]},
+        {"original_max_position_embeddings", c["original_max_position_embeddings"]}};
+    std::ofstream(dir.path() / "config.json") << config.dump();
+    auto cfg = ReadHfConfig(dir.path());
+    ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+    ASSERT_EQ(cfg->llama3_rope_factors.size(), c["factors"].size());
+    for (size_t i = 0; i < c["factors"].size(); ++i) {
+      const float want = std::strtof(c["factors"][i].get<std::string>().c_str(), nullptr);
+      EXPECT_EQ(cfg->llama3_rope_factors[i], want) << c["head_dim"] << " dim " << i;
+    }
+  }
+}
+
 TEST(HfCompile, DiskSpaceCheckNamesTheNeedAndTheFreeSpace) {
   EXPECT_TRUE(CheckDiskSpace("/cache", 100 << 20, 200 << 20).ok());
   Status s = CheckDiskSpace("/cache", 900 << 20, 500 << 20);
