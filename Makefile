@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 
 .PHONY: all setup models test test-unit test-sanitize test-tsan test-golden run format clean fuzz \
-	fuzz-chat fuzz-http fuzz-gbnf bench-models bench
+	fuzz-chat fuzz-http fuzz-gbnf fuzz-safetensors bench-models bench
 
 all:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -79,6 +79,16 @@ fuzz:
 	./build-fuzz/bin/gguf_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
 	  -malloc_limit_mb=512 -artifact_prefix=build-fuzz/artifacts/ \
 	  build-fuzz/corpus tests/data/gguf-corpus/valid tests/data/gguf-corpus/invalid
+
+# libFuzzer over the safetensors reader, seeded by tests/data/safetensors-corpus.
+fuzz-safetensors:
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz-st -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOUNDRY_FUZZ=ON > /dev/null
+	cmake --build build-fuzz-st -j $(JOBS) --target safetensors_fuzz safetensors_fuzz_replay
+	./build-fuzz-st/bin/safetensors_fuzz_replay tests/data/safetensors-corpus
+	mkdir -p build-fuzz-st/corpus build-fuzz-st/artifacts
+	./build-fuzz-st/bin/safetensors_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -rss_limit_mb=2048 -malloc_limit_mb=512 -artifact_prefix=build-fuzz-st/artifacts/ \
+	  build-fuzz-st/corpus tests/data/safetensors-corpus
 
 # libFuzzer over the chat-template engine, seeded by tests/data/chat-template-corpus.
 fuzz-chat:

@@ -20,6 +20,8 @@ void AddPerplexityCommand(CLI::App& app, const Environment& env,
 void AddModelCommand(CLI::App& app, const Environment& env, int& exit_code);  // model_command.cc
 // `model run|load|unload` on the `model` group: model_run_command.cc.
 void AddModelServiceCommands(CLI::App& model, const Environment& env, int& exit_code);
+// `model compile` on the `model` group: compile_command.cc.
+void AddCompileCommand(CLI::App& model, const Environment& env, int& exit_code);
 void AddCacheCommand(CLI::App& app, const Environment& env, int& exit_code);  // cache_command.cc
 
 // One exit code per error kind, and a one-line message on stderr.

@@ -379,6 +379,7 @@ void AddModelCommand(CLI::App& app, const Environment& env, int& exit_code) {
   select->callback([&options, args, &exit_code] { exit_code = RunSelect(options, *args); });
 
   AddModelServiceCommands(*model, env, exit_code);
+  AddCompileCommand(*model, env, exit_code);
 }
 
 }  // namespace foundry::cli

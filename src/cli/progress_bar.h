@@ -16,7 +16,8 @@ namespace foundry::cli {
 class ProgressBar {
  public:
   ProgressBar() : tty_(isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
-  void Update(int64_t done, int64_t total, bool final = false) {
+  // `label` (e.g. the tensor being written) follows the numbers.
+  void Update(int64_t done, int64_t total, bool final = false, const std::string& label = "") {
     if (!tty_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!final && now - last_ < std::chrono::milliseconds(100)) return;
@@ -36,6 +37,7 @@ class ProgressBar {
       std::snprintf(line, sizeof(line), "\r%.1f MB  %.1f MB/s ", done / 1e6, speed / 1e6);
     }
     std::fputs(line, stderr);
+    if (!label.empty()) std::fprintf(stderr, "%-40.40s", label.c_str());
     if (final) std::fputs("\n", stderr);
     std::fflush(stderr);
   }

@@ -69,37 +69,23 @@ StatusOr<Vocab> Vocab::FromGguf(const GgufFile& gguf) {
     d.merges.assign(merges->begin(), merges->end());
   }
 
-  const std::pair<const char*, std::optional<int64_t>*> ids[] = {
-      {"tokenizer.ggml.bos_token_id", &d.bos},
-      {"tokenizer.ggml.eos_token_id", &d.eos},
-      {"tokenizer.ggml.eot_token_id", &d.eot},
-      {"tokenizer.ggml.eom_token_id", &d.eom},
-      {"tokenizer.ggml.unknown_token_id", &d.unk},
-      {"tokenizer.ggml.seperator_token_id", &d.sep},  // sic: the GGUF key is misspelled
-      {"tokenizer.ggml.padding_token_id", &d.pad},
-      {"tokenizer.ggml.fim_pre_token_id", &d.fim_pre},
-      {"tokenizer.ggml.fim_suf_token_id", &d.fim_suf},
-      {"tokenizer.ggml.fim_mid_token_id", &d.fim_mid},
-      {"tokenizer.ggml.fim_pad_token_id", &d.fim_pad},
-      {"tokenizer.ggml.fim_rep_token_id", &d.fim_rep},
-      {"tokenizer.ggml.fim_sep_token_id", &d.fim_sep},
-      // Deprecated spellings of the FIM ids.
+  for (const VocabIdKey& k : kVocabIdKeys) {
+    FOUNDRY_ASSIGN_OR_RETURN(std::optional<int64_t> v, FindInt(gguf, k.key));
+    if (v) d.*k.field = v;
+  }
+  // Deprecated spellings of the FIM ids.
+  const std::pair<const char*, std::optional<int64_t>*> old_fim[] = {
       {"tokenizer.ggml.prefix_token_id", &d.fim_pre},
       {"tokenizer.ggml.suffix_token_id", &d.fim_suf},
       {"tokenizer.ggml.middle_token_id", &d.fim_mid},
   };
-  for (const auto& [key, dst] : ids) {
+  for (const auto& [key, dst] : old_fim) {
     FOUNDRY_ASSIGN_OR_RETURN(std::optional<int64_t> v, FindInt(gguf, key));
     if (v) *dst = v;
   }
-  const std::pair<const char*, std::optional<bool>*> flags[] = {
-      {"tokenizer.ggml.add_bos_token", &d.add_bos},
-      {"tokenizer.ggml.add_eos_token", &d.add_eos},
-      {"tokenizer.ggml.add_space_prefix", &d.add_space_prefix},
-  };
-  for (const auto& [key, dst] : flags) {
-    FOUNDRY_ASSIGN_OR_RETURN(std::optional<bool> v, gguf.FindBool(key));
-    if (v) *dst = v;
+  for (const VocabFlagKey& k : kVocabFlagKeys) {
+    FOUNDRY_ASSIGN_OR_RETURN(std::optional<bool> v, gguf.FindBool(k.key));
+    if (v) d.*k.field = v;
   }
   return Build(std::move(d));
 }

@@ -44,6 +44,37 @@ struct VocabData {
   std::optional<bool> add_bos, add_eos, add_space_prefix;
 };
 
+// The GGUF keys of the special token ids and flags, with the VocabData field each fills: one
+// list for the reader (Vocab::FromGguf) and the writer (convert/vocab_writer.cc).
+struct VocabIdKey {
+  const char* key;
+  std::optional<int64_t> VocabData::*field;
+};
+inline constexpr VocabIdKey kVocabIdKeys[] = {
+    {"tokenizer.ggml.bos_token_id", &VocabData::bos},
+    {"tokenizer.ggml.eos_token_id", &VocabData::eos},
+    {"tokenizer.ggml.eot_token_id", &VocabData::eot},
+    {"tokenizer.ggml.eom_token_id", &VocabData::eom},
+    {"tokenizer.ggml.unknown_token_id", &VocabData::unk},
+    {"tokenizer.ggml.seperator_token_id", &VocabData::sep},  // sic: the GGUF key is misspelled
+    {"tokenizer.ggml.padding_token_id", &VocabData::pad},
+    {"tokenizer.ggml.fim_pre_token_id", &VocabData::fim_pre},
+    {"tokenizer.ggml.fim_suf_token_id", &VocabData::fim_suf},
+    {"tokenizer.ggml.fim_mid_token_id", &VocabData::fim_mid},
+    {"tokenizer.ggml.fim_pad_token_id", &VocabData::fim_pad},
+    {"tokenizer.ggml.fim_rep_token_id", &VocabData::fim_rep},
+    {"tokenizer.ggml.fim_sep_token_id", &VocabData::fim_sep},
+};
+struct VocabFlagKey {
+  const char* key;
+  std::optional<bool> VocabData::*field;
+};
+inline constexpr VocabFlagKey kVocabFlagKeys[] = {
+    {"tokenizer.ggml.add_bos_token", &VocabData::add_bos},
+    {"tokenizer.ggml.add_eos_token", &VocabData::add_eos},
+    {"tokenizer.ggml.add_space_prefix", &VocabData::add_space_prefix},
+};
+
 class Vocab {
  public:
   // Reads and validates tokenizer.ggml.* metadata.

@@ -33,6 +33,7 @@ void QuantizeRowF16(const float* src, void* dst, int64_t n);   // round to neare
 void QuantizeRowBF16(const float* src, void* dst, int64_t n);  // round to nearest even
 void QuantizeRowQ4_0(const float* src, void* dst, int64_t n);
 void QuantizeRowQ4_1(const float* src, void* dst, int64_t n);
+void QuantizeRowQ5_0(const float* src, void* dst, int64_t n);  // quant_ref_q5_0.cc
 void QuantizeRowQ8_0(const float* src, void* dst, int64_t n);  // weights and activations
 void QuantizeRowQ8_1(const float* src, void* dst, int64_t n);  // activations for Q4_1
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);  // activations for K-quants

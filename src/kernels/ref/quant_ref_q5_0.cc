@@ -1,5 +1,8 @@
-// Q5_0 (Gemma 3 GGUFs use it for most matrices): dequantization and the dot product with
-// Q8_0 activations, following ggml's dequantize_row_q5_0 and generic vec_dot_q5_0_q8_0.
+// Q5_0 (Gemma 3 GGUFs use it for most matrices): dequantization, the reference quantizer
+// (`foundry model compile`) and the dot product with Q8_0 activations, following ggml's
+// dequantize_row_q5_0, quantize_row_q5_0_ref and generic vec_dot_q5_0_q8_0.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "base/fp16.h"
@@ -31,6 +34,36 @@ void DequantizeRowQ5_0(const void* src, float* dst, int64_t n) {
       dst[i * kQK5_0 + j] = static_cast<float>(v0) * d;
       dst[i * kQK5_0 + j + kQK5_0 / 2] = static_cast<float>(v1) * d;
     }
+  }
+}
+
+void QuantizeRowQ5_0(const float* src, void* dst, int64_t n) {
+  BlockQ5_0* y = static_cast<BlockQ5_0*>(dst);
+  const int64_t nb = n / kQK5_0;
+  for (int64_t i = 0; i < nb; ++i) {
+    const float* x = src + i * kQK5_0;
+    float amax = 0.0f, max = 0.0f;  // the value of largest magnitude, with its sign
+    for (int j = 0; j < kQK5_0; ++j) {
+      if (amax < std::fabs(x[j])) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    const float d = max / -16;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = Fp32ToFp16(d);
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK5_0 / 2; ++j) {
+      // Truncation of x * id + 16.5 (in [0.5, 32.5]) as ggml's (int8_t) cast, capped at 31.
+      const auto xi0 = static_cast<uint8_t>(
+          std::min(31, static_cast<int>(static_cast<int8_t>(x[j] * id + 16.5f))));
+      const auto xi1 = static_cast<uint8_t>(
+          std::min(31, static_cast<int>(static_cast<int8_t>(x[j + kQK5_0 / 2] * id + 16.5f))));
+      y[i].qs[j] = static_cast<uint8_t>((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+      qh |= ((xi0 & 0x10u) >> 4) << j;
+      qh |= ((xi1 & 0x10u) >> 4) << (j + kQK5_0 / 2);
+    }
+    std::memcpy(y[i].qh, &qh, sizeof(qh));
   }
 }
 

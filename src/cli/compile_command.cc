@@ -1,0 +1,150 @@
+// `foundry model compile SRC [--name ALIAS] [--quant Q]`: a Hugging Face checkpoint folder
+// compiled into a GGUF model in the cache (<cache>/<ALIAS>/<alias>.gguf + inference_model.json),
+// where `foundry cache ls` lists it and `foundry model run ALIAS` runs it. The model is written
+// into a hidden temporary folder marked in progress (download.tmp) and renamed into place at
+// the end, so an interrupted or failed compile never leaves a model that looks complete.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "catalog/cache.h"
+#include "catalog/catalog.h"
+#include "cli/commands.h"
+#include "cli/progress_bar.h"
+#include "convert/disk_space.h"
+#include "convert/hf_compile.h"
+#include "convert/hf_tokenizer.h"
+
+namespace foundry::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct CompileArgs {
+  std::string src;
+  std::string name;
+  std::string quant = "q4_k_m";
+};
+
+// The default alias: the source folder's name, lower-cased.
+std::string DefaultAlias(const fs::path& src) {
+  fs::path p = fs::absolute(src).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return AsciiLower(p.filename().string());
+}
+
+Status CheckAlias(const std::string& alias) {
+  if (alias.empty() || alias == "." || alias == ".." || alias[0] == '.' ||
+      alias.find_first_of("/\\:") != std::string::npos) {
+    return InvalidArgument("'" + alias +
+                           "' cannot name a model folder (use --name with letters, digits, '-', "
+                           "'_' or '.', not starting with '.')");
+  }
+  return OkStatus();
+}
+
+// Writes the model into `tmp`, then renames it to `dir`.
+Status CompileInto(const convert::HfCompilePlan& plan, const std::string& alias,
+                   const fs::path& tmp, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(tmp, ec);
+  if (ec) return IoError("cannot create " + tmp.string() + ": " + ec.message());
+  {
+    std::FILE* marker = std::fopen((tmp / kDownloadMarker).c_str(), "wb");
+    if (marker == nullptr) return IoError("cannot write in " + tmp.string());
+    std::fclose(marker);
+  }
+  ProgressBar bar;
+  FOUNDRY_RETURN_IF_ERROR(plan.Write(
+      tmp / (alias + ".gguf"), [&bar](const std::string& tensor, uint64_t done, uint64_t total) {
+        bar.Update(static_cast<int64_t>(done), static_cast<int64_t>(total), false, tensor);
+      }));
+  bar.Update(1, 1, /*final=*/true, "done");
+  FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(tmp, alias, std::nullopt));
+  fs::remove(tmp / kDownloadMarker, ec);
+  if (ec) return IoError("cannot remove " + (tmp / kDownloadMarker).string() + ": " + ec.message());
+  fs::rename(tmp, dir, ec);
+  if (ec) return IoError("cannot move the model to " + dir.string() + ": " + ec.message());
+  return OkStatus();
+}
+
+StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
+  const fs::path src = a.src;
+  std::error_code ec;
+  if (!fs::is_directory(src, ec)) {
+    return NotFound(a.src + " is not a folder (expected a Hugging Face model folder)");
+  }
+  FOUNDRY_ASSIGN_OR_RETURN(convert::CompileQuant quant, convert::ParseCompileQuant(a.quant));
+  const std::string alias = a.name.empty() ? DefaultAlias(src) : a.name;
+  FOUNDRY_RETURN_IF_ERROR(CheckAlias(alias));
+  FOUNDRY_ASSIGN_OR_RETURN(fs::path cache_dir, CacheDirectory(env.catalog));
+  const ModelCache cache(cache_dir);
+  FOUNDRY_ASSIGN_OR_RETURN(std::optional<CachedModel> existing, cache.Find(alias));
+  const fs::path dir = cache_dir / alias;
+  if (existing || fs::exists(dir, ec)) {
+    return InvalidArgument("the cache already has a model named " + alias + " (" +
+                           (existing ? existing->dir : dir).string() +
+                           "); choose another --name or remove it with `foundry cache remove " +
+                           alias + "`");
+  }
+  // config.json first: a folder that is not a model at all says so, not "no tokenizer.json".
+  FOUNDRY_RETURN_IF_ERROR(convert::ReadHfConfig(src).status());
+  FOUNDRY_ASSIGN_OR_RETURN(convert::HfTokenizer tokenizer, convert::ReadHfTokenizer(src));
+  convert::CompileOptions options;
+  options.quant = quant;
+  options.model_name = alias;
+  options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  FOUNDRY_ASSIGN_OR_RETURN(convert::HfCompilePlan plan,
+                           convert::HfCompilePlan::Make(src, std::move(tokenizer), options));
+  fs::create_directories(cache_dir, ec);
+  if (ec)
+    return IoError("cannot create the cache directory " + cache_dir.string() + ": " + ec.message());
+  const fs::space_info space = fs::space(cache_dir, ec);
+  if (ec)
+    return IoError("cannot read the free space of " + cache_dir.string() + ": " + ec.message());
+  FOUNDRY_RETURN_IF_ERROR(
+      convert::CheckDiskSpace(cache_dir, plan.estimated_bytes(), space.available));
+
+  std::printf("Compiling %s (%s, %s) into %s...\n", src.string().c_str(),
+              plan.config().hf_architecture.c_str(), std::string(CompileQuantName(quant)).c_str(),
+              dir.string().c_str());
+  std::fflush(stdout);
+  const fs::path tmp = cache_dir / ("." + alias + ".compiling");
+  fs::remove_all(tmp, ec);  // a compile interrupted earlier
+  Status s = CompileInto(plan, alias, tmp, dir);
+  if (!s.ok()) {
+    fs::remove_all(tmp, ec);
+    return s;
+  }
+  return dir;
+}
+
+}  // namespace
+
+void AddCompileCommand(CLI::App& model, const Environment& env, int& exit_code) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App* compile = model.add_subcommand(
+      "compile", "Compile a Hugging Face model folder into a GGUF model in the cache");
+  compile
+      ->add_option("source", args->src, "Folder with config.json, *.safetensors and tokenizer.json")
+      ->required();
+  compile->add_option("--name", args->name,
+                      "The model's name in the cache (default: the folder's name, lower-cased)");
+  compile->add_option("--quant", args->quant,
+                      "Weight type: " + convert::SupportedCompileQuants() + " (default q4_k_m)");
+  compile->callback([&env, args, &exit_code] {
+    StatusOr<fs::path> dir = Compile(env, *args);
+    if (!dir.ok()) {
+      exit_code = ReportError(dir.status());
+      return;
+    }
+    const std::string alias = dir->filename().string();
+    std::printf("Model %s was compiled to %s\nRun it with: foundry model run %s\n", alias.c_str(),
+                dir->string().c_str(), alias.c_str());
+    exit_code = 0;
+  });
+}
+
+}  // namespace foundry::cli

@@ -1,0 +1,209 @@
+#include "convert/hf_config.h"
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace foundry::convert {
+namespace {
+
+struct ArchEntry {
+  const char* hf;    // config.json architectures[0]
+  const char* gguf;  // general.architecture
+};
+
+constexpr ArchEntry kArchs[] = {
+    {"LlamaForCausalLM", "llama"},
+    {"MistralForCausalLM", "llama"},
+    {"Qwen2ForCausalLM", "qwen2"},
+};
+
+using Json = nlohmann::json;
+
+// The first of `keys` present in `j` as a positive integer.
+StatusOr<std::optional<int64_t>> FindCount(const Json& j, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    auto it = j.find(k);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_number_integer() || it->get<int64_t>() <= 0 || it->get<int64_t>() > (1ll << 40)) {
+      return CorruptFile(std::string("config.json: '") + k + "' must be a positive integer");
+    }
+    return std::optional<int64_t>(it->get<int64_t>());
+  }
+  return std::optional<int64_t>();
+}
+
+StatusOr<int64_t> GetCount(const Json& j, std::initializer_list<const char*> keys) {
+  FOUNDRY_ASSIGN_OR_RETURN(std::optional<int64_t> v, FindCount(j, keys));
+  if (!v) return CorruptFile(std::string("config.json: '") + *keys.begin() + "' is missing");
+  return *v;
+}
+
+StatusOr<std::optional<double>> FindNumber(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<double>();
+  if (!it->is_number())
+    return CorruptFile(std::string("config.json: '") + key + "' must be a number");
+  return std::optional<double>(it->get<double>());
+}
+
+// Llama 3.1's frequency-dependent RoPE scaling, as llama.cpp's converter computes the
+// rope_freqs factors.
+StatusOr<std::vector<float>> Llama3RopeFactors(const Json& rope, double theta, int64_t dim) {
+  FOUNDRY_ASSIGN_OR_RETURN(auto factor, FindNumber(rope, "factor"));
+  FOUNDRY_ASSIGN_OR_RETURN(auto low, FindNumber(rope, "low_freq_factor"));
+  FOUNDRY_ASSIGN_OR_RETURN(auto high, FindNumber(rope, "high_freq_factor"));
+  FOUNDRY_ASSIGN_OR_RETURN(auto old_ctx, FindNumber(rope, "original_max_position_embeddings"));
+  const double f = factor.value_or(8.0), lo = low.value_or(1.0), hi = high.value_or(4.0);
+  const double ctx = old_ctx.value_or(8192.0);
+  if (!(f > 0) || !(hi > lo)) {
+    return CorruptFile(
+        "config.json: llama3 rope scaling needs factor > 0 and high_freq_factor > low_freq_factor");
+  }
+  // The converter does this arithmetic on float32 torch tensors; the same bits come from
+  // torch's own rules: Python number ** tensor is a double pow rounded to float, number / tensor
+  // is reciprocal(tensor) * number, tensor / number a float division.
+  const auto low_wavelen = static_cast<float>(ctx / lo),
+             high_wavelen = static_cast<float>(ctx / hi);
+  std::vector<float> out;
+  for (int64_t i = 0; i < dim; i += 2) {
+    const float exponent = static_cast<float>(i) / static_cast<float>(dim);
+    const float freq = 1.0f / static_cast<float>(std::pow(theta, static_cast<double>(exponent)));
+    const float wavelen = (1.0f / freq) * static_cast<float>(2 * M_PI);
+    if (wavelen < high_wavelen) {
+      out.push_back(1.0f);
+    } else if (wavelen > low_wavelen) {
+      out.push_back(static_cast<float>(f));
+    } else {
+      const float smooth = ((1.0f / wavelen) * static_cast<float>(ctx) - static_cast<float>(lo)) /
+                           static_cast<float>(hi - lo);
+      out.push_back(1.0f / ((1.0f - smooth) / static_cast<float>(f) + smooth));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SupportedHfArchitectures() {
+  std::string out;
+  for (const ArchEntry& a : kArchs) {
+    out += (out.empty() ? "" : ", ") + std::string(a.hf) + " (" + a.gguf + ")";
+  }
+  return out;
+}
+
+StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
+  const std::filesystem::path path = dir / "config.json";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound(path.string() + " is missing: not a Hugging Face model folder");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  Json j = Json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return CorruptFile(path.string() + " is not a JSON object");
+  // Multimodal configs nest the language model's settings.
+  if (auto t = j.find("text_config"); t != j.end() && t->is_object()) j.update(*t);
+
+  HfConfig c;
+  auto archs = j.find("architectures");
+  if (archs == j.end() || !archs->is_array() || archs->empty() || !(*archs)[0].is_string()) {
+    return CorruptFile(path.string() + ": 'architectures' is missing");
+  }
+  c.hf_architecture = (*archs)[0].get<std::string>();
+  for (const ArchEntry& a : kArchs) {
+    if (c.hf_architecture == a.hf) c.arch = a.gguf;
+  }
+  if (c.arch.empty()) {
+    return Unimplemented("unsupported architecture " + c.hf_architecture +
+                         "; supported: " + SupportedHfArchitectures());
+  }
+  FOUNDRY_ASSIGN_OR_RETURN(c.n_vocab, GetCount(j, {"vocab_size"}));
+  FOUNDRY_ASSIGN_OR_RETURN(c.n_embd, GetCount(j, {"hidden_size", "n_embd", "dim"}));
+  FOUNDRY_ASSIGN_OR_RETURN(c.n_layer, GetCount(j, {"num_hidden_layers", "n_layers"}));
+  FOUNDRY_ASSIGN_OR_RETURN(c.n_ff, GetCount(j, {"intermediate_size", "n_inner", "hidden_dim"}));
+  FOUNDRY_ASSIGN_OR_RETURN(c.n_head, GetCount(j, {"num_attention_heads", "n_head", "n_heads"}));
+  FOUNDRY_ASSIGN_OR_RETURN(auto kv, FindCount(j, {"num_key_value_heads", "n_kv_heads"}));
+  c.n_head_kv = kv.value_or(c.n_head);
+  FOUNDRY_ASSIGN_OR_RETURN(
+      auto ctx, FindCount(j, {"max_position_embeddings", "n_ctx", "n_positions", "max_length"}));
+  c.n_ctx = ctx.value_or(2048);
+  FOUNDRY_ASSIGN_OR_RETURN(c.head_dim, FindCount(j, {"head_dim"}));
+  if (!c.head_dim && c.n_embd % c.n_head != 0) {
+    return CorruptFile("config.json: hidden_size is not a multiple of num_attention_heads");
+  }
+  if (c.n_head % c.n_head_kv != 0) {
+    return CorruptFile("config.json: num_attention_heads is not a multiple of num_key_value_heads");
+  }
+  if (c.head_size() % 2 != 0) return CorruptFile("config.json: the head size must be even");
+  FOUNDRY_ASSIGN_OR_RETURN(auto eps, FindNumber(j, "rms_norm_eps"));
+  if (eps) c.rms_eps = *eps;
+  auto tie = j.find("tie_word_embeddings");
+  if (tie != j.end() && tie->is_boolean()) c.tie_word_embeddings = tie->get<bool>();
+
+  // RoPE: transformers 5 writes rope_parameters, older versions rope_theta + rope_scaling.
+  Json rope = Json::object();
+  for (const char* key : {"rope_parameters", "rope_scaling"}) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_object()) {
+      rope = *it;
+      break;
+    }
+  }
+  if (auto full = rope.find("full_attention"); full != rope.end() && full->is_object()) {
+    rope = *full;
+  }
+  FOUNDRY_ASSIGN_OR_RETURN(c.rope_theta, FindNumber(rope, "rope_theta"));
+  if (!c.rope_theta) {
+    FOUNDRY_ASSIGN_OR_RETURN(c.rope_theta, FindNumber(j, "rope_theta"));
+  }
+  if (c.rope_theta && !(*c.rope_theta > 0)) {
+    return CorruptFile("config.json: rope_theta must be positive");
+  }
+  std::string rope_type;
+  for (const char* key : {"rope_type", "type"}) {
+    auto it = rope.find(key);
+    if (it != rope.end() && it->is_string()) {
+      rope_type = it->get<std::string>();
+      break;
+    }
+  }
+  if (rope_type == "linear") {
+    FOUNDRY_ASSIGN_OR_RETURN(c.rope_linear_factor, FindNumber(rope, "factor"));
+  } else if (rope_type == "llama3" || rope_type == "Llama3") {
+    FOUNDRY_ASSIGN_OR_RETURN(
+        c.llama3_rope_factors,
+        Llama3RopeFactors(rope, c.rope_theta.value_or(10000.0), c.head_size()));
+  } else if (!rope_type.empty() && rope_type != "default") {
+    return Unimplemented("config.json: rope scaling '" + rope_type +
+                         "' is not supported (supported: default, linear, llama3)");
+  }
+  return c;
+}
+
+void WriteHParams(const HfConfig& c, GgufWriter* w) {
+  const std::string a = c.arch + ".";
+  w->AddUint32(a + "block_count", static_cast<uint32_t>(c.n_layer));
+  w->AddUint32(a + "context_length", static_cast<uint32_t>(c.n_ctx));
+  w->AddUint32(a + "embedding_length", static_cast<uint32_t>(c.n_embd));
+  w->AddUint32(a + "feed_forward_length", static_cast<uint32_t>(c.n_ff));
+  w->AddUint32(a + "attention.head_count", static_cast<uint32_t>(c.n_head));
+  w->AddUint32(a + "attention.head_count_kv", static_cast<uint32_t>(c.n_head_kv));
+  if (c.rope_linear_factor) {
+    w->AddString(a + "rope.scaling.type", "linear");
+    w->AddFloat32(a + "rope.scaling.factor", static_cast<float>(*c.rope_linear_factor));
+  }
+  if (c.rope_theta) w->AddFloat32(a + "rope.freq_base", static_cast<float>(*c.rope_theta));
+  w->AddFloat32(a + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_eps));
+  if (c.head_dim) {
+    w->AddUint32(a + "attention.key_length", static_cast<uint32_t>(*c.head_dim));
+    w->AddUint32(a + "attention.value_length", static_cast<uint32_t>(*c.head_dim));
+  }
+  if (c.arch == "llama") {  // LlamaModel adds these two
+    w->AddUint32(a + "vocab_size", static_cast<uint32_t>(c.n_vocab));
+    w->AddUint32(a + "rope.dimension_count", static_cast<uint32_t>(c.head_size()));
+  }
+}
+
+}  // namespace foundry::convert

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Writes a Hugging Face model folder (config.json, *.safetensors, tokenizer.json,
+tokenizer_config.json, generation_config.json) from a llama/qwen2 GGUF: the test input of
+`foundry model compile` (tests/e2e/test_model_compile.py). numpy and gguf only; safetensors
+are written by hand (an 8-byte little-endian header length, a JSON header, the data).
+
+* weights: the GGUF's tensors dequantized to float32 (stored as --dtype), renamed to HF names,
+  llama's Q/K rows un-permuted back to HF's rotate-half layout (the inverse of
+  convert_hf_to_gguf.py's LlamaModel.permute); `--random` replaces them by random ones.
+* tokenizer.json: a byte-level BPE with the GGUF's tokens and merges, the pre-tokenizer of
+  tokenizer.ggml.pre (llama-bpe: Llama 3's; qwen2: Qwen2's), control tokens as added tokens.
+* Llama 3.1 RoPE (a rope_freqs tensor): --llama3-rope FACTOR,LOW,HIGH,ORIGINAL_CONTEXT writes
+  rope_scaling instead (the tensor is recomputed by the compiler).
+
+    python3 tools/make_hf_folder.py tests/data/models/tiny-llama.gguf OUT [--dtype bf16] [--shards 2]
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+import gguf
+
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+"
+                r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+"
+               r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+BLOCK = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
+         "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
+         "ffn_norm": "post_attention_layernorm", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+         "ffn_down": "mlp.down_proj"}
+GLOBAL = {"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
+
+
+def field(r, key, default=None):
+    f = r.fields.get(key)
+    return default if f is None else f.contents()
+
+
+def hf_name(name):
+    parts = name.split(".")
+    if parts[0] == "blk":
+        return "model.layers.%s.%s.%s" % (parts[1], BLOCK[parts[2]], parts[3])
+    return "%s.%s" % (GLOBAL[parts[0]], parts[1])
+
+
+def unpermute(w, n_head):
+    """HF rows from GGUF rows: the inverse of LlamaModel.permute."""
+    shape = w.shape
+    return w.reshape(n_head, shape[0] // n_head // 2, 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
+
+
+def to_bytes(a, dtype):
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if dtype == "F32":
+        return a.tobytes()
+    if dtype == "F16":
+        return a.astype(np.float16).tobytes()
+    bits = a.view(np.uint32).astype(np.uint64)  # BF16: round to nearest even
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return bits.astype(np.uint16).tobytes()
+
+
+def write_safetensors(path, tensors, dtype):
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, a in tensors:
+        b = to_bytes(a, dtype)
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(len(h).to_bytes(8, "little") + h)
+        for b in blobs:
+            f.write(b)
+
+
+def tokenizer_json(r):
+    tokens = field(r, "tokenizer.ggml.tokens")
+    types = field(r, "tokenizer.ggml.token_type") or [1] * len(tokens)
+    merges = field(r, "tokenizer.ggml.merges") or []
+    pre = field(r, "tokenizer.ggml.pre", "llama-bpe")
+    add_bos = bool(field(r, "tokenizer.ggml.add_bos_token", False))
+    bos = field(r, "tokenizer.ggml.bos_token_id")
+    split = QWEN2_SPLIT if pre == "qwen2" else LLAMA3_SPLIT
+    added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+              "normalized": False, "special": True}
+             for i, (t, ty) in enumerate(zip(tokens, types)) if ty in (3, 4)]
+    post = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True}
+    if add_bos and bos is not None:
+        b = tokens[bos]
+        post = {"type": "TemplateProcessing",
+                "single": [{"SpecialToken": {"id": b, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                "pair": [{"SpecialToken": {"id": b, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                         {"SpecialToken": {"id": b, "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                "special_tokens": {b: {"id": b, "ids": [bos], "tokens": [b]}}}
+    return {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+        "normalizer": {"type": "NFC"} if pre == "qwen2" else None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": split}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": pre != "qwen2",
+             "use_regex": False}]},
+        "post_processor": post,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
+                  "ignore_merges": pre != "qwen2",
+                  "vocab": {t: i for i, t in enumerate(tokens) if types[i] not in (3, 4)},
+                  "merges": list(merges)},
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("gguf")
+    ap.add_argument("out")
+    ap.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32")
+    ap.add_argument("--shards", type=int, default=1, help="split the weights over N files + index")
+    ap.add_argument("--random", type=int, metavar="SEED", help="random weights instead of the GGUF's")
+    ap.add_argument("--llama3-rope", metavar="F,LOW,HIGH,CTX",
+                    help="write Llama 3.1 rope_scaling instead of the rope_freqs tensor")
+    a = ap.parse_args()
+    r = gguf.GGUFReader(a.gguf)
+    arch = field(r, "general.architecture")
+    if arch not in ("llama", "qwen2"):
+        raise SystemExit("only llama and qwen2 GGUFs")
+    p = arch + "."
+    n_head, n_head_kv = field(r, p + "attention.head_count"), field(r, p + "attention.head_count_kv")
+    rng = np.random.default_rng(a.random) if a.random is not None else None
+    tensors, has_output = [], False
+    for t in r.tensors:
+        if t.name in ("rope_freqs.weight",):
+            continue
+        w = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+        w = w.reshape([int(d) for d in reversed(t.shape)]) if len(t.shape) > 1 else w.reshape(-1)
+        if rng is not None:
+            w = (rng.standard_normal(w.shape) * (0.02 if w.ndim > 1 else 0.1) +
+                 (1.0 if t.name.endswith("norm.weight") else 0.0)).astype(np.float32)
+        if arch == "llama" and t.name.split(".")[-2] in ("attn_q", "attn_k"):
+            w = unpermute(w, n_head if ".attn_q." in t.name else n_head_kv)
+        has_output |= t.name == "output.weight"
+        tensors.append((hf_name(t.name), w))
+    tensors.sort()
+    os.makedirs(a.out, exist_ok=True)
+    dtype = {"f32": "F32", "f16": "F16", "bf16": "BF16"}[a.dtype]
+    if a.shards == 1:
+        write_safetensors(os.path.join(a.out, "model.safetensors"), tensors, dtype)
+    else:
+        weight_map = {}
+        for s in range(a.shards):
+            name = "model-%05d-of-%05d.safetensors" % (s + 1, a.shards)
+            part = tensors[s::a.shards]
+            write_safetensors(os.path.join(a.out, name), part, dtype)
+            weight_map.update({n: name for n, _ in part})
+        with open(os.path.join(a.out, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {}, "weight_map": weight_map}, f, indent=2)
+
+    tokens = field(r, "tokenizer.ggml.tokens")
+    bos, eos = field(r, "tokenizer.ggml.bos_token_id"), field(r, "tokenizer.ggml.eos_token_id")
+    config = {
+        "architectures": ["LlamaForCausalLM" if arch == "llama" else "Qwen2ForCausalLM"],
+        "_name_or_path": os.path.abspath(a.gguf),  # provenance
+        "model_type": arch, "hidden_act": "silu",
+        "hidden_size": field(r, p + "embedding_length"),
+        "intermediate_size": field(r, p + "feed_forward_length"),
+        "num_hidden_layers": field(r, p + "block_count"),
+        "num_attention_heads": n_head, "num_key_value_heads": n_head_kv,
+        "max_position_embeddings": field(r, p + "context_length"),
+        "rms_norm_eps": float(np.float32(field(r, p + "attention.layer_norm_rms_epsilon"))),
+        "rope_theta": float(field(r, p + "rope.freq_base", 10000.0)),
+        "vocab_size": len(tokens), "tie_word_embeddings": not has_output,
+        "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[a.dtype],
+        "bos_token_id": bos, "eos_token_id": eos,
+    }
+    if a.llama3_rope:
+        f, lo, hi, ctx = (float(x) for x in a.llama3_rope.split(","))
+        config["rope_scaling"] = {"rope_type": "llama3", "factor": f, "low_freq_factor": lo,
+                                  "high_freq_factor": hi, "original_max_position_embeddings": int(ctx)}
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer_json(r), f, ensure_ascii=False, indent=1)
+    tok_config = {"add_bos_token": bool(field(r, "tokenizer.ggml.add_bos_token", False)),
+                  "add_eos_token": False, "clean_up_tokenization_spaces": False,
+                  "bos_token": tokens[bos] if bos is not None else None,
+                  "eos_token": tokens[eos] if eos is not None else None,
+                  "model_max_length": config["max_position_embeddings"],
+                  "tokenizer_class": "PreTrainedTokenizerFast"}
+    if (tmpl := field(r, "tokenizer.chat_template")) is not None:
+        tok_config["chat_template"] = tmpl
+    with open(os.path.join(a.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(tok_config, f, ensure_ascii=False, indent=2)
+    with open(os.path.join(a.out, "generation_config.json"), "w") as f:
+        json.dump({"bos_token_id": bos, "eos_token_id": eos}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
