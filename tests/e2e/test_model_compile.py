@@ -170,28 +170,44 @@ def test_bad_inputs_fail_with_one_line_and_leave_nothing(home, folders, tmp_path
     expect_error(env, cache, [str(folders["llama"]), "--name", "taken"], "already has a model named taken")
 
 
-SMOL_HF = os.path.join(ROOT, ".cache", "hf", "SmolLM2-135M-Instruct")
+SMOL_GGUF = os.path.join(ROOT, ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
+SMOL_FIXTURES = os.path.join(ROOT, "tests", "data", "hf", "SmolLM2-135M-Instruct")
 SMOL_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "hf_compile_smollm2.json")
 
 
-@pytest.mark.skipif(not (os.path.isdir(SMOL_HF) and os.path.exists(SMOL_GOLDEN)),
-                    reason="needs .cache/hf/SmolLM2-135M-Instruct (tools/make_hf_reference_folders.py) "
-                           "and tools/gen_hf_compile_goldens.py's golden")
-def test_smollm2_tensors_equal_llama_cpp_and_greedy_equals_transformers(home):
+@pytest.fixture(scope="module")
+def smol_hf(tmp_path_factory):
+    """The SmolLM2 folder the golden was made from (tools/make_hf_reference_folders.py writes it
+    with transformers), rebuilt without transformers: make_hf_folder.py's bf16 weights are
+    byte-identical to transformers' save_pretrained output (all 272 tensors, checked when the
+    fixtures were made), and every other file is the committed transformers fixture."""
+    import gzip
+    out = make_folder(tmp_path_factory.mktemp("hf-smol") / "SmolLM2-135M-Instruct", SMOL_GGUF,
+                      "--dtype", "bf16")
+    for name in os.listdir(SMOL_FIXTURES):
+        if name.endswith(".gz"):
+            with gzip.open(os.path.join(SMOL_FIXTURES, name)) as f, open(out / name[:-3], "wb") as o:
+                o.write(f.read())
+    return str(out)
+
+
+@pytest.mark.skipif(not os.path.exists(SMOL_GGUF),
+                    reason="SmolLM2-135M-Instruct.Q4_1.gguf is not downloaded (make models)")
+def test_smollm2_tensors_equal_llama_cpp_and_greedy_equals_transformers(home, smol_hf):
     """The acceptance bar: f16 / q8_0 tensors byte-identical to convert_hf_to_gguf.py's, q4_0 /
     q4_1 to llama-quantize's; the f32 compile's greedy continuations equal transformers'."""
     import hashlib
     h, env = home
     golden = json.load(open(SMOL_GOLDEN))
     for quant, want in golden["tensors"].items():
-        compile_ok(env, SMOL_HF, "--name", "smol-" + quant, "--quant", quant)
+        compile_ok(env, smol_hf, "--name", "smol-" + quant, "--quant", quant)
         got = tensors(str(h / "cache" / ("smol-" + quant) / ("smol-%s.gguf" % quant)))
         assert set(got) == {w["name"] for w in want}, quant
         for w in want:
             t = got[w["name"]]
             assert t.tensor_type.name == w["type"], (quant, w["name"])
             assert hashlib.sha256(np.array(t.data).tobytes()).hexdigest() == w["sha256"], (quant, w["name"])
-    compile_ok(env, SMOL_HF, "--name", "smol-f32", "--quant", "f32")
+    compile_ok(env, smol_hf, "--name", "smol-f32", "--quant", "f32")
     model = str(h / "cache" / "smol-f32" / "smol-f32.gguf")
     for case in golden["transformers_f32"]:
         if "<|" in case["prompt"]:  # `generate --raw` does not parse special tokens
