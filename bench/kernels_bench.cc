@@ -22,9 +22,9 @@
 namespace foundry {
 namespace {
 
-constexpr QuantType kWeightTypes[] = {QuantType::kF32,  QuantType::kF16,  QuantType::kBF16,
-                                      QuantType::kQ4_0, QuantType::kQ4_1, QuantType::kQ8_0,
-                                      QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K};
+constexpr QuantType kWeightTypes[] = {
+    QuantType::kF32,  QuantType::kF16,  QuantType::kBF16, QuantType::kQ4_0, QuantType::kQ4_1,
+    QuantType::kQ5_0, QuantType::kQ8_0, QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K};
 constexpr QuantType kActTypes[] = {QuantType::kQ8_0, QuantType::kQ8_1, QuantType::kQ8_K};
 constexpr int64_t kSizes[] = {576, 1536, 2048, 4096};
 constexpr size_t kWeightSetBytes = 4u << 20;

@@ -21,17 +21,21 @@ from usage.prompt_tokens_details.cached_tokens or llama-server's timings.cache_n
 """
 import argparse
 import json
+import random
 import statistics
 import threading
 import time
 import urllib.request
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven clever engineers write fast "
-         "code for small local language models on busy shared machines every single day").split()
+         "code for small local language models on busy shared machines every single day near "
+         "old harbours green valleys quiet libraries and crowded markets after long rainy "
+         "winters").split()
 
 
 def text(seed, n):
-    return " ".join(WORDS[(seed * 7 + i * 3) % len(WORDS)] for i in range(n))
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
 def percentile(values, p):
@@ -77,7 +81,8 @@ def stream(url, model, messages, max_tokens, ban):
 
 
 def run_level(url, model, a, round_no):
-    system = "You are a careful assistant. Reference notes follow. " + text(round_no, a.system_words)
+    system = ("You are a careful assistant. Reference notes follow. " +
+              text(a.seed * 1000 + round_no, a.system_words))
     results = [[] for _ in range(a.clients)]
     errors = []
     start = threading.Barrier(a.clients)
@@ -136,6 +141,9 @@ def main():
     ap.add_argument("--words", type=int, default=75, help="per user turn, ~100 tokens")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--ban", type=int, action="append", default=[])
+    ap.add_argument("--seed", type=int, default=0,
+                    help="varies the system prompts (a server may still cache earlier ones)")
+    ap.add_argument("--verbose", action="store_true", help="print every request's TTFT")
     ap.add_argument("--json", help="write the rows here too")
     a = ap.parse_args()
     servers = []
@@ -149,6 +157,11 @@ def main():
     for round_no in range(a.rounds):
         for name, url, model in servers:
             levels[name].append(run_level(url, model, a, round_no))
+            if a.verbose:
+                for c, rs in enumerate(levels[name][-1][0]):
+                    print("  client %d: TTFT %s, cached %s" % (
+                        c, " ".join("%.2f" % r["ttft"] for r in rs),
+                        " ".join("%d/%d" % (r["cached"], r["prompt"]) for r in rs)))
             print("round %d %s done" % (round_no + 1, name), flush=True)
     rows = [summarize(name, levels[name]) for name, _, _ in servers]
     print("\n%d clients x %d turns, system prompt ~%d words, %d tokens per answer, %d rounds\n"

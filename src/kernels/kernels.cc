@@ -53,6 +53,7 @@ constexpr TypeTraits kRefTraits[] = {
      .block_elems = kQK5_0,
      .block_bytes = sizeof(BlockQ5_0),
      .dequantize_row = ref::DequantizeRowQ5_0,
+     .quantize_row = ref::QuantizeRowQ5_0,
      .vec_dot = ref::VecDotQ5_0Q8_0},
     {.type = QuantType::kQ8_0,
      .vec_dot_type = QuantType::kQ8_0,
