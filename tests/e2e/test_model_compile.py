@@ -1,11 +1,9 @@
 """`foundry model compile`: Hugging Face folders (written by tools/make_hf_folder.py from the
 tiny test GGUFs) compiled into the cache, listed by `foundry cache ls`, run by `foundry model
 run`; the f32 compile reproduces the source GGUF's tensors bit for bit (Q/K permutation and
-all), the quantized ones equal llama-quantize's bytes when the pinned peer build is present;
-every bad input fails with one line and leaves no model folder behind.
-
-Needs the tokenizer half of the compile route (src/convert/hf_tokenizer.cc, ReadHfTokenizer):
-it runs once both halves are merged."""
+all), the quantized ones equal the bytes llama-quantize writes (goldens from
+tools/gen_compile_quant_goldens.py and tools/gen_hf_compile_goldens.py); every bad input fails
+with one line and leaves no model folder behind."""
 import json
 import os
 import shutil
@@ -22,7 +20,6 @@ from isolated_home import isolated_home  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOUNDRY = os.environ.get("FOUNDRY_BIN", os.path.join(ROOT, "build", "bin", "foundry"))
 MODELS = os.path.join(ROOT, "tests", "data", "models")
-LLAMA_QUANTIZE = os.path.join(ROOT, ".cache", "peer", "build-0.3.36", "bin", "llama-quantize")
 
 
 def make_folder(out, gguf_name, *args):
@@ -110,22 +107,43 @@ def test_sharded_bf16_qwen2_and_llama3_rope(home, folders):
         assert g.returncode == 0, g.stderr
 
 
-@pytest.mark.skipif(not os.path.exists(LLAMA_QUANTIZE), reason="no pinned llama-quantize")
-@pytest.mark.parametrize("quant", ["q4_0", "q4_1", "q5_0", "q8_0", "q6_k", "q4_k_m"])
-def test_quantized_tensors_equal_llama_quantize(home, folders, quant, tmp_path):
+QUANT_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "compile_quant_tiny_qwen2.json")
+
+
+def bf16_values(a):
+    """float32 values rounded to bfloat16 (nearest even) and widened back, as numpy arrays."""
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
+def test_f32_qwen2_compile_is_the_folder_bf16_values(home, folders):
+    """The input of tools/gen_compile_quant_goldens.py's llama-quantize runs: exactly the
+    folder's bf16 weights, widened."""
     h, env = home
     if not (h / "cache" / "qwen-f32").exists():
         compile_ok(env, str(folders["qwen2"]), "--name", "qwen-f32", "--quant", "f32")
+    src = tensors(os.path.join(MODELS, "tiny-qwen2.gguf"))
+    out = tensors(str(h / "cache" / "qwen-f32" / "qwen-f32.gguf"))
+    assert set(src) == set(out)
+    for name, t in src.items():
+        want = bf16_values(gguf.quants.dequantize(t.data, t.tensor_type).reshape(-1))
+        assert np.array_equal(np.array(out[name].data).reshape(-1), want), name
+
+
+@pytest.mark.parametrize("quant", ["q4_0", "q4_1", "q5_0", "q8_0", "q6_k", "q4_k_m"])
+def test_quantized_tensors_equal_llama_quantize(home, folders, quant):
+    """Per tensor, the type and bytes llama-quantize writes from the f32 compile
+    (tools/gen_compile_quant_goldens.py)."""
+    import hashlib
+    h, env = home
+    want = json.load(open(QUANT_GOLDEN))["quants"][quant]
     compile_ok(env, str(folders["qwen2"]), "--name", "qwen-" + quant, "--quant", quant)
-    peer = tmp_path / "peer.gguf"
-    subprocess.run([LLAMA_QUANTIZE, str(h / "cache" / "qwen-f32" / "qwen-f32.gguf"), str(peer),
-                    quant.upper()], check=True, capture_output=True,
-                   env=dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(LLAMA_QUANTIZE)))
-    want, got = tensors(str(peer)), tensors(str(h / "cache" / ("qwen-" + quant) / ("qwen-%s.gguf" % quant)))
-    assert set(want) == set(got)
-    for name, t in want.items():
-        assert got[name].tensor_type == t.tensor_type, name
-        assert np.array_equal(np.array(got[name].data), np.array(t.data)), name
+    got = tensors(str(h / "cache" / ("qwen-" + quant) / ("qwen-%s.gguf" % quant)))
+    assert set(got) == set(want)
+    for name, (type_name, digest) in want.items():
+        assert got[name].tensor_type.name == type_name, name
+        assert hashlib.sha256(np.array(got[name].data).tobytes()).hexdigest() == digest, name
 
 
 def expect_error(env, cache, args, needle):
