@@ -18,7 +18,7 @@ Status WriteVocab(const HfTokenizer& tokenizer, int64_t n_vocab, GgufWriter* w) 
   }
   for (int64_t i = n_tokens; i < n_vocab; ++i) {
     d.tokens.push_back("[PAD" + std::to_string(i) + "]");
-    d.token_types.push_back(static_cast<int64_t>(TokenType::kUserDefined));
+    d.token_types.push_back(static_cast<int64_t>(TokenType::kUnused));  // as llama.cpp writes them
     if (!d.scores.empty()) d.scores.push_back(0.0f);
   }
   // The engine must be able to load what is written: check it the way it will.

@@ -170,7 +170,7 @@ TEST(HfCompile, F32WritesPermutedQKAndTheVocabulary) {
   ASSERT_TRUE(vocab.ok()) << vocab.status().message();
   EXPECT_EQ(vocab->size(), kVocab);
   EXPECT_EQ(vocab->TokenText(5), "[PAD5]");
-  EXPECT_EQ(vocab->Type(5), TokenType::kUserDefined);
+  EXPECT_EQ(vocab->Type(5), TokenType::kUnused);
   EXPECT_EQ(vocab->bos(), 3);
   EXPECT_TRUE(vocab->add_bos());
   EXPECT_EQ(vocab->MergeRank("a", "b"), 0);
