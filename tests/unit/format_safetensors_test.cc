@@ -22,9 +22,11 @@ std::vector<uint8_t> Build(const std::string& header, const std::vector<uint8_t>
   return std::vector<uint8_t>(bytes.begin(), bytes.end());
 }
 
+// The file views `bytes` without owning them: they must outlive it (no temporaries).
 StatusOr<std::unique_ptr<SafetensorsFile>> ParseBytes(const std::vector<uint8_t>& bytes) {
   return SafetensorsFile::Parse(MappedFile::FromBuffer(bytes.data(), bytes.size()));
 }
+StatusOr<std::unique_ptr<SafetensorsFile>> ParseBytes(std::vector<uint8_t>&&) = delete;
 
 std::vector<uint8_t> Bf16Bytes(const std::vector<float>& v) {
   std::vector<uint8_t> out;
@@ -43,7 +45,8 @@ TEST(Safetensors, ParsesTensorsAndConvertsToFloat) {
   const std::string header = R"({"__metadata__":{"format":"pt"},)"
                              R"("b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]},)"
                              R"("a":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]}})";
-  auto f = ParseBytes(Build(header, data));
+  const std::vector<uint8_t> bytes = Build(header, data);
+  auto f = ParseBytes(bytes);
   ASSERT_TRUE(f.ok()) << f.status().message();
   ASSERT_EQ((*f)->tensors().size(), 2u);
   EXPECT_EQ((*f)->tensors()[0].name, "a");  // data order
@@ -71,7 +74,8 @@ void ExpectCorrupt(const std::vector<uint8_t>& bytes, const std::string& needle)
 TEST(Safetensors, RejectsTruncatedAndCorruptFiles) {
   const std::string ok_header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   const std::vector<uint8_t> data(8, 0);
-  ASSERT_TRUE(ParseBytes(Build(ok_header, data)).ok());
+  const std::vector<uint8_t> ok = Build(ok_header, data);
+  ASSERT_TRUE(ParseBytes(ok).ok());
 
   ExpectCorrupt({1, 2, 3}, "truncated");
   // Data cut short: the tensor's range runs past the end.
@@ -100,7 +104,8 @@ TEST(Safetensors, RejectsTruncatedAndCorruptFiles) {
 
 TEST(Safetensors, IntegerWeightsAreNotConverted) {
   const std::string header = R"({"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})";
-  auto f = ParseBytes(Build(header, std::vector<uint8_t>(8, 0)));
+  const std::vector<uint8_t> bytes = Build(header, std::vector<uint8_t>(8, 0));
+  auto f = ParseBytes(bytes);
   ASSERT_TRUE(f.ok());
   float out[2];
   Status s = SafetensorsToFloat((*f)->tensors()[0], 0, 2, out);
