@@ -223,20 +223,23 @@ void QuantizeRowBF16(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToBf16(src[i]);
 }
 
+float SignedAbsMax(const float* x, int n) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < n; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  return max;
+}
+
 void QuantizeRowQ4_0(const float* src, void* dst, int64_t n) {
   BlockQ4_0* y = Blocks<BlockQ4_0>(dst);
   const int64_t nb = n / kQK4_0;
   for (int64_t i = 0; i < nb; ++i) {
     const float* x = src + i * kQK4_0;
-    float amax = 0.0f;  // largest magnitude, and the signed value that has it
-    float max = 0.0f;
-    for (int j = 0; j < kQK4_0; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -8;
+    const float d = SignedAbsMax(x, kQK4_0) / -8;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = Fp32ToFp16(d);
     for (int j = 0; j < kQK4_0 / 2; ++j) {

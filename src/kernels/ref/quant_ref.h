@@ -28,6 +28,10 @@ void DequantizeRowQ6_K(const void* src, float* dst, int64_t n);
 void DequantizeRowQ8_K(const void* src, float* dst, int64_t n);
 
 // ---- quantize (reference round-to-nearest, as ggml's *_ref) ----
+// The value of largest magnitude among x[0..n), with its sign (the first of equal magnitudes;
+// 0 for none): the scale source of the symmetric 32-element quantizers (Q4_0, Q5_0).
+float SignedAbsMax(const float* x, int n);
+
 void QuantizeRowF32(const float* src, void* dst, int64_t n);   // copy
 void QuantizeRowF16(const float* src, void* dst, int64_t n);   // round to nearest even
 void QuantizeRowBF16(const float* src, void* dst, int64_t n);  // round to nearest even

@@ -42,14 +42,7 @@ void QuantizeRowQ5_0(const float* src, void* dst, int64_t n) {
   const int64_t nb = n / kQK5_0;
   for (int64_t i = 0; i < nb; ++i) {
     const float* x = src + i * kQK5_0;
-    float amax = 0.0f, max = 0.0f;  // the value of largest magnitude, with its sign
-    for (int j = 0; j < kQK5_0; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -16;
+    const float d = SignedAbsMax(x, kQK5_0) / -16;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = Fp32ToFp16(d);
     uint32_t qh = 0;
