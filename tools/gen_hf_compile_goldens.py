@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden data for `foundry model compile` on the SmolLM2 Hugging Face folder (test oracles).
+"""Golden data for `foundry model compile` on a real Hugging Face folder (test oracles).
 
 1. llama.cpp's converter (convert_hf_to_gguf.py of the pinned llama-cpp-python 0.3.36 source
    tree) with --outtype f16 and q8_0, and its llama-quantize (.cache/peer/build-0.3.36) from
@@ -9,11 +9,15 @@
    the top-1 token at every position (teacher forced) with its margin over the runner-up, and a
    16-token greedy continuation. An f32 compile must agree on every top-1 (the margins show how
    close a tie was).
+3. llama.cpp (llama-cpp-python 0.3.36 of .cache/peer/venv-avx2, run as a subprocess of this
+   script with --llama-greedy) on the converter's q8_0 file: the same 16-token greedy
+   continuations, token by token after the prompt as one batch. A q8_0 compile must equal them.
 
-Writes tests/golden/data/hf_compile_smollm2.json.
+Writes tests/golden/data/hf_compile_<model>.json for SmolLM2-135M-Instruct (hf_compile_smollm2)
+and qwen2.5-coder-0.5b-instruct.
 
-  .cache/peer/venv-hf/bin/python tools/make_hf_reference_folders.py   # the folder, first
-  .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py
+  .cache/peer/venv-hf/bin/python tools/make_hf_reference_folders.py   # the folders, first
+  .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py [--model qwen2.5-coder-0.5b-instruct]
 """
 
 import argparse
@@ -27,7 +31,12 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LLAMA_CPP = os.path.join(ROOT, ".cache", "peer", "llama_cpp_python-0.3.36", "vendor", "llama.cpp")
 QUANTIZE = os.path.join(ROOT, ".cache", "peer", "build-0.3.36", "bin", "llama-quantize")
-MODEL = "SmolLM2-135M-Instruct"
+LLAMA_PYTHON = os.path.join(ROOT, ".cache", "peer", "venv-avx2", "bin", "python")
+# model folder under .cache/hf -> golden file name
+GOLDENS = {
+    "SmolLM2-135M-Instruct": "hf_compile_smollm2.json",
+    "qwen2.5-coder-0.5b-instruct": "hf_compile_qwen2.5-coder-0.5b.json",
+}
 PROMPTS = [
     "The capital city of France is",
     "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
@@ -93,30 +102,70 @@ def logits_oracle(folder):
     return results
 
 
+def llama_greedy(model_path, prompts_ids):
+    """Runs in the llama-cpp-python venv: each prompt evaluated as one batch, then CONTINUATION
+    argmax tokens fed one at a time (ties to the lowest id)."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=model_path, n_ctx=512, n_batch=512, n_threads=2, logits_all=True,
+                seed=0, verbose=False)
+    out = []
+    for ids in prompts_ids:
+        llm.reset()
+        llm.eval(ids)
+        tokens = []
+        for _ in range(CONTINUATION):
+            tok = int(np.argmax(np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)))
+            tokens.append(tok)
+            llm.eval([tok])
+        out.append(tokens)
+    return out
+
+
+def llama_greedy_subprocess(model_path, prompts_ids):
+    r = subprocess.run([LLAMA_PYTHON, os.path.abspath(__file__), "--llama-greedy", model_path],
+                       input=json.dumps(prompts_ids), capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--folder", default=os.path.join(ROOT, ".cache", "hf", MODEL))
-    ap.add_argument("--out", default=os.path.join(ROOT, "tests", "golden", "data",
-                                                  "hf_compile_smollm2.json"))
+    ap.add_argument("--model", default="SmolLM2-135M-Instruct", choices=sorted(GOLDENS))
+    ap.add_argument("--folder", help="default: .cache/hf/MODEL")
+    ap.add_argument("--out", help="default: tests/golden/data/<the model's golden>")
+    ap.add_argument("--llama-greedy", metavar="GGUF",
+                    help="internal: prompt ids (JSON on stdin) -> llama.cpp greedy tokens")
     args = ap.parse_args()
+    if args.llama_greedy:
+        json.dump(llama_greedy(args.llama_greedy, json.load(sys.stdin)), sys.stdout)
+        return
+    folder = args.folder or os.path.join(ROOT, ".cache", "hf", args.model)
+    out_path = args.out or os.path.join(ROOT, "tests", "golden", "data", GOLDENS[args.model])
     golden = {
         "generator": "tools/gen_hf_compile_goldens.py (llama-cpp-python 0.3.36 "
-                     "convert_hf_to_gguf.py + llama-quantize; transformers float32)",
-        "folder": f".cache/hf/{MODEL} (tools/make_hf_reference_folders.py)",
+                     "convert_hf_to_gguf.py + llama-quantize; transformers float32; "
+                     "llama.cpp greedy on the converted q8_0)",
+        "folder": f".cache/hf/{args.model} (tools/make_hf_reference_folders.py)",
         "tensors": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
         for outtype in ["f16", "q8_0"]:
             out = os.path.join(tmp, f"{outtype}.gguf")
-            convert(args.folder, outtype, out)
+            convert(folder, outtype, out)
             golden["tensors"][outtype] = tensor_table(out)
         f16 = os.path.join(tmp, "f16.gguf")
         for qtype in ["q4_0", "q4_1"]:
             out = os.path.join(tmp, f"{qtype}.gguf")
             quantize(f16, out, qtype.upper())
             golden["tensors"][qtype] = tensor_table(out)
-    golden["transformers_f32"] = logits_oracle(args.folder)
-    with open(args.out, "w") as f:
+        golden["transformers_f32"] = logits_oracle(folder)
+        greedy = llama_greedy_subprocess(os.path.join(tmp, "q8_0.gguf"),
+                                         [case["input_ids"] for case in golden["transformers_f32"]])
+        golden["llama_cpp_q8_0"] = [{"prompt": case["prompt"], "input_ids": case["input_ids"],
+                                     "greedy": tokens}
+                                    for case, tokens in zip(golden["transformers_f32"], greedy)]
+    with open(out_path, "w") as f:
         json.dump(golden, f, indent=1, ensure_ascii=False)
         f.write("\n")
 
