@@ -1,8 +1,9 @@
-// `foundry model compile SRC [--name ALIAS] [--quant Q]`: a Hugging Face checkpoint folder
-// compiled into a GGUF model in the cache (<cache>/<ALIAS>/<alias>.gguf + inference_model.json),
-// where `foundry cache ls` lists it and `foundry model run ALIAS` runs it. The model is written
-// into a hidden temporary folder marked in progress (download.tmp) and renamed into place at
-// the end, so an interrupted or failed compile never leaves a model that looks complete.
+// `foundry model compile SRC [--name ALIAS] [--quant Q]`: a Hugging Face checkpoint folder, or a
+// GGUF file to re-quantize, compiled into a GGUF model in the cache (<cache>/<ALIAS>/<alias>.gguf +
+// inference_model.json), where `foundry cache ls` lists it and `foundry model run ALIAS` runs it.
+// The model is written into a hidden temporary folder marked in progress (download.tmp) and renamed
+// into place at the end, so an interrupted or failed compile never leaves a model that looks
+// complete.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -14,7 +15,9 @@
 #include "catalog/catalog.h"
 #include "cli/commands.h"
 #include "cli/progress_bar.h"
+#include "convert/compile_plan.h"
 #include "convert/disk_space.h"
+#include "convert/gguf_requantize.h"
 #include "convert/hf_compile.h"
 #include "convert/hf_tokenizer.h"
 
@@ -28,11 +31,35 @@ struct CompileArgs {
   std::string quant = "q4_k_m";
 };
 
-// The default alias: the source folder's name, lower-cased.
+// The default alias: the source folder's name (a GGUF file's name without .gguf), lower-cased.
 std::string DefaultAlias(const fs::path& src) {
   fs::path p = fs::absolute(src).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec) && p.extension() == ".gguf") p = p.stem();
   return AsciiLower(p.filename().string());
+}
+
+// The plan for what SRC is: a GGUF file, else a Hugging Face folder.
+StatusOr<std::unique_ptr<convert::CompilePlan>> MakePlan(const fs::path& src,
+                                                         const convert::CompileOptions& options) {
+  std::error_code ec;
+  if (fs::is_regular_file(src, ec)) {
+    FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<convert::GgufRequantizePlan> plan,
+                             convert::GgufRequantizePlan::Make(src, options));
+    return std::unique_ptr<convert::CompilePlan>(std::move(plan));
+  }
+  if (!fs::is_directory(src, ec)) {
+    return NotFound(src.string() +
+                    " is neither a folder (a Hugging Face model folder) nor a GGUF file");
+  }
+  // config.json first: a folder that is not a model at all says so, not "no tokenizer.json".
+  FOUNDRY_RETURN_IF_ERROR(convert::ReadHfConfig(src).status());
+  FOUNDRY_ASSIGN_OR_RETURN(convert::HfTokenizer tokenizer, convert::ReadHfTokenizer(src));
+  FOUNDRY_ASSIGN_OR_RETURN(convert::HfCompilePlan plan,
+                           convert::HfCompilePlan::Make(src, std::move(tokenizer), options));
+  return std::unique_ptr<convert::CompilePlan>(
+      std::make_unique<convert::HfCompilePlan>(std::move(plan)));
 }
 
 Status CheckAlias(const std::string& alias) {
@@ -46,8 +73,8 @@ Status CheckAlias(const std::string& alias) {
 }
 
 // Writes the model into `tmp`, then renames it to `dir`.
-Status CompileInto(const convert::HfCompilePlan& plan, const std::string& alias,
-                   const fs::path& tmp, const fs::path& dir) {
+Status CompileInto(const convert::CompilePlan& plan, const std::string& alias, const fs::path& tmp,
+                   const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) return IoError("cannot create " + tmp.string() + ": " + ec.message());
@@ -73,8 +100,9 @@ Status CompileInto(const convert::HfCompilePlan& plan, const std::string& alias,
 StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
   const fs::path src = a.src;
   std::error_code ec;
-  if (!fs::is_directory(src, ec)) {
-    return NotFound(a.src + " is not a folder (expected a Hugging Face model folder)");
+  if (!fs::exists(src, ec)) {
+    return NotFound(a.src +
+                    " does not exist (expected a Hugging Face model folder or a GGUF file)");
   }
   FOUNDRY_ASSIGN_OR_RETURN(convert::CompileQuant quant, convert::ParseCompileQuant(a.quant));
   const std::string alias = a.name.empty() ? DefaultAlias(src) : a.name;
@@ -89,15 +117,11 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
                            "); choose another --name or remove it with `foundry cache remove " +
                            alias + "`");
   }
-  // config.json first: a folder that is not a model at all says so, not "no tokenizer.json".
-  FOUNDRY_RETURN_IF_ERROR(convert::ReadHfConfig(src).status());
-  FOUNDRY_ASSIGN_OR_RETURN(convert::HfTokenizer tokenizer, convert::ReadHfTokenizer(src));
   convert::CompileOptions options;
   options.quant = quant;
   options.model_name = alias;
   options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FOUNDRY_ASSIGN_OR_RETURN(convert::HfCompilePlan plan,
-                           convert::HfCompilePlan::Make(src, std::move(tokenizer), options));
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<convert::CompilePlan> plan, MakePlan(src, options));
   fs::create_directories(cache_dir, ec);
   if (ec)
     return IoError("cannot create the cache directory " + cache_dir.string() + ": " + ec.message());
@@ -105,15 +129,15 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
   if (ec)
     return IoError("cannot read the free space of " + cache_dir.string() + ": " + ec.message());
   FOUNDRY_RETURN_IF_ERROR(
-      convert::CheckDiskSpace(cache_dir, plan.estimated_bytes(), space.available));
+      convert::CheckDiskSpace(cache_dir, plan->estimated_bytes(), space.available));
 
   std::printf("Compiling %s (%s, %s) into %s...\n", src.string().c_str(),
-              plan.config().hf_architecture.c_str(), std::string(CompileQuantName(quant)).c_str(),
+              plan->source_description().c_str(), std::string(CompileQuantName(quant)).c_str(),
               dir.string().c_str());
   std::fflush(stdout);
   const fs::path tmp = cache_dir / ("." + alias + ".compiling");
   fs::remove_all(tmp, ec);  // a compile interrupted earlier
-  Status s = CompileInto(plan, alias, tmp, dir);
+  Status s = CompileInto(*plan, alias, tmp, dir);
   if (!s.ok()) {
     fs::remove_all(tmp, ec);
     return s;
@@ -126,12 +150,16 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
 void AddCompileCommand(CLI::App& model, const Environment& env, int& exit_code) {
   auto args = std::make_shared<CompileArgs>();
   CLI::App* compile = model.add_subcommand(
-      "compile", "Compile a Hugging Face model folder into a GGUF model in the cache");
+      "compile",
+      "Compile a Hugging Face model folder, or re-quantize a GGUF file, into a GGUF model in the "
+      "cache");
   compile
-      ->add_option("source", args->src, "Folder with config.json, *.safetensors and tokenizer.json")
+      ->add_option("source", args->src,
+                   "Folder with config.json, *.safetensors and tokenizer.json, or a .gguf file")
       ->required();
-  compile->add_option("--name", args->name,
-                      "The model's name in the cache (default: the folder's name, lower-cased)");
+  compile->add_option(
+      "--name", args->name,
+      "The model's name in the cache (default: the folder's or file's name, lower-cased)");
   compile->add_option("--quant", args->quant,
                       "Weight type: " + convert::SupportedCompileQuants() + " (default q4_k_m)");
   compile->callback([&env, args, &exit_code] {

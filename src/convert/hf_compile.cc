@@ -9,42 +9,13 @@
 
 #include "base/thread_pool.h"
 #include "convert/tensor_names.h"
+#include "convert/tensor_stream.h"
 #include "convert/vocab_writer.h"
 #include "format/gguf_writer.h"
-#include "kernels/ref/quant_ref.h"
 
 namespace foundry::convert {
 namespace fs = std::filesystem;
 namespace {
-
-using RowQuantizer = void (*)(const float*, void*, int64_t);
-
-RowQuantizer QuantizerFor(QuantType t) {
-  switch (t) {
-    case QuantType::kF32:
-      return &ref::QuantizeRowF32;
-    case QuantType::kF16:
-      return &ref::QuantizeRowF16;
-    case QuantType::kBF16:
-      return &ref::QuantizeRowBF16;
-    case QuantType::kQ8_0:
-      return &ref::QuantizeRowQ8_0;
-    case QuantType::kQ4_0:
-      return &ref::QuantizeRowQ4_0;
-    case QuantType::kQ4_1:
-      return &ref::QuantizeRowQ4_1;
-    case QuantType::kQ5_0:
-      return &ref::QuantizeRowQ5_0;
-    case QuantType::kQ4_K:
-      return &ref::QuantizeRowQ4_K;
-    case QuantType::kQ5_K:
-      return &ref::QuantizeRowQ5_K;
-    case QuantType::kQ6_K:
-      return &ref::QuantizeRowQ6_K;
-    default:
-      return nullptr;
-  }
-}
 
 std::string ShapeText(const std::vector<uint64_t>& shape) {
   std::string s = "[";
@@ -208,10 +179,7 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
   for (const std::string& m : tokenizer_.vocab.merges) estimated_bytes_ += m.size() + 8;
   for (size_t i = 0; i < tensors_.size(); ++i) {
     tensors_[i].type = types[i];
-    const auto info = FindQuantTypeInfo(static_cast<uint32_t>(types[i]));
-    uint64_t rows = 1;
-    for (size_t d = 1; d < tensors_[i].ne.size(); ++d) rows *= tensors_[i].ne[d];
-    estimated_bytes_ += RowBytes(*info, tensors_[i].ne[0]) * rows + GgufWriter::kAlignment;
+    estimated_bytes_ += TensorBytes(tensors_[i].ne, types[i]) + GgufWriter::kAlignment;
   }
   return OkStatus();
 }
@@ -245,17 +213,9 @@ Status HfCompilePlan::Write(const fs::path& out, const Progress& progress) const
 
 Status HfCompilePlan::WriteTensor(const Tensor& t, GgufWriter* w, ThreadPool& pool, uint64_t* done,
                                   const Progress& progress) const {
-  const RowQuantizer quantize = QuantizerFor(t.type);
-  FOUNDRY_CHECK(quantize != nullptr);
-  const auto info = FindQuantTypeInfo(static_cast<uint32_t>(t.type));
   const uint64_t ncols = t.ne[0];
   uint64_t rows = 1;
   for (size_t d = 1; d < t.ne.size(); ++d) rows *= t.ne[d];
-  const size_t row_bytes = RowBytes(*info, ncols);
-  // Chunks of about 4M floats (16 MiB) bound the memory whatever the tensor's size.
-  const uint64_t chunk_rows = std::max<uint64_t>(1, (uint64_t{4} << 20) / ncols);
-  std::vector<float> rows_f(std::min(rows, chunk_rows) * ncols);
-  std::vector<uint8_t> rows_q(std::min(rows, chunk_rows) * row_bytes);
   const uint64_t head_rows =
       t.permute_heads > 0 ? rows / static_cast<uint64_t>(t.permute_heads) : 0;
   // llama.cpp's LlamaModel.permute: within each head, row (j * half + i) moves to (2i + j), so
@@ -265,26 +225,18 @@ Status HfCompilePlan::WriteTensor(const Tensor& t, GgufWriter* w, ThreadPool& po
     const uint64_t h = r / head_rows, rem = r % head_rows;
     return h * head_rows + (rem % 2) * (head_rows / 2) + rem / 2;
   };
-  for (uint64_t first = 0; first < rows; first += chunk_rows) {
-    const uint64_t n = std::min(chunk_rows, rows - first);
-    const auto convert = [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        float* f = rows_f.data() + i * ncols;
-        const uint64_t r = first + static_cast<uint64_t>(i);
-        if (t.src == nullptr) {
-          std::copy_n(t.generated.data() + r * ncols, ncols, f);
-        } else {
-          const Status s = SafetensorsToFloat(*t.src, source_row(r) * ncols, ncols, f);
-          FOUNDRY_CHECK(s.ok());  // dtypes were checked in AddTensors
-        }
-        quantize(f, rows_q.data() + i * row_bytes, static_cast<int64_t>(ncols));
-      }
-    };
-    pool.ParallelFor(static_cast<int64_t>(n), 16, convert);
-    FOUNDRY_RETURN_IF_ERROR(w->Append(rows_q.data(), n * row_bytes));
-    *done += n * row_bytes;
+  const FloatRowSource source = [&](uint64_t r, float* f) {
+    if (t.src == nullptr) {
+      std::copy_n(t.generated.data() + r * ncols, ncols, f);
+    } else {
+      const Status s = SafetensorsToFloat(*t.src, source_row(r) * ncols, ncols, f);
+      FOUNDRY_CHECK(s.ok());  // dtypes were checked in AddTensors
+    }
+  };
+  FOUNDRY_RETURN_IF_ERROR(StreamQuantizedTensor(t.ne, t.type, source, w, pool, [&](uint64_t n) {
+    *done += n;
     if (progress) progress(t.name, *done, estimated_bytes_);
-  }
+  }));
   if (t.file != nullptr) t.file->DropPages(*t.src);
   return OkStatus();
 }

@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "base/tensor_type.h"
 #include "base/thread_pool.h"
+#include "convert/compile_plan.h"
 #include "convert/hf_config.h"
 #include "convert/hf_tokenizer.h"
 #include "convert/quant_plan.h"
@@ -30,7 +31,7 @@ struct CompileOptions {
 
 // Everything known before a byte is written: the checked config, the tensors with their
 // sources, shapes and types, and the output size.
-class HfCompilePlan {
+class HfCompilePlan : public CompilePlan {
  public:
   // Reads config.json, opens the safetensors (model.safetensors.index.json's shards, else
   // every *.safetensors), maps and checks every tensor (names, shapes, nothing missing) and
@@ -39,16 +40,12 @@ class HfCompilePlan {
                                       const CompileOptions& options);
 
   const HfConfig& config() const { return config_; }
-  // Bytes the GGUF file will have, within the size of its metadata.
-  uint64_t estimated_bytes() const { return estimated_bytes_; }
   size_t tensor_count() const { return tensors_.size(); }
-  // (GGUF name, type) in file order.
-  std::vector<std::pair<std::string, QuantType>> tensor_types() const;
 
-  // progress(tensor name, bytes written, estimated_bytes()).
-  using Progress = std::function<void(const std::string&, uint64_t, uint64_t)>;
-  // Writes the GGUF file at `out`.
-  Status Write(const std::filesystem::path& out, const Progress& progress) const;
+  std::string source_description() const override { return config_.hf_architecture; }
+  uint64_t estimated_bytes() const override { return estimated_bytes_; }
+  std::vector<std::pair<std::string, QuantType>> tensor_types() const override;
+  Status Write(const std::filesystem::path& out, const Progress& progress) const override;
 
  private:
   struct Tensor {

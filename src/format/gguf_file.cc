@@ -15,30 +15,6 @@ constexpr uint64_t kMaxStringBytes = 1u << 30;
 constexpr uint32_t kMaxArrayDepth = 4;
 constexpr uint32_t kMaxDims = 4;
 
-size_t ScalarSize(GgufType t) {
-  switch (t) {
-    case GgufType::kUint8:
-    case GgufType::kInt8:
-    case GgufType::kBool:
-      return 1;
-    case GgufType::kUint16:
-    case GgufType::kInt16:
-      return 2;
-    case GgufType::kUint32:
-    case GgufType::kInt32:
-    case GgufType::kFloat32:
-      return 4;
-    case GgufType::kUint64:
-    case GgufType::kInt64:
-    case GgufType::kFloat64:
-      return 8;
-    case GgufType::kString:
-    case GgufType::kArray:
-      return 0;
-  }
-  return 0;
-}
-
 // Names read from the file appear in error messages quoted, with control bytes escaped and
 // long names cut, so that a message stays one short line whatever the file holds.
 std::string Quote(std::string_view s) {
@@ -208,7 +184,7 @@ Status ReadArray(Reader& r, GgufValue* v, uint32_t depth, bool keep, const char*
     }
     return OkStatus();
   }
-  const size_t es = ScalarSize(et);
+  const size_t es = GgufScalarSize(et);
   if (count > r.remaining() / es) {
     return CorruptFile(std::string(what) + ": array of " + std::to_string(count) +
                        " elements runs past the end of the file");
@@ -232,7 +208,7 @@ T LoadUnaligned(const uint8_t* p) {
 
 // Reads element k of a numeric array as double / int64.
 double ElementAsDouble(const GgufValue& v, uint64_t k) {
-  const uint8_t* p = v.elems + k * ScalarSize(v.elem_type);
+  const uint8_t* p = v.elems + k * GgufScalarSize(v.elem_type);
   switch (v.elem_type) {
     case GgufType::kUint8:
       return *p;
@@ -262,7 +238,7 @@ double ElementAsDouble(const GgufValue& v, uint64_t k) {
 }
 
 bool ElementAsInt(const GgufValue& v, uint64_t k, int64_t* out) {
-  const uint8_t* p = v.elems + k * ScalarSize(v.elem_type);
+  const uint8_t* p = v.elems + k * GgufScalarSize(v.elem_type);
   switch (v.elem_type) {
     case GgufType::kUint8:
       *out = *p;
@@ -335,6 +311,30 @@ std::string_view GgufTypeName(GgufType t) {
       return "float64";
   }
   return "unknown";
+}
+
+size_t GgufScalarSize(GgufType t) {
+  switch (t) {
+    case GgufType::kUint8:
+    case GgufType::kInt8:
+    case GgufType::kBool:
+      return 1;
+    case GgufType::kUint16:
+    case GgufType::kInt16:
+      return 2;
+    case GgufType::kUint32:
+    case GgufType::kInt32:
+    case GgufType::kFloat32:
+      return 4;
+    case GgufType::kUint64:
+    case GgufType::kInt64:
+    case GgufType::kFloat64:
+      return 8;
+    case GgufType::kString:
+    case GgufType::kArray:
+      return 0;
+  }
+  return 0;
 }
 
 bool GgufValue::IsInteger() const {

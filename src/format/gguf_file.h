@@ -34,6 +34,8 @@ enum class GgufType : uint32_t {
 };
 
 std::string_view GgufTypeName(GgufType t);
+// Bytes of one numeric or bool value; 0 for strings and arrays.
+size_t GgufScalarSize(GgufType t);
 
 // One metadata value. Scalars are widened; arrays keep a view of their payload.
 struct GgufValue {

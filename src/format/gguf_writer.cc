@@ -75,6 +75,68 @@ void GgufWriter::AddFloat32Array(std::string_view key, const std::vector<float>&
   for (float x : v) Put(x);
 }
 
+Status GgufWriter::AddValue(std::string_view key, const GgufValue& v) {
+  if (v.type == GgufType::kArray && v.elem_type == GgufType::kArray) {
+    return Unimplemented("metadata " + std::string(key) + " is an array of arrays");
+  }
+  Key(key, v.type);
+  const auto put_scalar = [this](GgufType t, uint64_t u, int64_t i, double f) {
+    switch (t) {
+      case GgufType::kUint8:
+      case GgufType::kBool:
+        Put(static_cast<uint8_t>(u));
+        break;
+      case GgufType::kInt8:
+        Put(static_cast<int8_t>(i));
+        break;
+      case GgufType::kUint16:
+        Put(static_cast<uint16_t>(u));
+        break;
+      case GgufType::kInt16:
+        Put(static_cast<int16_t>(i));
+        break;
+      case GgufType::kUint32:
+        Put(static_cast<uint32_t>(u));
+        break;
+      case GgufType::kInt32:
+        Put(static_cast<int32_t>(i));
+        break;
+      case GgufType::kFloat32:
+        Put(static_cast<float>(f));
+        break;
+      case GgufType::kUint64:
+        Put(u);
+        break;
+      case GgufType::kInt64:
+        Put(i);
+        break;
+      case GgufType::kFloat64:
+        Put(f);
+        break;
+      case GgufType::kString:
+      case GgufType::kArray:
+        break;
+    }
+  };
+  if (v.type == GgufType::kString) {
+    PutString(v.str);
+  } else if (v.type != GgufType::kArray) {
+    put_scalar(v.type, v.u, v.i, v.f);
+  } else {
+    Put<uint32_t>(static_cast<uint32_t>(v.elem_type));
+    Put<uint64_t>(v.count);
+    if (v.elem_type == GgufType::kString) {
+      for (std::string_view s : v.strs) PutString(s);
+    } else {  // numeric elements: their little-endian bytes as they were
+      const size_t n = v.count * GgufScalarSize(v.elem_type);
+      const size_t at = kv_.size();
+      kv_.resize(at + n);
+      if (n > 0) std::memcpy(kv_.data() + at, v.elems, n);
+    }
+  }
+  return OkStatus();
+}
+
 StatusOr<uint64_t> GgufWriter::AddTensor(std::string_view name, const std::vector<uint64_t>& ne,
                                          QuantType type) {
   const auto info = FindQuantTypeInfo(static_cast<uint32_t>(type));

@@ -34,6 +34,9 @@ class GgufWriter {
   void AddStringArray(std::string_view key, const std::vector<std::string>& v);
   void AddInt32Array(std::string_view key, const std::vector<int32_t>& v);
   void AddFloat32Array(std::string_view key, const std::vector<float>& v);
+  // A value read by GgufFile, written as it was (its type kept); an error for nested arrays,
+  // whose contents GgufFile does not keep.
+  Status AddValue(std::string_view key, const GgufValue& v);
 
   // Declares a tensor; ne[0] is the contiguous dimension and must be a multiple of the type's
   // block size. Returns its byte size.

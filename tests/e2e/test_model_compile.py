@@ -159,7 +159,7 @@ def expect_error(env, cache, args, needle):
 def test_bad_inputs_fail_with_one_line_and_leave_nothing(home, folders, tmp_path):
     h, env = home
     cache = h / "cache"
-    expect_error(env, cache, [str(tmp_path / "nope")], "is not a folder")
+    expect_error(env, cache, [str(tmp_path / "nope")], "does not exist")
     empty = tmp_path / "empty"
     empty.mkdir()
     expect_error(env, cache, [str(empty)], "config.json is missing")
@@ -268,3 +268,53 @@ def test_smollm2_tensors_equal_llama_cpp_and_greedy_equals_transformers(home, tm
 def test_qwen2_5_coder_0_5b_tensors_and_greedy_equal_llama_cpp(home, tmp_path_factory):
     check_real_folder(home, real_hf_folder(tmp_path_factory, "qwen2.5-coder-0.5b-instruct"),
                       "hf_compile_qwen2.5-coder-0.5b.json", f32_greedy=False)
+
+
+REQUANT_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "requantize_smollm2.json")
+
+
+def test_a_gguf_is_requantized_as_llama_quantize_does(home):
+    """`foundry model compile MODEL.gguf --quant Q`: every tensor byte-identical to
+    `llama-quantize --allow-requantize` on the same file (goldens from
+    tools/gen_requantize_goldens.py), the metadata copied, and the result runs."""
+    import hashlib
+    h, env = home
+    golden = json.load(open(REQUANT_GOLDEN))
+    source = os.path.join(ROOT, ".cache", "models", golden["source"])
+    if not os.path.exists(source):
+        pytest.skip(golden["source"] + " is not downloaded (make models)")
+    src_fields = gguf.GGUFReader(source).fields
+    for quant, want in golden["tensors"].items():
+        alias = "requant-" + quant.replace("_", "-")
+        r = compile_ok(env, source, "--name", alias, "--quant", quant)
+        assert "GGUF llama" in r.stdout, r.stdout
+        path = str(h / "cache" / alias / (alias + ".gguf"))
+        reader = gguf.GGUFReader(path)
+        got = {t.name: t for t in reader.tensors}
+        assert [t.name for t in reader.tensors] == [w["name"] for w in want], quant
+        for w in want:
+            t = got[w["name"]]
+            assert t.tensor_type.name == w["type"], (quant, w["name"])
+            assert hashlib.sha256(np.array(t.data).tobytes()).hexdigest() == w["sha256"], (quant, w["name"])
+        for key in ("tokenizer.ggml.tokens", "tokenizer.chat_template", "llama.block_count"):
+            assert reader.fields[key].contents() == src_fields[key].contents(), key
+        assert reader.fields["general.name"].contents() == alias
+        del reader, got
+        if quant == "q4_k_m":
+            run = foundry(env, "model", "run", alias, "Hello", "--max-tokens", "8", timeout=600)
+            assert run.returncode == 0, run.stdout + run.stderr
+        shutil.rmtree(h / "cache" / alias)
+
+
+def test_a_bad_gguf_fails_with_one_line_and_leaves_nothing(home, tmp_path):
+    h, env = home
+    cache = h / "cache"
+    truncated = tmp_path / "truncated.gguf"
+    with open(os.path.join(MODELS, "tiny-llama.gguf"), "rb") as f:
+        data = f.read()
+    truncated.write_bytes(data[: len(data) // 2])
+    expect_error(env, cache, [str(truncated)], "truncated")
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("not a model\n")
+    expect_error(env, cache, [str(not_gguf)], "GGUF")
+    expect_error(env, cache, [str(tmp_path / "missing.gguf")], "does not exist")

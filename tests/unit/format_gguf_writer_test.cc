@@ -12,6 +12,55 @@
 namespace foundry {
 namespace {
 
+// AddValue writes what GgufFile read, type and all: the re-quantizer's copy of the metadata.
+TEST(GgufWriter, CopiesValuesReadFromAnotherFile) {
+  testing::TempDir dir;
+  const auto write = [](GgufWriter& w, const std::string& path) {
+    ASSERT_TRUE(w.AddTensor("t", {32}, QuantType::kF32).ok());
+    ASSERT_TRUE(w.Open(path).ok());
+    const std::vector<float> zeros(32, 0.0f);
+    ASSERT_TRUE(w.Append(zeros.data(), zeros.size() * sizeof(float)).ok());
+    ASSERT_TRUE(w.Finish().ok());
+  };
+  GgufWriter first;
+  first.AddString("s", "text");
+  first.AddUint32("u32", 7);
+  first.AddInt32("i32", -7);
+  first.AddUint64("u64", uint64_t{1} << 40);
+  first.AddFloat32("f32", 0.1f);
+  first.AddBool("b", true);
+  first.AddStringArray("sa", {"a", "", "b c"});
+  first.AddInt32Array("ia", {-1, 2, 3});
+  first.AddFloat32Array("fa", {0.25f, -8.0f});
+  write(first, (dir.path() / "a.gguf").string());
+  auto a = GgufFile::Open((dir.path() / "a.gguf").string());
+  ASSERT_TRUE(a.ok()) << a.status().message();
+
+  GgufWriter second;
+  for (const auto& [key, value] : (*a)->metadata()) ASSERT_TRUE(second.AddValue(key, value).ok());
+  write(second, (dir.path() / "b.gguf").string());
+  auto b = GgufFile::Open((dir.path() / "b.gguf").string());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ((*a)->metadata().size(), (*b)->metadata().size());
+  for (size_t k = 0; k < (*a)->metadata().size(); ++k) {
+    const auto& [ka, va] = (*a)->metadata()[k];
+    const auto& [kb, vb] = (*b)->metadata()[k];
+    EXPECT_EQ(ka, kb);
+    EXPECT_EQ(va.type, vb.type) << ka;
+    EXPECT_EQ(va.u, vb.u) << ka;
+    EXPECT_EQ(va.i, vb.i) << ka;
+    EXPECT_EQ(va.f, vb.f) << ka;
+    EXPECT_EQ(va.str, vb.str) << ka;
+    EXPECT_EQ(va.elem_type, vb.elem_type) << ka;
+    EXPECT_EQ(va.count, vb.count) << ka;
+    EXPECT_EQ(va.strs, vb.strs) << ka;
+    if (va.elems != nullptr) {
+      ASSERT_NE(vb.elems, nullptr) << ka;
+      EXPECT_EQ(std::memcmp(va.elems, vb.elems, va.count * GgufScalarSize(va.elem_type)), 0) << ka;
+    }
+  }
+}
+
 TEST(GgufWriter, RoundTripsMetadataAndTensors) {
   testing::TempDir dir;
   const std::string path = (dir.path() / "out.gguf").string();
