@@ -3,7 +3,7 @@
 
 Writes tests/data/kernels/<type>.bin, read by tests/unit/kernels_vectors_test.cc.
 Our DequantizeRow* must reproduce gguf-py's dequantize() bit for bit, and, for the types
-gguf-py can quantize (F16, BF16, Q4_0, Q4_1, Q8_0), our QuantizeRow* must reproduce its bytes.
+gguf-py can quantize (F16, BF16, Q4_0, Q4_1, Q8_0, Q5_1), our QuantizeRow* must reproduce its bytes.
 
 File format (little endian):
   char[4]  magic "FKV1"
@@ -111,6 +111,15 @@ def main() -> None:
         qb = np.asarray(q).view(np.uint8).reshape(-1)
         deq = quants.dequantize(qb.reshape(1, -1), qtype)
         write(out / f"{qtype.name.lower()}.bin", int(qtype), n, x, qb, deq)
+
+    # Q5_1 (llama-quantize's fallback for Q5_K_M rows that are not whole 256-blocks), added
+    # later with its own seed so the vectors above stay as they were.
+    rng = np.random.default_rng(1100)
+    n = 256
+    x = quantize_input(rng, n)
+    qb = np.asarray(quants.quantize(x.reshape(1, n), T.Q5_1)).view(np.uint8).reshape(-1)
+    deq = quants.dequantize(qb.reshape(1, -1), T.Q5_1)
+    write(out / "q5_1.bin", int(T.Q5_1), n, x, qb, deq)
 
     # Dequantize-only vectors for the K-quants (gguf-py has no K-quant quantizer).
     for seed, qtype in enumerate([T.Q4_K, T.Q5_K, T.Q6_K]):

@@ -20,7 +20,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUANTIZE = os.path.join(ROOT, ".cache", "peer", "build-0.3.36", "bin", "llama-quantize")
 SOURCE = os.path.join(ROOT, ".cache", "models", "SmolLM2-135M-Instruct.Q4_1.gguf")
-QUANTS = ["q8_0", "q4_0", "q5_0", "q6_k", "q4_k_m"]
+QUANTS = ["q8_0", "q4_0", "q5_0", "q6_k", "q4_k_m", "q5_k_m"]
 OUT = os.path.join(ROOT, "tests", "golden", "data", "requantize_smollm2.json")
 
 

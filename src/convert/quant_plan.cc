@@ -144,14 +144,7 @@ StatusOr<std::vector<QuantType>> ChooseTensorTypes(CompileQuant q, const QuantMo
       if (k_mix && UseMoreBits(i_ffn_down, model.n_layer)) type = QuantType::kQ6_K;
       ++i_ffn_down;
     }
-    type = Fallback(type, ncols);
-    if (type == QuantType::kQ5_1) {
-      return Unimplemented("--quant " + std::string(e.name) + ": llama.cpp's rules give " + t.name +
-                           " (rows of " + std::to_string(ncols) +
-                           ", not a multiple of 256) the type Q5_1, which foundry does not write; "
-                           "use q4_k_m, q6_k or q5_0");
-    }
-    types.push_back(type);
+    types.push_back(Fallback(type, ncols));
   }
   return types;
 }

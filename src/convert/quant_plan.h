@@ -41,7 +41,6 @@ struct PlannedTensor {
 
 // The type of every tensor; `tensors` in the order llama-quantize visits them (non-block
 // tensors by name, then block by block, by name: the order of ChooseTensorTypes' callers).
-// An error when the rules pick a type this engine cannot write (q5_k_m's Q5_1 fallback).
 StatusOr<std::vector<QuantType>> ChooseTensorTypes(CompileQuant q, const QuantModelInfo& model,
                                                    const std::vector<PlannedTensor>& tensors);
 

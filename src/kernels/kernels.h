@@ -67,7 +67,7 @@ struct TypeTraits {
   GemmFn gemm_tokens8 = nullptr;
 };
 
-// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K. Every ISA
+// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K. Every ISA
 // supports the same types, with the same vec_dot_type and block sizes.
 const TypeTraits* FindRefTypeTraits(QuantType type);
 

@@ -15,6 +15,7 @@ namespace foundry {
 inline constexpr int kQK4_0 = 32;
 inline constexpr int kQK4_1 = 32;
 inline constexpr int kQK5_0 = 32;
+inline constexpr int kQK5_1 = 32;
 inline constexpr int kQK8_0 = 32;
 inline constexpr int kQK8_1 = 32;
 inline constexpr int kQK_K = 256;        // super-block size of the K-quants
@@ -43,6 +44,15 @@ struct BlockQ5_0 {
   uint8_t qs[kQK5_0 / 2];
 };
 static_assert(sizeof(BlockQ5_0) == 22);
+
+// x = d * q + m, q = low nibble | high bit << 4 in 0..31; nibble and qh order as Q5_0.
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK5_1 / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
 
 // x = d * q.
 struct BlockQ8_0 {

@@ -102,9 +102,9 @@ TEST(KernelsTable, GeometryAndVecDotTypes) {
   };
   const Pair pairs[] = {{QuantType::kF32, QuantType::kF32},   {QuantType::kF16, QuantType::kF16},
                         {QuantType::kBF16, QuantType::kBF16}, {QuantType::kQ4_0, QuantType::kQ8_0},
-                        {QuantType::kQ4_1, QuantType::kQ8_1}, {QuantType::kQ8_0, QuantType::kQ8_0},
-                        {QuantType::kQ4_K, QuantType::kQ8_K}, {QuantType::kQ5_K, QuantType::kQ8_K},
-                        {QuantType::kQ6_K, QuantType::kQ8_K}};
+                        {QuantType::kQ4_1, QuantType::kQ8_1}, {QuantType::kQ5_1, QuantType::kQ8_1},
+                        {QuantType::kQ8_0, QuantType::kQ8_0}, {QuantType::kQ4_K, QuantType::kQ8_K},
+                        {QuantType::kQ5_K, QuantType::kQ8_K}, {QuantType::kQ6_K, QuantType::kQ8_K}};
   for (const Pair& p : pairs) {
     const TypeTraits* w = harness::KernelsUnderTest().Find(p.w);
     ASSERT_NE(w, nullptr);
@@ -118,7 +118,6 @@ TEST(KernelsTable, GeometryAndVecDotTypes) {
   ASSERT_NE(harness::KernelsUnderTest().Find(QuantType::kQ5_0),
             nullptr);  // Gemma 3 Q4_K_M files carry Q5_0
   EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kQ5_0)->vec_dot_type, QuantType::kQ8_0);
-  EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kQ5_1), nullptr);
   EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kIQ4_NL), nullptr);
   EXPECT_EQ(harness::KernelsUnderTest().Find(QuantType::kI32), nullptr);
   EXPECT_EQ(harness::KernelsUnderTest().Find(static_cast<QuantType>(12345)), nullptr);

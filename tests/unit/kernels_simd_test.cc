@@ -31,15 +31,15 @@ using testing::RandomRow;
 
 // |simd - ref| <= kSimdVecDotRelErr * M + n * kSimdVecDotAbsPerElem, where M is the sum of
 // the magnitudes of the terms both kernels add (sum |w_i a_i|, with the min/offset parts of
-// Q4_1 and Q4_K/Q5_K counted separately, see Magnitude). Integer block sums are exact in
+// Q4_1/Q5_1 and Q4_K/Q5_K counted separately, see Magnitude). Integer block sums are exact in
 // both; only the order of float additions differs (plus fused multiply-adds). The absolute
 // term covers products that underflow (and AVX-512 BF16's flush of denormals to zero).
 constexpr double kSimdVecDotRelErr = 1e-5;
 constexpr double kSimdVecDotAbsPerElem = FLT_MIN;
 
-constexpr QuantType kWeightTypes[] = {QuantType::kF32,  QuantType::kF16,  QuantType::kBF16,
-                                      QuantType::kQ4_0, QuantType::kQ4_1, QuantType::kQ8_0,
-                                      QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K};
+constexpr QuantType kWeightTypes[] = {
+    QuantType::kF32,  QuantType::kF16,  QuantType::kBF16, QuantType::kQ4_0, QuantType::kQ4_1,
+    QuantType::kQ5_1, QuantType::kQ8_0, QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K};
 constexpr QuantType kActTypes[] = {QuantType::kF32,  QuantType::kF16,  QuantType::kBF16,
                                    QuantType::kQ8_0, QuantType::kQ8_1, QuantType::kQ8_K};
 
@@ -172,6 +172,7 @@ bool IsScaleByte(QuantType t, int off) {
     case QuantType::kQ8_0:
       return off < 2;
     case QuantType::kQ4_1:
+    case QuantType::kQ5_1:
     case QuantType::kQ4_K:
     case QuantType::kQ5_K:
       return off < 4;
@@ -226,7 +227,8 @@ double Magnitude(QuantType wt, const std::vector<uint8_t>& w, QuantType at,
     for (int64_t i = 0; i < n; ++i) s += std::fabs(wv[i] * av[i]);
     return s;
   };
-  if (wt != QuantType::kQ4_1 && wt != QuantType::kQ4_K && wt != QuantType::kQ5_K) {
+  if (wt != QuantType::kQ4_1 && wt != QuantType::kQ5_1 && wt != QuantType::kQ4_K &&
+      wt != QuantType::kQ5_K) {
     return sum_abs(w);
   }
   // Scale part (offset/min field zeroed) and offset part (scale field zeroed) separately.

@@ -54,6 +54,8 @@ inline Geometry GeometryOf(QuantType t) {
       return {32, 18};
     case QuantType::kQ4_1:
       return {32, 20};
+    case QuantType::kQ5_1:
+      return {32, 24};
     case QuantType::kQ8_0:
       return {32, 34};
     case QuantType::kQ8_1:
@@ -115,6 +117,17 @@ inline void DecodeBlock(QuantType t, const uint8_t* b, double* out) {
       for (int e = 0; e < 32; ++e) {
         const int byte = b[4 + e % 16];
         const int q = e < 16 ? byte % 16 : byte / 16;
+        out[e] = d * q + m;
+      }
+      return;
+    }
+    case QuantType::kQ5_1: {  // d, m, qh (bit e: element e's fifth bit), qs as Q4_1's
+      const double d = HalfToDouble(Rd16(b));
+      const double m = HalfToDouble(Rd16(b + 2));
+      const uint32_t qh = b[4] | (b[5] << 8) | (b[6] << 16) | (static_cast<uint32_t>(b[7]) << 24);
+      for (int e = 0; e < 32; ++e) {
+        const int byte = b[8 + e % 16];
+        const int q = (e < 16 ? byte % 16 : byte / 16) + 16 * static_cast<int>((qh >> e) & 1);
         out[e] = d * q + m;
       }
       return;
@@ -213,6 +226,7 @@ inline std::vector<uint8_t> RandomRow(QuantType t, int64_t n, std::mt19937& rng)
         Wr16(b, RandomScale(rng, false));
         break;
       case QuantType::kQ4_1:
+      case QuantType::kQ5_1:
         Wr16(b, RandomScale(rng, true));
         Wr16(b + 2, RandomScale(rng, false));
         break;

@@ -106,7 +106,7 @@ TEST_P(GgufPyVectors, MatchBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Kernels, GgufPyVectors,
                          ::testing::Values("f16.bin", "bf16.bin", "q4_0.bin", "q4_1.bin",
-                                           "q8_0.bin", "q4_k.bin", "q5_k.bin", "q6_k.bin"));
+                                           "q8_0.bin", "q5_1.bin", "q4_k.bin", "q5_k.bin", "q6_k.bin"));
 
 }  // namespace
 }  // namespace foundry

@@ -20,6 +20,7 @@ void DequantizeRowBF16(const void* src, float* dst, int64_t n);
 void DequantizeRowQ4_0(const void* src, float* dst, int64_t n);
 void DequantizeRowQ4_1(const void* src, float* dst, int64_t n);
 void DequantizeRowQ5_0(const void* src, float* dst, int64_t n);  // quant_ref_q5_0.cc
+void DequantizeRowQ5_1(const void* src, float* dst, int64_t n);  // quant_ref_q5_1.cc
 void DequantizeRowQ8_0(const void* src, float* dst, int64_t n);
 void DequantizeRowQ8_1(const void* src, float* dst, int64_t n);
 void DequantizeRowQ4_K(const void* src, float* dst, int64_t n);
@@ -38,6 +39,7 @@ void QuantizeRowBF16(const float* src, void* dst, int64_t n);  // round to neare
 void QuantizeRowQ4_0(const float* src, void* dst, int64_t n);
 void QuantizeRowQ4_1(const float* src, void* dst, int64_t n);
 void QuantizeRowQ5_0(const float* src, void* dst, int64_t n);  // quant_ref_q5_0.cc
+void QuantizeRowQ5_1(const float* src, void* dst, int64_t n);  // quant_ref_q5_1.cc
 void QuantizeRowQ8_0(const float* src, void* dst, int64_t n);  // weights and activations
 void QuantizeRowQ8_1(const float* src, void* dst, int64_t n);  // activations for Q4_1
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);  // activations for K-quants
@@ -55,6 +57,7 @@ float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a);
 float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
 float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);  // quant_ref_q5_0.cc
+float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a);  // quant_ref_q5_1.cc
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
 // Q4_K . Q8_K in the order of llama.cpp's repacked Q4_K kernels (ggml_gemv/gemm_q4_K_8x8_q8_K,

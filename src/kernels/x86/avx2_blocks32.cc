@@ -1,4 +1,4 @@
-// AVX2 dot products and gemm tiles of 32-element blocks (Q4_0, Q4_1, Q5_0, Q8_0 weights
+// AVX2 dot products and gemm tiles of 32-element blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 weights
 // against Q8_0/Q8_1 activations); see avx2_kernels.h for the numerics.
 #if defined(__x86_64__)
 
@@ -180,6 +180,23 @@ float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
   return DotBlocks32(
       n / kQK8_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
       [](const BlockQ5_0& x, const BlockQ8_0& y) { return DotI8(SignedQ5_0(x), Load256(y.qs)); });
+}
+
+// x = d * q + m, q in 0..31: the Q4_1 order (llama.cpp's ggml_vec_dot_q5_1_q8_1) with the
+// fifth bits or-ed in.
+float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a) {
+  const BlockQ5_1* x = static_cast<const BlockQ5_1*>(w);
+  const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
+  const int64_t nb = n / kQK8_1;
+  float summs = 0.0f;
+  for (int64_t i = 0; i < nb; ++i) summs += HalfToFloat(x[i].m) * HalfToFloat(y[i].s);
+  return DotBlocks32(
+             nb, x, y,
+             [](const BlockQ5_1& xb, const BlockQ8_1& yb) {
+               const __m256i fifth = _mm256_and_si256(BitsToBytes32(xb.qh), _mm256_set1_epi8(0x10));
+               return DotU8I8(_mm256_or_si256(UnpackNibbles16(xb.qs), fifth), Load256(yb.qs));
+             }) +
+         summs;
 }
 
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {

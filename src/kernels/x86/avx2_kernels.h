@@ -32,6 +32,9 @@ float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 // avx2_blocks32.cc and avx2_kquants.cc: the entry points every ISA has.
 #include "kernels/x86/quant_kernel_declarations.inc"
 
+// avx2_blocks32.cc: Q5_1 (a fallback type of Q5_K_M files), whose dot product AVX-512 shares.
+float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a);
+
 // avx2_kquants.cc also has llama.cpp's repacked-Q4_K order (TypeTraits::gemm_rows8) and its
 // tiled order for batches of 8+ tokens (TypeTraits::gemm_tokens8).
 void GemmQ4_KQ8_KRepackedOrder(const GemmArgs& g);

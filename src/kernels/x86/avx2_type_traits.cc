@@ -16,6 +16,7 @@ constexpr TypeTraits kAvx2Overrides[] = {
     {.type = QuantType::kQ4_0, .vec_dot = VecDotQ4_0Q8_0, .gemm = GemmQ4_0Q8_0},
     {.type = QuantType::kQ4_1, .vec_dot = VecDotQ4_1Q8_1, .gemm = GemmQ4_1Q8_1},
     {.type = QuantType::kQ5_0, .vec_dot = VecDotQ5_0Q8_0, .gemm = GemmQ5_0Q8_0},
+    {.type = QuantType::kQ5_1, .vec_dot = VecDotQ5_1Q8_1},
     {.type = QuantType::kQ8_0,
      .quantize_row = QuantizeRowQ8_0,
      .vec_dot = VecDotQ8_0Q8_0,
