@@ -14,6 +14,15 @@ Writes tests/golden/data/hf_compile_smollm2.json.
 
   .cache/peer/venv-hf/bin/python tools/make_hf_reference_folders.py   # the folder, first
   .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py
+
+--model gemma-3-270m: the Gemma 3 270M folder that tools/make_hf_folder.py writes from
+.cache/models/gemma-3-270m-Q4_K_M.gguf (bf16 weights, a SentencePiece tokenizer.model built
+from the GGUF's vocabulary), f16 and q8_0 only, plus the vocabulary keys (tokens, scores and
+types as sha256, special ids and flags); writes tests/golden/data/hf_compile_gemma3.json.
+
+  .cache/peer/venv-hf/bin/python tools/make_hf_folder.py .cache/models/gemma-3-270m-Q4_K_M.gguf \
+      .cache/hf/gemma-3-270m --dtype bf16
+  .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py --model gemma-3-270m
 """
 
 import argparse
@@ -28,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LLAMA_CPP = os.path.join(ROOT, ".cache", "peer", "llama_cpp_python-0.3.36", "vendor", "llama.cpp")
 QUANTIZE = os.path.join(ROOT, ".cache", "peer", "build-0.3.36", "bin", "llama-quantize")
 MODEL = "SmolLM2-135M-Instruct"
+GEMMA3 = "gemma-3-270m"
 PROMPTS = [
     "The capital city of France is",
     "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
@@ -51,6 +61,21 @@ def tensor_table(gguf_path):
             "shape": [int(x) for x in t.shape],  # GGUF order: fastest-varying first
             "sha256": hashlib.sha256(t.data.tobytes()).hexdigest(),
         })
+    return out
+
+
+def vocab_table(gguf_path):
+    sys.path.insert(0, os.path.join(LLAMA_CPP, "gguf-py"))
+    import gguf
+
+    out = {}
+    for key, field in gguf.GGUFReader(gguf_path).fields.items():
+        if not key.startswith("tokenizer."):
+            continue
+        value = field.contents()
+        if isinstance(value, list):
+            value = hashlib.sha256(json.dumps(value, ensure_ascii=False).encode()).hexdigest()
+        out[key] = value
     return out
 
 
@@ -95,28 +120,36 @@ def logits_oracle(folder):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--folder", default=os.path.join(ROOT, ".cache", "hf", MODEL))
-    ap.add_argument("--out", default=os.path.join(ROOT, "tests", "golden", "data",
-                                                  "hf_compile_smollm2.json"))
+    ap.add_argument("--model", default=MODEL, choices=[MODEL, GEMMA3])
+    ap.add_argument("--folder")
+    ap.add_argument("--out")
     args = ap.parse_args()
+    gemma3 = args.model == GEMMA3
+    folder = args.folder or os.path.join(ROOT, ".cache", "hf", args.model)
+    out_path = args.out or os.path.join(ROOT, "tests", "golden", "data", "hf_compile_%s.json" %
+                                        ("gemma3" if gemma3 else "smollm2"))
     golden = {
         "generator": "tools/gen_hf_compile_goldens.py (llama-cpp-python 0.3.36 "
                      "convert_hf_to_gguf.py + llama-quantize; transformers float32)",
-        "folder": f".cache/hf/{MODEL} (tools/make_hf_reference_folders.py)",
+        "folder": f".cache/hf/{args.model} (tools/%s)" %
+                  ("make_hf_folder.py" if gemma3 else "make_hf_reference_folders.py"),
         "tensors": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
         for outtype in ["f16", "q8_0"]:
             out = os.path.join(tmp, f"{outtype}.gguf")
-            convert(args.folder, outtype, out)
+            convert(folder, outtype, out)
             golden["tensors"][outtype] = tensor_table(out)
         f16 = os.path.join(tmp, "f16.gguf")
-        for qtype in ["q4_0", "q4_1"]:
+        if gemma3:
+            golden["vocab"] = vocab_table(f16)
+        for qtype in [] if gemma3 else ["q4_0", "q4_1"]:
             out = os.path.join(tmp, f"{qtype}.gguf")
             quantize(f16, out, qtype.upper())
             golden["tensors"][qtype] = tensor_table(out)
-    golden["transformers_f32"] = logits_oracle(args.folder)
-    with open(args.out, "w") as f:
+    if not gemma3:
+        golden["transformers_f32"] = logits_oracle(folder)
+    with open(out_path, "w") as f:
         json.dump(golden, f, indent=1, ensure_ascii=False)
         f.write("\n")
 

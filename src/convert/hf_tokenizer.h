@@ -33,7 +33,9 @@ struct HfTokenizerFiles {
   std::optional<std::string> chat_template_jinja;
   std::optional<std::string> chat_template_json;
   std::optional<std::string> merges_txt;
-  bool has_sentencepiece_model = false;  // tokenizer.model is present
+  // tokenizer.model's bytes (SentencePiece); with it, tokenizer_json may be "" (absent).
+  std::optional<std::string> tokenizer_model;
+  std::optional<std::string> added_tokens_json;  // read with a tokenizer.model only
 };
 StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files);
 
