@@ -17,8 +17,9 @@ Writes tests/golden/data/hf_compile_smollm2.json.
 
 --model gemma-3-270m: the Gemma 3 270M folder that tools/make_hf_folder.py writes from
 .cache/models/gemma-3-270m-Q4_K_M.gguf (bf16 weights, a SentencePiece tokenizer.model built
-from the GGUF's vocabulary), f16 and q8_0 only, plus the vocabulary keys (tokens, scores and
-types as sha256, special ids and flags); writes tests/golden/data/hf_compile_gemma3.json.
+from the GGUF's vocabulary): f16, q8_0 and llama-quantize's q4_0 and q4_k_m, plus the
+vocabulary keys (tokens, scores and types as sha256, special ids and flags); writes
+tests/golden/data/hf_compile_gemma3.json.
 
   .cache/peer/venv-hf/bin/python tools/make_hf_folder.py .cache/models/gemma-3-270m-Q4_K_M.gguf \
       .cache/hf/gemma-3-270m --dtype bf16
@@ -143,7 +144,7 @@ def main():
         f16 = os.path.join(tmp, "f16.gguf")
         if gemma3:
             golden["vocab"] = vocab_table(f16)
-        for qtype in [] if gemma3 else ["q4_0", "q4_1"]:
+        for qtype in ["q4_0", "q4_k_m"] if gemma3 else ["q4_0", "q4_1"]:
             out = os.path.join(tmp, f"{qtype}.gguf")
             quantize(f16, out, qtype.upper())
             golden["tensors"][qtype] = tensor_table(out)
