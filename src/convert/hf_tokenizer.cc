@@ -19,6 +19,8 @@
 // one thing it does not take from the files is tokenizer.ggml.pre: it hashes Hugging Face's
 // tokenization of a check text. Here the pre-tokenizer is identified from tokenizer.json's
 // pre_tokenizer section instead and mapped to a name src/tokenizer/pre_tokenizer.cc runs.
+// Gemma 3 folders with a SentencePiece tokenizer.model follow Gemma3Model.set_vocab
+// (_set_vocab_sentencepiece) instead.
 
 namespace foundry::convert {
 namespace {

@@ -17,7 +17,8 @@ struct HfTokenizer {
   std::string chat_template;  // tokenizer.chat_template; "" when the folder has none
 };
 
-// Reads `dir`/tokenizer.json (required) and, when present, tokenizer_config.json,
+// Reads `dir`/tokenizer.json (required unless a Gemma 3 folder has tokenizer.model, the
+// SentencePiece model, then read with added_tokens.json) and, when present, tokenizer_config.json,
 // config.json (vocab_size, *_token_id), chat_template.jinja / chat_template.json and
 // merges.txt: the files llama.cpp's convert_hf_to_gguf.py reads for the vocabulary
 // (generation_config.json is not among them: llama.cpp takes no token ids from it). Errors name
