@@ -18,6 +18,16 @@ and qwen2.5-coder-0.5b-instruct.
 
   .cache/peer/venv-hf/bin/python tools/make_hf_reference_folders.py   # the folders, first
   .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py [--model qwen2.5-coder-0.5b-instruct]
+
+--model gemma-3-270m: the Gemma 3 270M folder that tools/make_hf_folder.py writes from
+.cache/models/gemma-3-270m-Q4_K_M.gguf (bf16 weights, a SentencePiece tokenizer.model built
+from the GGUF's vocabulary): f16, q8_0 and llama-quantize's q4_0 and q4_k_m, plus the
+vocabulary keys (tokens, scores and types as sha256, special ids and flags); writes
+tests/golden/data/hf_compile_gemma3.json.
+
+  .cache/peer/venv-hf/bin/python tools/make_hf_folder.py .cache/models/gemma-3-270m-Q4_K_M.gguf \
+      .cache/hf/gemma-3-270m --dtype bf16
+  .cache/peer/venv-hf/bin/python tools/gen_hf_compile_goldens.py --model gemma-3-270m
 """
 
 import argparse
@@ -36,7 +46,9 @@ LLAMA_PYTHON = os.path.join(ROOT, ".cache", "peer", "venv-avx2", "bin", "python"
 GOLDENS = {
     "SmolLM2-135M-Instruct": "hf_compile_smollm2.json",
     "qwen2.5-coder-0.5b-instruct": "hf_compile_qwen2.5-coder-0.5b.json",
+    "gemma-3-270m": "hf_compile_gemma3.json",  # tools/make_hf_folder.py's folder, not HF's
 }
+GEMMA3 = "gemma-3-270m"
 PROMPTS = [
     "The capital city of France is",
     "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
@@ -60,6 +72,21 @@ def tensor_table(gguf_path):
             "shape": [int(x) for x in t.shape],  # GGUF order: fastest-varying first
             "sha256": hashlib.sha256(t.data.tobytes()).hexdigest(),
         })
+    return out
+
+
+def vocab_table(gguf_path):
+    sys.path.insert(0, os.path.join(LLAMA_CPP, "gguf-py"))
+    import gguf
+
+    out = {}
+    for key, field in gguf.GGUFReader(gguf_path).fields.items():
+        if not key.startswith("tokenizer."):
+            continue
+        value = field.contents()
+        if isinstance(value, list):
+            value = hashlib.sha256(json.dumps(value, ensure_ascii=False).encode()).hexdigest()
+        out[key] = value
     return out
 
 
@@ -140,13 +167,17 @@ def main():
     if args.llama_greedy:
         json.dump(llama_greedy(args.llama_greedy, json.load(sys.stdin)), sys.stdout)
         return
+    gemma3 = args.model == GEMMA3
     folder = args.folder or os.path.join(ROOT, ".cache", "hf", args.model)
     out_path = args.out or os.path.join(ROOT, "tests", "golden", "data", GOLDENS[args.model])
     golden = {
         "generator": "tools/gen_hf_compile_goldens.py (llama-cpp-python 0.3.36 "
+                     "convert_hf_to_gguf.py + llama-quantize; transformers float32)" if gemma3 else
+                     "tools/gen_hf_compile_goldens.py (llama-cpp-python 0.3.36 "
                      "convert_hf_to_gguf.py + llama-quantize; transformers float32; "
                      "llama.cpp greedy on the converted q8_0)",
-        "folder": f".cache/hf/{args.model} (tools/make_hf_reference_folders.py)",
+        "folder": f".cache/hf/{args.model} (tools/%s)" %
+                  ("make_hf_folder.py" if gemma3 else "make_hf_reference_folders.py"),
         "tensors": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,16 +186,19 @@ def main():
             convert(folder, outtype, out)
             golden["tensors"][outtype] = tensor_table(out)
         f16 = os.path.join(tmp, "f16.gguf")
-        for qtype in ["q4_0", "q4_1"]:
+        if gemma3:
+            golden["vocab"] = vocab_table(f16)
+        for qtype in ["q4_0", "q4_k_m"] if gemma3 else ["q4_0", "q4_1"]:
             out = os.path.join(tmp, f"{qtype}.gguf")
             quantize(f16, out, qtype.upper())
             golden["tensors"][qtype] = tensor_table(out)
-        golden["transformers_f32"] = logits_oracle(folder)
-        greedy = llama_greedy_subprocess(os.path.join(tmp, "q8_0.gguf"),
-                                         [case["input_ids"] for case in golden["transformers_f32"]])
-        golden["llama_cpp_q8_0"] = [{"prompt": case["prompt"], "input_ids": case["input_ids"],
-                                     "greedy": tokens}
-                                    for case, tokens in zip(golden["transformers_f32"], greedy)]
+        if not gemma3:
+            golden["transformers_f32"] = logits_oracle(folder)
+            greedy = llama_greedy_subprocess(os.path.join(tmp, "q8_0.gguf"),
+                                             [case["input_ids"] for case in golden["transformers_f32"]])
+            golden["llama_cpp_q8_0"] = [{"prompt": case["prompt"], "input_ids": case["input_ids"],
+                                         "greedy": tokens}
+                                        for case, tokens in zip(golden["transformers_f32"], greedy)]
     with open(out_path, "w") as f:
         json.dump(golden, f, indent=1, ensure_ascii=False)
         f.write("\n")

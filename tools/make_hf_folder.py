@@ -9,6 +9,8 @@ are written by hand (an 8-byte little-endian header length, a JSON header, the d
   convert_hf_to_gguf.py's LlamaModel.permute); `--random` replaces them by random ones.
 * tokenizer.json: a byte-level BPE with the GGUF's tokens and merges, the pre-tokenizer of
   tokenizer.ggml.pre (llama-bpe: Llama 3's; qwen2: Qwen2's), control tokens as added tokens.
+* gemma3 with a SentencePiece vocabulary (tokenizer.ggml.model "llama"): tokenizer.model
+  instead of tokenizer.json, its special and user-defined tokens in tokenizer_config.json.
 * Llama 3.1 RoPE (a rope_freqs tensor): --llama3-rope FACTOR,LOW,HIGH,ORIGINAL_CONTEXT writes
   rope_scaling instead (the tensor is recomputed by the compiler).
 
@@ -31,6 +33,10 @@ BLOCK = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj", "attn_k":
          "ffn_norm": "post_attention_layernorm", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
          "ffn_down": "mlp.down_proj"}
 GLOBAL = {"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
+# Gemma 3's names where they differ from llama's (its norms are stored as 1 + w in GGUF).
+GEMMA3_BLOCK = dict(BLOCK, attn_q_norm="self_attn.q_norm", attn_k_norm="self_attn.k_norm",
+                    post_attention_norm="post_attention_layernorm",
+                    ffn_norm="pre_feedforward_layernorm", post_ffw_norm="post_feedforward_layernorm")
 
 
 def field(r, key, default=None):
@@ -38,10 +44,11 @@ def field(r, key, default=None):
     return default if f is None else f.contents()
 
 
-def hf_name(name):
+def hf_name(name, arch="llama"):
     parts = name.split(".")
     if parts[0] == "blk":
-        return "model.layers.%s.%s.%s" % (parts[1], BLOCK[parts[2]], parts[3])
+        block = GEMMA3_BLOCK if arch == "gemma3" else BLOCK
+        return "model.layers.%s.%s.%s" % (parts[1], block[parts[2]], parts[3])
     return "%s.%s" % (GLOBAL[parts[0]], parts[1])
 
 
@@ -75,6 +82,47 @@ def write_safetensors(path, tensors, dtype):
         f.write(len(h).to_bytes(8, "little") + h)
         for b in blobs:
             f.write(b)
+
+
+def pb_varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def pb_field(number, wire, payload):
+    if wire == 0:
+        return pb_varint(number << 3) + pb_varint(payload)
+    if wire == 5:
+        return pb_varint(number << 3 | 5) + np.float32(payload).tobytes()
+    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def sentencepiece_model(r):
+    """tokenizer.model (a sentencepiece.ModelProto) from a SentencePiece GGUF vocabulary: pieces
+    with their scores and types (the unknown token as UNKNOWN, the GGUF's other types kept),
+    a BPE trainer spec with byte fallback, an identity normalizer without a dummy prefix."""
+    tokens = field(r, "tokenizer.ggml.tokens")
+    scores = field(r, "tokenizer.ggml.scores")
+    types = field(r, "tokenizer.ggml.token_type")
+    unk = field(r, "tokenizer.ggml.unknown_token_id", 0)
+    out = bytearray()
+    for i, (t, sc, ty) in enumerate(zip(tokens, scores, types)):
+        ty = 2 if i == unk else ty
+        piece = pb_field(1, 2, t.encode("utf-8")) + pb_field(2, 5, sc) + pb_field(3, 0, ty)
+        out += pb_field(1, 2, piece)
+    ids = [(40, unk), (41, field(r, "tokenizer.ggml.bos_token_id", 1)),
+           (42, field(r, "tokenizer.ggml.eos_token_id", 2)),
+           (43, field(r, "tokenizer.ggml.padding_token_id", -1) % (1 << 64))]
+    trainer = pb_field(3, 0, 2) + pb_field(4, 0, len(tokens)) + pb_field(35, 0, 1)
+    for number, value in ids:
+        trainer += pb_field(number, 0, value)
+    normalizer = pb_field(1, 2, b"identity") + pb_field(3, 0, 0) + pb_field(4, 0, 0)
+    return bytes(out + pb_field(2, 2, trainer) + pb_field(3, 2, normalizer))
 
 
 def tokenizer_json(r):
@@ -125,8 +173,9 @@ def main():
     a = ap.parse_args()
     r = gguf.GGUFReader(a.gguf)
     arch = field(r, "general.architecture")
-    if arch not in ("llama", "qwen2"):
-        raise SystemExit("only llama and qwen2 GGUFs")
+    if arch not in ("llama", "qwen2", "gemma3"):
+        raise SystemExit("only llama, qwen2 and gemma3 GGUFs")
+    spm = field(r, "tokenizer.ggml.model") == "llama"
     p = arch + "."
     n_head, n_head_kv = field(r, p + "attention.head_count"), field(r, p + "attention.head_count_kv")
     rng = np.random.default_rng(a.random) if a.random is not None else None
@@ -139,10 +188,12 @@ def main():
         if rng is not None:
             w = (rng.standard_normal(w.shape) * (0.02 if w.ndim > 1 else 0.1) +
                  (1.0 if t.name.endswith("norm.weight") else 0.0)).astype(np.float32)
+        if arch == "gemma3" and t.name.endswith("norm.weight"):
+            w = w - np.float32(1)  # Gemma3RMSNorm multiplies by 1 + w
         if arch == "llama" and t.name.split(".")[-2] in ("attn_q", "attn_k"):
             w = unpermute(w, n_head if ".attn_q." in t.name else n_head_kv)
         has_output |= t.name == "output.weight"
-        tensors.append((hf_name(t.name), w))
+        tensors.append((hf_name(t.name, arch), w))
     tensors.sort()
     os.makedirs(a.out, exist_ok=True)
     dtype = {"f32": "F32", "f16": "F16", "bf16": "BF16"}[a.dtype]
@@ -161,7 +212,8 @@ def main():
     tokens = field(r, "tokenizer.ggml.tokens")
     bos, eos = field(r, "tokenizer.ggml.bos_token_id"), field(r, "tokenizer.ggml.eos_token_id")
     config = {
-        "architectures": ["LlamaForCausalLM" if arch == "llama" else "Qwen2ForCausalLM"],
+        "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                           "gemma3": "Gemma3ForCausalLM"}[arch]],
         "_name_or_path": os.path.abspath(a.gguf),  # provenance
         "model_type": arch, "hidden_act": "silu",
         "hidden_size": field(r, p + "embedding_length"),
@@ -175,20 +227,41 @@ def main():
         "torch_dtype": {"f32": "float32", "f16": "float16", "bf16": "bfloat16"}[a.dtype],
         "bos_token_id": bos, "eos_token_id": eos,
     }
+    if arch == "gemma3":
+        config.update({
+            "model_type": "gemma3_text", "hidden_activation": "gelu_pytorch_tanh",
+            "head_dim": field(r, p + "attention.key_length"),
+            "query_pre_attn_scalar": field(r, p + "attention.key_length"),
+            "sliding_window": field(r, p + "attention.sliding_window"),
+            "rope_local_base_freq": float(field(r, p + "rope.freq_base_swa", 10000.0)),
+            "pad_token_id": field(r, "tokenizer.ggml.padding_token_id")})
+        del config["hidden_act"]
     if a.llama3_rope:
         f, lo, hi, ctx = (float(x) for x in a.llama3_rope.split(","))
         config["rope_scaling"] = {"rope_type": "llama3", "factor": f, "low_freq_factor": lo,
                                   "high_freq_factor": hi, "original_max_position_embeddings": int(ctx)}
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tokenizer_json(r), f, ensure_ascii=False, indent=1)
+    if spm:
+        with open(os.path.join(a.out, "tokenizer.model"), "wb") as f:
+            f.write(sentencepiece_model(r))
+    else:
+        with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(tokenizer_json(r), f, ensure_ascii=False, indent=1)
     tok_config = {"add_bos_token": bool(field(r, "tokenizer.ggml.add_bos_token", False)),
                   "add_eos_token": False, "clean_up_tokenization_spaces": False,
                   "bos_token": tokens[bos] if bos is not None else None,
                   "eos_token": tokens[eos] if eos is not None else None,
                   "model_max_length": config["max_position_embeddings"],
                   "tokenizer_class": "PreTrainedTokenizerFast"}
+    if spm:  # the special and user-defined tokens, as Hugging Face lists them
+        types = field(r, "tokenizer.ggml.token_type")
+        tok_config["tokenizer_class"] = "GemmaTokenizer"
+        tok_config["add_bos_token"] = bool(field(r, "tokenizer.ggml.add_bos_token", True))
+        tok_config["added_tokens_decoder"] = {
+            str(i): {"content": tokens[i], "lstrip": False, "normalized": False, "rstrip": False,
+                     "single_word": False, "special": types[i] == 3}
+            for i in range(len(tokens)) if types[i] in (3, 4)}
     if (tmpl := field(r, "tokenizer.chat_template")) is not None:
         tok_config["chat_template"] = tmpl
     with open(os.path.join(a.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/fp16.h"
 #include "base/thread_pool.h"
 #include "convert/tensor_names.h"
 #include "convert/tensor_stream.h"
@@ -16,6 +17,15 @@
 namespace foundry::convert {
 namespace fs = std::filesystem;
 namespace {
+
+// x + 1 in the precision the converter's torch computes it: F16 sources stay F16 (rounded
+// once), BF16 ones were widened to F32 first.
+void AddOne(SafetensorsDtype dtype, float* x, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) {
+    x[i] += 1.0f;
+    if (dtype == SafetensorsDtype::kF16) x[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
+  }
+}
 
 std::string ShapeText(const std::vector<uint64_t>& shape) {
   std::string s = "[";
@@ -93,21 +103,35 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
   const auto q_dim = static_cast<uint64_t>(c.n_head * c.head_size());
   const auto kv_dim = static_cast<uint64_t>(c.n_head_kv * c.head_size());
   const auto n_vocab = static_cast<uint64_t>(c.n_vocab);
+  const auto head_size = static_cast<uint64_t>(c.head_size());
   // HF shapes ([out, in]) by GGUF tensor kind.
   const std::map<std::string, std::vector<uint64_t>> expected = {
-      {"token_embd.weight", {n_vocab, n_embd}}, {"output.weight", {n_vocab, n_embd}},
-      {"output_norm.weight", {n_embd}},         {"attn_norm.weight", {n_embd}},
-      {"attn_q.weight", {q_dim, n_embd}},       {"attn_q.bias", {q_dim}},
-      {"attn_k.weight", {kv_dim, n_embd}},      {"attn_k.bias", {kv_dim}},
-      {"attn_v.weight", {kv_dim, n_embd}},      {"attn_v.bias", {kv_dim}},
-      {"attn_output.weight", {n_embd, q_dim}},  {"ffn_norm.weight", {n_embd}},
-      {"ffn_gate.weight", {n_ff, n_embd}},      {"ffn_up.weight", {n_ff, n_embd}},
+      {"token_embd.weight", {n_vocab, n_embd}},
+      {"output.weight", {n_vocab, n_embd}},
+      {"output_norm.weight", {n_embd}},
+      {"attn_norm.weight", {n_embd}},
+      {"attn_q.weight", {q_dim, n_embd}},
+      {"attn_q.bias", {q_dim}},
+      {"attn_k.weight", {kv_dim, n_embd}},
+      {"attn_k.bias", {kv_dim}},
+      {"attn_v.weight", {kv_dim, n_embd}},
+      {"attn_v.bias", {kv_dim}},
+      {"attn_output.weight", {n_embd, q_dim}},
+      {"ffn_norm.weight", {n_embd}},
+      {"ffn_gate.weight", {n_ff, n_embd}},
+      {"ffn_up.weight", {n_ff, n_embd}},
       {"ffn_down.weight", {n_embd, n_ff}},
+      // Gemma 3
+      {"attn_q_norm.weight", {head_size}},
+      {"attn_k_norm.weight", {head_size}},
+      {"post_attention_norm.weight", {n_embd}},
+      {"post_ffw_norm.weight", {n_embd}},
   };
   std::map<std::string, std::string> hf_of;  // GGUF name -> HF name (duplicates, messages)
   for (const auto& file : files_) {
     for (const SafetensorsTensor& t : file->tensors()) {
-      FOUNDRY_ASSIGN_OR_RETURN(std::optional<GgufTensorName> mapped, MapHfTensorName(t.name));
+      FOUNDRY_ASSIGN_OR_RETURN(std::optional<GgufTensorName> mapped,
+                               MapHfTensorName(t.name, c.arch));
       if (!mapped) continue;
       if (mapped->name == "output.weight" && c.tie_word_embeddings) continue;  // = token_embd
       if (mapped->layer >= c.n_layer) {
@@ -143,14 +167,21 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
       if (c.arch == "llama" && (kind.rfind("attn_q.", 0) == 0 || kind.rfind("attn_k.", 0) == 0)) {
         out.permute_heads = kind[5] == 'q' ? c.n_head : c.n_head_kv;
       }
+      out.add_one = c.arch == "gemma3" && t.name.size() >= 11 &&
+                    t.name.compare(t.name.size() - 11, 11, "norm.weight") == 0;
       tensors_.push_back(std::move(out));
     }
   }
   // Everything the engine needs.
   std::vector<std::string> required = {"token_embd.weight", "output_norm.weight"};
+  std::vector<const char*> per_layer = {"attn_norm", "attn_q",   "attn_k", "attn_v",  "attn_output",
+                                        "ffn_norm",  "ffn_gate", "ffn_up", "ffn_down"};
+  if (c.arch == "gemma3") {
+    per_layer.insert(per_layer.end(),
+                     {"attn_q_norm", "attn_k_norm", "post_attention_norm", "post_ffw_norm"});
+  }
   for (int64_t l = 0; l < c.n_layer; ++l) {
-    for (const char* k : {"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm",
-                          "ffn_gate", "ffn_up", "ffn_down"}) {
+    for (const char* k : per_layer) {
       required.push_back("blk." + std::to_string(l) + "." + k + ".weight");
     }
   }
@@ -231,6 +262,7 @@ Status HfCompilePlan::WriteTensor(const Tensor& t, GgufWriter* w, ThreadPool& po
     } else {
       const Status s = SafetensorsToFloat(*t.src, source_row(r) * ncols, ncols, f);
       FOUNDRY_CHECK(s.ok());  // dtypes were checked in AddTensors
+      if (t.add_one) AddOne(t.src->dtype, f, ncols);
     }
   };
   FOUNDRY_RETURN_IF_ERROR(StreamQuantizedTensor(t.ne, t.type, source, w, pool, [&](uint64_t n) {

@@ -56,6 +56,9 @@ class HfCompilePlan : public CompilePlan {
     std::vector<uint64_t> ne;      // GGUF order
     QuantType type = QuantType::kF32;
     int64_t permute_heads = 0;  // llama Q/K: heads to permute rows over
+    // Gemma 3's RMSNorm weights w become 1 + w (computed in half precision for an F16 source,
+    // as the converter's torch arithmetic does).
+    bool add_one = false;
   };
   Status AddTensors(const std::filesystem::path& src);
   Status WriteTensor(const Tensor& t, GgufWriter* w, ThreadPool& pool, uint64_t* done,

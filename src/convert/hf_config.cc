@@ -17,6 +17,7 @@ constexpr ArchEntry kArchs[] = {
     {"LlamaForCausalLM", "llama"},
     {"MistralForCausalLM", "llama"},
     {"Qwen2ForCausalLM", "qwen2"},
+    {"Gemma3ForCausalLM", "gemma3"},
 };
 
 using Json = nlohmann::json;
@@ -84,6 +85,33 @@ StatusOr<std::vector<float>> Llama3RopeFactors(const Json& rope, double theta, i
   return out;
 }
 
+// Gemma 3's extra settings, with Gemma3TextConfig's defaults, as Gemma3Model writes them.
+Status ReadGemma3(const Json& j, const Json& sliding_rope, HfConfig* c) {
+  if (!c->rope_theta) c->rope_theta = 1000000.0;
+  FOUNDRY_ASSIGN_OR_RETURN(c->rope_theta_swa, FindNumber(sliding_rope, "rope_theta"));
+  if (!c->rope_theta_swa) {
+    FOUNDRY_ASSIGN_OR_RETURN(c->rope_theta_swa, FindNumber(j, "rope_local_base_freq"));
+  }
+  if (!c->rope_theta_swa) c->rope_theta_swa = 10000.0;
+  if (!(*c->rope_theta_swa > 0))
+    return CorruptFile("config.json: the local rope_theta must be positive");
+  FOUNDRY_ASSIGN_OR_RETURN(auto window, FindCount(j, {"sliding_window"}));
+  FOUNDRY_ASSIGN_OR_RETURN(auto pattern, FindCount(j, {"sliding_window_pattern"}));
+  if (pattern.value_or(6) != 1) c->sliding_window = window.value_or(4096);
+  if (pattern && *pattern != 6 && *pattern != 1) {
+    // The engine (like llama.cpp) puts a global layer every 6th; another pattern would run
+    // with the wrong attention.
+    return Unimplemented("config.json: sliding_window_pattern " + std::to_string(*pattern) +
+                         " is not supported (Gemma 3 uses 6)");
+  }
+  FOUNDRY_ASSIGN_OR_RETURN(auto cap, FindNumber(j, "final_logit_softcapping"));
+  if (cap && *cap != 0) c->final_logit_softcap = *cap;
+  if (auto a = j.find("attn_logit_softcapping"); a != j.end() && !a->is_null()) {
+    return Unimplemented("config.json: attn_logit_softcapping (Gemma 2) is not supported");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string SupportedHfArchitectures() {
@@ -123,13 +151,19 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
   FOUNDRY_ASSIGN_OR_RETURN(c.n_embd, GetCount(j, {"hidden_size", "n_embd", "dim"}));
   FOUNDRY_ASSIGN_OR_RETURN(c.n_layer, GetCount(j, {"num_hidden_layers", "n_layers"}));
   FOUNDRY_ASSIGN_OR_RETURN(c.n_ff, GetCount(j, {"intermediate_size", "n_inner", "hidden_dim"}));
-  FOUNDRY_ASSIGN_OR_RETURN(c.n_head, GetCount(j, {"num_attention_heads", "n_head", "n_heads"}));
+  const bool gemma3 = c.arch == "gemma3";
+  // Gemma 3's converter reads a config through transformers' Gemma3TextConfig, whose defaults
+  // fill what config.json leaves out.
+  FOUNDRY_ASSIGN_OR_RETURN(auto heads, FindCount(j, {"num_attention_heads", "n_head", "n_heads"}));
+  if (!heads && !gemma3) return CorruptFile("config.json: 'num_attention_heads' is missing");
+  c.n_head = heads.value_or(8);
   FOUNDRY_ASSIGN_OR_RETURN(auto kv, FindCount(j, {"num_key_value_heads", "n_kv_heads"}));
-  c.n_head_kv = kv.value_or(c.n_head);
+  c.n_head_kv = kv.value_or(gemma3 ? 4 : c.n_head);
   FOUNDRY_ASSIGN_OR_RETURN(
       auto ctx, FindCount(j, {"max_position_embeddings", "n_ctx", "n_positions", "max_length"}));
-  c.n_ctx = ctx.value_or(2048);
+  c.n_ctx = ctx.value_or(gemma3 ? 131072 : 2048);
   FOUNDRY_ASSIGN_OR_RETURN(c.head_dim, FindCount(j, {"head_dim"}));
+  if (gemma3 && !c.head_dim) c.head_dim = 256;
   if (!c.head_dim && c.n_embd % c.n_head != 0) {
     return CorruptFile("config.json: hidden_size is not a multiple of num_attention_heads");
   }
@@ -138,7 +172,7 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
   }
   if (c.head_size() % 2 != 0) return CorruptFile("config.json: the head size must be even");
   FOUNDRY_ASSIGN_OR_RETURN(auto eps, FindNumber(j, "rms_norm_eps"));
-  if (eps) c.rms_eps = *eps;
+  c.rms_eps = eps.value_or(gemma3 ? 1e-6 : c.rms_eps);
   auto tie = j.find("tie_word_embeddings");
   if (tie != j.end() && tie->is_boolean()) c.tie_word_embeddings = tie->get<bool>();
 
@@ -151,6 +185,10 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
       break;
     }
   }
+  Json sliding = Json::object();
+  if (auto local = rope.find("sliding_attention"); local != rope.end() && local->is_object()) {
+    sliding = *local;
+  }
   if (auto full = rope.find("full_attention"); full != rope.end() && full->is_object()) {
     rope = *full;
   }
@@ -160,6 +198,9 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
   }
   if (c.rope_theta && !(*c.rope_theta > 0)) {
     return CorruptFile("config.json: rope_theta must be positive");
+  }
+  if (gemma3) {
+    FOUNDRY_RETURN_IF_ERROR(ReadGemma3(j, sliding, &c));
   }
   std::string rope_type;
   for (const char* key : {"rope_type", "type"}) {
@@ -199,6 +240,14 @@ void WriteHParams(const HfConfig& c, GgufWriter* w) {
   if (c.head_dim) {
     w->AddUint32(a + "attention.key_length", static_cast<uint32_t>(*c.head_dim));
     w->AddUint32(a + "attention.value_length", static_cast<uint32_t>(*c.head_dim));
+  }
+  if (c.rope_theta_swa)
+    w->AddFloat32(a + "rope.freq_base_swa", static_cast<float>(*c.rope_theta_swa));
+  if (c.final_logit_softcap) {
+    w->AddFloat32(a + "final_logit_softcapping", static_cast<float>(*c.final_logit_softcap));
+  }
+  if (c.sliding_window > 0) {
+    w->AddUint32(a + "attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
   }
   if (c.arch == "llama") {  // LlamaModel adds these two
     w->AddUint32(a + "vocab_size", static_cast<uint32_t>(c.n_vocab));

@@ -14,7 +14,7 @@ namespace foundry::convert {
 
 struct HfConfig {
   std::string hf_architecture;  // config.json "architectures"[0], e.g. "LlamaForCausalLM"
-  std::string arch;             // the GGUF architecture: "llama" or "qwen2"
+  std::string arch;             // the GGUF architecture: "llama", "qwen2" or "gemma3"
   int64_t n_vocab = 0;
   int64_t n_ctx = 0;
   int64_t n_embd = 0;
@@ -30,6 +30,10 @@ struct HfConfig {
   // rope_freqs.weight tensor.
   std::vector<float> llama3_rope_factors;
   bool tie_word_embeddings = false;
+  // Gemma 3: the sliding window (0: none), the local layers' RoPE base, logit soft-capping.
+  int64_t sliding_window = 0;
+  std::optional<double> rope_theta_swa;
+  std::optional<double> final_logit_softcap;
 
   int64_t head_size() const { return head_dim ? *head_dim : n_embd / n_head; }
 };

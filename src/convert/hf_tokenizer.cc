@@ -1,6 +1,7 @@
 #include "convert/hf_tokenizer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -11,11 +12,15 @@
 #include <utility>
 #include <vector>
 
+#include "format/sentencepiece_model.h"
+
 // What llama.cpp's convert_hf_to_gguf.py writes for a byte-level BPE folder (its
 // _set_vocab_gpt2: get_vocab_base + gguf.SpecialVocab), reproduced from the files alone. The
 // one thing it does not take from the files is tokenizer.ggml.pre: it hashes Hugging Face's
 // tokenization of a check text. Here the pre-tokenizer is identified from tokenizer.json's
 // pre_tokenizer section instead and mapped to a name src/tokenizer/pre_tokenizer.cc runs.
+// Gemma 3 folders with a SentencePiece tokenizer.model follow Gemma3Model.set_vocab
+// (_set_vocab_sentencepiece) instead.
 
 namespace foundry::convert {
 namespace {
@@ -101,6 +106,34 @@ struct AddedToken {
   bool special;
 };
 
+// tokenizer.json's added_tokens.
+Status ReadAddedTokens(const json& tok, std::vector<AddedToken>* added) {
+  constexpr std::string_view kFile = "tokenizer.json";
+  const json* list = Member(tok, "added_tokens");
+  if (list == nullptr || list->is_null()) return OkStatus();
+  if (!list->is_array()) return Corrupt(kFile, "added_tokens: expected an array");
+  for (size_t k = 0; k < list->size(); ++k) {
+    const json& a = (*list)[k];
+    const json* id = Member(a, "id");
+    const json* content = Member(a, "content");
+    const json* special = Member(a, "special");
+    const std::string where = "added_tokens[" + std::to_string(k) + "]";
+    if (id == nullptr || !(id->is_number_integer() || id->is_number_unsigned()) ||
+        content == nullptr || !content->is_string()) {
+      return Corrupt(kFile, where + ": expected an object with an integer id and a content");
+    }
+    if (special != nullptr && !special->is_boolean()) {
+      return Corrupt(kFile, where + ".special: expected true or false");
+    }
+    const int64_t i = id->get<int64_t>();
+    if (i < 0 || i >= kMaxVocabSize) {
+      return Corrupt(kFile, where + ": id " + std::to_string(i) + " out of range");
+    }
+    added->push_back({i, content->get<std::string>(), special != nullptr && special->get<bool>()});
+  }
+  return OkStatus();
+}
+
 // The token table: get_vocab_base's walk over ids 0..vocab_size-1.
 Status ReadTokens(const json& tok, const json* config, VocabData* v,
                   std::vector<AddedToken>* added) {
@@ -123,30 +156,10 @@ Status ReadTokens(const json& tok, const json* config, VocabData* v,
     by_id[i] = text;
     texts.insert(text);
   }
-  if (const json* list = Member(tok, "added_tokens"); list != nullptr && !list->is_null()) {
-    if (!list->is_array()) return Corrupt(kFile, "added_tokens: expected an array");
-    for (size_t k = 0; k < list->size(); ++k) {
-      const json& a = (*list)[k];
-      const json* id = Member(a, "id");
-      const json* content = Member(a, "content");
-      const json* special = Member(a, "special");
-      const std::string where = "added_tokens[" + std::to_string(k) + "]";
-      if (id == nullptr || !(id->is_number_integer() || id->is_number_unsigned()) ||
-          content == nullptr || !content->is_string()) {
-        return Corrupt(kFile, where + ": expected an object with an integer id and a content");
-      }
-      if (special != nullptr && !special->is_boolean()) {
-        return Corrupt(kFile, where + ".special: expected true or false");
-      }
-      const int64_t i = id->get<int64_t>();
-      if (i < 0 || i >= kMaxVocabSize) {
-        return Corrupt(kFile, where + ": id " + std::to_string(i) + " out of range");
-      }
-      added->push_back(
-          {i, content->get<std::string>(), special != nullptr && special->get<bool>()});
-      by_id[i] = added->back().content;
-      texts.insert(added->back().content);
-    }
+  FOUNDRY_RETURN_IF_ERROR(ReadAddedTokens(tok, added));
+  for (const AddedToken& a : *added) {
+    by_id[a.id] = a.content;
+    texts.insert(a.content);
   }
   if (by_id.empty()) return Corrupt(kFile, "model.vocab: no tokens");
 
@@ -192,6 +205,80 @@ Status ReadTokens(const json& tok, const json* config, VocabData* v,
     } else {
       type = kUserDefined;
       token = ReplaceAll(token, "\xE2\x96\x81", " ");  // user-defined spaces pre-normalized
+    }
+  }
+  return OkStatus();
+}
+
+// The vocabulary of a SentencePiece tokenizer.model, as the converter's
+// _create_vocab_sentencepiece builds it: vocab_size ids (config.json's, else the model's),
+// unknown/control/unused/byte types kept and everything else normal, then added_tokens.json and
+// tokenizer_config.json's added_tokens_decoder written over it (score -1000).
+Status ReadSentencePieceTokens(const HfTokenizerFiles& files, const json* tc, const json* config,
+                               VocabData* v) {
+  FOUNDRY_ASSIGN_OR_RETURN(SentencePieceModel m, ParseSentencePieceModel(*files.tokenizer_model));
+  auto vocab_size = static_cast<int64_t>(m.pieces.size());
+  if (const json* n = config ? Member(*config, "vocab_size") : nullptr; n && !n->is_null()) {
+    const std::optional<int64_t> size = PythonInt(n);
+    if (!size || *size <= 0 || *size > kMaxVocabSize) {
+      return Corrupt("config.json", "vocab_size: expected a positive integer");
+    }
+    vocab_size = *size;
+  }
+  const auto n = static_cast<size_t>(vocab_size);
+  v->tokens.resize(n);
+  for (size_t i = 0; i < n; ++i) v->tokens[i] = "[PAD" + std::to_string(i) + "]";
+  v->scores.assign(n, -10000.0f);
+  v->token_types.assign(n, kUnused);
+  for (size_t i = 0; i < std::min(n, m.pieces.size()); ++i) {
+    const SentencePiece& p = m.pieces[i];
+    v->tokens[i] = p.piece;
+    v->scores[i] = p.score;
+    switch (p.type) {
+      case SentencePieceType::kUnknown:
+      case SentencePieceType::kControl:
+      case SentencePieceType::kUnused:
+      case SentencePieceType::kByte:
+        v->token_types[i] = static_cast<int64_t>(p.type);
+        break;
+      default:  // user-defined pieces too: SentencePieceProcessor has no IsUserDefined check
+        v->token_types[i] = kNormal;
+    }
+  }
+  const auto overwrite = [&](int64_t id, std::string text, int64_t type) {
+    if (id < 0 || id >= vocab_size) return;  // the converter ignores ids out of range
+    v->tokens[static_cast<size_t>(id)] = std::move(text);
+    v->scores[static_cast<size_t>(id)] = -1000.0f;
+    v->token_types[static_cast<size_t>(id)] = type;
+  };
+  if (files.added_tokens_json) {
+    FOUNDRY_ASSIGN_OR_RETURN(json added,
+                             ParseObject("added_tokens.json", *files.added_tokens_json));
+    for (const auto& [text, id] : added.items()) {
+      const std::optional<int64_t> i = PythonInt(&id);
+      if (!i) return Corrupt("added_tokens.json", "\"" + text + "\": the id is not an integer");
+      overwrite(*i, text, kUserDefined);
+    }
+  }
+  const json* decoder = tc ? Member(*tc, "added_tokens_decoder") : nullptr;
+  if (decoder == nullptr || decoder->is_null()) return OkStatus();
+  if (!decoder->is_object()) {
+    return Corrupt("tokenizer_config.json", "added_tokens_decoder: expected an object");
+  }
+  for (const auto& [key, entry] : decoder->items()) {
+    int64_t id = -1;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+    const json* content = Member(entry, "content");
+    if (ec != std::errc() || end != key.data() + key.size() || content == nullptr ||
+        !content->is_string()) {
+      return Corrupt("tokenizer_config.json",
+                     "added_tokens_decoder[\"" + key + "\"]: expected an id and a content");
+    }
+    std::string text = content->get<std::string>();
+    if (Truthy(Member(entry, "special")) || LooksSpecial(text)) {
+      overwrite(id, std::move(text), kControl);
+    } else {
+      overwrite(id, ReplaceAll(std::move(text), "\xE2\x96\x81", " "), kUserDefined);
     }
   }
   return OkStatus();
@@ -538,6 +625,47 @@ StatusOr<std::string> ChatTemplate(const json& tc, const HfTokenizerFiles& files
   return result;
 }
 
+// gguf.SpecialVocab's part: special ids, add_* flags and the chat template.
+Status ReadSpecialVocab(const HfTokenizerFiles& files, const json& tok,
+                        const std::vector<AddedToken>& added, const std::optional<json>& tc,
+                        const std::optional<json>& config, HfTokenizer* out) {
+  VocabData& v = out->vocab;
+  SpecialTokens special(added);
+  FOUNDRY_RETURN_IF_ERROR(special.Read(tok, tc, config ? &*config : nullptr));
+  v.bos = special.id("bos");
+  v.eos = special.id("eos");
+  v.unk = special.id("unk");
+  v.sep = special.id("sep");
+  v.pad = special.id("pad");
+  v.eot = special.id("eot");
+  v.eom = special.id("eom");
+  v.add_bos = special.add("bos");
+  v.add_eos = special.add("eos");
+  // (cls, mask and add_sep have no field in VocabData: the engine reads none of them.)
+  if (tc && !tc->empty()) {
+    FOUNDRY_ASSIGN_OR_RETURN(out->chat_template, ChatTemplate(*tc, files));
+  }
+  return OkStatus();
+}
+
+// Gemma3Model.set_vocab with a tokenizer.model: _set_vocab_sentencepiece, then
+// add_space_prefix false.
+StatusOr<HfTokenizer> SentencePieceTokenizer(const HfTokenizerFiles& files, const json& tok,
+                                             const std::optional<json>& tc,
+                                             const std::optional<json>& config) {
+  HfTokenizer out;
+  VocabData& v = out.vocab;
+  v.model = "llama";
+  v.pre = "default";
+  FOUNDRY_RETURN_IF_ERROR(
+      ReadSentencePieceTokens(files, tc ? &*tc : nullptr, config ? &*config : nullptr, &v));
+  std::vector<AddedToken> added;
+  FOUNDRY_RETURN_IF_ERROR(ReadAddedTokens(tok, &added));
+  FOUNDRY_RETURN_IF_ERROR(ReadSpecialVocab(files, tok, added, tc, config, &out));
+  v.add_space_prefix = false;
+  return out;
+}
+
 std::optional<std::string> ReadIfPresent(const std::filesystem::path& p, Status* error) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec)) return std::nullopt;
@@ -554,12 +682,12 @@ std::optional<std::string> ReadIfPresent(const std::filesystem::path& p, Status*
 }  // namespace
 
 StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files) {
-  if (files.has_sentencepiece_model) {
-    return Unsupported("tokenizer.model",
-                       "SentencePiece tokenizers are not supported yet "
-                       "(supported: byte-level BPE tokenizer.json)");
+  // tokenizer.json is optional next to a tokenizer.model (then only its added tokens and
+  // post-processor matter, for the special ids).
+  json tok = json::object();
+  if (!files.tokenizer_model || !files.tokenizer_json.empty()) {
+    FOUNDRY_ASSIGN_OR_RETURN(tok, ParseObject("tokenizer.json", files.tokenizer_json));
   }
-  FOUNDRY_ASSIGN_OR_RETURN(json tok, ParseObject("tokenizer.json", files.tokenizer_json));
   std::optional<json> tc;
   if (files.tokenizer_config_json) {
     FOUNDRY_ASSIGN_OR_RETURN(tc,
@@ -570,6 +698,19 @@ StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files) {
     FOUNDRY_ASSIGN_OR_RETURN(config, ParseObject("config.json", *files.config_json));
   }
 
+  const json* archs = config ? Member(*config, "architectures") : nullptr;
+  const std::string arch =
+      archs != nullptr && archs->is_array() && !archs->empty() && (*archs)[0].is_string()
+          ? (*archs)[0].get<std::string>()
+          : std::string();
+  if (files.tokenizer_model) {
+    if (arch != "Gemma3ForCausalLM") {
+      return Unsupported("tokenizer.model",
+                         "SentencePiece tokenizers are converted for Gemma3ForCausalLM only "
+                         "(other architectures: byte-level BPE tokenizer.json)");
+    }
+    return SentencePieceTokenizer(files, tok, tc, config);
+  }
   const json* model = Member(tok, "model");
   if (model == nullptr || !model->is_object()) {
     return Corrupt("tokenizer.json", "model: expected an object");
@@ -597,27 +738,10 @@ StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files) {
   FOUNDRY_ASSIGN_OR_RETURN(v.pre, IdentifyPreTokenizer(tok, tc ? &*tc : nullptr, v));
   FOUNDRY_RETURN_IF_ERROR(ReadMerges(tok, files.merges_txt, &v));
 
-  SpecialTokens special(added);
-  FOUNDRY_RETURN_IF_ERROR(special.Read(tok, tc, config ? &*config : nullptr));
-  v.bos = special.id("bos");
-  v.eos = special.id("eos");
-  v.unk = special.id("unk");
-  v.sep = special.id("sep");
-  v.pad = special.id("pad");
-  v.eot = special.id("eot");
-  v.eom = special.id("eom");
-  v.add_bos = special.add("bos");
-  v.add_eos = special.add("eos");
-  // (cls, mask and add_sep have no field in VocabData: the engine reads none of them.)
-  if (tc && !tc->empty()) {
-    FOUNDRY_ASSIGN_OR_RETURN(out.chat_template, ChatTemplate(*tc, files));
-  }
+  FOUNDRY_RETURN_IF_ERROR(ReadSpecialVocab(files, tok, added, tc, config, &out));
 
   // What LlamaModel.set_vocab adds for Llama-architecture folders.
-  const json* archs = config ? Member(*config, "architectures") : nullptr;
-  const bool llama = archs != nullptr && archs->is_array() && !archs->empty() &&
-                     ((*archs)[0] == "LlamaForCausalLM" || (*archs)[0] == "MistralForCausalLM");
-  if (llama) {
+  if (arch == "LlamaForCausalLM" || arch == "MistralForCausalLM") {
     if (const json* p = tc ? Member(*tc, "add_prefix_space") : nullptr; p && p->is_boolean()) {
       v.add_space_prefix = p->get<bool>();
     }
@@ -630,31 +754,27 @@ StatusOr<HfTokenizer> ReadHfTokenizer(const std::filesystem::path& dir) {
   HfTokenizerFiles files;
   Status error;
   std::optional<std::string> tok = ReadIfPresent(dir / "tokenizer.json", &error);
-  if (!tok) {
-    if (!error.ok()) return error;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(dir / "tokenizer.model", ec)) {
-      return Unsupported((dir / "tokenizer.model").string(),
-                         "SentencePiece tokenizers without tokenizer.json are not supported yet");
-    }
+  if (!error.ok()) return error;
+  files.tokenizer_model = ReadIfPresent(dir / "tokenizer.model", &error);
+  if (!error.ok()) return error;
+  if (!tok && !files.tokenizer_model) {
     return Status(StatusCode::kNotFound, (dir / "tokenizer.json").string() +
                                              ": missing (a Hugging Face folder's "
                                              "tokenizer; byte-level BPE is supported)");
   }
-  files.tokenizer_json = std::move(*tok);
+  if (tok) files.tokenizer_json = std::move(*tok);
   const std::pair<const char*, std::optional<std::string>*> optional_files[] = {
       {"tokenizer_config.json", &files.tokenizer_config_json},
       {"config.json", &files.config_json},
       {"chat_template.jinja", &files.chat_template_jinja},
       {"chat_template.json", &files.chat_template_json},
       {"merges.txt", &files.merges_txt},
+      {"added_tokens.json", &files.added_tokens_json},
   };
   for (const auto& [name, slot] : optional_files) {
     *slot = ReadIfPresent(dir / name, &error);
     if (!error.ok()) return error;
   }
-  std::error_code ec;
-  files.has_sentencepiece_model = std::filesystem::is_regular_file(dir / "tokenizer.model", ec);
   StatusOr<HfTokenizer> result = ParseHfTokenizer(files);
   if (!result.ok()) {
     return Status(result.status().code(), dir.string() + "/" + result.status().message());

@@ -17,7 +17,8 @@ struct HfTokenizer {
   std::string chat_template;  // tokenizer.chat_template; "" when the folder has none
 };
 
-// Reads `dir`/tokenizer.json (required) and, when present, tokenizer_config.json,
+// Reads `dir`/tokenizer.json (required unless a Gemma 3 folder has tokenizer.model, the
+// SentencePiece model, then read with added_tokens.json) and, when present, tokenizer_config.json,
 // config.json (vocab_size, *_token_id), chat_template.jinja / chat_template.json and
 // merges.txt: the files llama.cpp's convert_hf_to_gguf.py reads for the vocabulary
 // (generation_config.json is not among them: llama.cpp takes no token ids from it). Errors name
@@ -33,7 +34,9 @@ struct HfTokenizerFiles {
   std::optional<std::string> chat_template_jinja;
   std::optional<std::string> chat_template_json;
   std::optional<std::string> merges_txt;
-  bool has_sentencepiece_model = false;  // tokenizer.model is present
+  // tokenizer.model's bytes (SentencePiece); with it, tokenizer_json may be "" (absent).
+  std::optional<std::string> tokenizer_model;
+  std::optional<std::string> added_tokens_json;  // read with a tokenizer.model only
 };
 StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files);
 

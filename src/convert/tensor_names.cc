@@ -1,6 +1,8 @@
 #include "convert/tensor_names.h"
 
 #include <charconv>
+#include <iterator>
+#include <vector>
 
 namespace foundry::convert {
 namespace {
@@ -24,21 +26,31 @@ constexpr Rename kBlock[] = {
     {"mlp.down_proj", "ffn_down"},
 };
 
+// Gemma 3's, looked up before kBlock.
+constexpr Rename kGemma3Block[] = {
+    {"self_attn.q_norm", "attn_q_norm"},
+    {"self_attn.k_norm", "attn_k_norm"},
+    {"post_attention_layernorm", "post_attention_norm"},
+    {"pre_feedforward_layernorm", "ffn_norm"},
+    {"post_feedforward_layernorm", "post_ffw_norm"},
+};
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 }  // namespace
 
-StatusOr<std::optional<GgufTensorName>> MapHfTensorName(std::string_view hf_name) {
+StatusOr<std::optional<GgufTensorName>> MapHfTensorName(std::string_view hf_name,
+                                                        std::string_view arch) {
   // Buffers, not weights (llama.cpp's converter skips them too).
   for (std::string_view skip :
        {".rotary_emb.inv_freq", ".attention.masked_bias", ".attention.bias"}) {
     if (EndsWith(hf_name, skip)) return std::optional<GgufTensorName>();
   }
   const auto unknown = [&] {
-    return InvalidArgument("tensor '" + std::string(hf_name) +
-                           "' is not part of a llama/qwen2 model (cannot map it to GGUF)");
+    return InvalidArgument("tensor '" + std::string(hf_name) + "' is not part of a " +
+                           std::string(arch) + " model (cannot map it to GGUF)");
   };
   std::string_view suffix;
   std::string_view stem = hf_name;
@@ -61,7 +73,10 @@ StatusOr<std::optional<GgufTensorName>> MapHfTensorName(std::string_view hf_name
   if (ec != std::errc() || layer < 0 || p == stem.data() + stem.size() || *p != '.')
     return unknown();
   stem.remove_prefix(static_cast<size_t>(p - stem.data()) + 1);
-  for (const Rename& r : kBlock) {
+  std::vector<Rename> renames;
+  if (arch == "gemma3") renames.assign(std::begin(kGemma3Block), std::end(kGemma3Block));
+  renames.insert(renames.end(), std::begin(kBlock), std::end(kBlock));
+  for (const Rename& r : renames) {
     if (stem == r.hf) {
       return std::optional<GgufTensorName>(
           {"blk." + std::to_string(layer) + "." + std::string(r.gguf) + std::string(suffix),

@@ -318,3 +318,39 @@ def test_a_bad_gguf_fails_with_one_line_and_leaves_nothing(home, tmp_path):
     not_gguf.write_text("not a model\n")
     expect_error(env, cache, [str(not_gguf)], "GGUF")
     expect_error(env, cache, [str(tmp_path / "missing.gguf")], "does not exist")
+
+
+GEMMA3_GGUF = os.path.join(ROOT, ".cache", "models", "gemma-3-270m-Q4_K_M.gguf")
+GEMMA3_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "hf_compile_gemma3.json")
+
+
+@pytest.mark.skipif(not os.path.exists(GEMMA3_GGUF),
+                    reason="gemma-3-270m-Q4_K_M.gguf is not downloaded (make models)")
+def test_gemma3_sentencepiece_folder_equals_llama_cpp(home, tmp_path_factory):
+    """Gemma 3 270M as a bf16 folder with a SentencePiece tokenizer.model (make_hf_folder.py,
+    the golden's input): f16 and q8_0 tensors byte-identical to convert_hf_to_gguf.py's (norms
+    shifted by one, as Gemma3Model writes them), the same vocabulary keys, and an answer."""
+    import hashlib
+    h, env = home
+    src = make_folder(tmp_path_factory.mktemp("hf-gemma3") / "gemma-3-270m", GEMMA3_GGUF,
+                      "--dtype", "bf16")
+    golden = json.load(open(GEMMA3_GOLDEN))
+    for quant, want in golden["tensors"].items():
+        compile_ok(env, str(src), "--name", "gemma3-" + quant, "--quant", quant)
+        path = str(h / "cache" / ("gemma3-" + quant) / ("gemma3-%s.gguf" % quant))
+        got = tensors(path)
+        assert set(got) == {w["name"] for w in want}, quant
+        for w in want:
+            t = got[w["name"]]
+            assert t.tensor_type.name == w["type"], (quant, w["name"])
+            assert hashlib.sha256(np.array(t.data).tobytes()).hexdigest() == w["sha256"], (quant, w["name"])
+    fields = gguf.GGUFReader(path).fields
+    for key, want in golden["vocab"].items():
+        value = fields[key].contents()
+        if isinstance(value, list):
+            value = hashlib.sha256(json.dumps(value, ensure_ascii=False).encode()).hexdigest()
+        assert value == want, key
+    g = foundry(env, "generate", path, "--prompt", "def fibonacci(n):", "--raw", "--temperature",
+                "0", "--max-tokens", "12")
+    assert g.returncode == 0, g.stderr
+    assert "return" in g.stdout or "if n" in g.stdout, g.stdout

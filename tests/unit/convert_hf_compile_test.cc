@@ -131,6 +131,67 @@ TEST(HfCompile, MapsNames) {
   EXPECT_FALSE(MapHfTensorName("model.layers.x.mlp.up_proj.weight").ok());
 }
 
+TEST(HfCompile, MapsGemma3Names) {
+  const auto name = [](const char* hf) { return (*MapHfTensorName(hf, "gemma3"))->name; };
+  EXPECT_EQ(name("model.layers.2.post_attention_layernorm.weight"),
+            "blk.2.post_attention_norm.weight");
+  EXPECT_EQ(name("model.layers.2.pre_feedforward_layernorm.weight"), "blk.2.ffn_norm.weight");
+  EXPECT_EQ(name("model.layers.2.post_feedforward_layernorm.weight"), "blk.2.post_ffw_norm.weight");
+  EXPECT_EQ(name("model.layers.2.self_attn.q_norm.weight"), "blk.2.attn_q_norm.weight");
+  EXPECT_EQ(name("model.layers.2.self_attn.k_proj.weight"), "blk.2.attn_k.weight");
+  // llama's post_attention_layernorm is the FFN's input norm.
+  EXPECT_EQ((*MapHfTensorName("model.layers.2.post_attention_layernorm.weight"))->name,
+            "blk.2.ffn_norm.weight");
+  EXPECT_FALSE(MapHfTensorName("model.layers.2.self_attn.q_norm.weight").ok());
+}
+
+// Gemma 3: no Q/K permutation, norms written as 1 + w, the gemma3 keys with
+// Gemma3TextConfig's defaults for what config.json leaves out.
+TEST(HfCompile, Gemma3ShiftsNormsAndWritesItsKeys) {
+  testing::TempDir dir;
+  Weights w = LlamaWeights(/*with_lm_head=*/false);
+  const std::string l = "model.layers.0.";
+  w[l + "pre_feedforward_layernorm.weight"] = w.at(l + "post_attention_layernorm.weight");
+  w[l + "post_feedforward_layernorm.weight"] = w.at(l + "input_layernorm.weight");
+  std::vector<float> qk_norm(kHead, -0.25f);
+  w[l + "self_attn.q_norm.weight"] = {{kHead}, qk_norm};
+  w[l + "self_attn.k_norm.weight"] = {{kHead}, qk_norm};
+  nlohmann::json config = LlamaConfig(true);
+  config["architectures"] = {"Gemma3ForCausalLM"};
+  config["head_dim"] = kHead;
+  config["sliding_window"] = 16;
+  config.erase("rms_norm_eps");
+  config.erase("rope_theta");
+  config["rope_parameters"] = {{"full_attention", {{"rope_theta", 1e6}}},
+                               {"sliding_attention", {{"rope_theta", 1e4}}}};
+  WriteFolder(dir.path() / "src", config, w);
+  auto g = Compile(dir.path() / "src", CompileQuant::kF32, dir.path() / "out.gguf");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  const GgufFile& f = **g;
+  EXPECT_EQ(*f.GetString("general.architecture"), "gemma3");
+  EXPECT_EQ(*f.GetUint("gemma3.attention.sliding_window"), 16u);
+  EXPECT_EQ(*f.GetFloat("gemma3.rope.freq_base"), 1e6);
+  EXPECT_EQ(*f.GetFloat("gemma3.rope.freq_base_swa"), 1e4);
+  EXPECT_FLOAT_EQ(static_cast<float>(*f.GetFloat("gemma3.attention.layer_norm_rms_epsilon")),
+                  1e-6f);
+  EXPECT_EQ(*f.GetUint("gemma3.attention.key_length"), static_cast<uint64_t>(kHead));
+  EXPECT_EQ(f.FindTensor("output.weight"), nullptr);
+  const auto* q_norm =
+      reinterpret_cast<const float*>(f.FindTensor("blk.0.attn_q_norm.weight")->data);
+  EXPECT_EQ(q_norm[0], 0.75f);
+  const auto* post =
+      reinterpret_cast<const float*>(f.FindTensor("blk.0.post_attention_norm.weight")->data);
+  EXPECT_EQ(post[1], w.at(l + "post_attention_layernorm.weight").second[1] + 1.0f);
+  const GgufTensorInfo* q = f.FindTensor("blk.0.attn_q.weight");
+  EXPECT_EQ(std::memcmp(q->data, w.at(l + "self_attn.q_proj.weight").second.data(), q->nbytes), 0);
+  // A missing Gemma norm is named.
+  w.erase(l + "self_attn.k_norm.weight");
+  WriteFolder(dir.path() / "src2", config, w);
+  auto missing = Compile(dir.path() / "src2", CompileQuant::kF32, dir.path() / "out2.gguf");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("blk.0.attn_k_norm.weight"), std::string::npos);
+}
+
 TEST(HfCompile, F32WritesPermutedQKAndTheVocabulary) {
   testing::TempDir dir;
   const Weights w = LlamaWeights(/*with_lm_head=*/true);

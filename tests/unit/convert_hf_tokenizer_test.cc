@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "convert/hf_tokenizer.h"
@@ -189,7 +190,8 @@ TEST_P(HfTokenizerGolden, TokenizesLikeTheOriginalGguf) {
       "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\n\n",
       "  leading spaces,\ttabs\t\tand\r\nCRLF \n \n\n trailing   ",
       "I've been 'told he's there, 'RE you sure? 'M not sure I'll make it, 'D you",
-      "нещо на Български, 我想在apple工作1314151天～, कान्तिपुर, 🚀 (normal) 😶‍🌫️ "
+      "нещо на Български, 我想在apple工作1314151天～, कान्तिपुर, 🚀 (normal) "
+      "😶‍🌫️ "
       "✅ "
       "🦙🦙",
       "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
@@ -444,6 +446,63 @@ TEST(HfTokenizerErrors, BadJsonAndWrongTypes) {
   ExpectError(negative, StatusCode::kCorruptFile, "invalid id -3");
 }
 
+// A tokenizer.model's bytes: pieces (text, score, type) as sentencepiece.ModelProto field 1.
+std::string SentencePieceBytes(const std::vector<std::tuple<std::string, float, int>>& pieces) {
+  const auto len = [](int field, const std::string& payload) {
+    return std::string(1, static_cast<char>(field << 3 | 2)) +
+           std::string(1, static_cast<char>(payload.size())) + payload;
+  };
+  std::string out;
+  for (const auto& [text, score, type] : pieces) {
+    std::string piece = len(1, text) + std::string(1, static_cast<char>(2 << 3 | 5));
+    piece.append(reinterpret_cast<const char*>(&score), 4);
+    piece += std::string(1, static_cast<char>(3 << 3)) + std::string(1, static_cast<char>(type));
+    out += len(1, piece);
+  }
+  return out;
+}
+
+// Gemma3Model.set_vocab with a tokenizer.model: _create_vocab_sentencepiece's types (user-
+// defined pieces become normal), config.json's vocab_size padding, added_tokens_decoder written
+// over it, special ids from config.json, add_space_prefix false.
+TEST(HfTokenizerParse, Gemma3SentencePieceModel) {
+  HfTokenizerFiles f;
+  f.tokenizer_model = SentencePieceBytes({{"<pad>", 0, 3},
+                                          {"<eos>", 0, 3},
+                                          {"<bos>", 0, 3},
+                                          {"<unk>", 0, 2},
+                                          {"\xE2\x96\x81the", -2.5f, 1},
+                                          {"<0x41>", 0, 6},
+                                          {"[tool]", 0, 4}});
+  f.config_json = R"({"architectures": ["Gemma3ForCausalLM"], "vocab_size": 9,
+                      "bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0})";
+  f.tokenizer_config_json = R"({"add_bos_token": true, "added_tokens_decoder": {
+      "3": {"content": "<unk>", "special": true},
+      "7": {"content": "\u2581\u2581x", "special": false},
+      "12": {"content": "<far>", "special": true}}})";
+  auto t = ParseHfTokenizer(f);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  const VocabData& v = t->vocab;
+  EXPECT_EQ(v.model, "llama");
+  EXPECT_EQ(v.pre, "default");
+  EXPECT_EQ(v.tokens,
+            (std::vector<std::string>{"<pad>", "<eos>", "<bos>", "<unk>", "\xE2\x96\x81the",
+                                      "<0x41>", "[tool]", "  x", "[PAD8]"}));
+  EXPECT_EQ(v.token_types, (std::vector<int64_t>{3, 3, 3, 3, 1, 6, 1, 4, 5}));
+  EXPECT_EQ(v.scores, (std::vector<float>{0, 0, 0, -1000, -2.5f, 0, 0, -1000, -10000}));
+  EXPECT_EQ(v.bos, 2);
+  EXPECT_EQ(v.eos, 1);
+  EXPECT_EQ(v.pad, 0);
+  EXPECT_EQ(v.add_bos, true);
+  EXPECT_EQ(v.add_space_prefix, false);
+  // Another architecture's tokenizer.model is refused; a corrupt one named.
+  f.config_json = R"({"architectures": ["LlamaForCausalLM"]})";
+  ExpectError(f, StatusCode::kUnimplemented, "Gemma3ForCausalLM");
+  f.config_json = R"({"architectures": ["Gemma3ForCausalLM"]})";
+  f.tokenizer_model = "\x0a\x7f";
+  ExpectError(f, StatusCode::kCorruptFile, "tokenizer.model");
+}
+
 TEST(HfTokenizerErrors, UnsupportedTokenizers) {
   json tok = TinyTokenizer();
   tok["model"]["type"] = "Unigram";
@@ -452,7 +511,9 @@ TEST(HfTokenizerErrors, UnsupportedTokenizers) {
   tok["model"]["byte_fallback"] = true;
   ExpectError(Files(tok), StatusCode::kUnimplemented, "byte_fallback");
   HfTokenizerFiles spm = Files(TinyTokenizer());
-  spm.has_sentencepiece_model = true;
+  spm.tokenizer_model = std::string(
+      "\x0a\x05\x0a\x03"
+      "abc");
   ExpectError(spm, StatusCode::kUnimplemented, "tokenizer.model");
   tok = TinyTokenizer();
   tok["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\w+|\\s+";
