@@ -5,7 +5,9 @@
 // the end, so an interrupted or failed compile never leaves a model that looks complete.
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "convert/disk_space.h"
 #include "convert/hf_compile.h"
 #include "convert/hf_tokenizer.h"
+#include "convert/onnx_import.h"
 
 namespace foundry::cli {
 namespace {
@@ -45,9 +48,14 @@ Status CheckAlias(const std::string& alias) {
   return OkStatus();
 }
 
+using ProgressFn = std::function<void(const std::string&, uint64_t, uint64_t)>;
+// Writes a GGUF file at the path given, reporting progress.
+using WriteModel = std::function<Status(const fs::path&, const ProgressFn&)>;
+
 // Writes the model into `tmp`, then renames it to `dir`.
-Status CompileInto(const convert::HfCompilePlan& plan, const std::string& alias,
-                   const fs::path& tmp, const fs::path& dir) {
+Status CompileInto(const WriteModel& write, const std::string& alias,
+                   const std::optional<std::string>& prompt_template, const fs::path& tmp,
+                   const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) return IoError("cannot create " + tmp.string() + ": " + ec.message());
@@ -57,12 +65,12 @@ Status CompileInto(const convert::HfCompilePlan& plan, const std::string& alias,
     std::fclose(marker);
   }
   ProgressBar bar;
-  FOUNDRY_RETURN_IF_ERROR(plan.Write(
+  FOUNDRY_RETURN_IF_ERROR(write(
       tmp / (alias + ".gguf"), [&bar](const std::string& tensor, uint64_t done, uint64_t total) {
         bar.Update(static_cast<int64_t>(done), static_cast<int64_t>(total), false, tensor);
       }));
   bar.Update(1, 1, /*final=*/true, "done");
-  FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(tmp, alias, std::nullopt));
+  FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(tmp, alias, prompt_template));
   fs::remove(tmp / kDownloadMarker, ec);
   if (ec) return IoError("cannot remove " + (tmp / kDownloadMarker).string() + ": " + ec.message());
   fs::rename(tmp, dir, ec);
@@ -74,7 +82,8 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
   const fs::path src = a.src;
   std::error_code ec;
   if (!fs::is_directory(src, ec)) {
-    return NotFound(a.src + " is not a folder (expected a Hugging Face model folder)");
+    return NotFound(
+        a.src + " is not a folder (expected a Hugging Face or ONNX Runtime GenAI model folder)");
   }
   FOUNDRY_ASSIGN_OR_RETURN(convert::CompileQuant quant, convert::ParseCompileQuant(a.quant));
   const std::string alias = a.name.empty() ? DefaultAlias(src) : a.name;
@@ -89,31 +98,49 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
                            "); choose another --name or remove it with `foundry cache remove " +
                            alias + "`");
   }
+  const bool onnx = convert::IsOnnxGenaiFolder(src);
+  if (onnx && quant != convert::CompileQuant::kQ4_K_M) {  // q4_k_m: --quant's default
+    return InvalidArgument(
+        "--quant does not apply to an ONNX folder: its int4 weights are "
+        "imported as they are (Q4_0 / Q4_1)");
+  }
   // config.json first: a folder that is not a model at all says so, not "no tokenizer.json".
-  FOUNDRY_RETURN_IF_ERROR(convert::ReadHfConfig(src).status());
+  if (!onnx) FOUNDRY_RETURN_IF_ERROR(convert::ReadHfConfig(src).status());
   FOUNDRY_ASSIGN_OR_RETURN(convert::HfTokenizer tokenizer, convert::ReadHfTokenizer(src));
-  convert::CompileOptions options;
-  options.quant = quant;
-  options.model_name = alias;
-  options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FOUNDRY_ASSIGN_OR_RETURN(convert::HfCompilePlan plan,
-                           convert::HfCompilePlan::Make(src, std::move(tokenizer), options));
+  std::optional<convert::HfCompilePlan> hf_plan;
+  std::optional<convert::OnnxImportPlan> onnx_plan;
+  if (onnx) {
+    FOUNDRY_ASSIGN_OR_RETURN(onnx_plan,
+                             convert::OnnxImportPlan::Make(src, std::move(tokenizer), alias));
+  } else {
+    convert::CompileOptions options;
+    options.quant = quant;
+    options.model_name = alias;
+    options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    FOUNDRY_ASSIGN_OR_RETURN(hf_plan,
+                             convert::HfCompilePlan::Make(src, std::move(tokenizer), options));
+  }
+  const uint64_t estimated = onnx ? onnx_plan->estimated_bytes() : hf_plan->estimated_bytes();
+  const convert::HfConfig& config = onnx ? onnx_plan->config() : hf_plan->config();
+  const WriteModel write = [&](const fs::path& out, const ProgressFn& progress) {
+    return onnx ? onnx_plan->Write(out, progress) : hf_plan->Write(out, progress);
+  };
   fs::create_directories(cache_dir, ec);
   if (ec)
     return IoError("cannot create the cache directory " + cache_dir.string() + ": " + ec.message());
   const fs::space_info space = fs::space(cache_dir, ec);
   if (ec)
     return IoError("cannot read the free space of " + cache_dir.string() + ": " + ec.message());
-  FOUNDRY_RETURN_IF_ERROR(
-      convert::CheckDiskSpace(cache_dir, plan.estimated_bytes(), space.available));
+  FOUNDRY_RETURN_IF_ERROR(convert::CheckDiskSpace(cache_dir, estimated, space.available));
 
-  std::printf("Compiling %s (%s, %s) into %s...\n", src.string().c_str(),
-              plan.config().hf_architecture.c_str(), std::string(CompileQuantName(quant)).c_str(),
-              dir.string().c_str());
+  std::printf("%s %s (%s, %s) into %s...\n", onnx ? "Importing" : "Compiling", src.string().c_str(),
+              config.hf_architecture.c_str(),
+              onnx ? "int4" : std::string(CompileQuantName(quant)).c_str(), dir.string().c_str());
   std::fflush(stdout);
   const fs::path tmp = cache_dir / ("." + alias + ".compiling");
   fs::remove_all(tmp, ec);  // a compile interrupted earlier
-  Status s = CompileInto(plan, alias, tmp, dir);
+  Status s =
+      CompileInto(write, alias, onnx ? onnx_plan->prompt_template() : std::nullopt, tmp, dir);
   if (!s.ok()) {
     fs::remove_all(tmp, ec);
     return s;
@@ -126,9 +153,12 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
 void AddCompileCommand(CLI::App& model, const Environment& env, int& exit_code) {
   auto args = std::make_shared<CompileArgs>();
   CLI::App* compile = model.add_subcommand(
-      "compile", "Compile a Hugging Face model folder into a GGUF model in the cache");
+      "compile",
+      "Compile a Hugging Face or ONNX Runtime GenAI model folder into a GGUF model in the cache");
   compile
-      ->add_option("source", args->src, "Folder with config.json, *.safetensors and tokenizer.json")
+      ->add_option("source", args->src,
+                   "Folder with config.json, *.safetensors and tokenizer.json, or an ONNX Runtime "
+                   "GenAI folder (genai_config.json, model.onnx)")
       ->required();
   compile->add_option("--name", args->name,
                       "The model's name in the cache (default: the folder's name, lower-cased)");
