@@ -6,8 +6,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "base/fp16.h"
+#include "convert/disk_space.h"
 #include "convert/quant_plan.h"
 #include "convert/vocab_writer.h"
 
@@ -66,6 +68,44 @@ std::string Blk(int64_t layer, const char* kind) {
 Status PatternError(const OnnxNode& n, const std::string& detail) {
   return Unimplemented("unsupported ONNX op pattern: " + n.op_type + " node '" + n.name + "' (" +
                        detail + "); foundry imports ONNX Runtime GenAI llama/qwen2 decoders");
+}
+
+// A Jinja string literal of `s` (the engine's Jinja reads \\, \" and \n escapes).
+std::string JinjaLiteral(const std::string& s) {
+  std::string out = "{{ \"";
+  for (char ch : s) {
+    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out + "\" }}";
+}
+
+// Foundry Local's PromptTemplate ({"system": "...{Content}...", "user": ..., "assistant": ...})
+// as a chat template: each message through its role's pattern, then the assistant pattern's
+// text before {Content} as the generation prompt.
+std::string PromptTemplateToJinja(const nlohmann::json& pt) {
+  const auto pattern = [&](const char* role) {
+    auto it = pt.find(role);
+    return it != pt.end() && it->is_string() ? it->get<std::string>() : std::string("{Content}");
+  };
+  const auto render = [&](const std::string& p) {
+    const size_t at = p.find("{Content}");
+    if (at == std::string::npos) return JinjaLiteral(p);
+    return JinjaLiteral(p.substr(0, at)) + "{{ message['content'] }}" +
+           JinjaLiteral(p.substr(at + 9));
+  };
+  const std::string assistant = pattern("assistant");
+  std::string t = "{% for message in messages %}";
+  t += "{% if message['role'] == 'system' %}" + render(pattern("system"));
+  t += "{% elif message['role'] == 'assistant' %}" + render(assistant);
+  t += "{% else %}" + render(pattern("user")) + "{% endif %}{% endfor %}";
+  t += "{% if add_generation_prompt %}" +
+       JinjaLiteral(assistant.substr(0, assistant.find("{Content}"))) + "{% endif %}";
+  return t;
 }
 
 }  // namespace
@@ -138,6 +178,7 @@ StatusOr<OnnxImportPlan> OnnxImportPlan::Make(const fs::path& dir, HfTokenizer t
     FOUNDRY_ASSIGN_OR_RETURN(nlohmann::json im, ReadJson(dir / "inference_model.json"));
     if (auto pt = im.find("PromptTemplate"); pt != im.end() && !pt->is_null()) {
       plan.prompt_template_ = pt->dump();
+      if (pt->is_object()) plan.tokenizer_.chat_template = PromptTemplateToJinja(*pt);
     }
   }
   plan.estimated_bytes_ = 1 << 20;
@@ -558,6 +599,33 @@ Status OnnxImportPlan::WriteTensor(const Tensor& t, GgufWriter* w) const {
     FOUNDRY_RETURN_IF_ERROR(w->Append(row.data(), row.size()));
   }
   return OkStatus();
+}
+
+}  // namespace foundry::convert
+
+namespace foundry::convert {
+
+Status ImportOnnxFolderOnce(const fs::path& dir, const fs::path& out,
+                            const std::string& model_name) {
+  std::error_code ec;
+  if (fs::is_regular_file(out, ec)) return OkStatus();
+  FOUNDRY_ASSIGN_OR_RETURN(HfTokenizer tokenizer, ReadHfTokenizer(dir));
+  FOUNDRY_ASSIGN_OR_RETURN(OnnxImportPlan plan,
+                           OnnxImportPlan::Make(dir, std::move(tokenizer), model_name));
+  const fs::space_info space = fs::space(out.parent_path(), ec);
+  if (!ec)
+    FOUNDRY_RETURN_IF_ERROR(
+        CheckDiskSpace(out.parent_path(), plan.estimated_bytes(), space.available));
+  // One temporary name per thread: two requests importing at once never share a file.
+  const fs::path tmp = out.string() + ".importing-" +
+                       std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+  Status s = plan.Write(tmp, nullptr);
+  if (s.ok()) {
+    fs::rename(tmp, out, ec);
+    if (ec) s = IoError("cannot move the imported model to " + out.string() + ": " + ec.message());
+  }
+  if (!s.ok()) fs::remove(tmp, ec);
+  return s;
 }
 
 }  // namespace foundry::convert

@@ -76,3 +76,13 @@ class OnnxImportPlan {
 };
 
 }  // namespace foundry::convert
+
+namespace foundry::convert {
+
+// The cache's route (`foundry model run NAME` on an ONNX folder in the cache): imports `dir`
+// into the GGUF file `out` unless it is already there. The file is written under a temporary
+// name and renamed, so a failed or interrupted import leaves nothing that looks complete.
+Status ImportOnnxFolderOnce(const std::filesystem::path& dir, const std::filesystem::path& out,
+                            const std::string& model_name);
+
+}  // namespace foundry::convert
