@@ -188,7 +188,7 @@ StatusOr<OnnxImportPlan> OnnxImportPlan::Make(const fs::path& dir, HfTokenizer t
   for (const Tensor& t : plan.tensors_) {
     const auto info = FindQuantTypeInfo(static_cast<uint32_t>(t.type));
     plan.estimated_bytes_ +=
-        RowBytes(*info, t.ne[0]) * t.ne[1 % t.ne.size()] + GgufWriter::kAlignment;
+        RowBytes(*info, t.ne[0]) * (t.ne.size() > 1 ? t.ne[1] : 1) + GgufWriter::kAlignment;
   }
   return plan;
 }

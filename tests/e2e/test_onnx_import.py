@@ -216,3 +216,29 @@ def test_bad_onnx_folders_fail_with_one_line_and_leave_nothing(home, onnx_dir, t
         subprocess.run([pyv, "-c", rewrite, os.path.join(d, "model.onnx"), *args], check=True)
         expect_error(env, [d, "--name", name], needle, cache)
     expect_error(env, [onnx_dir, "--quant", "q8_0"], "--quant does not apply to an ONNX folder", cache)
+
+
+def test_prompt_template_becomes_the_chat_template(home, onnx_dir, tmp_path):
+    """A folder without a chat template of its own: inference_model.json's PromptTemplate
+    (Foundry Local's format) renders the conversation."""
+    h, env = home
+    d = shutil.copytree(onnx_dir, tmp_path / "pt")
+    os.remove(d / "chat_template.jinja")
+    pt = {"system": "<|im_start|>system\n{Content}<|im_end|>\n",
+          "user": "<|im_start|>user\n{Content}<|im_end|>\n",
+          "assistant": "<|im_start|>assistant\n{Content}<|im_end|>\n",
+          "prompt": "<|im_start|>user\n{Content}<|im_end|>\n<|im_start|>assistant\n"}
+    (d / "inference_model.json").write_text(json.dumps({"Name": "pt", "PromptTemplate": pt}))
+    r = foundry(env, "model", "compile", str(d), "--name", "pt-model")
+    assert r.returncode == 0, r.stdout + r.stderr
+    msgs = tmp_path / "messages.json"
+    msgs.write_text(json.dumps([{"role": "system", "content": 'Be "brief".'},
+                                {"role": "user", "content": "Hi"},
+                                {"role": "assistant", "content": "Hello"},
+                                {"role": "user", "content": "Bye"}]))
+    r = foundry(env, "template", "render", "--model", str(h / "cache" / "pt-model" / "pt-model.gguf"),
+                "--messages", str(msgs), "--add-generation-prompt")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ('<|im_start|>system\nBe "brief".<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n'
+                        "<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nBye<|im_end|>\n"
+                        "<|im_start|>assistant\n"), r.stdout
