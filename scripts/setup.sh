@@ -39,7 +39,6 @@ else
 fi
 
 PYTHON="${PYTHON:-python3}"
-REQS="tools/requirements.txt"
 
 # Exit 0 iff every pinned requirement is installed at exactly the pinned version.
 requirements_satisfied() {
@@ -64,11 +63,16 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-if requirements_satisfied; then
-  echo "setup: python packages present"
-else
+# install_requirements FILE [PIP ARGS...]: pip-installs FILE unless it is already satisfied.
+install_requirements() {
+  REQS="$1"
+  shift
+  if requirements_satisfied; then
+    echo "setup: python packages of $REQS present"
+    return
+  fi
   echo "setup: installing python packages from $REQS"
-  pip_args=(-m pip install --quiet --disable-pip-version-check -r "$REQS")
+  pip_args=(-m pip install --quiet --disable-pip-version-check -r "$REQS" "$@")
   if [[ "$(id -u)" -ne 0 && -z "${VIRTUAL_ENV:-}" ]]; then
     # Not root and no venv: a user install avoids touching the system site-packages.
     pip_args+=(--user)
@@ -84,6 +88,12 @@ else
     fi
   fi
   rm -f /tmp/foundry-pip-err.$$
-fi
+}
+
+install_requirements tools/requirements.txt
+# onnxruntime-genai's model builder (tests/e2e/test_onnx_import.py builds its ONNX folder with
+# it); it imports torch, installed first from PyPI.
+install_requirements tools/requirements-torch.txt
+install_requirements tools/requirements-onnx.txt
 
 echo "setup: done"

@@ -21,18 +21,20 @@ constexpr int kMaxDepth = 2;  // <cache>/<Publisher>/<model>/
 // or a download in progress).
 std::optional<CachedModel> ReadModelFolder(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_regular_file(dir / kInferenceModelJson, ec)) return std::nullopt;
+  const bool onnx = fs::is_regular_file(dir / "genai_config.json", ec);
+  if (!onnx && !fs::is_regular_file(dir / kInferenceModelJson, ec)) return std::nullopt;
   if (fs::exists(dir / kDownloadMarker, ec)) return std::nullopt;
   std::vector<fs::path> ggufs;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     if (p.extension() == ".gguf" && it->is_regular_file(ec)) ggufs.push_back(p);
   }
-  if (ggufs.empty()) return std::nullopt;
+  if (ggufs.empty() && !onnx) return std::nullopt;
   std::sort(ggufs.begin(), ggufs.end());
   CachedModel m;
   m.dir = dir;
-  m.model_file = ggufs.front();
+  m.onnx = onnx;
+  m.model_file = onnx ? dir / kOnnxImportFile : ggufs.front();
   std::ifstream in(dir / kInferenceModelJson, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();

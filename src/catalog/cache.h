@@ -3,7 +3,8 @@
 // A folder is a model when it holds a .gguf file and inference_model.json
 // ({"Name": "<id>", "PromptTemplate": null | {...}}) and no in-progress marker download.tmp.
 // Folders the user places anywhere up to two levels below the cache root follow the same
-// rule (bring-your-own models).
+// rule (bring-your-own models); so do ONNX Runtime GenAI folders (genai_config.json), whose
+// inference_model.json is optional.
 #pragma once
 
 #include <filesystem>
@@ -26,7 +27,12 @@ struct CachedModel {
   std::string id;                    // inference_model.json's Name (folder name if absent)
   std::filesystem::path dir;         // the model's folder
   std::filesystem::path model_file;  // the .gguf inside it
+  // An ONNX Runtime GenAI folder (genai_config.json; Olive's output): model_file is where its
+  // import into GGUF lives (kOnnxImportFile in the folder), made on first use.
+  bool onnx = false;
 };
+
+inline constexpr char kOnnxImportFile[] = "foundry-import.gguf";
 
 // "Phi-4-mini-instruct-generic-cpu:1" -> "Phi-4-mini-instruct-generic-cpu-1".
 std::string IdToDirName(std::string_view id);

@@ -1,5 +1,6 @@
-// `foundry model compile SRC [--name ALIAS] [--quant Q]`: a Hugging Face checkpoint folder, or a
-// GGUF file to re-quantize, compiled into a GGUF model in the cache (<cache>/<ALIAS>/<alias>.gguf +
+// `foundry model compile SRC [--name ALIAS] [--quant Q]`: a Hugging Face checkpoint folder, an
+// ONNX Runtime GenAI folder (imported), or a GGUF file to re-quantize, compiled into a GGUF model
+// in the cache (<cache>/<ALIAS>/<alias>.gguf +
 // inference_model.json), where `foundry cache ls` lists it and `foundry model run ALIAS` runs it.
 // The model is written into a hidden temporary folder marked in progress (download.tmp) and renamed
 // into place at the end, so an interrupted or failed compile never leaves a model that looks
@@ -20,6 +21,7 @@
 #include "convert/gguf_requantize.h"
 #include "convert/hf_compile.h"
 #include "convert/hf_tokenizer.h"
+#include "convert/onnx_import.h"
 
 namespace foundry::cli {
 namespace {
@@ -28,7 +30,7 @@ namespace fs = std::filesystem;
 struct CompileArgs {
   std::string src;
   std::string name;
-  std::string quant = "q4_k_m";
+  std::string quant;  // empty: not given (q4_k_m)
 };
 
 // The default alias: the source folder's name (a GGUF file's name without .gguf), lower-cased.
@@ -40,9 +42,12 @@ std::string DefaultAlias(const fs::path& src) {
   return AsciiLower(p.filename().string());
 }
 
-// The plan for what SRC is: a GGUF file, else a Hugging Face folder.
+// The plan for what SRC is: a GGUF file, an ONNX Runtime GenAI folder, else a Hugging Face
+// folder. `quant_given`: --quant was on the command line (an ONNX folder's int4 weights are
+// imported as they are).
 StatusOr<std::unique_ptr<convert::CompilePlan>> MakePlan(const fs::path& src,
-                                                         const convert::CompileOptions& options) {
+                                                         const convert::CompileOptions& options,
+                                                         bool quant_given) {
   std::error_code ec;
   if (fs::is_regular_file(src, ec)) {
     FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<convert::GgufRequantizePlan> plan,
@@ -52,6 +57,19 @@ StatusOr<std::unique_ptr<convert::CompilePlan>> MakePlan(const fs::path& src,
   if (!fs::is_directory(src, ec)) {
     return NotFound(src.string() +
                     " is neither a folder (a Hugging Face model folder) nor a GGUF file");
+  }
+  if (convert::IsOnnxGenaiFolder(src)) {
+    if (quant_given) {
+      return InvalidArgument(
+          "--quant does not apply to an ONNX folder: its int4 weights are imported as they are "
+          "(Q4_0 / Q4_1)");
+    }
+    FOUNDRY_ASSIGN_OR_RETURN(convert::HfTokenizer tokenizer, convert::ReadHfTokenizer(src));
+    FOUNDRY_ASSIGN_OR_RETURN(
+        convert::OnnxImportPlan plan,
+        convert::OnnxImportPlan::Make(src, std::move(tokenizer), options.model_name));
+    return std::unique_ptr<convert::CompilePlan>(
+        std::make_unique<convert::OnnxImportPlan>(std::move(plan)));
   }
   // config.json first: a folder that is not a model at all says so, not "no tokenizer.json".
   FOUNDRY_RETURN_IF_ERROR(convert::ReadHfConfig(src).status());
@@ -89,7 +107,7 @@ Status CompileInto(const convert::CompilePlan& plan, const std::string& alias, c
         bar.Update(static_cast<int64_t>(done), static_cast<int64_t>(total), false, tensor);
       }));
   bar.Update(1, 1, /*final=*/true, "done");
-  FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(tmp, alias, std::nullopt));
+  FOUNDRY_RETURN_IF_ERROR(ModelCache::WriteInferenceModelJson(tmp, alias, plan.prompt_template()));
   fs::remove(tmp / kDownloadMarker, ec);
   if (ec) return IoError("cannot remove " + (tmp / kDownloadMarker).string() + ": " + ec.message());
   fs::rename(tmp, dir, ec);
@@ -102,9 +120,12 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
   std::error_code ec;
   if (!fs::exists(src, ec)) {
     return NotFound(a.src +
-                    " does not exist (expected a Hugging Face model folder or a GGUF file)");
+                    " does not exist (expected a Hugging Face or ONNX Runtime GenAI model folder, "
+                    "or a GGUF file)");
   }
-  FOUNDRY_ASSIGN_OR_RETURN(convert::CompileQuant quant, convert::ParseCompileQuant(a.quant));
+  const bool quant_given = !a.quant.empty();
+  FOUNDRY_ASSIGN_OR_RETURN(convert::CompileQuant quant,
+                           convert::ParseCompileQuant(quant_given ? a.quant : "q4_k_m"));
   const std::string alias = a.name.empty() ? DefaultAlias(src) : a.name;
   FOUNDRY_RETURN_IF_ERROR(CheckAlias(alias));
   FOUNDRY_ASSIGN_OR_RETURN(fs::path cache_dir, CacheDirectory(env.catalog));
@@ -121,7 +142,8 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
   options.quant = quant;
   options.model_name = alias;
   options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<convert::CompilePlan> plan, MakePlan(src, options));
+  FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<convert::CompilePlan> plan,
+                           MakePlan(src, options, quant_given));
   fs::create_directories(cache_dir, ec);
   if (ec)
     return IoError("cannot create the cache directory " + cache_dir.string() + ": " + ec.message());
@@ -131,9 +153,8 @@ StatusOr<fs::path> Compile(const Environment& env, const CompileArgs& a) {
   FOUNDRY_RETURN_IF_ERROR(
       convert::CheckDiskSpace(cache_dir, plan->estimated_bytes(), space.available));
 
-  std::printf("Compiling %s (%s, %s) into %s...\n", src.string().c_str(),
-              plan->source_description().c_str(), std::string(CompileQuantName(quant)).c_str(),
-              dir.string().c_str());
+  std::printf("%s %s (%s) into %s...\n", plan->verb().c_str(), src.string().c_str(),
+              plan->source_description().c_str(), dir.string().c_str());
   std::fflush(stdout);
   const fs::path tmp = cache_dir / ("." + alias + ".compiling");
   fs::remove_all(tmp, ec);  // a compile interrupted earlier
@@ -151,11 +172,13 @@ void AddCompileCommand(CLI::App& model, const Environment& env, int& exit_code) 
   auto args = std::make_shared<CompileArgs>();
   CLI::App* compile = model.add_subcommand(
       "compile",
-      "Compile a Hugging Face model folder, or re-quantize a GGUF file, into a GGUF model in the "
-      "cache");
+      "Compile a Hugging Face or ONNX Runtime GenAI model folder, or re-quantize a GGUF file, into "
+      "a GGUF model in the cache");
   compile
-      ->add_option("source", args->src,
-                   "Folder with config.json, *.safetensors and tokenizer.json, or a .gguf file")
+      ->add_option(
+          "source", args->src,
+          "Folder with config.json, *.safetensors and tokenizer.json, an ONNX Runtime GenAI "
+          "folder (genai_config.json, model.onnx), or a .gguf file")
       ->required();
   compile->add_option(
       "--name", args->name,

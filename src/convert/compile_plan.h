@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,8 +19,12 @@ class CompilePlan {
  public:
   virtual ~CompilePlan() = default;
 
-  // The source in a few words, for the "Compiling ..." line ("Qwen2ForCausalLM", "GGUF qwen2").
+  // "Compiling" or "Importing", and the source in a few words ("Qwen2ForCausalLM, q4_k_m",
+  // "GGUF qwen2, q4_0"), for the line that starts the work.
+  virtual std::string verb() const { return "Compiling"; }
   virtual std::string source_description() const = 0;
+  // inference_model.json's PromptTemplate, when the model brings one and no chat template.
+  virtual std::optional<std::string> prompt_template() const { return std::nullopt; }
   // Bytes the GGUF file will have, within the size of its metadata.
   virtual uint64_t estimated_bytes() const = 0;
   // (GGUF name, type) in file order.

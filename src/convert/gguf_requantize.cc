@@ -82,7 +82,9 @@ StatusOr<std::unique_ptr<GgufRequantizePlan>> GgufRequantizePlan::Make(
   return plan;
 }
 
-std::string GgufRequantizePlan::source_description() const { return "GGUF " + arch_; }
+std::string GgufRequantizePlan::source_description() const {
+  return "GGUF " + arch_ + ", " + std::string(CompileQuantName(options_.quant));
+}
 
 std::vector<std::pair<std::string, QuantType>> GgufRequantizePlan::tensor_types() const {
   std::vector<std::pair<std::string, QuantType>> out;

@@ -42,7 +42,9 @@ class HfCompilePlan : public CompilePlan {
   const HfConfig& config() const { return config_; }
   size_t tensor_count() const { return tensors_.size(); }
 
-  std::string source_description() const override { return config_.hf_architecture; }
+  std::string source_description() const override {
+    return config_.hf_architecture + ", " + std::string(CompileQuantName(options_.quant));
+  }
   uint64_t estimated_bytes() const override { return estimated_bytes_; }
   std::vector<std::pair<std::string, QuantType>> tensor_types() const override;
   Status Write(const std::filesystem::path& out, const Progress& progress) const override;

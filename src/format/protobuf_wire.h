@@ -1,103 +1,52 @@
-// A bounds-checked reader of the protocol buffers wire format (varints, tags, length-delimited
-// fields, fixed32/64), enough to walk a message field by field without generated code. Every
-// read checks the bytes left; nothing points outside the buffer it was given.
+// Protocol Buffers wire format, read without a schema: a bounds-checked cursor over a message's
+// bytes yielding (field number, wire type, value) one field at a time. Enough to read ONNX's
+// ModelProto (src/format/onnx_model.*) without linking libprotobuf; every length and varint is
+// checked against the bytes left, so a corrupt or truncated message is an error, never a read
+// outside the buffer.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
 
-namespace foundry::protowire {
+#include "base/status.h"
 
-enum class WireType : uint8_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+namespace foundry {
 
-struct Field {
+enum class WireType : uint8_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+
+struct WireField {
   uint32_t number = 0;
   WireType type = WireType::kVarint;
-  uint64_t varint = 0;    // kVarint, kFixed64, kFixed32 (the raw bits)
-  std::string_view data;  // kLen: the payload, inside the reader's buffer
+  uint64_t varint = 0;     // kVarint, kFixed64, kFixed32 (the raw bits)
+  std::string_view bytes;  // kLengthDelimited: a nested message, a string or packed values
 };
 
-class Reader {
+class WireReader {
  public:
-  explicit Reader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  // `what` names the message in error messages ("model.onnx: NodeProto").
+  WireReader(std::string_view bytes, std::string what) : rest_(bytes), what_(std::move(what)) {}
+  // The reader keeps a view: a temporary's bytes would be gone before they are read.
+  WireReader(std::string&& bytes, std::string what) = delete;
 
-  bool done() const { return p_ == end_; }
+  bool done() const { return rest_.empty(); }
+  // The next field; an error when the bytes end inside it or use a wire type other than the
+  // four above (groups are deprecated and never appear in ONNX).
+  StatusOr<WireField> Next();
 
-  // The next field; false at the end or on malformed input (then `error()` is set).
-  bool Next(Field* f) {
-    if (p_ == end_ || error_ != nullptr) return false;
-    uint64_t tag = 0;
-    if (!Varint(&tag)) return Fail("truncated tag");
-    f->number = static_cast<uint32_t>(tag >> 3);
-    if (f->number == 0 || (tag >> 3) > 0x1FFFFFFF) return Fail("bad field number");
-    switch (tag & 7) {
-      case 0:
-        f->type = WireType::kVarint;
-        if (!Varint(&f->varint)) return Fail("truncated varint");
-        return true;
-      case 1:
-        f->type = WireType::kFixed64;
-        return Fixed(8, &f->varint);
-      case 5:
-        f->type = WireType::kFixed32;
-        return Fixed(4, &f->varint);
-      case 2: {
-        f->type = WireType::kLen;
-        uint64_t n = 0;
-        if (!Varint(&n)) return Fail("truncated length");
-        if (n > static_cast<uint64_t>(end_ - p_)) return Fail("length past the end");
-        f->data = std::string_view(p_, static_cast<size_t>(n));
-        p_ += n;
-        return true;
-      }
-      default:
-        return Fail("unsupported wire type (groups or reserved)");
-    }
-  }
-
-  // Set once Next() met malformed input; nullptr otherwise.
-  const char* error() const { return error_; }
+  // Repeated scalar fields arrive either one value per field or packed in one length-delimited
+  // field; these append a field's value(s) either way.
+  Status AppendInt64s(const WireField& f, std::vector<int64_t>* out) const;
+  Status AppendFloats(const WireField& f, std::vector<float>* out) const;
 
  private:
-  bool Varint(uint64_t* out) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) return false;
-      const auto b = static_cast<uint8_t>(*p_++);
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if ((b & 0x80) == 0) {
-        *out = v;
-        return true;
-      }
-    }
-    return false;  // more than 10 bytes
-  }
-  bool Fixed(size_t n, uint64_t* out) {
-    if (static_cast<size_t>(end_ - p_) < n) return Fail("truncated fixed-size field");
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i)
-      v |= static_cast<uint64_t>(static_cast<uint8_t>(p_[i])) << (8 * i);
-    p_ += n;
-    *out = v;
-    return true;
-  }
-  bool Fail(const char* what) {
-    error_ = what;
-    return false;
-  }
+  StatusOr<uint64_t> Varint(std::string_view* in) const;
+  Status Error(const std::string& problem) const;
 
-  const char* p_;
-  const char* end_;
-  const char* error_ = nullptr;
+  std::string_view rest_;
+  std::string what_;
 };
 
-// A fixed32 field's bits as the float they hold.
-inline float Fixed32AsFloat(uint64_t bits) {
-  const auto b = static_cast<uint32_t>(bits);
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
-
-}  // namespace foundry::protowire
+}  // namespace foundry

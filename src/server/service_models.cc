@@ -5,6 +5,7 @@
 
 #include "catalog/install.h"
 #include "catalog/resolve.h"
+#include "convert/onnx_import.h"
 
 namespace foundry {
 namespace fs = std::filesystem;
@@ -50,6 +51,8 @@ StatusOr<ResolvedModel> ServiceModels::Resolve(const std::string& name, bool con
     return ResolvedModel{name, name, unknown};
   }
   auto in_cache = [&](const CachedModel& m) -> StatusOr<ResolvedModel> {
+    // An ONNX folder runs from its GGUF import, made on first use and kept in the folder.
+    if (m.onnx) FOUNDRY_RETURN_IF_ERROR(convert::ImportOnnxFolderOnce(m.dir, m.model_file, m.id));
     if (confined && !InsideCache(m.model_file)) return unknown;
     return ResolvedModel{m.id, m.model_file.string(), std::nullopt};
   };

@@ -61,30 +61,30 @@ TEST(SentencePieceModel, RejectsMalformedInput) {
     return m.ok() ? std::string("ok") : m.status().message();
   };
   EXPECT_NE(error("").find("no pieces"), std::string::npos);
-  EXPECT_NE(error(good.substr(0, good.size() - 1)).find("past the end"), std::string::npos);
-  EXPECT_NE(error(Len(1, Len(1, "a") + "\x10")).find("piece 0: truncated"), std::string::npos);
+  EXPECT_NE(error(good.substr(0, good.size() - 1)).find("bytes but"), std::string::npos);
+  EXPECT_NE(error(Len(1, Len(1, "a") + "\x10")).find("piece 0: a varint runs past the end"), std::string::npos);
   EXPECT_NE(error(Piece("a", 0, 9)).find("unknown type 9"), std::string::npos);
   EXPECT_NE(error(Piece("a", 0, 1) + Piece("a", 0, 1)).find("repeats"), std::string::npos);
   EXPECT_NE(error(Len(1, Float(2, 1.0f))).find("no text"), std::string::npos);
   EXPECT_NE(error(Varint(1 << 3) + Varint(5)).find("wrong wire type"), std::string::npos);
   EXPECT_NE(error("\x0b").find("wire type"), std::string::npos);  // field 1, group start
-  EXPECT_NE(error(Varint(1 << 3 | 2) + Varint(uint64_t{1} << 40)).find("past the end"),
+  EXPECT_NE(error(Varint(1 << 3 | 2) + Varint(uint64_t{1} << 40)).find("bytes but"),
             std::string::npos);
-  EXPECT_NE(error(std::string(11, '\xFF')).find("not a SentencePiece"), std::string::npos);
+  EXPECT_NE(error(std::string(11, '\xFF')).find("longer than 10 bytes"), std::string::npos);
 }
 
-TEST(ProtobufWire, FixedFieldsAndTruncation) {
+TEST(WireReader, FixedFieldsAndTruncation) {
   std::string bytes = Varint(7 << 3 | 1) + std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8);
-  protowire::Reader r(bytes);
-  protowire::Field f;
-  ASSERT_TRUE(r.Next(&f));
-  EXPECT_EQ(f.number, 7u);
-  EXPECT_EQ(f.varint, 0x0807060504030201ull);
-  EXPECT_FALSE(r.Next(&f));
-  EXPECT_EQ(r.error(), nullptr);
-  protowire::Reader truncated(bytes.substr(0, 5));
-  EXPECT_FALSE(truncated.Next(&f));
-  EXPECT_NE(truncated.error(), nullptr);
+  WireReader r(bytes, "test");
+  auto f = r.Next();
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->number, 7u);
+  EXPECT_EQ(f->type, WireType::kFixed64);
+  EXPECT_EQ(f->varint, 0x0807060504030201ull);
+  EXPECT_TRUE(r.done());
+  const std::string cut = bytes.substr(0, 5);
+  WireReader truncated(cut, "test");
+  EXPECT_FALSE(truncated.Next().ok());
 }
 
 }  // namespace
