@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 
-from test_security import KEY1, keyed, local, open_stream, rest_of_stream  # noqa: F401
+from test_security import (KEY1, keyed, kill_if_alive, local, make_home, open_stream,  # noqa: F401
+                           rest_of_stream, start)
 from test_service import SMOLLM2, T, TINY, chat_body, post, service, stream_text  # noqa: F401
 
 parser = pytest.importorskip("prometheus_client.parser")
@@ -180,18 +181,26 @@ def test_metrics_need_the_api_key_when_keys_are_set(keyed):  # noqa: F811
 
 
 @pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="needs SmolLM2 (make models)")
-def test_metrics_show_a_drain_and_its_busy_slot(local):  # noqa: F811
-    r, lines = open_stream(local, 48)
-    busy = {f.name: f for f in parser.text_string_to_metric_families(local.get("/metrics").text)}
-    # Admitted to a slot, or still waiting for one.
-    assert (value(busy, "foundry_busy_slots", "foundry_busy_slots", model=SMOLLM2) +
-            value(busy, "foundry_queue_depth", "foundry_queue_depth", model=SMOLLM2)) == 1
-    local.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.2)
-    assert local.get("/health").status_code == 503
-    m = local.get("/metrics")  # still answered: a scraper watches the drain
-    assert m.status_code == 200
-    families = {f.name: f for f in parser.text_string_to_metric_families(m.text)}
-    assert value(families, "foundry_draining", "foundry_draining") == 1
-    assert rest_of_stream(lines)[-1] == "[DONE]"
-    assert local.proc.wait(timeout=30) == 0
+def test_metrics_show_a_drain_and_its_busy_slot(tmp_path):
+    # 200 tokens keep the stream running past the checks (48 could end within the 0.2 s on a fast
+    # host); the long drain deadline lets the sanitizer builds finish them.
+    home, env, port = make_home(tmp_path)
+    local = start(home, env, port, "--drain-timeout", "600")
+    try:
+        r, lines = open_stream(local, 200)
+        busy = {f.name: f for f in parser.text_string_to_metric_families(local.get("/metrics").text)}
+        # Admitted to a slot, or still waiting for one.
+        assert (value(busy, "foundry_busy_slots", "foundry_busy_slots", model=SMOLLM2) +
+                value(busy, "foundry_queue_depth", "foundry_queue_depth", model=SMOLLM2)) == 1
+        local.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        assert local.get("/health").status_code == 503
+        m = local.get("/metrics")  # still answered: a scraper watches the drain
+        assert m.status_code == 200
+        families = {f.name: f for f in parser.text_string_to_metric_families(m.text)}
+        assert value(families, "foundry_draining", "foundry_draining") == 1
+        assert rest_of_stream(lines)[-1] == "[DONE]"
+        assert local.proc.wait(timeout=30) == 0
+    finally:
+        if local.proc.poll() is None:
+            kill_if_alive(local.proc.pid)

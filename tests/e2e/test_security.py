@@ -499,21 +499,30 @@ def rest_of_stream(lines):
 
 
 @pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="needs SmolLM2 (make models)")
-def test_sigterm_drains_running_streams(local):
-    r, lines = open_stream(local, 48)
-    local.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.2)
-    h = local.get("/health")
-    assert h.status_code == 503 and h.json() == {"status": "draining"}
-    busy = local.post("/v1/chat/completions", chat(TINY))
-    assert error_of(busy, 503)["code"] == "server_shutting_down"
-    assert busy.headers["Retry-After"]
-    events = rest_of_stream(lines)
-    assert events[-1] == "[DONE]"
-    finishes = [json.loads(e)["choices"][0]["finish_reason"] for e in events[:-1]
-                if json.loads(e).get("choices")]
-    assert finishes[-1] in ("length", "stop"), events[-3:]
-    assert local.proc.wait(timeout=30) == 0
+def test_sigterm_drains_running_streams(tmp_path):
+    # 200 tokens keep the stream running well past the /health check below (48 could end within
+    # the 0.2 s on a fast host, and the service then exits before it is asked); the long drain
+    # deadline lets the sanitizer builds finish them.
+    home, env, port = make_home(tmp_path)
+    local = start(home, env, port, "--drain-timeout", "600")
+    try:
+        r, lines = open_stream(local, 200)
+        local.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        h = local.get("/health")
+        assert h.status_code == 503 and h.json() == {"status": "draining"}
+        busy = local.post("/v1/chat/completions", chat(TINY))
+        assert error_of(busy, 503)["code"] == "server_shutting_down"
+        assert busy.headers["Retry-After"]
+        events = rest_of_stream(lines)
+        assert events[-1] == "[DONE]"
+        finishes = [json.loads(e)["choices"][0]["finish_reason"] for e in events[:-1]
+                    if json.loads(e).get("choices")]
+        assert finishes[-1] in ("length", "stop"), events[-3:]
+        assert local.proc.wait(timeout=30) == 0
+    finally:
+        if local.proc.poll() is None:
+            kill_if_alive(local.proc.pid)
 
 
 @pytest.mark.skipif(not os.path.exists(SMOLLM2), reason="needs SmolLM2 (make models)")
