@@ -3,6 +3,7 @@ tokens) of 8 plain-text prompts on the ONNX folder tools/make_onnx_folder.py bui
 Run with a python that has tools/requirements-onnx.txt (e.g. .cache/peer/venv-hf):
 
     .cache/peer/venv-hf/bin/python tools/gen_onnx_goldens.py smollm2   # the committed golden
+    .cache/peer/venv-hf/bin/python tools/gen_onnx_goldens.py qwen2.5-coder-1.5b  # committed too
     .cache/peer/venv-hf/bin/python tools/gen_onnx_goldens.py qwen2.5-coder-0.5b OUT.json
 """
 import json
@@ -13,9 +14,14 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_onnx_folder import ROOT, make_onnx_folder  # noqa: E402
 
+# name: (GGUF in .cache/models, tokenizer fixtures in tests/data/hf, take only their tokenizer
+# files). Qwen2.5-Coder-1.5B has 0.5B's vocabulary, merges and pre-tokenizer (checked equal in
+# the two GGUFs); its config comes from its own GGUF.
 MODELS = {
-    "smollm2": ("SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct"),
-    "qwen2.5-coder-0.5b": ("qwen2.5-coder-0.5b-instruct.gguf", "qwen2.5-coder-0.5b-instruct"),
+    "smollm2": ("SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct", False),
+    "qwen2.5-coder-0.5b": ("qwen2.5-coder-0.5b-instruct.gguf", "qwen2.5-coder-0.5b-instruct", False),
+    "qwen2.5-coder-1.5b": ("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "qwen2.5-coder-0.5b-instruct",
+                           True),
 }
 PROMPTS = [
     "The capital city of France is",
@@ -32,13 +38,14 @@ TOKENS = 32
 
 def main():
     which = sys.argv[1]
-    gguf, fixtures = MODELS[which]
+    gguf, fixtures, tokenizer_only = MODELS[which]
     out_path = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
         ROOT, "tests", "golden", "data", "onnx_import_%s.json" % which)
     import onnxruntime_genai as og
     with tempfile.TemporaryDirectory() as tmp:
         folder = make_onnx_folder(os.path.join(ROOT, ".cache", "models", gguf),
-                                  os.path.join(ROOT, "tests", "data", "hf", fixtures), tmp)
+                                  os.path.join(ROOT, "tests", "data", "hf", fixtures), tmp,
+                                  tokenizer_only=tokenizer_only)
         model = og.Model(folder)
         tok = og.Tokenizer(model)
         cases = []

@@ -7,6 +7,9 @@ SmolLM2 GGUF with onnxruntime-genai's model builder (tools/make_onnx_folder.py):
   requantizing (the Q4_0 blocks dequantize to exactly ONNX Runtime's (q - 8) * scale values),
   and greedy continuations are compared with onnxruntime-genai's
   (tests/golden/data/onnx_import_smollm2.json from tools/gen_onnx_goldens.py);
+* the issue's acceptance on Qwen2.5-Coder-1.5B: the tutorial's part 3 on its int4 folder, then
+  greedy continuations equal onnxruntime-genai's on >= 7 of 8 prompts and every first token
+  (tests/golden/data/onnx_import_qwen2.5-coder-1.5b.json);
 * bad folders fail with one line and leave nothing behind.
 The builder needs tools/requirements-onnx.txt (torch CPU, transformers, onnxruntime-genai):
 FOUNDRY_ONNX_PYTHON names a python that has it, else this python or .cache/peer/venv-hf."""
@@ -104,6 +107,65 @@ def test_tutorial_part3_onnx_folder_in_the_cache(home, onnx_dir, tmp_path):
     foundry(env, "service", "stop")
 
 
+QWEN15_GGUF = os.path.join(ROOT, ".cache", "models", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+QWEN15_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "onnx_import_qwen2.5-coder-1.5b.json")
+
+
+def greedy_agreement(env, model, golden_path):
+    """(full, first): how many of the golden's onnxruntime-genai continuations `foundry generate`
+    repeats whole, and how many it starts with the same token."""
+    full = first = 0
+    for case in json.load(open(golden_path))["cases"]:
+        g = foundry(env, "generate", str(model), "--prompt", case["prompt"], "--raw", "--temperature",
+                    "0", "--max-tokens", str(len(case["greedy"])), "--json", timeout=600)
+        assert g.returncode == 0, g.stderr
+        out = json.loads(g.stdout)
+        assert out["prompt_tokens"] == case["input_ids"], case["prompt"]
+        full += out["completion_tokens"] == case["greedy"]
+        first += out["completion_tokens"][:1] == case["greedy"][:1]
+    return full, first
+
+
+# The issue's acceptance on a Qwen2.5 model: the tutorial's part 3 with an int4 ONNX folder of
+# Qwen2.5-Coder-1.5B (its HF folder from the Q4_K_M GGUF, 0.5B's tokenizer files: the same
+# vocabulary), then greedy continuations of 8 prompts × 32 tokens compared with
+# onnxruntime-genai's (tests/golden/data/onnx_import_qwen2.5-coder-1.5b.json, from
+# tools/gen_onnx_goldens.py qwen2.5-coder-1.5b). A 3 GB folder and the builder's minutes: too
+# slow for the sanitizer builds, where SmolLM2 covers the same code.
+@pytest.mark.skipif(not os.path.exists(QWEN15_GGUF), reason="Qwen2.5-Coder-1.5B not downloaded (make models)")
+@pytest.mark.skipif("build-asan" in FOUNDRY, reason="skipped against the ASan build")
+def test_tutorial_part3_qwen2_5_coder_1_5b_greedy_equals_onnxruntime_genai(tmp_path):
+    try:
+        check_qwen_1_5b_tutorial(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)  # 4 GB that pytest would otherwise keep
+
+
+def check_qwen_1_5b_tutorial(tmp_path):
+    src = make_onnx_folder(QWEN15_GGUF, os.path.join(ROOT, "tests", "data", "hf", "qwen2.5-coder-0.5b-instruct"),
+                           str(tmp_path / "build"), builder_python(), tokenizer_only=True)
+    shutil.rmtree(tmp_path / "build" / "hf")  # 3 GB of bf16 no longer needed
+    with isolated_home(FOUNDRY, tmp_path / "home") as env:
+        env.pop("FOUNDRY_CACHE_DIR")
+        models = tmp_path / "models"
+        models.mkdir()
+        assert foundry(env, "cache", "cd", str(models)).returncode == 0
+        folder = models / "qwen2.5-coder-1.5b-instruct-onnx"
+        shutil.move(src, folder)
+        (folder / "inference_model.json").write_text(json.dumps({"Name": "qwen-onnx", "PromptTemplate": None}))
+        ls = foundry(env, "cache", "ls")
+        assert ls.returncode == 0 and "qwen-onnx" in ls.stdout, ls.stdout + ls.stderr
+        run = foundry(env, "model", "run", "qwen-onnx", "What is the capital of France?", "--verbose",
+                      "--max-tokens", "16", timeout=900)
+        assert run.returncode == 0, run.stdout + run.stderr
+        lines = run.stdout.splitlines()
+        assert lines[2] == "🟢 Model qwen-onnx loaded successfully" and "\n".join(lines[3:]).strip(), run.stdout
+        foundry(env, "service", "stop")
+        full, first = greedy_agreement(env, folder / "foundry-import.gguf", QWEN15_GOLDEN)
+    print("Qwen2.5-Coder-1.5B greedy agreement with onnxruntime-genai: %d/8 full, %d/8 first" % (full, first))
+    assert first == 8 and full >= 7, (full, first)  # the issue's bar: >= 80% full, every first token
+
+
 def test_compile_is_lossless_and_greedy_is_compared_with_onnxruntime_genai(home, onnx_dir):
     import gguf
     from gguf.quants import dequantize
@@ -151,22 +213,14 @@ def test_compile_is_lossless_and_greedy_is_compared_with_onnxruntime_genai(home,
     assert np.allclose(ours("blk.0.attn_q.weight"), q, rtol=2 ** -10, atol=0)
     assert np.allclose(ours("token_embd.weight"), np.load(tmp / "lm_head.npy"), rtol=2 ** -10, atol=0)
 
-    golden = json.load(open(GOLDEN))
-    full = first = 0
-    for case in golden["cases"]:
-        g = foundry(env, "generate", str(model), "--prompt", case["prompt"], "--raw", "--temperature",
-                    "0", "--max-tokens", str(len(case["greedy"])), "--json")
-        assert g.returncode == 0, g.stderr
-        out = json.loads(g.stdout)
-        assert out["prompt_tokens"] == case["input_ids"], case["prompt"]
-        full += out["completion_tokens"] == case["greedy"]
-        first += out["completion_tokens"][:1] == case["greedy"][:1]
+    full, first = greedy_agreement(env, model, GOLDEN)
     print("greedy agreement with onnxruntime-genai: %d/8 full, %d/8 first token" % (full, first))
     # Measured on the build host (docs/byom.md): 4/8 full and 7/8 first tokens with the default
     # kernels, 3/8 and 8/8 with FOUNDRY_ISA=avx512, 1/8 and 6/8 with scalar ones: the weights are
     # identical (above) and the engine's own ISAs disagree with each other on this small model's
     # near-ties. The floor below holds for all three; the issue's bar (7/8 full, 8/8 first) is
-    # not met by SmolLM2 (Qwen2.5-Coder-0.5B, checked by hand: 6/8 full, 8/8 first).
+    # not met by so small a model (Qwen2.5-Coder-0.5B, by hand: 6/8 full, 8/8 first); the 1.5B
+    # test above holds it.
     assert first >= 6 and full >= 1, (full, first)
 
 
