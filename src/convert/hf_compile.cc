@@ -223,12 +223,7 @@ std::vector<std::pair<std::string, QuantType>> HfCompilePlan::tensor_types() con
 
 Status HfCompilePlan::Write(const fs::path& out, const Progress& progress) const {
   GgufWriter w;
-  w.AddString("general.architecture", config_.arch);
-  w.AddString("general.type", "model");
-  if (!options_.model_name.empty()) w.AddString("general.name", options_.model_name);
-  WriteHParams(config_, &w);
-  w.AddUint32("general.file_type", CompileQuantFileType(options_.quant));
-  w.AddUint32("general.quantization_version", 2);
+  WriteModelHeader(config_, options_.model_name, CompileQuantFileType(options_.quant), &w);
   FOUNDRY_RETURN_IF_ERROR(WriteVocab(tokenizer_, config_.n_vocab, &w));
   for (const Tensor& t : tensors_) {
     FOUNDRY_ASSIGN_OR_RETURN(uint64_t nbytes, w.AddTensor(t.name, t.ne, t.type));

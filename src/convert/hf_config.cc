@@ -223,6 +223,16 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
   return c;
 }
 
+void WriteModelHeader(const HfConfig& c, const std::string& name, uint32_t file_type,
+                      GgufWriter* w) {
+  w->AddString("general.architecture", c.arch);
+  w->AddString("general.type", "model");
+  if (!name.empty()) w->AddString("general.name", name);
+  WriteHParams(c, w);
+  w->AddUint32("general.file_type", file_type);
+  w->AddUint32("general.quantization_version", 2);
+}
+
 void WriteHParams(const HfConfig& c, GgufWriter* w) {
   const std::string a = c.arch + ".";
   w->AddUint32(a + "block_count", static_cast<uint32_t>(c.n_layer));

@@ -2,6 +2,7 @@
 // (the `<arch>.*` keys ReadLlamaFamilyHParams reads back), as llama.cpp's converter writes them.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -47,5 +48,11 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir);
 
 // Writes the `<arch>.*` hyper-parameter keys.
 void WriteHParams(const HfConfig& c, GgufWriter* w);
+
+// Writes a compiled model's header keys in llama.cpp's converter order: general.architecture,
+// general.type, general.name (when not empty), the hyper-parameters, general.file_type (a
+// llama_ftype) and general.quantization_version.
+void WriteModelHeader(const HfConfig& c, const std::string& name, uint32_t file_type,
+                      GgufWriter* w);
 
 }  // namespace foundry::convert

@@ -535,14 +535,10 @@ std::vector<std::pair<std::string, QuantType>> OnnxImportPlan::tensor_types() co
 
 Status OnnxImportPlan::Write(const fs::path& out, const Progress& progress) const {
   GgufWriter w;
-  w.AddString("general.architecture", config_.arch);
-  w.AddString("general.type", "model");
-  if (!model_name_.empty()) w.AddString("general.name", model_name_);
-  WriteHParams(config_, &w);
   bool q4_1 = false;
   for (const Tensor& t : tensors_) q4_1 = q4_1 || t.type == QuantType::kQ4_1;
-  w.AddUint32("general.file_type", q4_1 ? 3 : 2);  // llama_ftype MOSTLY_Q4_1 / MOSTLY_Q4_0
-  w.AddUint32("general.quantization_version", 2);
+  // llama_ftype MOSTLY_Q4_1 / MOSTLY_Q4_0
+  WriteModelHeader(config_, model_name_, q4_1 ? 3 : 2, &w);
   FOUNDRY_RETURN_IF_ERROR(WriteVocab(tokenizer_, config_.n_vocab, &w));
   for (const Tensor& t : tensors_) {
     FOUNDRY_ASSIGN_OR_RETURN(uint64_t nbytes, w.AddTensor(t.name, t.ne, t.type));
