@@ -73,25 +73,33 @@ def foundry(env, *args, timeout=300, cwd=None):
                           timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd)
 
 
-def test_tutorial_part3_onnx_folder_in_the_cache(home, onnx_dir, tmp_path):
-    h, env = home
-    env = dict(env)
-    env.pop("FOUNDRY_CACHE_DIR")  # the cache is the one `foundry cache cd` names
+def tutorial_part3(env, tmp_path, place, folder_name, alias):
+    """The tutorial's part 3: `foundry cache cd` a models directory, `place(folder)` puts the ONNX
+    folder there, an inference_model.json names it ALIAS, `cache ls` shows it and `model run ALIAS
+    --verbose` answers. Returns (the folder, the run). `model run` samples (the service's default
+    temperature, as Foundry Local's), so its text only has to be there."""
+    env.pop("FOUNDRY_CACHE_DIR", None)  # the cache is the one `foundry cache cd` names
     models = tmp_path / "models"
     models.mkdir()
     assert foundry(env, "cache", "cd", str(models)).returncode == 0
-    folder = models / "smollm2-135m-instruct-onnx"
-    shutil.copytree(onnx_dir, folder)
-    (folder / "inference_model.json").write_text(json.dumps({"Name": "smollm2-onnx", "PromptTemplate": None}))
+    folder = models / folder_name
+    place(folder)
+    (folder / "inference_model.json").write_text(json.dumps({"Name": alias, "PromptTemplate": None}))
     ls = foundry(env, "cache", "ls")
-    assert ls.returncode == 0 and "smollm2-onnx" in ls.stdout, ls.stdout + ls.stderr
-    run = foundry(env, "model", "run", "smollm2-onnx", "What is the capital of France?", "--verbose",
-                  "--max-tokens", "16", timeout=600)
+    assert ls.returncode == 0 and alias in ls.stdout, ls.stdout + ls.stderr
+    run = foundry(env, "model", "run", alias, "What is the capital of France?", "--verbose",
+                  "--max-tokens", "16", timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
-    # `model run` samples (the service's default temperature, as Foundry Local's), so its text
-    # only has to be there; the answer itself is checked greedy, on the service it started.
     lines = run.stdout.splitlines()
-    assert lines[2] == "🟢 Model smollm2-onnx loaded successfully" and "\n".join(lines[3:]).strip(), run.stdout
+    assert lines[2] == "🟢 Model %s loaded successfully" % alias and "\n".join(lines[3:]).strip(), run.stdout
+    return folder, run
+
+
+def test_tutorial_part3_onnx_folder_in_the_cache(home, onnx_dir, tmp_path):
+    env = dict(home[1])  # the tutorial drops this module's FOUNDRY_CACHE_DIR from it
+    folder, run = tutorial_part3(env, tmp_path, lambda f: shutil.copytree(onnx_dir, f),
+                                 "smollm2-135m-instruct-onnx", "smollm2-onnx")
+    # The answer itself, greedy, on the service `model run` started.
     url = re.search(r"Service is Started on (http://\S+?)/?, PID", run.stdout).group(1)
     greedy = requests.post(url + "/v1/chat/completions", timeout=300, json={
         "model": "smollm2-onnx", "temperature": 0, "max_tokens": 16,
@@ -146,20 +154,8 @@ def check_qwen_1_5b_tutorial(tmp_path):
                            str(tmp_path / "build"), builder_python(), tokenizer_only=True)
     shutil.rmtree(tmp_path / "build" / "hf")  # 3 GB of bf16 no longer needed
     with isolated_home(FOUNDRY, tmp_path / "home") as env:
-        env.pop("FOUNDRY_CACHE_DIR")
-        models = tmp_path / "models"
-        models.mkdir()
-        assert foundry(env, "cache", "cd", str(models)).returncode == 0
-        folder = models / "qwen2.5-coder-1.5b-instruct-onnx"
-        shutil.move(src, folder)
-        (folder / "inference_model.json").write_text(json.dumps({"Name": "qwen-onnx", "PromptTemplate": None}))
-        ls = foundry(env, "cache", "ls")
-        assert ls.returncode == 0 and "qwen-onnx" in ls.stdout, ls.stdout + ls.stderr
-        run = foundry(env, "model", "run", "qwen-onnx", "What is the capital of France?", "--verbose",
-                      "--max-tokens", "16", timeout=900)
-        assert run.returncode == 0, run.stdout + run.stderr
-        lines = run.stdout.splitlines()
-        assert lines[2] == "🟢 Model qwen-onnx loaded successfully" and "\n".join(lines[3:]).strip(), run.stdout
+        folder, _ = tutorial_part3(env, tmp_path, lambda f: shutil.move(src, f),
+                                   "qwen2.5-coder-1.5b-instruct-onnx", "qwen-onnx")
         foundry(env, "service", "stop")
         full, first = greedy_agreement(env, folder / "foundry-import.gguf", QWEN15_GOLDEN)
     print("Qwen2.5-Coder-1.5B greedy agreement with onnxruntime-genai: %d/8 full, %d/8 first" % (full, first))
