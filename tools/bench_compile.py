@@ -14,13 +14,16 @@ pinned llama.cpp 0.3.36 (.cache/peer); the converter runs in PEER_PYTHON (defaul
 """
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_side_by_side import machine  # noqa: E402
+from make_onnx_folder import copy_fixtures  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOUNDRY = os.path.join(ROOT, "build", "bin", "foundry")
@@ -32,16 +35,10 @@ DEFAULT_FOLDER = os.path.join(ROOT, ".cache", "bench", "qwen2.5-coder-1.5b-hf")
 
 
 def host():
-    model = "unknown CPU"
-    flags = set()
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return "%s, %d cores, %s, %s" % (model, os.cpu_count(), isa, platform.machine())
+    m = machine()
+    isa = "AVX-512" if any(f.startswith("avx512") for f in m["cpu_flags"]) else \
+        "AVX2" if "avx2" in m["cpu_flags"] else "no AVX2"
+    return "%s, %d cores, %s" % (m["cpu"], m["cores"], isa)
 
 
 def timed(argv, env=None):
@@ -91,12 +88,8 @@ def main():
     if a.folder is None and not os.path.exists(os.path.join(folder, "config.json")):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_hf_folder.py"), GGUF, folder,
                         "--dtype", "bf16", "--shards", "2"], check=True, stdout=subprocess.DEVNULL)
-        fixtures = os.path.join(ROOT, "tests", "data", "hf", "qwen2.5-coder-0.5b-instruct")
-        import gzip
-        for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
-            with gzip.open(os.path.join(fixtures, name + ".gz")) as f, \
-                    open(os.path.join(folder, name), "wb") as o:
-                o.write(f.read())
+        copy_fixtures(os.path.join(ROOT, "tests", "data", "hf", "qwen2.5-coder-0.5b-instruct"), folder,
+                      tokenizer_only=True)  # the 1.5B has 0.5B's vocabulary (tools/gen_onnx_goldens.py)
     rows = {"foundry": [], "peer": []}
     with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, ".cache")) as work:
         for run in range(a.runs):

@@ -22,6 +22,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 
 
+def copy_fixtures(fixtures, dest, tokenizer_only=False):
+    """Ungzips the committed transformers fixtures (tests/data/hf/<model>/*.gz) into `dest`, or
+    only their TOKENIZER_FILES."""
+    for name in os.listdir(fixtures):
+        if name.endswith(".gz") and (not tokenizer_only or name[:-3] in TOKENIZER_FILES):
+            with gzip.open(os.path.join(fixtures, name)) as f, open(os.path.join(dest, name[:-3]), "wb") as o:
+                o.write(f.read())
+
+
 def make_onnx_folder(gguf, fixtures, out, builder_python=sys.executable, tokenizer_only=False):
     """tokenizer_only: take only the tokenizer files from `fixtures` (a model of the same family
     with the same vocabulary); config.json and generation_config.json are then make_hf_folder's."""
@@ -29,10 +38,7 @@ def make_onnx_folder(gguf, fixtures, out, builder_python=sys.executable, tokeniz
     onnx = os.path.join(out, "onnx")
     subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_hf_folder.py"), gguf, hf,
                     "--dtype", "bf16"], check=True, stdout=subprocess.DEVNULL)
-    for name in os.listdir(fixtures):
-        if name.endswith(".gz") and (not tokenizer_only or name[:-3] in TOKENIZER_FILES):
-            with gzip.open(os.path.join(fixtures, name)) as f, open(os.path.join(hf, name[:-3]), "wb") as o:
-                o.write(f.read())
+    copy_fixtures(fixtures, hf, tokenizer_only)
     subprocess.run([builder_python, "-m", "onnxruntime_genai.models.builder", "-i", hf, "-o", onnx,
                     "-p", "int4", "-e", "cpu"], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
