@@ -13,6 +13,13 @@ are written by hand (an 8-byte little-endian header length, a JSON header, the d
   instead of tokenizer.json, its special and user-defined tokens in tokenizer_config.json.
 * Llama 3.1 RoPE (a rope_freqs tensor): --llama3-rope FACTOR,LOW,HIGH,ORIGINAL_CONTEXT writes
   rope_scaling instead (the tensor is recomputed by the compiler).
+* phi3: a Phi3ForCausalLM folder (fused qkv_proj and gate_up_proj, partial_rotary_factor, the
+  LongRoPE factor tensors as rope_scaling long_factor / short_factor unless --no-rope-scaling).
+  A BPE vocabulary is written as Phi-4-mini's (GPT2Tokenizer, GPT-4o's regex); a SentencePiece
+  one (e.g. --vocab tests/data/tokenizer/ggml-vocab-phi-3.gguf) as Phi-3-mini's: tokenizer.model
+  with the pieces before the added tokens, added_tokens.json and added_tokens_decoder.
+* --vocab GGUF takes the vocabulary from another (vocabulary-only) GGUF; the embedding rows
+  are then random (seeded). --untie writes a random lm_head.
 
     python3 tools/make_hf_folder.py tests/data/models/tiny-llama.gguf OUT [--dtype bf16] [--shards 2]
 """
@@ -25,6 +32,10 @@ import gguf
 
 LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+"
                 r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+O200K_SPLIT = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"
+               r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+"
+               r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| "
+               r"?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+"
                r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 
@@ -38,6 +49,9 @@ GEMMA3_BLOCK = dict(BLOCK, attn_q_norm="self_attn.q_norm", attn_k_norm="self_att
                     post_attention_norm="post_attention_layernorm",
                     ffn_norm="pre_feedforward_layernorm", post_ffw_norm="post_feedforward_layernorm")
 
+PHI3_BLOCK = dict(BLOCK, attn_qkv="self_attn.qkv_proj", ffn_up="mlp.gate_up_proj")
+ARCH_BLOCK = {"gemma3": GEMMA3_BLOCK, "phi3": PHI3_BLOCK}
+
 
 def field(r, key, default=None):
     f = r.fields.get(key)
@@ -47,7 +61,7 @@ def field(r, key, default=None):
 def hf_name(name, arch="llama"):
     parts = name.split(".")
     if parts[0] == "blk":
-        block = GEMMA3_BLOCK if arch == "gemma3" else BLOCK
+        block = ARCH_BLOCK.get(arch, BLOCK)
         return "model.layers.%s.%s.%s" % (parts[1], block[parts[2]], parts[3])
     return "%s.%s" % (GLOBAL[parts[0]], parts[1])
 
@@ -102,23 +116,39 @@ def pb_field(number, wire, payload):
     return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
 
 
-def sentencepiece_model(r):
+def phi3_piece_count(r):
+    """The SentencePiece model's share of a Phi-3 vocabulary: the ids before the first added
+    (control, user-defined or padding) token after <unk>, <s>, </s>."""
+    types = field(r, "tokenizer.ggml.token_type")
+    return next((i for i in range(3, len(types)) if types[i] not in (1, 6)), len(types))
+
+
+def sentencepiece_model(r, phi3=False):
     """tokenizer.model (a sentencepiece.ModelProto) from a SentencePiece GGUF vocabulary: pieces
     with their scores and types (the unknown token as UNKNOWN, the GGUF's other types kept),
-    a BPE trainer spec with byte fallback, an identity normalizer without a dummy prefix."""
+    a BPE trainer spec with byte fallback, an identity normalizer without a dummy prefix.
+    phi3: only the pieces before the added tokens, and the converter's overrides undone (the
+    control and user-defined pieces there are CONTROL with score 0 in the model; the folder's
+    added_tokens_decoder makes them what the GGUF says)."""
     tokens = field(r, "tokenizer.ggml.tokens")
     scores = field(r, "tokenizer.ggml.scores")
     types = field(r, "tokenizer.ggml.token_type")
     unk = field(r, "tokenizer.ggml.unknown_token_id", 0)
+    n = phi3_piece_count(r) if phi3 else len(tokens)
     out = bytearray()
-    for i, (t, sc, ty) in enumerate(zip(tokens, scores, types)):
+    for i, (t, sc, ty) in enumerate(zip(tokens[:n], scores, types)):
+        if phi3 and ty in (3, 4):
+            ty, sc = 3, 0.0
         ty = 2 if i == unk else ty
         piece = pb_field(1, 2, t.encode("utf-8")) + pb_field(2, 5, sc) + pb_field(3, 0, ty)
         out += pb_field(1, 2, piece)
-    ids = [(40, unk), (41, field(r, "tokenizer.ggml.bos_token_id", 1)),
-           (42, field(r, "tokenizer.ggml.eos_token_id", 2)),
-           (43, field(r, "tokenizer.ggml.padding_token_id", -1) % (1 << 64))]
-    trainer = pb_field(3, 0, 2) + pb_field(4, 0, len(tokens)) + pb_field(35, 0, 1)
+    if phi3:
+        ids = [(40, unk), (41, 1), (42, 2), (43, (1 << 64) - 1)]
+    else:
+        ids = [(40, unk), (41, field(r, "tokenizer.ggml.bos_token_id", 1)),
+               (42, field(r, "tokenizer.ggml.eos_token_id", 2)),
+               (43, field(r, "tokenizer.ggml.padding_token_id", -1) % (1 << 64))]
+    trainer = pb_field(3, 0, 2) + pb_field(4, 0, n) + pb_field(35, 0, 1)
     for number, value in ids:
         trainer += pb_field(number, 0, value)
     normalizer = pb_field(1, 2, b"identity") + pb_field(3, 0, 0) + pb_field(4, 0, 0)
@@ -132,7 +162,7 @@ def tokenizer_json(r):
     pre = field(r, "tokenizer.ggml.pre", "llama-bpe")
     add_bos = bool(field(r, "tokenizer.ggml.add_bos_token", False))
     bos = field(r, "tokenizer.ggml.bos_token_id")
-    split = QWEN2_SPLIT if pre == "qwen2" else LLAMA3_SPLIT
+    split = {"qwen2": QWEN2_SPLIT, "gpt-4o": O200K_SPLIT}.get(pre, LLAMA3_SPLIT)
     added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True}
              for i, (t, ty) in enumerate(zip(tokens, types)) if ty in (3, 4)]
@@ -170,18 +200,33 @@ def main():
     ap.add_argument("--random", type=int, metavar="SEED", help="random weights instead of the GGUF's")
     ap.add_argument("--llama3-rope", metavar="F,LOW,HIGH,CTX",
                     help="write Llama 3.1 rope_scaling instead of the rope_freqs tensor")
+    ap.add_argument("--vocab", metavar="GGUF", help="the vocabulary of this GGUF instead")
+    ap.add_argument("--untie", action="store_true", help="write a random lm_head")
+    ap.add_argument("--no-rope-scaling", action="store_true",
+                    help="phi3: leave the LongRoPE factors out (Phi-3-mini-4k)")
     a = ap.parse_args()
     r = gguf.GGUFReader(a.gguf)
     arch = field(r, "general.architecture")
-    if arch not in ("llama", "qwen2", "gemma3"):
-        raise SystemExit("only llama, qwen2 and gemma3 GGUFs")
-    spm = field(r, "tokenizer.ggml.model") == "llama"
+    if arch not in ("llama", "qwen2", "gemma3", "phi3"):
+        raise SystemExit("only llama, qwen2, gemma3 and phi3 GGUFs")
+    v = gguf.GGUFReader(a.vocab) if a.vocab else r  # the vocabulary's GGUF
+    spm = field(v, "tokenizer.ggml.model") == "llama"
     p = arch + "."
     n_head, n_head_kv = field(r, p + "attention.head_count"), field(r, p + "attention.head_count_kv")
+    n_embd = field(r, p + "embedding_length")
+    n_vocab = len(field(v, "tokenizer.ggml.tokens"))
     rng = np.random.default_rng(a.random) if a.random is not None else None
-    tensors, has_output = [], False
+    fresh = np.random.default_rng(1234)  # rows the source GGUF has not got
+    tensors, has_output, rope_factors = [], False, {}
     for t in r.tensors:
+        if t.name in ("rope_factors_long.weight", "rope_factors_short.weight"):
+            rope_factors[t.name.split("_")[2].split(".")[0]] = [float(x) for x in t.data]
+            continue
         if t.name in ("rope_freqs.weight",):
+            continue
+        if a.vocab and t.name in ("token_embd.weight", "output.weight"):
+            tensors.append((hf_name(t.name, arch), fresh.standard_normal((n_vocab, n_embd)).astype(np.float32)))
+            has_output |= t.name == "output.weight"
             continue
         w = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
         w = w.reshape([int(d) for d in reversed(t.shape)]) if len(t.shape) > 1 else w.reshape(-1)
@@ -194,6 +239,9 @@ def main():
             w = unpermute(w, n_head if ".attn_q." in t.name else n_head_kv)
         has_output |= t.name == "output.weight"
         tensors.append((hf_name(t.name, arch), w))
+    if a.untie and not has_output:
+        tensors.append(("lm_head.weight", (fresh.standard_normal((n_vocab, n_embd)) * 0.1).astype(np.float32)))
+        has_output = True
     tensors.sort()
     os.makedirs(a.out, exist_ok=True)
     dtype = {"f32": "F32", "f16": "F16", "bf16": "BF16"}[a.dtype]
@@ -209,11 +257,11 @@ def main():
         with open(os.path.join(a.out, "model.safetensors.index.json"), "w") as f:
             json.dump({"metadata": {}, "weight_map": weight_map}, f, indent=2)
 
-    tokens = field(r, "tokenizer.ggml.tokens")
-    bos, eos = field(r, "tokenizer.ggml.bos_token_id"), field(r, "tokenizer.ggml.eos_token_id")
+    tokens = field(v, "tokenizer.ggml.tokens")
+    bos, eos = field(v, "tokenizer.ggml.bos_token_id"), field(v, "tokenizer.ggml.eos_token_id")
     config = {
         "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
-                           "gemma3": "Gemma3ForCausalLM"}[arch]],
+                           "gemma3": "Gemma3ForCausalLM", "phi3": "Phi3ForCausalLM"}[arch]],
         "_name_or_path": os.path.abspath(a.gguf),  # provenance
         "model_type": arch, "hidden_act": "silu",
         "hidden_size": field(r, p + "embedding_length"),
@@ -236,33 +284,53 @@ def main():
             "rope_local_base_freq": float(field(r, p + "rope.freq_base_swa", 10000.0)),
             "pad_token_id": field(r, "tokenizer.ggml.padding_token_id")})
         del config["hidden_act"]
+    if arch == "phi3":
+        n_ctx = field(r, p + "context_length")
+        head_dim = n_embd // n_head
+        config.update({
+            "partial_rotary_factor": field(r, p + "rope.dimension_count") / head_dim,
+            "original_max_position_embeddings": n_ctx,
+            "sliding_window": field(r, p + "attention.sliding_window"),
+            "pad_token_id": field(v, "tokenizer.ggml.padding_token_id"), "rope_scaling": None})
+        if rope_factors and not a.no_rope_scaling:
+            config["original_max_position_embeddings"] = field(r, p + "rope.scaling.original_context_length")
+            config["rope_scaling"] = {"type": "longrope", "long_factor": rope_factors["long"],
+                                      "short_factor": rope_factors["short"]}
     if a.llama3_rope:
         f, lo, hi, ctx = (float(x) for x in a.llama3_rope.split(","))
         config["rope_scaling"] = {"rope_type": "llama3", "factor": f, "low_freq_factor": lo,
                                   "high_freq_factor": hi, "original_max_position_embeddings": int(ctx)}
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
+    phi3_spm = arch == "phi3" and spm
     if spm:
         with open(os.path.join(a.out, "tokenizer.model"), "wb") as f:
-            f.write(sentencepiece_model(r))
+            f.write(sentencepiece_model(v, phi3=phi3_spm))
     else:
         with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
-            json.dump(tokenizer_json(r), f, ensure_ascii=False, indent=1)
-    tok_config = {"add_bos_token": bool(field(r, "tokenizer.ggml.add_bos_token", False)),
+            json.dump(tokenizer_json(v), f, ensure_ascii=False, indent=1)
+    if phi3_spm:  # Phi-3's added tokens, also listed in added_tokens.json
+        types = field(v, "tokenizer.ggml.token_type")
+        with open(os.path.join(a.out, "added_tokens.json"), "w", encoding="utf-8") as f:
+            json.dump({tokens[i]: i for i in range(phi3_piece_count(v), len(tokens)) if types[i] in (3, 4)},
+                      f, ensure_ascii=False, indent=2)
+    tok_config = {"add_bos_token": bool(field(v, "tokenizer.ggml.add_bos_token", False)),
                   "add_eos_token": False, "clean_up_tokenization_spaces": False,
                   "bos_token": tokens[bos] if bos is not None else None,
                   "eos_token": tokens[eos] if eos is not None else None,
                   "model_max_length": config["max_position_embeddings"],
                   "tokenizer_class": "PreTrainedTokenizerFast"}
+    if arch == "phi3" and not spm:
+        tok_config["tokenizer_class"] = "GPT2Tokenizer"  # Phi-4-mini's
     if spm:  # the special and user-defined tokens, as Hugging Face lists them
-        types = field(r, "tokenizer.ggml.token_type")
-        tok_config["tokenizer_class"] = "GemmaTokenizer"
-        tok_config["add_bos_token"] = bool(field(r, "tokenizer.ggml.add_bos_token", True))
+        types = field(v, "tokenizer.ggml.token_type")
+        tok_config["tokenizer_class"] = "LlamaTokenizer" if phi3_spm else "GemmaTokenizer"
+        tok_config["add_bos_token"] = bool(field(v, "tokenizer.ggml.add_bos_token", True))
         tok_config["added_tokens_decoder"] = {
             str(i): {"content": tokens[i], "lstrip": False, "normalized": False, "rstrip": False,
                      "single_word": False, "special": types[i] == 3}
             for i in range(len(tokens)) if types[i] in (3, 4)}
-    if (tmpl := field(r, "tokenizer.chat_template")) is not None:
+    if (tmpl := field(v, "tokenizer.chat_template")) is not None:
         tok_config["chat_template"] = tmpl
     with open(os.path.join(a.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump(tok_config, f, ensure_ascii=False, indent=2)

@@ -104,6 +104,7 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
   const auto kv_dim = static_cast<uint64_t>(c.n_head_kv * c.head_size());
   const auto n_vocab = static_cast<uint64_t>(c.n_vocab);
   const auto head_size = static_cast<uint64_t>(c.head_size());
+  const bool phi3 = c.arch == "phi3";
   // HF shapes ([out, in]) by GGUF tensor kind.
   const std::map<std::string, std::vector<uint64_t>> expected = {
       {"token_embd.weight", {n_vocab, n_embd}},
@@ -119,13 +120,15 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
       {"attn_output.weight", {n_embd, q_dim}},
       {"ffn_norm.weight", {n_embd}},
       {"ffn_gate.weight", {n_ff, n_embd}},
-      {"ffn_up.weight", {n_ff, n_embd}},
+      {"ffn_up.weight", {phi3 ? 2 * n_ff : n_ff, n_embd}},  // Phi-3: gate and up fused
       {"ffn_down.weight", {n_embd, n_ff}},
       // Gemma 3
       {"attn_q_norm.weight", {head_size}},
       {"attn_k_norm.weight", {head_size}},
       {"post_attention_norm.weight", {n_embd}},
       {"post_ffw_norm.weight", {n_embd}},
+      // Phi-3
+      {"attn_qkv.weight", {q_dim + 2 * kv_dim, n_embd}},
   };
   std::map<std::string, std::string> hf_of;  // GGUF name -> HF name (duplicates, messages)
   for (const auto& file : files_) {
@@ -180,6 +183,7 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
     per_layer.insert(per_layer.end(),
                      {"attn_q_norm", "attn_k_norm", "post_attention_norm", "post_ffw_norm"});
   }
+  if (phi3) per_layer = {"attn_norm", "attn_qkv", "attn_output", "ffn_norm", "ffn_up", "ffn_down"};
   for (int64_t l = 0; l < c.n_layer; ++l) {
     for (const char* k : per_layer) {
       required.push_back("blk." + std::to_string(l) + "." + k + ".weight");
@@ -191,10 +195,17 @@ Status HfCompilePlan::AddTensors(const fs::path& src) {
                          "; see the checkpoint's shards)");
     }
   }
-  if (!c.llama3_rope_factors.empty()) {
+  // RoPE factors the converter computes or copies from config.json.
+  const std::pair<const char*, const std::vector<float>*> rope_tensors[] = {
+      {"rope_freqs.weight", &c.llama3_rope_factors},
+      {"rope_factors_long.weight", &c.rope_factors_long},
+      {"rope_factors_short.weight", &c.rope_factors_short},
+  };
+  for (const auto& [name, factors] : rope_tensors) {
+    if (factors->empty()) continue;
     Tensor rope;
-    rope.name = "rope_freqs.weight";
-    rope.generated = c.llama3_rope_factors;
+    rope.name = name;
+    rope.generated = *factors;
     rope.ne = {rope.generated.size()};
     tensors_.push_back(std::move(rope));
   }

@@ -54,7 +54,7 @@ class HfCompilePlan : public CompilePlan {
     std::string name;                       // GGUF
     const SafetensorsFile* file = nullptr;  // source (null: `generated`)
     const SafetensorsTensor* src = nullptr;
-    std::vector<float> generated;  // rope_freqs
+    std::vector<float> generated;  // rope_freqs, rope_factors_long/short
     std::vector<uint64_t> ne;      // GGUF order
     QuantType type = QuantType::kF32;
     int64_t permute_heads = 0;  // llama Q/K: heads to permute rows over

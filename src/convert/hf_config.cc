@@ -1,5 +1,6 @@
 #include "convert/hf_config.h"
 
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,10 +15,8 @@ struct ArchEntry {
 };
 
 constexpr ArchEntry kArchs[] = {
-    {"LlamaForCausalLM", "llama"},
-    {"MistralForCausalLM", "llama"},
-    {"Qwen2ForCausalLM", "qwen2"},
-    {"Gemma3ForCausalLM", "gemma3"},
+    {"LlamaForCausalLM", "llama"},   {"MistralForCausalLM", "llama"}, {"Qwen2ForCausalLM", "qwen2"},
+    {"Gemma3ForCausalLM", "gemma3"}, {"Phi3ForCausalLM", "phi3"},
 };
 
 using Json = nlohmann::json;
@@ -112,6 +111,77 @@ Status ReadGemma3(const Json& j, const Json& sliding_rope, HfConfig* c) {
   return OkStatus();
 }
 
+// A JSON array of numbers as float32, as torch.tensor(list, dtype=torch.float32) makes it.
+StatusOr<std::vector<float>> FloatList(const Json& rope, const char* key) {
+  auto it = rope.find(key);
+  if (it == rope.end() || it->is_null()) return std::vector<float>();
+  if (!it->is_array()) return CorruptFile(std::string("config.json: '") + key + "' must be a list");
+  std::vector<float> out;
+  for (const Json& v : *it) {
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || !(v.get<double>() > 0)) {
+      return CorruptFile(std::string("config.json: '") + key + "' must hold positive numbers");
+    }
+    out.push_back(static_cast<float>(v.get<double>()));
+  }
+  return out;
+}
+
+// Phi-3's settings as Phi3MiniModel writes them: the rotated share of each head, the original
+// context, and LongRoPE (rope type "longrope", formerly "su", or "yarn") when the scaling lists
+// long_factor and short_factor.
+Status ReadPhi3(const Json& j, const Json& rope, HfConfig* c) {
+  if (!c->rope_theta) c->rope_theta = 10000.0;  // Phi3Config's default
+  FOUNDRY_ASSIGN_OR_RETURN(auto partial, FindNumber(rope, "partial_rotary_factor"));
+  if (!partial) {
+    FOUNDRY_ASSIGN_OR_RETURN(partial, FindNumber(j, "partial_rotary_factor"));
+  }
+  const double share = partial.value_or(1.0);
+  // int(share * n_embd) // n_head, as the converter computes it.
+  c->n_rot = static_cast<int64_t>(share * static_cast<double>(c->n_embd)) / c->n_head;
+  if (!(share > 0 && share <= 1) || c->n_rot <= 0 || c->n_rot % 2 != 0 ||
+      c->n_rot > c->head_size()) {
+    return CorruptFile(
+        "config.json: partial_rotary_factor must give an even number of rotated "
+        "dimensions within the head size");
+  }
+  FOUNDRY_ASSIGN_OR_RETURN(auto orig, FindCount(rope, {"original_max_position_embeddings"}));
+  if (!orig) {
+    FOUNDRY_ASSIGN_OR_RETURN(orig, FindCount(j, {"original_max_position_embeddings"}));
+  }
+  c->n_ctx_orig = orig.value_or(c->n_ctx);
+  FOUNDRY_ASSIGN_OR_RETURN(auto window, FindCount(j, {"sliding_window"}));
+  c->sliding_window = window.value_or(0);
+
+  FOUNDRY_ASSIGN_OR_RETURN(c->rope_factors_long, FloatList(rope, "long_factor"));
+  if (c->rope_factors_long.empty()) return OkStatus();  // no LongRoPE
+  FOUNDRY_ASSIGN_OR_RETURN(c->rope_factors_short, FloatList(rope, "short_factor"));
+  std::string type;
+  for (const char* key : {"rope_type", "type"}) {
+    if (auto it = rope.find(key); it != rope.end() && it->is_string()) {
+      type = it->get<std::string>();
+      break;
+    }
+  }
+  for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const double scale = static_cast<double>(c->n_ctx) / static_cast<double>(c->n_ctx_orig);
+  if (type == "longrope" || type == "su") {
+    c->rope_attn_factor =
+        scale > 1.0 ? std::sqrt(1 + std::log(scale) / std::log(static_cast<double>(c->n_ctx_orig)))
+                    : 1.0;
+  } else if (type == "yarn") {
+    c->rope_attn_factor = scale > 1.0 ? 0.1 * std::log(scale) + 1.0 : 1.0;
+  } else {
+    return Unimplemented("config.json: Phi-3 rope scaling '" + type +
+                         "' is not supported (supported: longrope, su, yarn)");
+  }
+  const auto half = static_cast<size_t>(c->n_rot / 2);
+  if (c->rope_factors_long.size() != half || c->rope_factors_short.size() != half) {
+    return CorruptFile("config.json: long_factor and short_factor must each hold " +
+                       std::to_string(half) + " numbers (half the rotated dimensions)");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string SupportedHfArchitectures() {
@@ -202,6 +272,10 @@ StatusOr<HfConfig> ReadHfConfig(const std::filesystem::path& dir) {
   if (gemma3) {
     FOUNDRY_RETURN_IF_ERROR(ReadGemma3(j, sliding, &c));
   }
+  if (c.arch == "phi3") {
+    FOUNDRY_RETURN_IF_ERROR(ReadPhi3(j, rope, &c));
+    return c;
+  }
   std::string rope_type;
   for (const char* key : {"rope_type", "type"}) {
     auto it = rope.find(key);
@@ -233,7 +307,32 @@ void WriteModelHeader(const HfConfig& c, const std::string& name, uint32_t file_
   w->AddUint32("general.quantization_version", 2);
 }
 
+namespace {
+
+// Phi3MiniModel's keys, in its order (no key/value lengths; the sliding window even when 0,
+// which marks Phi-4 models).
+void WritePhi3HParams(const HfConfig& c, GgufWriter* w) {
+  const std::string a = c.arch + ".";
+  w->AddUint32(a + "context_length", static_cast<uint32_t>(c.n_ctx));
+  w->AddUint32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(c.n_ctx_orig));
+  w->AddUint32(a + "embedding_length", static_cast<uint32_t>(c.n_embd));
+  w->AddUint32(a + "feed_forward_length", static_cast<uint32_t>(c.n_ff));
+  w->AddUint32(a + "block_count", static_cast<uint32_t>(c.n_layer));
+  w->AddUint32(a + "attention.head_count", static_cast<uint32_t>(c.n_head));
+  w->AddUint32(a + "attention.head_count_kv", static_cast<uint32_t>(c.n_head_kv));
+  w->AddFloat32(a + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_eps));
+  w->AddUint32(a + "rope.dimension_count", static_cast<uint32_t>(c.n_rot));
+  w->AddFloat32(a + "rope.freq_base", static_cast<float>(c.rope_theta.value_or(10000.0)));
+  w->AddUint32(a + "attention.sliding_window", static_cast<uint32_t>(c.sliding_window));
+  if (c.rope_attn_factor) {
+    w->AddFloat32(a + "rope.scaling.attn_factor", static_cast<float>(*c.rope_attn_factor));
+  }
+}
+
+}  // namespace
+
 void WriteHParams(const HfConfig& c, GgufWriter* w) {
+  if (c.arch == "phi3") return WritePhi3HParams(c, w);
   const std::string a = c.arch + ".";
   w->AddUint32(a + "block_count", static_cast<uint32_t>(c.n_layer));
   w->AddUint32(a + "context_length", static_cast<uint32_t>(c.n_ctx));

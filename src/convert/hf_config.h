@@ -15,7 +15,7 @@ namespace foundry::convert {
 
 struct HfConfig {
   std::string hf_architecture;  // config.json "architectures"[0], e.g. "LlamaForCausalLM"
-  std::string arch;             // the GGUF architecture: "llama", "qwen2" or "gemma3"
+  std::string arch;             // the GGUF architecture: "llama", "qwen2", "gemma3" or "phi3"
   int64_t n_vocab = 0;
   int64_t n_ctx = 0;
   int64_t n_embd = 0;
@@ -35,6 +35,13 @@ struct HfConfig {
   int64_t sliding_window = 0;
   std::optional<double> rope_theta_swa;
   std::optional<double> final_logit_softcap;
+  // Phi-3: the rotated dimensions per head (partial_rotary_factor), the original context and
+  // LongRoPE's per-dimension divisors (written as rope_factors_long/short, empty without
+  // scaling) with the attention factor that goes with them.
+  int64_t n_rot = 0;
+  int64_t n_ctx_orig = 0;
+  std::vector<float> rope_factors_long, rope_factors_short;
+  std::optional<double> rope_attn_factor;
 
   int64_t head_size() const { return head_dim ? *head_dim : n_embd / n_head; }
 };

@@ -210,11 +210,17 @@ Status ReadTokens(const json& tok, const json* config, VocabData* v,
   return OkStatus();
 }
 
-// The vocabulary of a SentencePiece tokenizer.model, as the converter's
-// _create_vocab_sentencepiece builds it: vocab_size ids (config.json's, else the model's),
-// unknown/control/unused/byte types kept and everything else normal, then added_tokens.json and
-// tokenizer_config.json's added_tokens_decoder written over it (score -1000).
+// Which converter builds a SentencePiece vocabulary: Gemma 3's _create_vocab_sentencepiece, or
+// Phi3MiniModel.set_vocab, which types added tokens by their "special" flag alone (no
+// special-looking guess, no pre-normalized spaces) and also takes tokenizer.json's added tokens.
+enum class SentencePieceRules { kGemma3, kPhi3 };
+
+// The vocabulary of a SentencePiece tokenizer.model, as the converter builds it: vocab_size ids
+// (config.json's, else the model's), unknown/control/unused/byte types kept and everything else
+// normal, then added_tokens.json, tokenizer_config.json's added_tokens_decoder and (Phi-3)
+// tokenizer.json's added_tokens written over it (score -1000).
 Status ReadSentencePieceTokens(const HfTokenizerFiles& files, const json* tc, const json* config,
+                               const std::vector<AddedToken>& json_added, SentencePieceRules rules,
                                VocabData* v) {
   FOUNDRY_ASSIGN_OR_RETURN(SentencePieceModel m, ParseSentencePieceModel(*files.tokenizer_model));
   auto vocab_size = static_cast<int64_t>(m.pieces.size());
@@ -260,8 +266,9 @@ Status ReadSentencePieceTokens(const HfTokenizerFiles& files, const json* tc, co
       overwrite(*i, text, kUserDefined);
     }
   }
+  const json empty = json::object();
   const json* decoder = tc ? Member(*tc, "added_tokens_decoder") : nullptr;
-  if (decoder == nullptr || decoder->is_null()) return OkStatus();
+  if (decoder == nullptr || decoder->is_null()) decoder = &empty;
   if (!decoder->is_object()) {
     return Corrupt("tokenizer_config.json", "added_tokens_decoder: expected an object");
   }
@@ -275,10 +282,18 @@ Status ReadSentencePieceTokens(const HfTokenizerFiles& files, const json* tc, co
                      "added_tokens_decoder[\"" + key + "\"]: expected an id and a content");
     }
     std::string text = content->get<std::string>();
-    if (Truthy(Member(entry, "special")) || LooksSpecial(text)) {
+    const bool special = Truthy(Member(entry, "special"));
+    if (rules == SentencePieceRules::kPhi3) {
+      overwrite(id, std::move(text), special ? kControl : kUserDefined);
+    } else if (special || LooksSpecial(text)) {
       overwrite(id, std::move(text), kControl);
     } else {
       overwrite(id, ReplaceAll(std::move(text), "\xE2\x96\x81", " "), kUserDefined);
+    }
+  }
+  if (rules == SentencePieceRules::kPhi3) {
+    for (const AddedToken& a : json_added) {
+      overwrite(a.id, a.content, a.special ? kControl : kUserDefined);
     }
   }
   return OkStatus();
@@ -648,21 +663,22 @@ Status ReadSpecialVocab(const HfTokenizerFiles& files, const json& tok,
   return OkStatus();
 }
 
-// Gemma3Model.set_vocab with a tokenizer.model: _set_vocab_sentencepiece, then
-// add_space_prefix false.
+// A tokenizer.model vocabulary: Gemma3Model.set_vocab (_set_vocab_sentencepiece, then
+// add_space_prefix false) or Phi3MiniModel.set_vocab.
 StatusOr<HfTokenizer> SentencePieceTokenizer(const HfTokenizerFiles& files, const json& tok,
                                              const std::optional<json>& tc,
-                                             const std::optional<json>& config) {
+                                             const std::optional<json>& config,
+                                             SentencePieceRules rules) {
   HfTokenizer out;
   VocabData& v = out.vocab;
   v.model = "llama";
   v.pre = "default";
-  FOUNDRY_RETURN_IF_ERROR(
-      ReadSentencePieceTokens(files, tc ? &*tc : nullptr, config ? &*config : nullptr, &v));
   std::vector<AddedToken> added;
   FOUNDRY_RETURN_IF_ERROR(ReadAddedTokens(tok, &added));
+  FOUNDRY_RETURN_IF_ERROR(ReadSentencePieceTokens(files, tc ? &*tc : nullptr,
+                                                  config ? &*config : nullptr, added, rules, &v));
   FOUNDRY_RETURN_IF_ERROR(ReadSpecialVocab(files, tok, added, tc, config, &out));
-  v.add_space_prefix = false;
+  if (rules == SentencePieceRules::kGemma3) v.add_space_prefix = false;
   return out;
 }
 
@@ -703,13 +719,20 @@ StatusOr<HfTokenizer> ParseHfTokenizer(const HfTokenizerFiles& files) {
       archs != nullptr && archs->is_array() && !archs->empty() && (*archs)[0].is_string()
           ? (*archs)[0].get<std::string>()
           : std::string();
-  if (files.tokenizer_model) {
-    if (arch != "Gemma3ForCausalLM") {
-      return Unsupported("tokenizer.model",
-                         "SentencePiece tokenizers are converted for Gemma3ForCausalLM only "
-                         "(other architectures: byte-level BPE tokenizer.json)");
+  // Phi-3 folders are SentencePiece unless tokenizer_config.json names GPT2Tokenizer (Phi-4).
+  const json* tokenizer_class = tc ? Member(*tc, "tokenizer_class") : nullptr;
+  const bool gpt2_class = tokenizer_class != nullptr && *tokenizer_class == "GPT2Tokenizer";
+  if (files.tokenizer_model && !(arch == "Phi3ForCausalLM" && gpt2_class)) {
+    if (arch == "Gemma3ForCausalLM") {
+      return SentencePieceTokenizer(files, tok, tc, config, SentencePieceRules::kGemma3);
     }
-    return SentencePieceTokenizer(files, tok, tc, config);
+    if (arch == "Phi3ForCausalLM") {
+      return SentencePieceTokenizer(files, tok, tc, config, SentencePieceRules::kPhi3);
+    }
+    return Unsupported("tokenizer.model",
+                       "SentencePiece tokenizers are converted for Gemma3ForCausalLM and "
+                       "Phi3ForCausalLM only (other architectures: byte-level BPE "
+                       "tokenizer.json)");
   }
   const json* model = Member(tok, "model");
   if (model == nullptr || !model->is_object()) {

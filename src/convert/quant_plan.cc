@@ -69,6 +69,13 @@ QuantType Fallback(QuantType t, uint64_t ncols) {
   return ncols % BlockElems(r) == 0 ? r : QuantType::kF16;
 }
 
+// llama-quantize's attention-V category: attn_v, and Phi-3's fused attn_qkv with it (its own
+// attn_qkv rule comes after the attn_v one in llama.cpp's chain, so it never applies).
+bool AttnVLike(const std::string& name) {
+  return name.find("attn_v.weight") != std::string::npos ||
+         name.find("attn_qkv.weight") != std::string::npos;
+}
+
 }  // namespace
 
 StatusOr<CompileQuant> ParseCompileQuant(std::string_view name) {
@@ -104,7 +111,7 @@ StatusOr<std::vector<QuantType>> ChooseTensorTypes(CompileQuant q, const QuantMo
   int64_t n_attn_v = 0;
   for (const PlannedTensor& t : tensors) {
     if (t.name == "output.weight") tied = false;
-    if (t.name.find("attn_v.weight") != std::string::npos) ++n_attn_v;
+    if (AttnVLike(t.name)) ++n_attn_v;
   }
   const bool is_70b =
       model.n_layer == 80 &&
@@ -136,7 +143,7 @@ StatusOr<std::vector<QuantType>> ChooseTensorTypes(CompileQuant q, const QuantMo
       }
     } else if (t.name == "token_embd.weight") {
       // the ftype's type
-    } else if (t.name.find("attn_v.weight") != std::string::npos) {
+    } else if (AttnVLike(t.name)) {
       if (k_mix && UseMoreBits(i_attn_v, n_attn_v)) type = QuantType::kQ6_K;
       if (is_70b && (type == QuantType::kQ3_K || type == QuantType::kQ4_K)) type = QuantType::kQ5_K;
       ++i_attn_v;

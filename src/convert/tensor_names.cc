@@ -1,8 +1,7 @@
 #include "convert/tensor_names.h"
 
 #include <charconv>
-#include <iterator>
-#include <vector>
+#include <span>
 
 namespace foundry::convert {
 namespace {
@@ -33,6 +32,12 @@ constexpr Rename kGemma3Block[] = {
     {"post_attention_layernorm", "post_attention_norm"},
     {"pre_feedforward_layernorm", "ffn_norm"},
     {"post_feedforward_layernorm", "post_ffw_norm"},
+};
+
+// Phi-3's fused projections, kept fused (attn_qkv: Q, K, V rows; ffn_up: gate, then up rows).
+constexpr Rename kPhi3Block[] = {
+    {"self_attn.qkv_proj", "attn_qkv"},
+    {"mlp.gate_up_proj", "ffn_up"},
 };
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -73,14 +78,17 @@ StatusOr<std::optional<GgufTensorName>> MapHfTensorName(std::string_view hf_name
   if (ec != std::errc() || layer < 0 || p == stem.data() + stem.size() || *p != '.')
     return unknown();
   stem.remove_prefix(static_cast<size_t>(p - stem.data()) + 1);
-  std::vector<Rename> renames;
-  if (arch == "gemma3") renames.assign(std::begin(kGemma3Block), std::end(kGemma3Block));
-  renames.insert(renames.end(), std::begin(kBlock), std::end(kBlock));
-  for (const Rename& r : renames) {
-    if (stem == r.hf) {
-      return std::optional<GgufTensorName>(
-          {"blk." + std::to_string(layer) + "." + std::string(r.gguf) + std::string(suffix),
-           layer});
+  // The architecture's own names first, then the common ones.
+  std::span<const Rename> own;
+  if (arch == "gemma3") own = kGemma3Block;
+  if (arch == "phi3") own = kPhi3Block;
+  for (std::span<const Rename> renames : {own, std::span<const Rename>(kBlock)}) {
+    for (const Rename& r : renames) {
+      if (stem == r.hf) {
+        return std::optional<GgufTensorName>(
+            {"blk." + std::to_string(layer) + "." + std::string(r.gguf) + std::string(suffix),
+             layer});
+      }
     }
   }
   return unknown();

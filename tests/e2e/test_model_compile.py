@@ -354,3 +354,59 @@ def test_gemma3_sentencepiece_folder_equals_llama_cpp(home, tmp_path_factory):
                 "0", "--max-tokens", "12")
     assert g.returncode == 0, g.stderr
     assert "return" in g.stdout or "if n" in g.stdout, g.stdout
+
+
+PHI3_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "hf_compile_phi3.json")
+
+
+@pytest.mark.parametrize("folder", ["tiny-phi4-mini", "tiny-phi3-mini"])
+def test_phi3_folders_equal_llama_cpp(home, tmp_path_factory, folder):
+    """Phi3ForCausalLM folders (tools/make_hf_folder.py from tiny-phi3.gguf, the golden's input):
+    Phi-4-mini's layout (GPT-4o BPE, tied, partial rotary, LongRoPE factors) and Phi-3-mini's
+    (SentencePiece tokenizer.model with added tokens, untied lm_head, two shards). f16 and q8_0
+    tensors and every non-general metadata key equal convert_hf_to_gguf.py's
+    (tools/gen_phi3_compile_goldens.py), and the compiled model answers."""
+    import hashlib
+    h, env = home
+    golden = json.load(open(PHI3_GOLDEN))["folders"][folder]
+    args = [os.path.join(ROOT, a) if a.startswith("tests/") else a
+            for a in golden["make_hf_folder_args"]]
+    src = make_folder(tmp_path_factory.mktemp("hf-phi3") / folder, "tiny-phi3.gguf", *args)
+    for quant, want in golden["quants"].items():
+        name = "%s-%s" % (folder, quant)
+        compile_ok(env, str(src), "--name", name, "--quant", quant)
+        path = str(h / "cache" / name / (name + ".gguf"))
+        reader = gguf.GGUFReader(path)
+        got = {t.name: [t.tensor_type.name, hashlib.sha256(np.array(t.data).tobytes()).hexdigest()]
+               for t in reader.tensors}
+        assert got == want["tensors"], quant
+        for key, value in want["keys"].items():
+            field = reader.fields.get(key)
+            assert field is not None, (quant, key)
+            v = field.contents()
+            if isinstance(v, list):
+                v = hashlib.sha256(json.dumps(v, ensure_ascii=False).encode()).hexdigest()
+            assert v == value, (quant, key)
+        g = foundry(env, "generate", path, "--prompt", "Hello", "--raw", "--temperature", "0",
+                    "--max-tokens", "4")
+        assert g.returncode == 0, g.stderr
+
+
+def test_bad_phi3_rope_scaling_fails_with_one_line(home, tmp_path):
+    """Phi-3's LongRoPE settings are checked: factor lists of the wrong length, an unknown
+    scaling type and a partial rotary share that rotates no dimension each get one line."""
+    h, env = home
+    src = make_folder(tmp_path / "phi3", "tiny-phi3.gguf")
+    good = json.load(open(src / "config.json"))
+    cases = [
+        (lambda c: c["rope_scaling"].update(long_factor=c["rope_scaling"]["long_factor"][:-1]),
+         "long_factor and short_factor must each hold 12 numbers"),
+        (lambda c: c["rope_scaling"].update(type="dynamic"),
+         "Phi-3 rope scaling 'dynamic' is not supported"),
+        (lambda c: c.update(partial_rotary_factor=0.001), "partial_rotary_factor must give"),
+    ]
+    for mutate, needle in cases:
+        cfg = json.loads(json.dumps(good))
+        mutate(cfg)
+        (src / "config.json").write_text(json.dumps(cfg))
+        expect_error(env, h / "cache", [str(src)], needle)
