@@ -4,8 +4,8 @@
 // Weight rows rotate through a ~4 MiB set (L2/L3 resident, like a matmul's rows streaming
 // from cache); bytes_per_second counts weight bytes (vec_dot) or input floats (quantize).
 //   matmul/<weight type>/<isa>/<tokens>/<path>   a 768 x 147456 matrix (113 MB in Q8_0,
-//       larger than the caches) times `tokens` activation rows, through the type's gemm or
-//       through vec_dot one output at a time
+//       larger than the caches) times `tokens` activation rows, through the type's gemm,
+//       vec_dot one output at a time, gemm_rows8 or gemm_repacked8 (MatMulPath)
 //   build-*/bin/kernels_bench --benchmark_filter=vec_dot/Q4_K
 #include <benchmark/benchmark.h>
 
@@ -75,7 +75,13 @@ void BenchQuantize(benchmark::State& state, QuantType type, Isa isa, int64_t n) 
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
 }
 
-void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tokens, bool gemm) {
+// How BenchMatMul multiplies: the type's gemm, vec_dot per output, gemm_rows8 (the repacked
+// order on the file's layout), or gemm_repacked8 on weights repack_rows8 rewrote.
+enum class MatMulPath { kGemm, kVecDot, kRows8, kRepacked8 };
+constexpr const char* kMatMulPathNames[] = {"gemm", "vec_dot", "rows8", "repacked8"};
+
+void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tokens,
+                 MatMulPath path) {
   constexpr int64_t kIn = 768, kOut = 147456;  // a whole number of blocks of every type
   const TypeTraits* wt = FindTypeTraitsForIsa(type, isa);
   const TypeTraits* at = FindTypeTraitsForIsa(wt->vec_dot_type, isa);
@@ -89,10 +95,20 @@ void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tok
   for (int64_t t = 0; t < n_tokens; ++t) {
     at->quantize_row(Gaussian(kIn, rng).data(), a.data() + t * act_bytes, kIn);
   }
+  if (path == MatMulPath::kRepacked8) {
+    std::vector<uint8_t> repacked(w.size());
+    wt->repack_rows8(kIn, w.data(), row_bytes, kOut, repacked.data());
+    w.swap(repacked);
+  }
   std::vector<float> y(static_cast<size_t>(n_tokens * kOut));
   for (auto _ : state) {
-    if (gemm) {
-      wt->gemm({kIn, w.data(), row_bytes, kOut, a.data(), act_bytes, n_tokens, y.data(), kOut});
+    const GemmArgs args{kIn, w.data(), row_bytes, kOut, a.data(), act_bytes, n_tokens, y.data(), kOut};
+    if (path == MatMulPath::kGemm) {
+      wt->gemm(args);
+    } else if (path == MatMulPath::kRows8) {
+      wt->gemm_rows8(args);
+    } else if (path == MatMulPath::kRepacked8) {
+      wt->gemm_repacked8(args);
     } else {
       for (int64_t r = 0; r < kOut; ++r) {
         for (int64_t t = 0; t < n_tokens; ++t) {
@@ -120,11 +136,16 @@ void RegisterAll() {
     }
     for (QuantType t : kWeightTypes) {
       if (!FindTypeTraitsForIsa(t, isa)->gemm) continue;
+      const TypeTraits* wt = FindTypeTraitsForIsa(t, isa);
       for (int64_t tokens : {1, 64}) {
-        for (bool gemm : {true, false}) {
+        for (MatMulPath path :
+             {MatMulPath::kGemm, MatMulPath::kVecDot, MatMulPath::kRows8, MatMulPath::kRepacked8}) {
+          if (path == MatMulPath::kRows8 && !wt->gemm_rows8) continue;
+          if (path == MatMulPath::kRepacked8 && !wt->repack_rows8) continue;
           const std::string name = "matmul/" + std::string(QuantTypeName(t)) + "/" + isa_name +
-                                   "/" + std::to_string(tokens) + (gemm ? "/gemm" : "/vec_dot");
-          benchmark::RegisterBenchmark(name.c_str(), BenchMatMul, t, isa, tokens, gemm);
+                                   "/" + std::to_string(tokens) + "/" +
+                                   kMatMulPathNames[static_cast<int>(path)];
+          benchmark::RegisterBenchmark(name.c_str(), BenchMatMul, t, isa, tokens, path);
         }
       }
     }

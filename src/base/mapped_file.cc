@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -49,6 +51,7 @@ StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) 
     if (p == MAP_FAILED) return IoError("cannot map " + path + ": " + std::strerror(errno));
     f->data_ = static_cast<const uint8_t*>(p);
     f->mapped_bytes_ = f->size_;
+    f->file_pages_ = true;
   }
   return f;
 }
@@ -98,6 +101,18 @@ std::unique_ptr<MappedFile> MappedFile::FromBuffer(const uint8_t* data, size_t s
   f->size_ = size;
   f->path_ = "<memory>";
   return f;
+}
+
+void MappedFile::ReleasePages(const uint8_t* p, size_t n) const {
+  if (!file_pages_ || p < data_ || n > size_ || p - data_ > static_cast<ptrdiff_t>(size_ - n)) {
+    return;
+  }
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (first < last) {
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);  // a hint: may fail
+  }
 }
 
 MappedFile::~MappedFile() {

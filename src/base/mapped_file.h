@@ -28,11 +28,19 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Drops this process's mapping of the whole pages inside [p, p + n) when they are the file's
+  // own pages (Open): they stay in the page cache and are read again if touched, so the bytes
+  // do not change, but the process's resident memory no longer counts them (a model whose
+  // weights were copied into another layout). Copies (ReadIntoHugePages) and caller-owned
+  // bytes are left alone: their pages hold the only copy.
+  void ReleasePages(const uint8_t* p, size_t n) const;
+
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   size_t mapped_bytes_ = 0;  // of the mapping to unmap; 0: caller-owned bytes
+  bool file_pages_ = false;  // data_ maps the file itself (Open)
   std::string path_;
 };
 

@@ -104,6 +104,9 @@ class GgufFile {
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* FindTensor(std::string_view name) const;
 
+  // MappedFile::ReleasePages for bytes of this file (a tensor's data copied elsewhere).
+  void ReleasePages(const uint8_t* p, size_t n) const { file_->ReleasePages(p, n); }
+
  private:
   GgufFile() = default;
   Status ParseAll();

@@ -155,6 +155,8 @@ struct MergedTables {
             t.gemm = o->gemm;
             t.gemm_rows8 = o->gemm_rows8;
             t.gemm_tokens8 = o->gemm_tokens8;
+            t.repack_rows8 = o->repack_rows8;
+            t.gemm_repacked8 = o->gemm_repacked8;
           }
         }
         tables[k][i] = t;

@@ -65,6 +65,15 @@ struct TypeTraits {
   // of llama.cpp's tiled K-quant matmul, which takes such batches for the K-quant matrices it
   // does not repack (see ref::VecDotQ6_KQ8_KTiled). nullptr: such batches use gemm too.
   GemmFn gemm_tokens8 = nullptr;
+  // Optional: n_rows rows (a multiple of 8) of n elements, src_stride bytes apart, rewritten
+  // into dst (n_rows * RowBytes(n) bytes) in groups of 8 interleaved rows, the layout
+  // gemm_repacked8 reads. Row r of the repacked matrix (r a multiple of 8) starts where it
+  // started before, so a repacked tensor keeps its row stride.
+  void (*repack_rows8)(int64_t n, const void* src, size_t src_stride, int64_t n_rows,
+                       void* dst) = nullptr;
+  // gemm_rows8 on weights repack_rows8 rewrote: the same outputs bit for bit, GemmArgs::w at
+  // a group's first row and n_rows a multiple of 8.
+  GemmFn gemm_repacked8 = nullptr;
 };
 
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K. Every ISA

@@ -6,6 +6,7 @@
 
 #include "model/forward_buffers.h"
 #include "model/layers.h"
+#include "model/repacked_weights.h"
 #include "model/rope_factors.h"
 
 namespace foundry {
@@ -56,6 +57,17 @@ class DecoderModel final : public Model {
   }
 
  protected:
+  // The matrices only MatMuls reads: every layer's projections and an output head of its own
+  // (a tied one is the token embedding, whose rows GetRows reads).
+  void RepackWeights(const Kernels& k) override {
+    for (DecoderLayerWeights& L : layers_) {
+      for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
+        if (!t->empty()) repacked_.Repack(k, gguf(), t);
+      }
+    }
+    if (output_.data != tok_embd_.data) repacked_.Repack(k, gguf(), &output_);
+  }
+
   void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
                         float* logits, float* hidden) const override {
     const HParams& h = hparams();
@@ -119,6 +131,7 @@ class DecoderModel final : public Model {
   Tensor tok_embd_, out_norm_, output_;
   BoundRope rope_, rope_swa_;
   std::vector<DecoderLayerWeights> layers_;
+  RepackedWeights repacked_;
 };
 
 }  // namespace

@@ -80,12 +80,16 @@ Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::
 
 namespace {
 
+// MatMuls hands rows to threads in units of this many (a repacked group, Tensor::repacked8).
+constexpr int64_t kRowUnit = 8;
+
 // One matrix of MatMuls, its input quantized.
 struct MatMulPart {
   const TypeTraits* wt;
   const uint8_t* xq;
   size_t act_bytes;
   int64_t first, n_out;  // rows [first, first + n_out) of the combined range
+  bool repacked8;        // the weights are in groups of 8 rows (Tensor::repacked8)
 };
 
 // The gemm a batch of n_tokens tokens of one sequence gets (nullptr: vec_dot per output).
@@ -93,6 +97,7 @@ struct MatMulPart {
 // batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own orders
 // (TypeTraits::gemm_rows8, gemm_tokens8).
 GemmFn GemmFor(const MatMulPart& p, int64_t n_tokens) {
+  if (p.repacked8) return p.wt->gemm_repacked8;  // gemm_rows8's orders on the repacked layout
   if (p.wt->gemm_rows8 != nullptr && p.n_out % 8 == 0) return p.wt->gemm_rows8;
   if (p.wt->gemm_tokens8 != nullptr && n_tokens >= 8) return p.wt->gemm_tokens8;
   return p.wt->gemm;
@@ -152,16 +157,21 @@ void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const floa
       act_rows[n_acts++] = xq;
     }
     p.xq = act_rows[slot];
-    p.first = total;
+    p.repacked8 = o.w->repacked8;
+    // Every part starts on a multiple of 8 rows (gap rows belong to no part), and the threads
+    // split the rows in units of 8 below, so a repacked part is always cut between its groups.
+    p.first = (total + kRowUnit - 1) / kRowUnit * kRowUnit;
     p.n_out = o.w->ne[1];
-    total += p.n_out;
+    total = p.first + p.n_out;
   }
   // Rows in chunks: each weight row is read once and used for every token of the batch. When
   // decoding, reading the weights is the whole cost and is even across rows: one contiguous
   // part per thread keeps each thread's stream (and its prefetching) unbroken.
-  const int64_t grain =
-      n_tokens < 4 ? std::max<int64_t>(16, (total + pool.size() - 1) / pool.size()) : 16;
-  pool.ParallelFor(total, grain, [&](int64_t begin, int64_t end) {
+  const int64_t units = (total + kRowUnit - 1) / kRowUnit;
+  const int64_t grain = n_tokens < 4 ? std::max<int64_t>(2, (units + pool.size() - 1) / pool.size())
+                                     : 2;
+  pool.ParallelFor(units, grain, [&](int64_t unit_begin, int64_t unit_end) {
+    const int64_t begin = unit_begin * kRowUnit, end = std::min(total, unit_end * kRowUnit);
     for (int i = 0; i < n_parts; ++i) {
       const MatMulPart& p = parts[i];
       const MatMulOut& o = outs.begin()[i];

@@ -16,6 +16,7 @@ StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> ggu
   }
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, entry->load(std::move(gguf), arch));
   model->kernels_ = &kernels;
+  model->RepackWeights(kernels);
   return model;
 }
 

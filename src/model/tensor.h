@@ -14,6 +14,9 @@ struct Tensor {
   std::array<int64_t, 4> ne = {1, 1, 1, 1};  // ne[0]: elements per row
   const uint8_t* data = nullptr;
   size_t row_bytes = 0;
+  // data holds groups of 8 interleaved rows (TypeTraits::repack_rows8, RepackedWeights): Row(r)
+  // is a group's start for r a multiple of 8, and only MatMuls reads the rows.
+  bool repacked8 = false;
 
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }
   const uint8_t* Row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }

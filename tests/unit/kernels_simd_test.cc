@@ -499,6 +499,17 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
         }
         std::vector<float> y(static_cast<size_t>(rows * tokens));
         tw->gemm_rows8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
+        // The same weights repacked into groups of 8 rows, through the repacked gemm (the
+        // groups after the first from their own first row, as a thread's share starts).
+        std::vector<float> y_repacked(y.size());
+        if (tw->repack_rows8) {
+          std::vector<uint8_t> repacked(w.size());
+          tw->repack_rows8(n, w.data(), wb, rows, repacked.data());
+          tw->gemm_repacked8({n, repacked.data(), wb, 8, a.data(), ab, tokens, y_repacked.data(),
+                              rows});
+          tw->gemm_repacked8({n, repacked.data() + 8 * wb, wb, rows - 8, a.data(), ab, tokens,
+                              y_repacked.data() + 8, rows});
+        }
         const int64_t in_fours = tokens / 4 * 4;
         for (int64_t t = 0; t < tokens; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
@@ -506,13 +517,17 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
             const void* at = a.data() + t * ab;
             const float want = t < in_fours ? ref::VecDotQ4_KQ8_KSubBlockPairs(n, wr, at)
                                             : ref::VecDotQ4_KQ8_KBlockTotals(n, wr, at);
-            const float got = y[t * rows + r];
-            uint32_t gb, wbits;
-            std::memcpy(&gb, &got, 4);
-            std::memcpy(&wbits, &want, 4);
-            ASSERT_EQ(gb, wbits) << IsaName(isa) << " rows=" << rows << " tokens=" << tokens
-                                 << " r=" << r << " t=" << t << ": " << got << " vs " << want;
-            ++checked;
+            for (const std::vector<float>* out : {&y, &y_repacked}) {
+              if (out == &y_repacked && !tw->repack_rows8) continue;
+              const float got = (*out)[t * rows + r];
+              uint32_t gb, wbits;
+              std::memcpy(&gb, &got, 4);
+              std::memcpy(&wbits, &want, 4);
+              ASSERT_EQ(gb, wbits) << IsaName(isa) << (out == &y ? " rows8" : " repacked8")
+                                   << " rows=" << rows << " tokens=" << tokens << " r=" << r
+                                   << " t=" << t << ": " << got << " vs " << want;
+              ++checked;
+            }
           }
         }
       }

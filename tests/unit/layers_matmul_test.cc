@@ -76,6 +76,74 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
   EXPECT_GT(compared, 0);
 }
 
+// Matrices repacked into groups of 8 rows (Tensor::repacked8, TypeTraits::repack_rows8) give
+// exactly the outputs of the same matrices as stored in the file: prompts, decoding, sequences
+// side by side, parts after a part whose rows are not a multiple of 8, any number of threads.
+TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
+  const Kernels& k = harness::KernelsUnderTest();
+  const TypeTraits* q4k = k.Find(QuantType::kQ4_K);
+  if (q4k->repack_rows8 == nullptr) {
+    GTEST_SKIP() << IsaName(k.isa) << " kernels have no repacked Q4_K layout";
+  }
+  std::mt19937 rng(7);
+  const int64_t n_in = 768;
+  std::vector<OwnedMatrix> plain;
+  plain.push_back(RandomMatrix(QuantType::kQ8_0, n_in, 100, rng));
+  plain.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 40, rng));
+  plain.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
+  plain.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 24, rng));
+  std::vector<OwnedMatrix> repacked = plain;
+  for (OwnedMatrix& m : repacked) {
+    m.t.data = m.bytes.data();
+    if (m.t.type != QuantType::kQ4_K) continue;
+    std::vector<uint8_t> copy(m.bytes.size());
+    q4k->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
+    m.bytes.swap(copy);
+    m.t.data = m.bytes.data();
+    m.t.repacked8 = true;
+  }
+  const std::vector<int32_t> seq_ids = {0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5};
+  Workspace ws;
+  int compared = 0;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n_tokens : {1, 3, 4, 9, 20, 19}) {
+      std::vector<float> x(n_tokens * n_in);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      for (float& v : x) v = dist(rng);
+      // 19 tokens: the sequences above (single tokens, runs of 6 and 9).
+      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, seq_ids.data()) : n_tokens;
+      std::vector<std::vector<float>> want(plain.size()), got(plain.size());
+      for (size_t i = 0; i < plain.size(); ++i) {
+        want[i].resize(n_tokens * plain[i].t.ne[1]);
+        got[i].resize(want[i].size());
+      }
+      MatMuls(k,
+              {{&plain[0].t, want[0].data()},
+               {&plain[1].t, want[1].data()},
+               {&plain[2].t, want[2].data()},
+               {&plain[3].t, want[3].data()}},
+              x.data(), rows, ws, pool);
+      MatMuls(k,
+              {{&repacked[0].t, got[0].data()},
+               {&repacked[1].t, got[1].data()},
+               {&repacked[2].t, got[2].data()},
+               {&repacked[3].t, got[3].data()}},
+              x.data(), rows, ws, pool);
+      for (size_t i = 0; i < plain.size(); ++i) {
+        ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
+            << "matrix " << i << ", " << n_tokens << " tokens, " << threads << " threads";
+        compared += static_cast<int>(want[i].size());
+      }
+      // A repacked matrix alone (MatMul) too.
+      std::vector<float> alone(want[1].size());
+      MatMul(k, repacked[1].t, x.data(), rows, alone.data(), ws, pool);
+      ASSERT_EQ(std::memcmp(want[1].data(), alone.data(), alone.size() * sizeof(float)), 0);
+    }
+  }
+  EXPECT_GT(compared, 0);
+}
+
 // Each sequence's run of tokens in a batch gives exactly what a batch of only that run gives:
 // single tokens (decoding) the one-token order, a run of 9 the 8+ token order (gemm_tokens8),
 // a run of 5 gemm_rows8's group of four counted from the run's start plus one token.

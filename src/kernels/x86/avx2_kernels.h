@@ -42,4 +42,9 @@ void GemmQ4_KQ8_KTiledOrder(const GemmArgs& g);
 void GemmQ5_KQ8_KTiledOrder(const GemmArgs& g);
 void GemmQ6_KQ8_KTiledOrder(const GemmArgs& g);
 
+// avx2_q4_k_rows8.cc: Q4_K in groups of 8 interleaved rows (TypeTraits::repack_rows8) and its
+// gemm in GemmQ4_KQ8_KRepackedOrder's orders (TypeTraits::gemm_repacked8).
+void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
+void GemmQ4_KRows8Repacked(const GemmArgs& g);
+
 }  // namespace foundry::x86::avx2

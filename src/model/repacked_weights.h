@@ -1,0 +1,35 @@
+// Weight matrices copied at load into the layout their kernels read fastest (llama.cpp calls
+// these its "extra" buffers): on AVX2, Q4_K matrices in groups of 8 interleaved rows
+// (TypeTraits::repack_rows8). The model owns the copies; the file's pages they came from are
+// handed back (GgufFile::ReleasePages), so the weights stay resident once, not twice.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "format/gguf_file.h"
+#include "kernels/kernels.h"
+#include "model/tensor.h"
+
+namespace foundry {
+
+class RepackedWeights {
+ public:
+  // Repacks *t when the kernels have a repacked layout for its type and its rows allow it (a
+  // multiple of 8, nothing else reading them: the caller's promise); *t then points at the
+  // copy (Tensor::repacked8). Otherwise *t is left as it is.
+  void Repack(const Kernels& k, const GgufFile& file, Tensor* t);
+
+  size_t bytes() const { return bytes_; }
+
+ private:
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<uint8_t, Free>> buffers_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace foundry
