@@ -20,9 +20,11 @@ bool IsJsonName(std::string_view name) {
   return name.size() >= 5 && name.substr(name.size() - 5) == ".json";
 }
 
+// Microseconds: a small model's first token can come in under a millisecond, which three
+// decimals wrote as 0.
 std::string Number(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f", v);
+  std::snprintf(buf, sizeof(buf), "%.6f", v);
   return buf;
 }
 
