@@ -71,8 +71,9 @@ struct TypeTraits {
   // started before, so a repacked tensor keeps its row stride.
   void (*repack_rows8)(int64_t n, const void* src, size_t src_stride, int64_t n_rows,
                        void* dst) = nullptr;
-  // gemm_rows8 on weights repack_rows8 rewrote: the same outputs bit for bit, GemmArgs::w at
-  // a group's first row and n_rows a multiple of 8.
+  // The gemm of weights repack_rows8 rewrote, GemmArgs::w at a group's first row and n_rows a
+  // multiple of 8: bit for bit the outputs the file's layout gets from the gemm MatMuls would
+  // pick for it (gemm_rows8 when set; else gemm_tokens8 for 8+ tokens, gemm for fewer).
   GemmFn gemm_repacked8 = nullptr;
 };
 

@@ -76,14 +76,14 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
   EXPECT_GT(compared, 0);
 }
 
-// Matrices repacked into groups of 8 rows (Tensor::repacked8, TypeTraits::repack_rows8) give
+// Matrices repacked into groups of 8 rows (Tensor::repacked8, TypeTraits::repack_rows8: Q4_K and
+// Q5_K on AVX2) give
 // exactly the outputs of the same matrices as stored in the file: prompts, decoding, sequences
 // side by side, parts after a part whose rows are not a multiple of 8, any number of threads.
 TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
   const Kernels& k = harness::KernelsUnderTest();
-  const TypeTraits* q4k = k.Find(QuantType::kQ4_K);
-  if (q4k->repack_rows8 == nullptr) {
-    GTEST_SKIP() << IsaName(k.isa) << " kernels have no repacked Q4_K layout";
+  if (k.Find(QuantType::kQ4_K)->repack_rows8 == nullptr) {
+    GTEST_SKIP() << IsaName(k.isa) << " kernels have no repacked layouts";
   }
   std::mt19937 rng(7);
   const int64_t n_in = 768;
@@ -91,13 +91,16 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
   plain.push_back(RandomMatrix(QuantType::kQ8_0, n_in, 100, rng));
   plain.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 40, rng));
   plain.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
-  plain.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 24, rng));
+  plain.push_back(RandomMatrix(QuantType::kQ5_K, n_in, 24, rng));
   std::vector<OwnedMatrix> repacked = plain;
+  int n_repacked = 0;
   for (OwnedMatrix& m : repacked) {
     m.t.data = m.bytes.data();
-    if (m.t.type != QuantType::kQ4_K) continue;
+    const TypeTraits* tt = k.Find(m.t.type);
+    if (tt->repack_rows8 == nullptr || m.t.ne[1] % 8 != 0) continue;
+    ++n_repacked;
     std::vector<uint8_t> copy(m.bytes.size());
-    q4k->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
+    tt->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
     m.bytes.swap(copy);
     m.t.data = m.bytes.data();
     m.t.repacked8 = true;
@@ -135,12 +138,16 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
             << "matrix " << i << ", " << n_tokens << " tokens, " << threads << " threads";
         compared += static_cast<int>(want[i].size());
       }
-      // A repacked matrix alone (MatMul) too.
-      std::vector<float> alone(want[1].size());
-      MatMul(k, repacked[1].t, x.data(), rows, alone.data(), ws, pool);
-      ASSERT_EQ(std::memcmp(want[1].data(), alone.data(), alone.size() * sizeof(float)), 0);
+      // Repacked matrices alone (MatMul) too.
+      for (int i : {1, 3}) {
+        std::vector<float> alone(want[i].size());
+        MatMul(k, repacked[i].t, x.data(), rows, alone.data(), ws, pool);
+        ASSERT_EQ(std::memcmp(want[i].data(), alone.data(), alone.size() * sizeof(float)), 0)
+            << "matrix " << i << " alone, " << n_tokens << " tokens";
+      }
     }
   }
+  EXPECT_EQ(n_repacked, 2);  // the Q4_K and the Q5_K
   EXPECT_GT(compared, 0);
 }
 

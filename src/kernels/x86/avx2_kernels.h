@@ -46,5 +46,9 @@ void GemmQ6_KQ8_KTiledOrder(const GemmArgs& g);
 // gemm in GemmQ4_KQ8_KRepackedOrder's orders (TypeTraits::gemm_repacked8).
 void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
 void GemmQ4_KRows8Repacked(const GemmArgs& g);
+// avx2_q5_k_rows8.cc: the same for Q5_K, in GemmQ5_KQ8_K's order for fewer than 8 tokens and
+// GemmQ5_KQ8_KTiledOrder's for 8 or more.
+void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
+void GemmQ5_KRows8Repacked(const GemmArgs& g);
 
 }  // namespace foundry::x86::avx2

@@ -19,6 +19,7 @@
 #include "kernels/quant_blocks.h"
 #include "kernels/x86/avx2_gemm_driver.h"
 #include "kernels/x86/avx2_helpers.h"
+#include "kernels/x86/avx2_k_rows8.h"
 #include "kernels/x86/avx2_kernels.h"
 
 namespace foundry::x86::avx2 {
@@ -33,35 +34,6 @@ struct GroupBlockQ4_K {
   uint8_t qs[32][8][4];       // chunk c: row r's qs bytes 4c..4c+3
 };
 static_assert(sizeof(GroupBlockQ4_K) == 8 * sizeof(BlockQ4_K));
-
-// The scales and mins of the group's eight rows: byte k of int32 lane r is row r's scale (or
-// min) k (sc[0], mn[0]) or k + 4 (sc[1], mn[1]); UnpackScalesMinsK4 on eight rows at once.
-inline void UnpackScales8(const GroupBlockQ4_K& g, __m256i sc[2], __m256i mn[2]) {
-  const __m256i u0 = Load256(g.scales[0]), u1 = Load256(g.scales[1]), u2 = Load256(g.scales[2]);
-  const __m256i low6 = _mm256_set1_epi8(0x3f), low4 = _mm256_set1_epi8(0x0f);
-  const __m256i low2 = _mm256_set1_epi8(0x03);
-  sc[0] = _mm256_and_si256(u0, low6);
-  sc[1] = _mm256_or_si256(_mm256_and_si256(u2, low4),
-                          _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u0, 6), low2), 4));
-  mn[0] = _mm256_and_si256(u1, low6);
-  mn[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), low4),
-                          _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), low2), 4));
-}
-
-// Bytes first and second of each int32 lane as its two int16 halves (zero-extended).
-inline __m256i BytePairToInt16(__m256i v, int first, int second) {
-  // Per dword d of a 128-bit lane: bytes 4d + first, zero, 4d + second, zero.
-  const __m256i mask = _mm256_set1_epi32(static_cast<int32_t>(
-      0x80008000u | static_cast<uint32_t>(second) << 16 | static_cast<uint32_t>(first)));
-  const __m256i offsets = _mm256_setr_epi32(0x00000000, 0x00040004, 0x00080008, 0x000c000c,
-                                            0x00000000, 0x00040004, 0x00080008, 0x000c000c);
-  return _mm256_shuffle_epi8(v, _mm256_add_epi32(mask, offsets));
-}
-
-// Sub-block k's scale of each row in both int16 halves of its lane.
-inline __m256i SubBlockScale(const __m256i sc[2], int k) {
-  return BytePairToInt16(sc[k / 4], k % 4, k % 4);
-}
 
 // The integer sums of the 64 elements of sub-blocks 2s and 2s+1 for eight rows (lane r) and kT
 // tokens, each sub-block's dot product times its scale.
@@ -94,14 +66,6 @@ inline void PairTotals(const GroupBlockQ4_K& g, int s, const BlockQ8_K* const* q
   }
 }
 
-// (bsums[4s] + bsums[4s+1], bsums[4s+2] + bsums[4s+3]) of token q's block b as one int32 per s:
-// the activation sums of sub-blocks 2s and 2s+1.
-inline void BsumPairs(const BlockQ8_K& q, int32_t out[4]) {
-  const __m256i bs = Load256(q.bsums);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                   _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
-}
-
 // Eight rows x kT tokens over nb blocks of group g. kPairs: a float step per 64 elements (whole
 // groups of four tokens); else one per block.
 template <int kT, bool kPairs>
@@ -112,7 +76,7 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
   for (int64_t b = 0; b < nb; ++b) {
     const GroupBlockQ4_K& gb = g[b];
     __m256i sc[2], mn[2];
-    UnpackScales8(gb, sc, mn);
+    UnpackScales8(gb.scales, sc, mn);
     const __m256 xd = _mm256_cvtph_ps(Load128(gb.d));
     const __m256 xdmin = _mm256_cvtph_ps(Load128(gb.dmin));
     __m256 xd_yd[kT], xdmin_yd[kT];
@@ -128,7 +92,7 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
       __m256i totals[kT];
       PairTotals<kT>(gb, s, q, b, SubBlockScale(sc, 2 * s), SubBlockScale(sc, 2 * s + 1), totals);
       // mins[2s] * pair sums of 2s + mins[2s+1] * those of 2s+1, per row.
-      const __m256i mins = BytePairToInt16(mn[s / 2], 2 * (s % 2), 2 * (s % 2) + 1);
+      const __m256i mins = MinsPair(mn, s);
       for (int j = 0; j < kT; ++j) {
         const __m256i m = _mm256_madd_epi16(mins, _mm256_set1_epi32(pairs[j][s]));
         if constexpr (kPairs) {

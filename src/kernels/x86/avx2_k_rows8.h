@@ -1,0 +1,65 @@
+// Helpers of the AVX2 kernels for K-quants repacked into groups of 8 interleaved rows
+// (avx2_q4_k_rows8.cc, avx2_q5_k_rows8.cc): a group's eight rows sit in the eight int32 lanes,
+// so per-row scales become vectors. Included only by those files (x86_kernels.h's rules).
+#pragma once
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/quant_blocks.h"
+#include "kernels/x86/avx2_helpers.h"
+
+namespace foundry::x86 {
+namespace {
+
+// The scales and mins of a group's eight rows (their 12 packed bytes as 3 words x 8 rows): byte
+// k of int32 lane r is row r's scale (or min) k (sc[0], mn[0]) or k + 4 (sc[1], mn[1]);
+// UnpackScalesMinsK4 on eight rows at once.
+inline void UnpackScales8(const uint32_t (&scales)[3][8], __m256i sc[2], __m256i mn[2]) {
+  const __m256i u0 = Load256(scales[0]), u1 = Load256(scales[1]), u2 = Load256(scales[2]);
+  const __m256i low6 = _mm256_set1_epi8(0x3f), low4 = _mm256_set1_epi8(0x0f);
+  const __m256i low2 = _mm256_set1_epi8(0x03);
+  sc[0] = _mm256_and_si256(u0, low6);
+  sc[1] = _mm256_or_si256(_mm256_and_si256(u2, low4),
+                          _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u0, 6), low2), 4));
+  mn[0] = _mm256_and_si256(u1, low6);
+  mn[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), low4),
+                          _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), low2), 4));
+}
+
+// Bytes first and second of each int32 lane as its two int16 halves (zero-extended).
+inline __m256i BytePairToInt16(__m256i v, int first, int second) {
+  // Per dword d of a 128-bit lane: bytes 4d + first, zero, 4d + second, zero.
+  const __m256i mask = _mm256_set1_epi32(static_cast<int32_t>(
+      0x80008000u | static_cast<uint32_t>(second) << 16 | static_cast<uint32_t>(first)));
+  const __m256i offsets = _mm256_setr_epi32(0x00000000, 0x00040004, 0x00080008, 0x000c000c,
+                                            0x00000000, 0x00040004, 0x00080008, 0x000c000c);
+  return _mm256_shuffle_epi8(v, _mm256_add_epi32(mask, offsets));
+}
+
+// Sub-block k's scale of each row in both int16 halves of its lane.
+inline __m256i SubBlockScale(const __m256i sc[2], int k) {
+  return BytePairToInt16(sc[k / 4], k % 4, k % 4);
+}
+
+// The mins of sub-blocks 2s and 2s+1 of each row as the two int16 halves of its lane (madd
+// with BsumPairs' entry s gives the row's mins . bsums over those 64 values).
+inline __m256i MinsPair(const __m256i mn[2], int s) {
+  return BytePairToInt16(mn[s / 2], 2 * (s % 2), 2 * (s % 2) + 1);
+}
+
+// (bsums[4s] + bsums[4s+1], bsums[4s+2] + bsums[4s+3]) of token q's block b as one int32 per s:
+// the activation sums of sub-blocks 2s and 2s+1.
+inline void BsumPairs(const BlockQ8_K& q, int32_t out[4]) {
+  const __m256i bs = Load256(q.bsums);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
+}
+
+}  // namespace
+}  // namespace foundry::x86
+
+#endif  // defined(__x86_64__)
