@@ -97,7 +97,7 @@ struct MatMulPart {
 // batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own orders
 // (TypeTraits::gemm_rows8, gemm_tokens8).
 GemmFn GemmFor(const MatMulPart& p, int64_t n_tokens) {
-  if (p.repacked8) return p.wt->gemm_repacked8;  // gemm_rows8's orders on the repacked layout
+  if (p.repacked8) return p.wt->gemm_repacked8;  // the file layout's orders, repacked
   if (p.wt->gemm_rows8 != nullptr && p.n_out % 8 == 0) return p.wt->gemm_rows8;
   if (p.wt->gemm_tokens8 != nullptr && n_tokens >= 8) return p.wt->gemm_tokens8;
   return p.wt->gemm;
