@@ -88,6 +88,7 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
       BsumPairs(q[j][b], pairs[j]);
     }
     __m256i block[kT], block_m[kT];
+    for (int j = 0; j < kT; ++j) block[j] = block_m[j] = _mm256_setzero_si256();
     for (int s = 0; s < 4; ++s) {
       __m256i totals[kT];
       PairTotals<kT>(gb, s, q, b, SubBlockScale(sc, 2 * s), SubBlockScale(sc, 2 * s + 1), totals);
@@ -98,9 +99,6 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
         if constexpr (kPairs) {
           acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals[j]), xd_yd[j], acc[j]);
           acc_m[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), xdmin_yd[j], acc_m[j]);
-        } else if (s == 0) {
-          block[j] = totals[j];
-          block_m[j] = m;
         } else {
           block[j] = _mm256_add_epi32(block[j], totals[j]);
           block_m[j] = _mm256_add_epi32(block_m[j], m);
