@@ -12,7 +12,6 @@
 
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -53,11 +52,8 @@ inline void PairTotals(const GroupBlockQ4_K& g, int s, const BlockQ8_K* const* q
     const __m256i vh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
     for (int j = 0; j < kT; ++j) {
       const int8_t* q8 = q[j][b].qs + 64 * s + 4 * c;
-      int32_t a0, a1;
-      std::memcpy(&a0, q8, 4);
-      std::memcpy(&a1, q8 + 32, 4);
-      lo[j] = _mm256_adds_epi16(lo[j], _mm256_maddubs_epi16(vl, _mm256_set1_epi32(a0)));
-      hi[j] = _mm256_adds_epi16(hi[j], _mm256_maddubs_epi16(vh, _mm256_set1_epi32(a1)));
+      lo[j] = _mm256_adds_epi16(lo[j], _mm256_maddubs_epi16(vl, Broadcast4(q8)));
+      hi[j] = _mm256_adds_epi16(hi[j], _mm256_maddubs_epi16(vh, Broadcast4(q8 + 32)));
     }
   }
   for (int j = 0; j < kT; ++j) {
@@ -118,57 +114,22 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
 }  // namespace
 
 void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst) {
-  const int64_t nb = n / kQK_K;
-  const size_t row_bytes = static_cast<size_t>(nb) * sizeof(BlockQ4_K);
-  const uint8_t* in = static_cast<const uint8_t*>(src);
-  for (int64_t r0 = 0; r0 < n_rows; r0 += 8) {
-    auto* out = reinterpret_cast<GroupBlockQ4_K*>(static_cast<uint8_t*>(dst) + r0 * row_bytes);
-    for (int64_t b = 0; b < nb; ++b) {
-      GroupBlockQ4_K& g = out[b];
-      for (int r = 0; r < 8; ++r) {
-        const auto* x = reinterpret_cast<const BlockQ4_K*>(in + (r0 + r) * src_stride) + b;
-        g.d[r] = x->d;
-        g.dmin[r] = x->dmin;
-        for (int k = 0; k < 3; ++k) std::memcpy(&g.scales[k][r], x->scales + 4 * k, 4);
-        for (int c = 0; c < 32; ++c) std::memcpy(g.qs[c][r], x->qs + 4 * c, 4);
-      }
-    }
-  }
+  RepackRows8<BlockQ4_K, GroupBlockQ4_K>(
+      n, src, src_stride, n_rows, dst, [](const BlockQ4_K& x, int r, GroupBlockQ4_K& g) {
+        g.d[r] = x.d;
+        g.dmin[r] = x.dmin;
+        for (int k = 0; k < 3; ++k) std::memcpy(&g.scales[k][r], x.scales + 4 * k, 4);
+        for (int c = 0; c < 32; ++c) std::memcpy(g.qs[c][r], x.qs + 4 * c, 4);
+      });
 }
 
+// Whole groups of four tokens in the pairs order, the rest in the block-totals order.
 void GemmQ4_KRows8Repacked(const GemmArgs& g) {
-  const int64_t nb = g.n / kQK_K;
-  const size_t group_stride = 8 * g.w_stride;
-  const int64_t n_groups = g.n_rows / 8;
-  const auto* w = static_cast<const uint8_t*>(g.w);
-  const auto* ab = static_cast<const uint8_t*>(g.a);
-  const auto group = [&](int64_t i) {
-    return reinterpret_cast<const GroupBlockQ4_K*>(w + i * group_stride);
-  };
-  const auto token = [&](int64_t t) {
-    return reinterpret_cast<const BlockQ8_K*>(ab + t * g.a_stride);
-  };
-  // Whole groups of four tokens, sixteen at a time so that their activations stay in L1 while
-  // every row group passes over them.
-  const int64_t n4 = g.n_tokens / 4 * 4;
-  for (int64_t t0 = 0; t0 < n4; t0 += kTokensPerGroup) {
-    const int64_t t1 = std::min<int64_t>(t0 + kTokensPerGroup, n4);
-    for (int64_t i = 0; i < n_groups; ++i) {
-      for (int64_t t = t0; t < t1; t += 4) {
-        const BlockQ8_K* q[4] = {token(t), token(t + 1), token(t + 2), token(t + 3)};
-        TileRows8<4, true>(nb, group(i), q, g.y + t * g.ldy + 8 * i, g.ldy);
-      }
-    }
-  }
-  // The rest one token at a time. The groups are one sequential stream, which the hardware
-  // prefetchers follow: prefetching ahead by hand made decoding slower (20.9 GB/s without,
-  // 17.6 GB/s 4 KiB ahead, AMD EPYC Zen 5).
-  for (int64_t t = n4; t < g.n_tokens; ++t) {
-    const BlockQ8_K* q = token(t);
-    for (int64_t i = 0; i < n_groups; ++i) {
-      TileRows8<1, false>(nb, group(i), &q, g.y + t * g.ldy + 8 * i, g.ldy);
-    }
-  }
+  GemmRepackedRows8<GroupBlockQ4_K>(
+      g, g.n_tokens / 4 * 4, TileRows8<4, true>,
+      [](int64_t nb, const GroupBlockQ4_K* group, const BlockQ8_K* q, float* y) {
+        TileRows8<1, false>(nb, group, &q, y, 8);
+      });
 }
 
 }  // namespace foundry::x86::avx2

@@ -12,7 +12,6 @@
 
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -45,12 +44,6 @@ inline void Unpack(const GroupBlockQ5_K& g, int s, int m, __m256i* lo, __m256i* 
                         _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(1)), 4));
   *hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), m4),
                         _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(2)), 3));
-}
-
-inline __m256i Broadcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
 }
 
 // Each row's mins . bsums over the block (exact integers).
@@ -153,63 +146,27 @@ inline void TiledRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* con
 }  // namespace
 
 void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst) {
-  const int64_t nb = n / kQK_K;
-  const size_t row_bytes = static_cast<size_t>(nb) * sizeof(BlockQ5_K);
-  const uint8_t* in = static_cast<const uint8_t*>(src);
-  for (int64_t r0 = 0; r0 < n_rows; r0 += 8) {
-    auto* out = reinterpret_cast<GroupBlockQ5_K*>(static_cast<uint8_t*>(dst) + r0 * row_bytes);
-    for (int64_t b = 0; b < nb; ++b) {
-      GroupBlockQ5_K& g = out[b];
-      for (int r = 0; r < 8; ++r) {
-        const auto* x = reinterpret_cast<const BlockQ5_K*>(in + (r0 + r) * src_stride) + b;
-        g.d[r] = x->d;
-        g.dmin[r] = x->dmin;
-        for (int k = 0; k < 3; ++k) std::memcpy(&g.scales[k][r], x->scales + 4 * k, 4);
-        for (int c = 0; c < 8; ++c) std::memcpy(g.qh[c][r], x->qh + 4 * c, 4);
-        for (int c = 0; c < 32; ++c) std::memcpy(g.qs[c][r], x->qs + 4 * c, 4);
-      }
-    }
-  }
+  RepackRows8<BlockQ5_K, GroupBlockQ5_K>(
+      n, src, src_stride, n_rows, dst, [](const BlockQ5_K& x, int r, GroupBlockQ5_K& g) {
+        g.d[r] = x.d;
+        g.dmin[r] = x.dmin;
+        for (int k = 0; k < 3; ++k) std::memcpy(&g.scales[k][r], x.scales + 4 * k, 4);
+        for (int c = 0; c < 8; ++c) std::memcpy(g.qh[c][r], x.qh + 4 * c, 4);
+        for (int c = 0; c < 32; ++c) std::memcpy(g.qs[c][r], x.qs + 4 * c, 4);
+      });
 }
 
+// Fewer than 8 tokens in the vec_dot's order, token after token; 8+ in the tiled order.
 void GemmQ5_KRows8Repacked(const GemmArgs& g) {
-  const int64_t nb = g.n / kQK_K;
-  const size_t group_stride = 8 * g.w_stride;
-  const int64_t n_groups = g.n_rows / 8;
-  const auto* w = static_cast<const uint8_t*>(g.w);
-  const auto* ab = static_cast<const uint8_t*>(g.a);
-  const auto group = [&](int64_t i) {
-    return reinterpret_cast<const GroupBlockQ5_K*>(w + i * group_stride);
-  };
-  const auto token = [&](int64_t t) {
-    return reinterpret_cast<const BlockQ8_K*>(ab + t * g.a_stride);
-  };
-  if (g.n_tokens < 8) {  // the vec_dot's order, token after token
-    for (int64_t t = 0; t < g.n_tokens; ++t) {
-      for (int64_t i = 0; i < n_groups; ++i) {
-        LanesRows8(nb, group(i), token(t), g.y + t * g.ldy + 8 * i);
-      }
-    }
+  if (g.n_tokens < 8) {
+    GemmRepackedRows8<GroupBlockQ5_K>(g, 0, TiledRows8<4>, LanesRows8);
     return;
   }
-  // The tiled order: four tokens a tile, sixteen at a time (their activations stay in L1 while
-  // every row group passes over them), then the last one to three alone.
-  const int64_t n4 = g.n_tokens / 4 * 4;
-  for (int64_t t0 = 0; t0 < n4; t0 += kTokensPerGroup) {
-    const int64_t t1 = std::min<int64_t>(t0 + kTokensPerGroup, n4);
-    for (int64_t i = 0; i < n_groups; ++i) {
-      for (int64_t t = t0; t < t1; t += 4) {
-        const BlockQ8_K* q[4] = {token(t), token(t + 1), token(t + 2), token(t + 3)};
-        TiledRows8<4>(nb, group(i), q, g.y + t * g.ldy + 8 * i, g.ldy);
-      }
-    }
-  }
-  for (int64_t t = n4; t < g.n_tokens; ++t) {
-    const BlockQ8_K* q = token(t);
-    for (int64_t i = 0; i < n_groups; ++i) {
-      TiledRows8<1>(nb, group(i), &q, g.y + t * g.ldy + 8 * i, g.ldy);
-    }
-  }
+  GemmRepackedRows8<GroupBlockQ5_K>(
+      g, g.n_tokens / 4 * 4, TiledRows8<4>,
+      [](int64_t nb, const GroupBlockQ5_K* group, const BlockQ8_K* q, float* y) {
+        TiledRows8<1>(nb, group, &q, y, 8);
+      });
 }
 
 }  // namespace foundry::x86::avx2
