@@ -27,6 +27,10 @@ const LanguageModelParts& PartsOf(const LanguageModel& lm);
 struct LoadOptions {
   std::string isa;           // "": the fastest verified ISA of this CPU; or scalar, avx2, avx512
   bool map_weights = false;  // mmap the file instead of copying it into huge pages
+  // Rewrite the matrices the kernels have an interleaved layout for (Q4_0, Q5_0, Q8_0, Q4_K and
+  // Q5_K on AVX2) at load; false keeps the file's layout (slower), where Q5_0 and Q8_0 matrices,
+  // which llama.cpp does not repack, sum exactly as llama.cpp's do.
+  bool repack_weights = true;
 };
 
 struct EngineOptions {

@@ -39,6 +39,7 @@ Environment ReadEnvironment() {
   }
   env.isa = Variable("FOUNDRY_ISA");
   env.map_weights = Variable("FOUNDRY_MMAP") != "0";
+  env.repack_weights = Variable("FOUNDRY_REPACK") != "0";
   env.api_key = Variable("FOUNDRY_API_KEY");
   return env;
 }
@@ -47,6 +48,7 @@ LoadOptions ModelLoadOptions(const Environment& env) {
   LoadOptions load;
   load.isa = env.isa;
   load.map_weights = env.map_weights;
+  load.repack_weights = env.repack_weights;
   return load;
 }
 

@@ -21,6 +21,8 @@ struct Environment {
   // Model files are mapped (no copy: the page cache serves them, start-up does not zero and fill
   // huge pages); FOUNDRY_MMAP=0 copies a file of at most a quarter of RAM into huge pages.
   bool map_weights = true;
+  // FOUNDRY_REPACK=0 keeps every matrix in the file's layout (LoadOptions::repack_weights).
+  bool repack_weights = true;
   // FOUNDRY_API_KEY: one more API key the service accepts (besides `service set --api-key`).
   std::string api_key;
 };

@@ -43,7 +43,7 @@ StatusOr<std::shared_ptr<LanguageModel>> LanguageModel::Load(const std::string& 
   std::shared_ptr<LanguageModel> lm(new LanguageModel());
   internal::LanguageModelParts& parts = *lm->parts_;
   parts.gguf = std::move(file);
-  auto model = Model::Load(parts.gguf, *KernelsForIsa(isa));
+  auto model = Model::Load(parts.gguf, *KernelsForIsa(isa), options.repack_weights);
   if (!model.ok()) return Status(model.status().code(), path + ": " + model.status().message());
   parts.model = std::move(model).value();
   auto tok = Tokenizer::Create(*parts.gguf);

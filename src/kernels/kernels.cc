@@ -157,6 +157,7 @@ struct MergedTables {
             t.gemm_tokens8 = o->gemm_tokens8;
             t.repack_rows8 = o->repack_rows8;
             t.gemm_repacked8 = o->gemm_repacked8;
+            t.repacked_order = o->repacked_order;
           }
         }
         tables[k][i] = t;

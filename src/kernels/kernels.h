@@ -72,9 +72,15 @@ struct TypeTraits {
   void (*repack_rows8)(int64_t n, const void* src, size_t src_stride, int64_t n_rows,
                        void* dst) = nullptr;
   // The gemm of weights repack_rows8 rewrote, GemmArgs::w at a group's first row and n_rows a
-  // multiple of 8: bit for bit the outputs the file's layout gets from the gemm MatMuls would
-  // pick for it (gemm_rows8 when set; else gemm_tokens8 for 8+ tokens, gemm for fewer).
+  // multiple of 8. Where repacked_order is nullptr: bit for bit the outputs the file's layout
+  // gets from the gemm MatMuls would pick for it (gemm_rows8 when set; else gemm_tokens8 for 8+
+  // tokens, gemm for fewer).
   GemmFn gemm_repacked8 = nullptr;
+  // Set where the repacked layout sums in an order of its own, the same for any number of
+  // tokens, that the file's layout does not share (Q4_0, Q5_0 and Q8_0 on AVX2, whose file
+  // layout keeps vec_dot's order): every output of gemm_repacked8 is repacked_order(n, row,
+  // token), bit for bit. A reference function (ref::).
+  VecDotFn repacked_order = nullptr;
 };
 
 // Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q4_K, Q5_K, Q6_K, Q8_K. Every ISA

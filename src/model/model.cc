@@ -7,7 +7,7 @@
 namespace foundry {
 
 StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> gguf,
-                                              const Kernels& kernels) {
+                                              const Kernels& kernels, bool repack) {
   FOUNDRY_ASSIGN_OR_RETURN(auto arch, gguf->GetString("general.architecture"));
   const ArchEntry* entry = FindArch(arch);
   if (!entry) {
@@ -16,7 +16,7 @@ StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> ggu
   }
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, entry->load(std::move(gguf), arch));
   model->kernels_ = &kernels;
-  model->RepackWeights(kernels);
+  if (repack) model->RepackWeights(kernels);
   return model;
 }
 

@@ -20,9 +20,11 @@ namespace foundry {
 class Model {
  public:
   // Picks the architecture from `general.architecture` and binds the weights. The model keeps
-  // the file alive and computes with `kernels` (KernelsForIsa: immutable, never freed).
+  // the file alive and computes with `kernels` (KernelsForIsa: immutable, never freed). With
+  // `repack`, matrices the kernels have an interleaved layout for are rewritten into it
+  // (RepackWeights); without, every matrix stays as the file lays it out.
   static StatusOr<std::unique_ptr<Model>> Load(std::shared_ptr<const GgufFile> gguf,
-                                               const Kernels& kernels);
+                                               const Kernels& kernels, bool repack = true);
 
   virtual ~Model() = default;
   const HParams& hparams() const { return hparams_; }

@@ -120,18 +120,24 @@ QWEN15_GOLDEN = os.path.join(ROOT, "tests", "golden", "data", "onnx_import_qwen2
 
 
 def greedy_agreement(env, model, golden_path):
-    """(full, first): how many of the golden's onnxruntime-genai continuations `foundry generate`
-    repeats whole, and how many it starts with the same token."""
-    full = first = 0
+    """(full, first, prefix): how many of the golden's onnxruntime-genai continuations `foundry
+    generate` repeats whole, how many it starts with the same token, and how many of all their
+    tokens it repeats before its first different one."""
+    full = first = prefix = 0
     for case in json.load(open(golden_path))["cases"]:
         g = foundry(env, "generate", str(model), "--prompt", case["prompt"], "--raw", "--temperature",
                     "0", "--max-tokens", str(len(case["greedy"])), "--json", timeout=600)
         assert g.returncode == 0, g.stderr
         out = json.loads(g.stdout)
         assert out["prompt_tokens"] == case["input_ids"], case["prompt"]
-        full += out["completion_tokens"] == case["greedy"]
-        first += out["completion_tokens"][:1] == case["greedy"][:1]
-    return full, first
+        got = out["completion_tokens"]
+        full += got == case["greedy"]
+        first += got[:1] == case["greedy"][:1]
+        prefix += next((i for i, (a, b) in enumerate(zip(got, case["greedy"])) if a != b),
+                       min(len(got), len(case["greedy"])))
+    print("greedy agreement with onnxruntime-genai: %d/%d full, %d first tokens, %d tokens before"
+          " the first difference" % (full, len(json.load(open(golden_path))["cases"]), first, prefix))
+    return full, first, prefix
 
 
 # The issue's acceptance on a Qwen2.5 model: the tutorial's part 3 with an int4 ONNX folder of
@@ -157,7 +163,7 @@ def check_qwen_1_5b_tutorial(tmp_path):
         folder, _ = tutorial_part3(env, tmp_path, lambda f: shutil.move(src, f),
                                    "qwen2.5-coder-1.5b-instruct-onnx", "qwen-onnx")
         foundry(env, "service", "stop")
-        full, first = greedy_agreement(env, folder / "foundry-import.gguf", QWEN15_GOLDEN)
+        full, first, _ = greedy_agreement(env, folder / "foundry-import.gguf", QWEN15_GOLDEN)
     print("Qwen2.5-Coder-1.5B greedy agreement with onnxruntime-genai: %d/8 full, %d/8 first" % (full, first))
     assert first == 8 and full >= 7, (full, first)  # the issue's bar: >= 80% full, every first token
 
@@ -209,15 +215,17 @@ def test_compile_is_lossless_and_greedy_is_compared_with_onnxruntime_genai(home,
     assert np.allclose(ours("blk.0.attn_q.weight"), q, rtol=2 ** -10, atol=0)
     assert np.allclose(ours("token_embd.weight"), np.load(tmp / "lm_head.npy"), rtol=2 ** -10, atol=0)
 
-    full, first = greedy_agreement(env, model, GOLDEN)
-    print("greedy agreement with onnxruntime-genai: %d/8 full, %d/8 first token" % (full, first))
-    # Measured on the build host (docs/byom.md): 4/8 full and 7/8 first tokens with the default
-    # kernels, 3/8 and 8/8 with FOUNDRY_ISA=avx512, 1/8 and 6/8 with scalar ones: the weights are
-    # identical (above) and the engine's own ISAs disagree with each other on this small model's
-    # near-ties. The floor below holds for all three; the issue's bar (7/8 full, 8/8 first) is
-    # not met by so small a model (Qwen2.5-Coder-0.5B, by hand: 6/8 full, 8/8 first); the 1.5B
-    # test above holds it.
-    assert first >= 6 and full >= 1, (full, first)
+    full, first, prefix = greedy_agreement(env, model, GOLDEN)
+    # Measured on the build host (docs/byom.md), of 8 x 32 tokens: with the default kernels
+    # (AVX2, Q4_0 repacked in llama.cpp's repacked order) 0/8 full, 8/8 first and 99 tokens
+    # before the first difference; 4/8, 7/8, 181 in the file's layout (FOUNDRY_REPACK=0); 3/8,
+    # 8/8, 127 with FOUNDRY_ISA=avx512; 1/8, 6/8, 105 with scalar kernels: the weights are
+    # identical (above) and the engine's own summation orders disagree with each other on this
+    # small model's near-ties. The floor below holds for all four (a real bug, such as a wrong
+    # RoPE layout, leaves a few tokens); the issue's bar (7/8 full, 8/8 first) is not met by so
+    # small a model (Qwen2.5-Coder-0.5B, by hand: 6/8 full, 8/8 first); the 1.5B test above
+    # holds it.
+    assert first >= 6 and prefix >= 80, (full, first, prefix)
 
 
 def expect_error(env, args, needle, cache):

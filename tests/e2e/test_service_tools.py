@@ -90,17 +90,24 @@ def test_agent_loop_whole_and_streamed(svc):
     assert list(calls) == [0]
     assert_weather_call(calls[0][1], calls[0][2])
 
-    # The tool's result goes back (as the openai client echoes the assistant turn); the final
-    # answer uses it. The 0.5B model, offered the tool again, tends to call it again, so the
-    # last turn says tool_choice none, as agent loops do once they have their data.
-    messages = ASK + [choice.message.model_dump(exclude_none=True),
-                      {"role": "tool", "tool_call_id": call.id,
-                       "content": "Sunny, 21 degrees Celsius."}]
+    # The tool's result goes back (as the openai client echoes the assistant turn) and reaches
+    # the model: the prompt grows by its tokens. The 0.5B model, offered the tool again, tends to
+    # call it again, so the last turn says tool_choice none, as agent loops do once they have
+    # their data. Whether it then answers from the result ("21 degrees") or repeats the call as
+    # text turns on near-ties: it did the one with the scalar kernels and the other with
+    # AVX-512's, so the answer's wording is not checked.
+    echoed = ASK + [choice.message.model_dump(exclude_none=True)]
+    messages = echoed + [{"role": "tool", "tool_call_id": call.id,
+                          "content": "Sunny, 21 degrees Celsius, light wind from the west."}]
     final = chat(svc, messages, tools=[WEATHER], tool_choice="none")
     assert final.choices[0].message.tool_calls is None
-    assert "21" in final.choices[0].message.content
-    content, calls, _ = streamed(svc, messages, tools=[WEATHER], tool_choice="none")
-    assert calls == {} and "21" in content
+    assert final.choices[0].finish_reason in ("stop", "length")
+    without = chat(svc, echoed + [{"role": "user", "content": ""}], tools=[WEATHER],
+                   tool_choice="none", max_tokens=1)
+    assert final.usage.prompt_tokens >= without.usage.prompt_tokens + 10
+    content, calls, finish = streamed(svc, messages, tools=[WEATHER], tool_choice="none")
+    assert calls == {} and finish in ("stop", "length")
+    assert content == final.choices[0].message.content  # greedy: the same answer streamed
 
 
 def test_required_named_and_strict_calls_always_validate(svc):

@@ -1,8 +1,9 @@
 // Gemma 3 270M Q4_K_M (real weights, gemma3 architecture, SentencePiece tokenizer) against
-// llama.cpp: exact on the AVX2 path, whose Q4_K/Q6_K kernels follow the orders of llama.cpp's
-// repacked and tiled K-quant matmuls (TypeTraits::gemm_rows8, gemm_tokens8); elsewhere with
-// the wider, shift-invariant tolerances measured for this model (see Tolerance in
-// golden_util.h).
+// llama.cpp, with the wider, shift-invariant tolerances measured for this model (see Tolerance
+// in golden_util.h) on every path. Not exact on AVX2: its Q4_K/Q6_K kernels follow llama.cpp's
+// orders, but most of the model is Q5_0 and Q8_0, which AVX2 repacks at load into groups of 8
+// rows summed in an order of their own (ref::VecDotQ5_0Q8_0BlockFma), twice as fast as
+// llama.cpp's vec_dot order that it would otherwise have to keep.
 #include "golden_util.h"
 
 TEST(Gemma3Golden, MatchesLlamaCpp) {
@@ -10,7 +11,6 @@ TEST(Gemma3Golden, MatchesLlamaCpp) {
   tol.shift_invariant = true;
   tol.abs = 1.5;
   tol.tie_margin = 1.0;
-  tol.exact_on_avx2 = true;
   // The 706-token prompt past the sliding window is natural text: at most of its positions
   // the reference's two best tokens are within tie_margin of each other, so off AVX2 only 417
   // of the file's 932 positions are strict checks (AVX-512, measured); a third still is many.

@@ -78,9 +78,9 @@ struct Tolerance {
   // top-2 margin reaches tie_margin, so that a wide tie_margin cannot empty the test.
   double min_strict_share = 0.5;
   // On the AVX2 path our kernels round exactly as llama.cpp's AVX2 build does for models
-  // whose matmuls are Q4_0/Q4_1/Q8_0, Q4_K or Q6_K (kernels/x86/avx2_*.cc, Attention in
-  // model/layers.cc), so
-  // there the check is exact: logits equal up to the golden file's 5-decimal rounding, and
+  // whose matmuls are Q4_0, Q4_1, Q4_K or Q6_K, or Q8_0 in a matrix not repacked at load (a
+  // tied output head; kernels/x86/avx2_*.cc, Attention in model/layers.cc), so there the
+  // check is exact: logits equal up to the golden file's 5-decimal rounding, and
   // top-1 and greedy tokens equal everywhere but at ties the rounding cannot resolve.
   bool exact_on_avx2 = false;
 };

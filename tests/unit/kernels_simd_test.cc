@@ -536,6 +536,59 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
   std::printf("[ SIMD     ] Q4_K gemm_rows8 outputs checked: %d\n", checked);
 }
 
+// Types whose repacked layout has an order of its own (TypeTraits::repacked_order: Q4_0, Q5_0
+// and Q8_0 on AVX2) give every output of gemm_repacked8 in that order, bit for bit, whatever the number of
+// tokens and wherever a call's rows start: a decoding step and a prompt agree.
+TEST(KernelsSimd, RepackedGemmFollowsItsOwnOrder) {
+  std::mt19937 rng(12);
+  int checked = 0;
+  for (Isa isa : RunnableIsas()) {
+    for (QuantType type : {QuantType::kQ4_0, QuantType::kQ5_0, QuantType::kQ8_0}) {
+      const TypeTraits* tw = FindTypeTraitsForIsa(type, isa);
+      if (tw->repack_rows8 == nullptr) continue;
+      ASSERT_NE(tw->repacked_order, nullptr) << QuantTypeName(type) << "/" << IsaName(isa);
+      const TypeTraits* ta = FindTypeTraitsForIsa(tw->vec_dot_type, isa);
+      const int64_t n = 32 * 9;
+      const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
+      for (int64_t rows : {8, 24}) {
+        for (int64_t tokens : {1, 2, 4, 7, 16, 21, 40}) {
+          std::vector<uint8_t> w(wb * rows), a(ab * tokens), repacked(wb * rows);
+          for (int64_t r = 0; r < rows; ++r) {
+            const std::vector<uint8_t> row = RandomRow(type, n, rng);
+            std::memcpy(w.data() + r * wb, row.data(), wb);
+          }
+          for (int64_t t = 0; t < tokens; ++t) {
+            ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
+          }
+          tw->repack_rows8(n, w.data(), wb, rows, repacked.data());
+          std::vector<float> y(static_cast<size_t>(rows * tokens));
+          tw->gemm_repacked8({n, repacked.data(), wb, 8, a.data(), ab, tokens, y.data(), rows});
+          tw->gemm_repacked8({n, repacked.data() + 8 * wb, wb, rows - 8, a.data(), ab, tokens,
+                              y.data() + 8, rows});
+          for (int64_t t = 0; t < tokens; ++t) {
+            for (int64_t r = 0; r < rows; ++r) {
+              const float want = tw->repacked_order(n, w.data() + r * wb, a.data() + t * ab);
+              const float got = y[t * rows + r];
+              uint32_t gb, wbits;
+              std::memcpy(&gb, &got, 4);
+              std::memcpy(&wbits, &want, 4);
+              ASSERT_EQ(gb, wbits) << IsaName(isa) << " " << QuantTypeName(type) << " rows=" << rows
+                                   << " tokens=" << tokens << " r=" << r << " t=" << t << ": "
+                                   << got << " vs " << want;
+              ++checked;
+            }
+          }
+          // The same dot product as vec_dot's, up to float rounding.
+          const float approx = tw->vec_dot(n, w.data(), a.data());
+          EXPECT_NEAR(y[0], approx, 1e-4f * (1.0f + std::fabs(approx)));
+        }
+      }
+    }
+  }
+  std::printf("[ SIMD     ] repacked outputs checked in their own order (Q4_0, Q5_0, Q8_0): %d\n",
+              checked);
+}
+
 // gemm_tokens8 (batches of 8+ tokens of the K-quants llama.cpp does not repack) sums in the
 // order of llama.cpp's tiled K-quant matmul, bit for bit the scalar reference, at every tile
 // edge; and that order computes the same dot product as vec_dot's, up to rounding.

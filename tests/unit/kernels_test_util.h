@@ -54,6 +54,8 @@ inline Geometry GeometryOf(QuantType t) {
       return {32, 18};
     case QuantType::kQ4_1:
       return {32, 20};
+    case QuantType::kQ5_0:
+      return {32, 22};
     case QuantType::kQ5_1:
       return {32, 24};
     case QuantType::kQ8_0:
@@ -222,6 +224,7 @@ inline std::vector<uint8_t> RandomRow(QuantType t, int64_t n, std::mt19937& rng)
         Wr16(b, Fp32ToBf16(normal(rng)));
         break;
       case QuantType::kQ4_0:
+      case QuantType::kQ5_0:
       case QuantType::kQ8_0:
         Wr16(b, RandomScale(rng, false));
         break;

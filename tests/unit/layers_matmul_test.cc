@@ -97,7 +97,10 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
   for (OwnedMatrix& m : repacked) {
     m.t.data = m.bytes.data();
     const TypeTraits* tt = k.Find(m.t.type);
-    if (tt->repack_rows8 == nullptr || m.t.ne[1] % 8 != 0) continue;
+    // (Repacked layouts with an order of their own: RepackedInTheirOwnOrder below.)
+    if (tt->repack_rows8 == nullptr || tt->repacked_order != nullptr || m.t.ne[1] % 8 != 0) {
+      continue;
+    }
     ++n_repacked;
     std::vector<uint8_t> copy(m.bytes.size());
     tt->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
@@ -148,6 +151,73 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
     }
   }
   EXPECT_EQ(n_repacked, 2);  // the Q4_K and the Q5_K
+  EXPECT_GT(compared, 0);
+}
+
+// Matrices repacked into a layout with an order of its own (TypeTraits::repacked_order: Q4_0,
+// Q5_0 and Q8_0 on AVX2) give every output in that order through MatMuls, beside other parts,
+// whatever the tokens' sequences and the threads: an output never depends on the batch.
+TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
+  const Kernels& k = harness::KernelsUnderTest();
+  if (k.Find(QuantType::kQ4_0)->repacked_order == nullptr) {
+    GTEST_SKIP() << IsaName(k.isa) << " kernels repack no type in an order of its own";
+  }
+  std::mt19937 rng(8);
+  const int64_t n_in = 512;
+  std::vector<OwnedMatrix> ms;
+  ms.push_back(RandomMatrix(QuantType::kQ4_0, n_in, 48, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ5_0, n_in, 24, rng));
+  ms.push_back(RandomMatrix(QuantType::kQ8_0, n_in, 40, rng));
+  std::vector<OwnedMatrix> plain = ms;  // the file's layout, for the reference orders
+  for (OwnedMatrix& m : plain) m.t.data = m.bytes.data();
+  for (OwnedMatrix& m : ms) {
+    m.t.data = m.bytes.data();
+    const TypeTraits* tt = k.Find(m.t.type);
+    if (tt->repack_rows8 == nullptr) continue;
+    std::vector<uint8_t> copy(m.bytes.size());
+    tt->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
+    m.bytes.swap(copy);
+    m.t.data = m.bytes.data();
+    m.t.repacked8 = true;
+  }
+  const std::vector<int32_t> seq_ids = {0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5};
+  Workspace ws;
+  int compared = 0;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n_tokens : {1, 3, 4, 9, 20, 19}) {
+      std::vector<float> x(n_tokens * n_in);
+      std::normal_distribution<float> dist(0.0f, 1.0f);
+      for (float& v : x) v = dist(rng);
+      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, seq_ids.data()) : n_tokens;
+      std::vector<std::vector<float>> got(ms.size());
+      for (size_t i = 0; i < ms.size(); ++i) got[i].resize(n_tokens * ms[i].t.ne[1]);
+      MatMuls(k,
+              {{&ms[0].t, got[0].data()},
+               {&ms[1].t, got[1].data()},
+               {&ms[2].t, got[2].data()},
+               {&ms[3].t, got[3].data()}},
+              x.data(), rows, ws, pool);
+      for (int i : {0, 2, 3}) {
+        const TypeTraits* tt = k.Find(ms[i].t.type);
+        const TypeTraits* at = k.Find(tt->vec_dot_type);
+        const size_t act_bytes = RowBytes(*at, n_in);
+        std::vector<uint8_t> xq(act_bytes);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          at->quantize_row(x.data() + t * n_in, xq.data(), n_in);
+          for (int64_t r = 0; r < ms[i].t.ne[1]; ++r) {
+            const float want = tt->repacked_order(n_in, plain[i].t.Row(r), xq.data());
+            const float have = got[i][t * ms[i].t.ne[1] + r];
+            ASSERT_EQ(std::memcmp(&want, &have, sizeof(float)), 0)
+                << QuantTypeName(ms[i].t.type) << " row " << r << ", token " << t << " of "
+                << n_tokens << ", " << threads << " threads: " << have << " vs " << want;
+            ++compared;
+          }
+        }
+      }
+    }
+  }
   EXPECT_GT(compared, 0);
 }
 

@@ -68,6 +68,11 @@ float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a);
 // The same with a float step per 64 elements (two sub-blocks), the order of llama.cpp's
 // repacked Q4_K gemm, which takes tokens four at a time.
 float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a);
+// Q4_0, Q5_0 and Q8_0 . Q8_0 in the order of their groups of 8 interleaved rows (quant_ref_rows8.cc;
+// llama.cpp's repacked Q4_0 order): acc = fma(block's integer total, x.d * y.d, acc).
+float VecDotQ4_0Q8_0BlockFma(int64_t n, const void* w, const void* a);
+float VecDotQ5_0Q8_0BlockFma(int64_t n, const void* w, const void* a);
+float VecDotQ8_0Q8_0BlockFma(int64_t n, const void* w, const void* a);
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
 float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
 // K-quants . Q8_K in the order of llama.cpp's tiled K-quant matmul (ggml-cpu/tiled, AVX2),

@@ -42,6 +42,17 @@ void GemmQ4_KQ8_KTiledOrder(const GemmArgs& g);
 void GemmQ5_KQ8_KTiledOrder(const GemmArgs& g);
 void GemmQ6_KQ8_KTiledOrder(const GemmArgs& g);
 
+// avx2_blocks32_rows8.cc: Q4_0, Q5_0 and Q8_0 in groups of 8 interleaved rows
+// (TypeTraits::repack_rows8) and their gemms (TypeTraits::gemm_repacked8), in llama.cpp's
+// repacked Q4_0 order (ref::VecDotQ4_0Q8_0BlockFma and its Q5_0 and Q8_0 forms) for any number
+// of tokens. The file's layout keeps vec_dot's order (TypeTraits::repacked_order).
+void RepackQ4_0Rows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
+void GemmQ4_0Rows8Repacked(const GemmArgs& g);
+void RepackQ5_0Rows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
+void GemmQ5_0Rows8Repacked(const GemmArgs& g);
+void RepackQ8_0Rows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
+void GemmQ8_0Rows8Repacked(const GemmArgs& g);
+
 // avx2_q4_k_rows8.cc: Q4_K in groups of 8 interleaved rows (TypeTraits::repack_rows8) and its
 // gemm in GemmQ4_KQ8_KRepackedOrder's orders (TypeTraits::gemm_repacked8).
 void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);

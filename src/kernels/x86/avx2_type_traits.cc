@@ -2,6 +2,7 @@
 // functions this ISA implements; null fields fall back to the scalar table (kernels.cc).
 #if defined(__x86_64__)
 
+#include "kernels/ref/quant_ref.h"
 #include "kernels/x86/avx2_kernels.h"
 #include "kernels/x86/x86_kernels.h"
 
@@ -13,14 +14,27 @@ constexpr TypeTraits kAvx2Overrides[] = {
     {.type = QuantType::kF32, .vec_dot = VecDotF32F32},
     {.type = QuantType::kF16, .vec_dot = VecDotF16F16},
     {.type = QuantType::kBF16, .vec_dot = VecDotBF16BF16},
-    {.type = QuantType::kQ4_0, .vec_dot = VecDotQ4_0Q8_0, .gemm = GemmQ4_0Q8_0},
+    {.type = QuantType::kQ4_0,
+     .vec_dot = VecDotQ4_0Q8_0,
+     .gemm = GemmQ4_0Q8_0,
+     .repack_rows8 = RepackQ4_0Rows8,
+     .gemm_repacked8 = GemmQ4_0Rows8Repacked,
+     .repacked_order = ref::VecDotQ4_0Q8_0BlockFma},
     {.type = QuantType::kQ4_1, .vec_dot = VecDotQ4_1Q8_1, .gemm = GemmQ4_1Q8_1},
-    {.type = QuantType::kQ5_0, .vec_dot = VecDotQ5_0Q8_0, .gemm = GemmQ5_0Q8_0},
+    {.type = QuantType::kQ5_0,
+     .vec_dot = VecDotQ5_0Q8_0,
+     .gemm = GemmQ5_0Q8_0,
+     .repack_rows8 = RepackQ5_0Rows8,
+     .gemm_repacked8 = GemmQ5_0Rows8Repacked,
+     .repacked_order = ref::VecDotQ5_0Q8_0BlockFma},
     {.type = QuantType::kQ5_1, .vec_dot = VecDotQ5_1Q8_1},
     {.type = QuantType::kQ8_0,
      .quantize_row = QuantizeRowQ8_0,
      .vec_dot = VecDotQ8_0Q8_0,
-     .gemm = GemmQ8_0Q8_0},
+     .gemm = GemmQ8_0Q8_0,
+     .repack_rows8 = RepackQ8_0Rows8,
+     .gemm_repacked8 = GemmQ8_0Rows8Repacked,
+     .repacked_order = ref::VecDotQ8_0Q8_0BlockFma},
     {.type = QuantType::kQ8_1, .quantize_row = QuantizeRowQ8_1},
     {.type = QuantType::kQ4_K,
      .vec_dot = VecDotQ4_KQ8_K,
