@@ -488,7 +488,7 @@ TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
     const int64_t n = 256 * 3;
     const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
     for (int64_t rows : {8, 16, 24}) {
-      for (int64_t tokens : {1, 3, 4, 6, 8, 21, 40}) {
+      for (int64_t tokens : {1, 3, 4, 6, 8, 21, 40, 137}) {
         std::vector<uint8_t> w(wb * rows), a(ab * tokens);
         for (int64_t r = 0; r < rows; ++r) {
           const std::vector<uint8_t> row = RandomRow(QuantType::kQ4_K, n, rng);
@@ -551,7 +551,7 @@ TEST(KernelsSimd, RepackedGemmFollowsItsOwnOrder) {
       const int64_t n = 32 * 9;
       const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
       for (int64_t rows : {8, 24}) {
-        for (int64_t tokens : {1, 2, 4, 7, 16, 21, 40}) {
+        for (int64_t tokens : {1, 2, 4, 7, 16, 21, 40, 137}) {
           std::vector<uint8_t> w(wb * rows), a(ab * tokens), repacked(wb * rows);
           for (int64_t r = 0; r < rows; ++r) {
             const std::vector<uint8_t> row = RandomRow(type, n, rng);
@@ -610,7 +610,7 @@ TEST(KernelsSimd, GemmTokens8FollowsTheTiledOrder) {
       const int64_t n = 256 * 3;
       const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
       for (int64_t rows : {1, 5, 16, 23}) {
-        for (int64_t tokens : {8, 9, 17, 37}) {
+        for (int64_t tokens : {8, 9, 17, 37, 137}) {
           std::vector<uint8_t> w(wb * rows), a(ab * tokens);
           for (int64_t r = 0; r < rows; ++r) {
             const std::vector<uint8_t> row = RandomRow(c.type, n, rng);
@@ -658,13 +658,13 @@ TEST(KernelsSimd, GemmMatchesVecDotExactly) {
       const TypeTraits* tw = FindTypeTraitsForIsa(wt, isa);
       if (!tw->gemm) continue;
       const TypeTraits* ta = FindTypeTraitsForIsa(tw->vec_dot_type, isa);
-      // Short rows in many tile shapes (37 tokens: two whole token groups and a part), and
+      // Short rows in many tile shapes (137 tokens: two whole token groups and a part), and
       // rows longer than the tiles' scale tables hold (the 32-element types then decode).
       struct Case {
         int64_t blocks;
         std::vector<int64_t> rows, tokens;
       };
-      for (const Case& c : {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37}}, Case{512, {3}, {17}},
+      for (const Case& c : {Case{18, {1, 2, 5, 16, 23}, {1, 2, 3, 4, 9, 37, 137}}, Case{512, {3}, {17}},
                             Case{520, {5}, {4, 5}}}) {
         const int64_t n = static_cast<int64_t>(tw->block_elems) * c.blocks;
         const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);

@@ -50,7 +50,7 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
   int compared = 0;
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
-    for (int64_t n_tokens : {1, 3, 9, 20}) {
+    for (int64_t n_tokens : {1, 3, 9, 20, 137}) {
       std::vector<float> x(n_tokens * n_in);
       std::normal_distribution<float> dist(0.0f, 1.0f);
       for (float& v : x) v = dist(rng);

@@ -238,7 +238,7 @@ void Repack(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void*
 }
 
 // The loop nest of the gemms: tokens kTokensPerGroup at a time (their activations, prepared,
-// stay in L1 while every row group passes over them), four at a time within, the last one at a
+// stay in L2 while every row group passes over them), four at a time within, the last one at a
 // time. One order for every tile, so the grouping changes no bit.  group(i): the repacked
 // blocks of rows [8i, 8i + 8).
 template <typename T, typename Group>
