@@ -451,6 +451,12 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
   }
   for (int64_t b = 0; b < nb; ++b) {
     PrefetchAhead<kR * sizeof(BlockQ6_K)>(ahead, b);
+    if constexpr (kT > 1) {  // prompt tiles: each row's block after next (a hint: no fault past the end)
+      for (int i = 0; i < kR; ++i) {
+        const char* next = reinterpret_cast<const char*>(x[i] + b + 2);
+        for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) _mm_prefetch(next + o, _MM_HINT_T0);
+      }
+    }
     __m256i bsums[kT];
     for (int j = 0; j < kT; ++j) bsums[j] = Load256(q[j][b].bsums);
     __m256i sumi[kN];
