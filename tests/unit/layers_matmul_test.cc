@@ -35,6 +35,18 @@ OwnedMatrix RandomMatrix(QuantType type, int64_t n_in, int64_t n_out, std::mt199
   return m;
 }
 
+// m rewritten into groups of 8 rows (TypeTraits::repack_rows8), as Model::Load does.
+void RepackInPlace(const Kernels& k, OwnedMatrix& m) {
+  std::vector<uint8_t> copy(m.bytes.size());
+  k.Find(m.t.type)->repack_rows8(m.t.ne[0], m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
+  m.bytes.swap(copy);
+  m.t.data = m.bytes.data();
+  m.t.repacked8 = true;
+}
+
+// 19 tokens of six sequences: single tokens and runs of 6 and 9.
+const std::vector<int32_t> kSeqIds = {0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5};
+
 TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
   std::mt19937 rng(5);
   const int64_t n_in = 512;
@@ -102,13 +114,8 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
       continue;
     }
     ++n_repacked;
-    std::vector<uint8_t> copy(m.bytes.size());
-    tt->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
-    m.bytes.swap(copy);
-    m.t.data = m.bytes.data();
-    m.t.repacked8 = true;
+    RepackInPlace(k, m);
   }
-  const std::vector<int32_t> seq_ids = {0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5};
   Workspace ws;
   int compared = 0;
   for (int threads : {1, 2, 3}) {
@@ -118,7 +125,7 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
       std::normal_distribution<float> dist(0.0f, 1.0f);
       for (float& v : x) v = dist(rng);
       // 19 tokens: the sequences above (single tokens, runs of 6 and 9).
-      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, seq_ids.data()) : n_tokens;
+      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, kSeqIds.data()) : n_tokens;
       std::vector<std::vector<float>> want(plain.size()), got(plain.size());
       for (size_t i = 0; i < plain.size(); ++i) {
         want[i].resize(n_tokens * plain[i].t.ne[1]);
@@ -173,15 +180,8 @@ TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
   for (OwnedMatrix& m : plain) m.t.data = m.bytes.data();
   for (OwnedMatrix& m : ms) {
     m.t.data = m.bytes.data();
-    const TypeTraits* tt = k.Find(m.t.type);
-    if (tt->repack_rows8 == nullptr) continue;
-    std::vector<uint8_t> copy(m.bytes.size());
-    tt->repack_rows8(n_in, m.bytes.data(), m.t.row_bytes, m.t.ne[1], copy.data());
-    m.bytes.swap(copy);
-    m.t.data = m.bytes.data();
-    m.t.repacked8 = true;
+    if (k.Find(m.t.type)->repack_rows8 != nullptr) RepackInPlace(k, m);
   }
-  const std::vector<int32_t> seq_ids = {0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5};
   Workspace ws;
   int compared = 0;
   for (int threads : {1, 2, 3}) {
@@ -190,7 +190,7 @@ TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
       std::vector<float> x(n_tokens * n_in);
       std::normal_distribution<float> dist(0.0f, 1.0f);
       for (float& v : x) v = dist(rng);
-      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, seq_ids.data()) : n_tokens;
+      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, kSeqIds.data()) : n_tokens;
       std::vector<std::vector<float>> got(ms.size());
       for (size_t i = 0; i < ms.size(); ++i) got[i].resize(n_tokens * ms[i].t.ne[1]);
       MatMuls(k,
