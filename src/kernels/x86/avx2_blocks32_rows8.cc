@@ -223,18 +223,8 @@ inline void Tile(int64_t nb, const typename T::Group* g, const BlockQ8_0* const*
 
 template <typename T>
 void Repack(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst) {
-  const int64_t nb = n / kQK8_0;
-  const size_t row_bytes = static_cast<size_t>(nb) * sizeof(typename T::Block);
-  const auto* in = static_cast<const uint8_t*>(src);
-  for (int64_t r0 = 0; r0 < n_rows; r0 += 8) {
-    auto* out = reinterpret_cast<typename T::Group*>(static_cast<uint8_t*>(dst) + r0 * row_bytes);
-    for (int64_t b = 0; b < nb; ++b) {
-      for (int r = 0; r < 8; ++r) {
-        T::Place(reinterpret_cast<const typename T::Block*>(in + (r0 + r) * src_stride)[b], r,
-                 out[b]);
-      }
-    }
-  }
+  RepackRows8<typename T::Block, typename T::Group, kQK8_0>(n, src, src_stride, n_rows, dst,
+                                                            T::Place);
 }
 
 // The loop nest of the gemms: tokens kTokensPerGroup at a time (their activations, prepared,

@@ -70,13 +70,14 @@ inline __m256i Broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-// The loop nest of every repack_rows8: for each group of 8 rows and super-block b,
-// place(block b of row r, r, group block b) for r < 8. GroupBlock is the size of 8 Blocks.
-template <typename Block, typename GroupBlock, typename Place>
+// The loop nest of every repack_rows8: for each group of 8 rows and block b (kBlockElems
+// elements: a K-quant super-block by default), place(block b of row r, r, group block b) for
+// r < 8. GroupBlock is the size of 8 Blocks.
+template <typename Block, typename GroupBlock, int64_t kBlockElems = kQK_K, typename Place>
 inline void RepackRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst,
                         Place place) {
   static_assert(sizeof(GroupBlock) == 8 * sizeof(Block));
-  const int64_t nb = n / kQK_K;
+  const int64_t nb = n / kBlockElems;
   const size_t row_bytes = static_cast<size_t>(nb) * sizeof(Block);
   const uint8_t* in = static_cast<const uint8_t*>(src);
   for (int64_t r0 = 0; r0 < n_rows; r0 += 8) {
