@@ -5,7 +5,7 @@
 // from cache); bytes_per_second counts weight bytes (vec_dot) or input floats (quantize).
 //   matmul/<weight type>/<isa>/<tokens>/<path>   a 768 x 147456 matrix (113 MB in Q8_0,
 //       larger than the caches) times `tokens` activation rows, through the type's gemm,
-//       vec_dot one output at a time, gemm_rows8 or gemm_repacked8 (MatMulPath)
+//       vec_dot one output at a time, or gemm_repacked8 (MatMulPath)
 //   build-*/bin/kernels_bench --benchmark_filter=vec_dot/Q4_K
 #include <benchmark/benchmark.h>
 
@@ -75,10 +75,10 @@ void BenchQuantize(benchmark::State& state, QuantType type, Isa isa, int64_t n) 
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
 }
 
-// How BenchMatMul multiplies: the type's gemm, vec_dot per output, gemm_rows8 (the repacked
-// order on the file's layout), or gemm_repacked8 on weights repack_rows8 rewrote.
-enum class MatMulPath { kGemm, kVecDot, kRows8, kRepacked8 };
-constexpr const char* kMatMulPathNames[] = {"gemm", "vec_dot", "rows8", "repacked8"};
+// How BenchMatMul multiplies: the type's gemm, vec_dot per output, or gemm_repacked8 on weights
+// repack_rows8 rewrote.
+enum class MatMulPath { kGemm, kVecDot, kRepacked8 };
+constexpr const char* kMatMulPathNames[] = {"gemm", "vec_dot", "repacked8"};
 
 void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tokens,
                  MatMulPath path) {
@@ -105,8 +105,6 @@ void BenchMatMul(benchmark::State& state, QuantType type, Isa isa, int64_t n_tok
     const GemmArgs args{kIn, w.data(), row_bytes, kOut, a.data(), act_bytes, n_tokens, y.data(), kOut};
     if (path == MatMulPath::kGemm) {
       wt->gemm(args);
-    } else if (path == MatMulPath::kRows8) {
-      wt->gemm_rows8(args);
     } else if (path == MatMulPath::kRepacked8) {
       wt->gemm_repacked8(args);
     } else {
@@ -139,8 +137,7 @@ void RegisterAll() {
       const TypeTraits* wt = FindTypeTraitsForIsa(t, isa);
       for (int64_t tokens : {1, 64}) {
         for (MatMulPath path :
-             {MatMulPath::kGemm, MatMulPath::kVecDot, MatMulPath::kRows8, MatMulPath::kRepacked8}) {
-          if (path == MatMulPath::kRows8 && !wt->gemm_rows8) continue;
+             {MatMulPath::kGemm, MatMulPath::kVecDot, MatMulPath::kRepacked8}) {
           if (path == MatMulPath::kRepacked8 && !wt->repack_rows8) continue;
           const std::string name = "matmul/" + std::string(QuantTypeName(t)) + "/" + isa_name +
                                    "/" + std::to_string(tokens) + "/" +

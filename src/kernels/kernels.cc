@@ -153,8 +153,6 @@ struct MergedTables {
           if (o->vec_dot) {  // gemm must round as this vec_dot does: take both or neither
             t.vec_dot = o->vec_dot;
             t.gemm = o->gemm;
-            t.gemm_rows8 = o->gemm_rows8;
-            t.gemm_tokens8 = o->gemm_tokens8;
             t.repack_rows8 = o->repack_rows8;
             t.gemm_repacked8 = o->gemm_repacked8;
             t.repacked_order = o->repacked_order;

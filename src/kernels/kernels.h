@@ -53,18 +53,11 @@ struct TypeTraits {
   // are activation-only (Q8_1, Q8_K).
   VecDotFn vec_dot;
   // Optional batched form of vec_dot (nullptr: call vec_dot per output): every output of the
-  // GemmArgs is vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit. Tiles of rows x
-  // tokens reuse each loaded block and keep independent accumulators in flight.
+  // GemmArgs is vec_dot(n, w + r * w_stride, a + t * a_stride), bit for bit, whatever the number
+  // of tokens (the forward pass is batch-invariant: a token's results never depend on what else
+  // the batch holds). Tiles of rows x tokens reuse each loaded block and keep independent
+  // accumulators in flight.
   GemmFn gemm = nullptr;
-  // Optional gemm for matrices whose row count is a multiple of 8, in the order of llama.cpp's
-  // kernels for weights it repacks into 8 interleaved rows at load (Q4_K on AVX2: one float
-  // accumulator per output fed each super-block's integer total; see
-  // ref::VecDotQ4_KQ8_KBlockTotals). nullptr: such matrices use gemm too.
-  GemmFn gemm_rows8 = nullptr;
-  // Optional gemm for batches of 8 or more tokens (when gemm_rows8 does not apply), in the order
-  // of llama.cpp's tiled K-quant matmul, which takes such batches for the K-quant matrices it
-  // does not repack (see ref::VecDotQ6_KQ8_KTiled). nullptr: such batches use gemm too.
-  GemmFn gemm_tokens8 = nullptr;
   // Optional: n_rows rows (a multiple of 8) of n elements, src_stride bytes apart, rewritten
   // into dst (n_rows * RowBytes(n) bytes) in groups of 8 interleaved rows, the layout
   // gemm_repacked8 reads. Row r of the repacked matrix (r a multiple of 8) starts where it
@@ -72,9 +65,8 @@ struct TypeTraits {
   void (*repack_rows8)(int64_t n, const void* src, size_t src_stride, int64_t n_rows,
                        void* dst) = nullptr;
   // The gemm of weights repack_rows8 rewrote, GemmArgs::w at a group's first row and n_rows a
-  // multiple of 8. Where repacked_order is nullptr: bit for bit the outputs the file's layout
-  // gets from the gemm MatMuls would pick for it (gemm_rows8 when set; else gemm_tokens8 for 8+
-  // tokens, gemm for fewer).
+  // multiple of 8. Where repacked_order is nullptr: bit for bit vec_dot on the file's layout, for
+  // any number of tokens.
   GemmFn gemm_repacked8 = nullptr;
   // Set where the repacked layout sums in an order of its own, the same for any number of
   // tokens, that the file's layout does not share (Q4_0, Q5_0 and Q8_0 on AVX2, whose file
@@ -126,10 +118,6 @@ struct VectorKernels {
   void (*swiglu)(int64_t n, const float* gate, const float* up, float* y);
   // acc[i] = fma(a, v[i], acc[i]) with v in f16: one lane of an f16 matmul accumulator.
   void (*axpy_f16)(int64_t n, float a, const uint16_t* v, float* acc);
-  // Dot product of two f16 rows in the order of ggml_vec_dot_f16, which llama.cpp uses for a
-  // single token (4 accumulators of 8 lanes over groups of 32, then a pairwise reduction);
-  // batches of 2 or more tokens go through tinyBLAS instead: TypeTraits(kF16).vec_dot.
-  float (*dot_f16)(int64_t n, const uint16_t* x, const uint16_t* y);
   // y[i] = gelu(gate[i]) * up[i] with ggml's table: +0 for gate <= -kGeluTableLimit, gate
   // itself for gate >= kGeluTableLimit, else table[f16 bits of gate] as a float (table: 65536
   // f16 results, GeluTable in ops.cc). y may alias gate or up.
@@ -145,10 +133,11 @@ inline constexpr float kGeluTableLimit = 10.0f;
 // The vector kernels of a supported ISA (nullptr when !IsaSupported(isa)).
 const VectorKernels* VectorKernelsForIsa(Isa isa);
 
-// The inner loops of attention over the KV cache (f16 rows) for batches of 2 or more tokens,
-// which llama.cpp computes with tinyBLAS. Each result is bit for bit what the same ISA's
-// per-row kernels give, composed one cell at a time; these only do it with fewer calls and
-// more independent accumulators in flight.
+// The inner loops of attention over the KV cache (f16 rows), in the order llama.cpp's tinyBLAS
+// gives batches of 2 or more tokens, which we take for every batch, a single token included
+// (llama.cpp decodes one token in ggml_vec_dot_f16's order instead): one order whatever the
+// batch. Each result is bit for bit what the same ISA's per-row kernels give, composed one cell
+// at a time; these only do it with fewer calls and more independent accumulators in flight.
 struct AttentionKernels {
   // scores[h * ld + j] = TypeTraits(kF16).vec_dot(d, k + j * k_stride, f16(q + h * d)) for
   // h < n_q, j < n. q holds n_q rows of d floats, each exactly an f16 value.
@@ -161,21 +150,14 @@ struct AttentionKernels {
               float* out);
   // x[i] = f16(x[i]) as a float, for i < n: llama.cpp's f16 KQV rounds the probabilities so.
   void (*round_to_f16)(int64_t n, float* x);
-  // The same for a single token, in ggml_vec_dot_f16's order (llama.cpp does not use tinyBLAS
-  // for one column), for n_q <= kMaxHeadsPerJob query heads that share the K rows (GQA):
-  // scores[h * ld + j] = VectorKernels::dot_f16(d, k + j * k_stride, q + h * d) for h < n_q,
-  // j < n (q in f16); d <= 512.
-  void (*kq_one)(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
-                 int64_t n_q, float* scores, int64_t ld);
-  // out[h * dv + i] for h < n_p, i < dv: cell j feeds lane l[((j / 8 + group0) % 4) * 8 + j % 8]
-  // (of 32) through VectorKernels::axpy_f16(dv, p[h * ld + j], v + j * v_stride) in order (p
-  // already in f16); then r[m] = (l[m] + l[m + 16]) + (l[m + 8] + l[m + 24]) and
-  // out = ((r0 + r4) + (r1 + r5)) + ((r2 + r6) + (r3 + r7)). group0 = (first cell / 8) % 4.
-  void (*kqv_one)(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
-                  const float* p, int64_t n_p, int64_t ld, float* out);
+  // kqv for n_p <= kMaxHeadsPerJob query heads that share the V rows (GQA): out[h * dv + i] is
+  // kqv(dv, v, v_stride, n, p + h * ld, out + h * dv)'s, bit for bit, with each V row read once
+  // for all the heads.
+  void (*kqv_heads)(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
+                    int64_t n_p, int64_t ld, float* out);
 };
 
-// The most query heads one kq_one / kqv_one call takes.
+// The most query heads one kqv_heads call takes.
 inline constexpr int64_t kMaxHeadsPerJob = 8;
 
 // The attention kernels of a supported ISA (nullptr when !IsaSupported(isa)).

@@ -110,7 +110,7 @@ void AttentionInput(const Kernels& k, const HParams& h, const DecoderLayerWeight
   ForEachToken(pool, n, [&](int64_t t) {
     RmsNorm(buf.x + t * E, L.attn_norm.F32(), buf.xn + t * E, E, h.rms_eps);
   });
-  MatMuls(k, {{&L.wq, buf.q}, {&L.wk, buf.k}, {&L.wv, buf.v}}, buf.xn, batch, ws, pool);
+  MatMuls(k, {{&L.wq, buf.q}, {&L.wk, buf.k}, {&L.wv, buf.v}}, buf.xn, n, ws, pool);
   ForEachToken(pool, n, [&](int64_t t) {
     float* q = buf.q + t * h.q_dim();
     float* k = buf.k + t * h.kv_dim();
@@ -130,7 +130,7 @@ void FeedForward(const Kernels& k, const HParams& h, const DecoderLayerWeights& 
   const int64_t n = static_cast<int64_t>(batch.size());
   const int64_t F = h.n_ff;
   float *gate = buf.gate, *up = buf.up;
-  MatMuls(k, {{&L.gate, gate}, {&L.up, up}}, buf.xn, batch, ws, pool);
+  MatMuls(k, {{&L.gate, gate}, {&L.up, up}}, buf.xn, n, ws, pool);
   ForEachToken(pool, n, [&](int64_t t) {
     if (activation == FfnActivation::kGeGlu) {
       GeGlu(*k.vector, gate + t * F, up + t * F, gate + t * F, F);
@@ -138,7 +138,7 @@ void FeedForward(const Kernels& k, const HParams& h, const DecoderLayerWeights& 
       SwiGlu(*k.vector, gate + t * F, up + t * F, gate + t * F, F);
     }
   });
-  MatMul(k, L.down, gate, batch, buf.proj, ws, pool);
+  MatMul(k, L.down, gate, n, buf.proj, ws, pool);
 }
 
 }  // namespace foundry

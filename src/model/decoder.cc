@@ -100,7 +100,7 @@ class DecoderModel final : public Model {
       AttentionShape shape{h.n_head, h.n_head_kv, h.head_dim, h.head_dim_v, spec_.attn_scale};
       shape.sliding_window = swa ? spec_.sliding_window : 0;
       Attention(k, shape, batch, buf.q, kv, il, buf.attn, ws, pool);
-      MatMul(k, L.wo, buf.attn, batch, proj, ws, pool);
+      MatMul(k, L.wo, buf.attn, n, proj, ws, pool);
       ForEachToken(pool, n, [&](int64_t t) {
         AddResidual(L.post_attn_norm, proj + t * E, x + t * E);
         RmsNorm(x + t * E, L.ffn_norm.F32(), buf.xn + t * E, E, h.rms_eps);

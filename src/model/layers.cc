@@ -92,24 +92,17 @@ struct MatMulPart {
   bool repacked8;        // the weights are in groups of 8 rows (Tensor::repacked8)
 };
 
-// The gemm a batch of n_tokens tokens of one sequence gets (nullptr: vec_dot per output).
-// llama.cpp repacks some weight types into groups of 8 rows when the row count allows, and takes
-// batches of 8+ tokens of the other K-quants to a tiled matmul; both sum in their own orders
-// (TypeTraits::gemm_rows8, gemm_tokens8).
-GemmFn GemmFor(const MatMulPart& p, int64_t n_tokens) {
-  if (p.repacked8) return p.wt->gemm_repacked8;  // the file layout's orders, repacked
-  if (p.wt->gemm_rows8 != nullptr && p.n_out % 8 == 0) return p.wt->gemm_rows8;
-  if (p.wt->gemm_tokens8 != nullptr && n_tokens >= 8) return p.wt->gemm_tokens8;
-  return p.wt->gemm;
-}
+// The gemm of a part (nullptr: vec_dot per output). Every kernel sums each output in one order
+// whatever the number of tokens, so the choice depends on the layout only.
+GemmFn GemmOf(const MatMulPart& p) { return p.repacked8 ? p.wt->gemm_repacked8 : p.wt->gemm; }
 
-// Outputs [lo, hi) of a part for tokens [t0, t0 + n_tokens).
-void MultiplyRows(const MatMulPart& p, const MatMulOut& o, GemmFn gemm, int64_t lo, int64_t hi,
-                  int64_t t0, int64_t n_tokens) {
+// Outputs [lo, hi) of a part for every token.
+void MultiplyRows(const MatMulPart& p, const MatMulOut& o, int64_t lo, int64_t hi,
+                  int64_t n_tokens) {
   const int64_t n_in = o.w->ne[0];
-  const uint8_t* xq = p.xq + t0 * p.act_bytes;
-  float* y = o.y + t0 * p.n_out;
-  if (gemm) {
+  const uint8_t* xq = p.xq;
+  float* y = o.y;
+  if (const GemmFn gemm = GemmOf(p)) {
     gemm({.n = n_in,
           .w = o.w->Row(lo),
           .w_stride = o.w->row_bytes,
@@ -131,9 +124,8 @@ void MultiplyRows(const MatMulPart& p, const MatMulOut& o, GemmFn gemm, int64_t 
 }  // namespace
 
 void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const float* x,
-             const TokenRows& rows, Workspace& ws, ThreadPool& pool) {
+             int64_t n_tokens, Workspace& ws, ThreadPool& pool) {
   FOUNDRY_CHECK(outs.size() >= 1 && outs.size() <= kLayerSlots);
-  const int64_t n_tokens = rows.size();
   const int64_t n_in = outs.begin()->w->ne[0];
   MatMulPart parts[kLayerSlots];
   QuantType act_types[kLayerSlots];
@@ -178,49 +170,30 @@ void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const floa
       const int64_t lo = std::max(begin, p.first) - p.first;
       const int64_t hi = std::min(end, p.first + p.n_out) - p.first;
       if (lo >= hi) continue;
-      // Each sequence's run of tokens as a batch of its own. Consecutive sequences with one
-      // token each (decoding) share one gemm: a batch of one token sums in vec_dot's order,
-      // which plain gemm keeps for any number of tokens, or in gemm_rows8's order for one token.
-      for (int64_t t0 = 0; t0 < n_tokens;) {
-        int64_t t1 = rows.RunEnd(t0);
-        if (t1 - t0 > 1) {
-          MultiplyRows(p, o, GemmFor(p, t1 - t0), lo, hi, t0, t1 - t0);
-        } else {
-          while (t1 < n_tokens && rows.RunEnd(t1) == t1 + 1) ++t1;
-          const GemmFn one = GemmFor(p, 1);
-          if (one == p.wt->gemm) {
-            MultiplyRows(p, o, one, lo, hi, t0, t1 - t0);
-          } else {
-            for (int64_t t = t0; t < t1; ++t) MultiplyRows(p, o, one, lo, hi, t, 1);
-          }
-        }
-        t0 = t1;
-      }
+      // Every token of the batch at once, whatever sequence it belongs to: the kernels are
+      // batch-invariant (kernels.h), so a token's outputs do not depend on its neighbours.
+      MultiplyRows(p, o, lo, hi, n_tokens);
     }
   });
 }
 
-void MatMul(const Kernels& k, const Tensor& w, const float* x, const TokenRows& rows, float* y,
+void MatMul(const Kernels& k, const Tensor& w, const float* x, int64_t n_tokens, float* y,
             Workspace& ws, ThreadPool& pool) {
-  MatMuls(k, {{&w, y}}, x, rows, ws, pool);
+  MatMuls(k, {{&w, y}}, x, n_tokens, ws, pool);
 }
 
 int64_t OutputHead(const Kernels& k, const float* x, const Batch& batch, const Tensor& out_norm,
                    const Tensor& output, float rms_eps, float* normed, float* hidden, float* logits,
                    Workspace& ws, ThreadPool& pool) {
   const int64_t E = out_norm.ne[0];
-  std::vector<int32_t> out_seq_ids;  // the sequence of each output row
+  int64_t n_out = 0;
   for (size_t t = 0; t < batch.size(); ++t) {
     if (!batch.logits[t]) continue;
-    RmsNorm(x + t * E, out_norm.F32(), normed + static_cast<int64_t>(out_seq_ids.size()) * E, E,
-            rms_eps);
-    out_seq_ids.push_back(batch.seq_ids[t]);
+    RmsNorm(x + t * E, out_norm.F32(), normed + n_out * E, E, rms_eps);
+    ++n_out;
   }
-  const int64_t n_out = static_cast<int64_t>(out_seq_ids.size());
   if (hidden) std::copy(normed, normed + n_out * E, hidden);
-  if (logits) {
-    MatMul(k, output, normed, TokenRows(n_out, out_seq_ids.data()), logits, ws, pool);
-  }
+  if (logits) MatMul(k, output, normed, n_out, logits, ws, pool);
   return n_out;
 }
 
@@ -245,14 +218,13 @@ void ForEachToken(ThreadPool& pool, int64_t n, FunctionRef<void(int64_t t)> fn) 
   });
 }
 
-// Computed in llama.cpp's order (non-flash path) so that results agree bit for bit. llama.cpp
-// multiplies with tinyBLAS for batches of 2 or more tokens and with ggml_vec_dot_f16 for a
-// single token, and the two sum in different orders:
-// * KQ = K . Q with Q rounded to f16: tinyBLAS keeps one 8-lane accumulator per score,
-//   ggml_vec_dot_f16 four (VectorKernels::dot_f16);
+// Computed in the order of llama.cpp's non-flash path for batches of 2 or more tokens
+// (tinyBLAS), for every token whatever the batch, so that a token's result never depends on what
+// else the batch holds (llama.cpp decodes a single token in ggml_vec_dot_f16's order instead):
+// * KQ = K . Q with Q rounded to f16: one 8-lane accumulator per score;
 // * the masked softmax runs over KV cells in groups of 8 aligned to cell 0;
-// * KQV with the probabilities rounded to f16: cell c feeds lane c % 8 of one accumulator
-//   (tinyBLAS) or of accumulator (c / 8) % 4 (ggml_vec_dot_f16), reduced at the end.
+// * KQV with the probabilities rounded to f16: cell c feeds lane c % 8 of one accumulator,
+//   reduced at the end.
 namespace {
 
 constexpr int64_t kLanes = 8;
@@ -287,14 +259,22 @@ void Probabilities(const Kernels& k, const VisibleCells& c, float scale, float* 
 // A run of at least this many tokens of one sequence transposes V first (see AttentionRun).
 constexpr int64_t kMinRunToTransposeV = 8;
 
-// Tokens [t0, t1) of the batch, all of sequence `seq` when vt is set: V of that sequence's
-// cells [lo, lo + n_vt) transposed, row kvh * dv + i holding element i of KV head kvh cell
-// after cell (zero past the cells the run sees).
+// Tokens [t0, t1) of the batch, all of one sequence, and V of that sequence's cells
+// [lo, lo + n_vt) transposed: row kvh * dv + i holds element i of KV head kvh cell after cell
+// (zero past the cells the run sees).
 struct AttentionRun {
   int64_t t0, t1;
   const uint16_t* vt = nullptr;
   int64_t lo = 0, n_vt = 0;
 };
+
+// The end of the run of tokens of one sequence that starts at token t.
+int64_t RunEnd(const Batch& batch, int64_t t) {
+  const int64_t n = static_cast<int64_t>(batch.size());
+  int64_t end = t + 1;
+  while (end < n && batch.seq_ids[end] == batch.seq_ids[t]) ++end;
+  return end;
+}
 
 // Transposes V for a run: one row per (KV head, element) over the cells, so that KQV becomes
 // the same f16 dot products as KQ (one V row per output, cells contiguous) instead of 16 bytes
@@ -326,9 +306,9 @@ AttentionRun TransposeV(const AttentionShape& s, const Batch& batch, int64_t t0,
   return run;
 }
 
-// Runs of 2+ tokens of one sequence (tinyBLAS's order): one job per token and KV head scores all
-// the query heads that share that head, so each K row (and V row, transposed) is converted once for
-// the whole group.
+// A run of tokens of one sequence with V transposed: one job per token and KV head scores all
+// the query heads that share that head, so each K row (and V row, transposed) is converted once
+// for the whole group; KQV is then the same f16 dot products as KQ.
 void AttendRun(const Kernels& k, const AttentionShape& s, const Batch& batch,
                const AttentionRun& run, const float* q, const KvCache& kv, int64_t layer,
                float* out, Workspace& ws, ThreadPool& pool) {
@@ -352,58 +332,20 @@ void AttendRun(const Kernels& k, const AttentionShape& s, const Batch& batch,
       const int64_t skip = c.first - c.begin;
       ak.kq(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qf, group,
             scores + skip, ld);
-      float* o = out + (t * s.n_head + kvh * group) * dv;
-      for (int64_t g = 0; g < group; ++g) Probabilities(k, c, s.scale, scores + g * ld);
-      if (run.vt) {
+      for (int64_t g = 0; g < group; ++g) {
+        Probabilities(k, c, s.scale, scores + g * ld);
         // The masked cells up to n_padded have probability 0 and add +0 to their lanes.
-        for (int64_t g = 0; g < group; ++g) {
-          std::copy(scores + g * ld, scores + g * ld + c.n_padded, probs + g * c.n_padded);
-        }
-        ak.kq(c.n_padded, run.vt + kvh * dv * run.n_vt + (c.begin - run.lo), run.n_vt, dv, probs,
-              group, o, dv);
-      } else {
-        for (int64_t g = 0; g < group; ++g) {
-          ak.kqv(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, scores + g * ld,
-                 o + g * dv);
-        }
+        std::copy(scores + g * ld, scores + g * ld + c.n_padded, probs + g * c.n_padded);
       }
+      ak.kq(c.n_padded, run.vt + kvh * dv * run.n_vt + (c.begin - run.lo), run.n_vt, dv, probs,
+            group, out + (t * s.n_head + kvh * group) * dv, dv);
     }
   });
 }
 
-// The runs of 2+ tokens of one sequence (tinyBLAS's order); single tokens are left to
-// AttentionOneTokens.
-void AttentionRuns(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
-                   const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
-  const TokenRows rows(batch);
-  const int64_t n_tokens = rows.size();
-  int64_t t0 = 0;
-  while (t0 < n_tokens) {
-    int64_t t1 = rows.RunEnd(t0);
-    if (t1 - t0 == 1) {
-      t0 = t1;
-      continue;
-    }
-    if (t1 - t0 >= kMinRunToTransposeV) {
-      const AttentionRun run = TransposeV(s, batch, t0, t1, kv, layer, ws, pool);
-      AttendRun(k, s, batch, run, q, kv, layer, out, ws, pool);
-      t0 = t1;
-      continue;
-    }
-    // Short runs (a few tokens of several sequences): gather V from the cells instead.
-    while (t1 < n_tokens) {
-      const int64_t next = rows.RunEnd(t1);
-      if (next - t1 == 1 || next - t1 >= kMinRunToTransposeV) break;
-      t1 = next;
-    }
-    AttendRun(k, s, batch, AttentionRun{t0, t1}, q, kv, layer, out, ws, pool);
-    t0 = t1;
-  }
-}
-
-// Query heads per job of AttentionOneTokens: the whole group of heads that share a KV head
-// (each K and V row is then read once per group), unless that leaves threads idle; then the
-// largest divisor of the group that gives every thread a job.
+// Query heads per job of AttendTokens: the whole group of heads that share a KV head (each K and
+// V row is then read once per group), unless that leaves threads idle; then the largest divisor
+// of the group that gives every thread a job.
 int64_t HeadsPerJob(int64_t group, int64_t n_jobs_per_head, int n_threads) {
   for (int64_t h = std::min(group, kMaxHeadsPerJob); h > 1; --h) {
     if (group % h == 0 && n_jobs_per_head / h >= n_threads) return h;
@@ -411,38 +353,37 @@ int64_t HeadsPerJob(int64_t group, int64_t n_jobs_per_head, int n_threads) {
   return 1;
 }
 
-// The tokens that are alone in the batch of their sequence (ggml_vec_dot_f16's order): one job
-// per token and run of query heads sharing a KV head, all in one parallel loop (decoding
-// several sequences).
-void AttentionOneTokens(const Kernels& k, const AttentionShape& s, const Batch& batch,
-                        const std::vector<int64_t>& tokens, const float* q, const KvCache& kv,
-                        int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
+// The other tokens (decoding, and short runs of a sequence): one job per token and run of query
+// heads sharing a KV head, all in one parallel loop, V read from the cells.
+void AttendTokens(const Kernels& k, const AttentionShape& s, const Batch& batch,
+                  const std::vector<int64_t>& tokens, const float* q, const KvCache& kv,
+                  int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
   const int64_t group = s.n_head / s.n_head_kv;
   const int64_t d = s.head_dim, dv = s.head_dim_v;
   const int64_t n_tokens = static_cast<int64_t>(tokens.size());
   const int64_t heads = HeadsPerJob(group, n_tokens * s.n_head, pool.size());
   const int64_t scores_len = kv.n_ctx() + 2 * kLanes;
-  const int64_t q16_len = (heads * d + 1) / 2;
-  const size_t per_thread = static_cast<size_t>(heads * scores_len + q16_len);
+  const size_t per_thread = static_cast<size_t>(heads * (scores_len + d));
   float* scratch = ws.Floats(1, per_thread * pool.size());
   const AttentionKernels& ak = *k.attention;
-  const VectorKernels& vk = *k.vector;
   const int64_t runs_per_token = s.n_head / heads;
   const int64_t n_jobs = n_tokens * runs_per_token;
   pool.Run([&](int ti, int nt) {
     float* scores = scratch + per_thread * ti;  // [heads][scores_len]
-    uint16_t* qh = reinterpret_cast<uint16_t*>(scores + heads * scores_len);
+    float* qf = scores + heads * scores_len;    // [heads][d]: the queries rounded to f16
     for (int64_t job = ti; job < n_jobs; job += nt) {
       const int64_t t = tokens[job / runs_per_token], h0 = job % runs_per_token * heads;
       const VisibleCells c = CellsOf(s, batch, t);
       const int64_t kvh = h0 / group;
-      vk.to_f16(heads * d, q + (t * s.n_head + h0) * d, qh);
+      const float* qsrc = q + (t * s.n_head + h0) * d;
+      std::copy(qsrc, qsrc + heads * d, qf);
+      ak.round_to_f16(heads * d, qf);
       const int64_t skip = c.first - c.begin;
-      ak.kq_one(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qh, heads,
-                scores + skip, scores_len);
+      ak.kq(d, kv.K(layer, c.seq, c.first) + kvh * d, kv.kv_dim(), c.n - skip, qf, heads,
+            scores + skip, scores_len);
       for (int64_t h = 0; h < heads; ++h) Probabilities(k, c, s.scale, scores + h * scores_len);
-      ak.kqv_one(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, c.begin / kLanes % 4,
-                 scores, heads, scores_len, out + (t * s.n_head + h0) * dv);
+      ak.kqv_heads(dv, kv.V(layer, c.seq, c.begin) + kvh * dv, kv.v_dim(), c.n, scores, heads,
+                   scores_len, out + (t * s.n_head + h0) * dv);
     }
   });
 }
@@ -451,17 +392,19 @@ void AttentionOneTokens(const Kernels& k, const AttentionShape& s, const Batch& 
 
 void Attention(const Kernels& k, const AttentionShape& s, const Batch& batch, const float* q,
                const KvCache& kv, int64_t layer, float* out, Workspace& ws, ThreadPool& pool) {
-  const TokenRows rows(batch);
-  std::vector<int64_t> alone;  // the tokens that are their sequence's only one in the batch
-  for (int64_t t0 = 0; t0 < rows.size();) {
-    const int64_t t1 = rows.RunEnd(t0);
-    if (t1 - t0 == 1) alone.push_back(t0);
+  const int64_t n_tokens = static_cast<int64_t>(batch.size());
+  std::vector<int64_t> rest;  // the tokens not in a run long enough to transpose V for
+  for (int64_t t0 = 0; t0 < n_tokens;) {
+    const int64_t t1 = RunEnd(batch, t0);
+    if (t1 - t0 >= kMinRunToTransposeV) {
+      const AttentionRun run = TransposeV(s, batch, t0, t1, kv, layer, ws, pool);
+      AttendRun(k, s, batch, run, q, kv, layer, out, ws, pool);
+    } else {
+      for (int64_t t = t0; t < t1; ++t) rest.push_back(t);
+    }
     t0 = t1;
   }
-  if (static_cast<int64_t>(alone.size()) < rows.size()) {
-    AttentionRuns(k, s, batch, q, kv, layer, out, ws, pool);
-  }
-  if (!alone.empty()) AttentionOneTokens(k, s, batch, alone, q, kv, layer, out, ws, pool);
+  if (!rest.empty()) AttendTokens(k, s, batch, rest, q, kv, layer, out, ws, pool);
 }
 
 }  // namespace foundry

@@ -37,37 +37,11 @@ Status BindAttentionProjections(const GgufFile& g, const HParams& h, const std::
 // Workspace slots below kLayerSlots are reserved for these helpers.
 inline constexpr int kLayerSlots = 4;
 
-// The rows of a matrix multiplication's input, one per token, and the sequence of each. The
-// summation order llama.cpp follows depends on how many tokens a batch has, so each run of rows
-// of one sequence is computed exactly as a batch of only those rows would be: a sequence's
-// results never depend on the other sequences sharing the batch.
-class TokenRows {
- public:
-  // n rows of one sequence.
-  TokenRows(int64_t n) : n_(n) {}  // NOLINT(google-explicit-constructor): a count is one run
-  // The batch's tokens, each run of consecutive tokens of one sequence on its own.
-  TokenRows(const Batch& batch)  // NOLINT(google-explicit-constructor)
-      : n_(static_cast<int64_t>(batch.size())), seq_ids_(batch.seq_ids.data()) {}
-  // n rows, row i of sequence seq_ids[i] (nullptr: all of one sequence).
-  TokenRows(int64_t n, const int32_t* seq_ids) : n_(n), seq_ids_(seq_ids) {}
-
-  int64_t size() const { return n_; }
-  // The end of the run of rows of one sequence that starts at row t.
-  int64_t RunEnd(int64_t t) const {
-    if (seq_ids_ == nullptr) return n_;
-    int64_t end = t + 1;
-    while (end < n_ && seq_ids_[end] == seq_ids_[t]) ++end;
-    return end;
-  }
-
- private:
-  int64_t n_;
-  const int32_t* seq_ids_ = nullptr;
-};
-
-// y[t][r] = dot(W row r, x[t]) for t < rows.size(), r < W.ne[1]; x is [rows.size()][W.ne[0]].
-// Activations are quantized once to the kernel's activation type, as llama.cpp does.
-void MatMul(const Kernels& k, const Tensor& w, const float* x, const TokenRows& rows, float* y,
+// y[t][r] = dot(W row r, x[t]) for t < n_tokens, r < W.ne[1]; x is [n_tokens][W.ne[0]].
+// Activations are quantized once to the kernel's activation type, as llama.cpp does. Each
+// output is the same whatever the other tokens (the kernels are batch-invariant), so a
+// sequence's results never depend on the sequences sharing the batch.
+void MatMul(const Kernels& k, const Tensor& w, const float* x, int64_t n_tokens, float* y,
             Workspace& ws, ThreadPool& pool);
 
 // One matrix of MatMuls: y = W x, y laid out as MatMul's.
@@ -80,12 +54,12 @@ struct MatMulOut {
 // results: the input is quantized once per activation type, and one parallel loop covers the
 // rows of all of them, so the threads meet once instead of once per matrix.
 void MatMuls(const Kernels& k, std::initializer_list<MatMulOut> outs, const float* x,
-             const TokenRows& rows, Workspace& ws, ThreadPool& pool);
+             int64_t n_tokens, Workspace& ws, ThreadPool& pool);
 
 // The end of a forward pass, for the tokens of the batch that asked for outputs only: their
 // final RMS norm of x ([n_tokens][n_embd]) into `normed` ([n_outputs][n_embd] scratch), copied
-// to `hidden` when set, and their logits (output . normed) when `logits` is set, each
-// sequence's outputs as a batch of their own (TokenRows). Returns the number of outputs.
+// to `hidden` when set, and their logits (output . normed) when `logits` is set. Returns the
+// number of outputs.
 int64_t OutputHead(const Kernels& k, const float* x, const Batch& batch, const Tensor& out_norm,
                    const Tensor& output, float rms_eps, float* normed, float* hidden, float* logits,
                    Workspace& ws, ThreadPool& pool);
@@ -94,9 +68,8 @@ int64_t OutputHead(const Kernels& k, const float* x, const Batch& batch, const T
 void GetRows(const Kernels& k, const Tensor& w, const int32_t* ids, int64_t n, float* out);
 
 // Causal attention for every token of the batch against its own sequence in `kv`
-// (positions 0..pos inclusive; the batch's keys/values must already be stored). A sequence
-// with one token in the batch is computed as a batch of that token alone, one with several as
-// a batch of those tokens alone (llama.cpp's orders differ between the two).
+// (positions 0..pos inclusive; the batch's keys/values must already be stored). Each token's
+// result is the same whatever else the batch holds (one summation order for every batch).
 // q: [n_tokens][n_head * head_dim]; out: [n_tokens][n_head * head_dim_v].
 struct AttentionShape {
   int64_t n_head, n_head_kv, head_dim, head_dim_v;

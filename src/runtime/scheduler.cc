@@ -9,8 +9,6 @@
 namespace foundry {
 namespace {
 
-constexpr size_t kTokenGroup = 4;  // repacked Q4_K's groups of tokens
-constexpr size_t kWholeRun = 8;    // the fewest tokens the tiled and multi-token orders take
 // A slot waits a step for another computing its prompt's next tokens only if they share at
 // least this many: copying fewer is not worth the wait.
 constexpr size_t kMinSharedRun = 16;
@@ -56,10 +54,9 @@ struct Scheduler::Slot {
   int logits_row = -1;                   // row of this step's logits, -1 when none
   int64_t cached_prompt = 0;             // prompt tokens this request found in the cache
   std::chrono::steady_clock::time_point first_token_at{};  // of the current request
-  // The tokens whose KV the slot's cells hold (kept after the request for the next one), and
-  // how many leading ones were computed as prompt (the ones a later request may reuse).
+  // The tokens whose KV the slot's cells hold, prompt and sampled tokens alike (kept after the
+  // request for the next one).
   std::vector<int32_t> cached;
-  size_t reusable = 0;
   uint64_t last_used = 0;  // admission clock of its latest request
 };
 
@@ -74,10 +71,8 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Lan
   if (options.n_ctx < 0 || options.n_batch < 1 || options.max_queue < 1) {
     return InvalidArgument("context, batch and queue sizes must be positive");
   }
-  if (options.n_interleave != 0 &&
-      (options.n_interleave < static_cast<int64_t>(kWholeRun) ||
-       options.n_interleave % static_cast<int64_t>(kTokenGroup) != 0)) {
-    return InvalidArgument("the interleaved prompt chunk must be 0 or a multiple of 4 >= 8");
+  if (options.n_interleave < 0) {
+    return InvalidArgument("the interleaved prompt piece must be 0 or positive");
   }
   std::unique_ptr<Scheduler> s(new Scheduler(std::move(lm), options));
   ContextOptions co;  // checks the thread count
@@ -202,27 +197,18 @@ void Scheduler::Loop() {
   }
 }
 
-// Which cached cells may be reused so that the rest of the prompt computes exactly what it
-// computes without the cache. llama.cpp's summation orders (which we follow) depend on the run of
-// tokens a batch holds: repacked Q4_K sums whole groups of four tokens, counted from the run's
-// start, in another order than the rest, and the tiled K-quant matmul and multi-token attention
-// take runs of 8+ tokens. So a run of < 8 tokens is never split, a split falls on a multiple of
-// four from its chunk's start, and the rest of that chunk keeps 8+ tokens (measured on
-// Qwen2.5-Coder-0.5B: every other split changes the logits; SmolLM2's types split anywhere).
+// How many of a slot's cached cells a prompt may reuse: the tokens they hold that begin the
+// prompt. Every token's cells are what any batch would compute for it (the forward pass is
+// batch-invariant: kernels/kernels.h), so prompt tokens and sampled tokens alike are reused and
+// the rest of the prompt computes exactly what it computes without the cache.
 int64_t Scheduler::ReusableLength(const Slot& slot, const std::vector<int32_t>& prompt) const {
   if (!options_.cache_prompt) return 0;
   // At least the prompt's last token is computed: its logits give the first sampled token. A
   // chunk added to the batch being built counts once it is computed (in the cache).
   const size_t in_cache = static_cast<size_t>(ctx_->SeqLength(slot.id));
-  const size_t limit = std::min({slot.reusable, in_cache, prompt.size() - 1});
+  const size_t limit = std::min({slot.cached.size(), in_cache, prompt.size() - 1});
   size_t n = 0;
   while (n < limit && slot.cached[n] == prompt[n]) ++n;
-  const size_t n_batch = static_cast<size_t>(options_.n_batch);
-  const size_t chunk_start = n / n_batch * n_batch;
-  const size_t chunk_end = std::min(prompt.size(), chunk_start + n_batch);
-  if (chunk_end - chunk_start < kWholeRun) return static_cast<int64_t>(chunk_start);
-  n = std::min(n, chunk_end - kWholeRun);
-  n = chunk_start + (n - chunk_start) / kTokenGroup * kTokenGroup;
   return static_cast<int64_t>(n);
 }
 
@@ -241,7 +227,6 @@ void Scheduler::ShareCells(Slot& slot) {
   const int64_t from = static_cast<int64_t>(slot.prompt_done);
   ctx_->CopyCells(donor->id, slot.id, from, best);
   slot.cached.assign(donor->cached.begin(), donor->cached.begin() + best);
-  slot.reusable = static_cast<size_t>(best);
   slot.prompt_done = static_cast<size_t>(best);
   slot.cached_prompt += best - from;
   cached_tokens_.fetch_add(best - from);
@@ -275,7 +260,6 @@ void Scheduler::Admit(std::unique_ptr<Pending> p) {
   s.last_used = ++clock_;
   ctx_->Truncate(s.id, best_len);
   s.cached.resize(static_cast<size_t>(best_len));
-  s.reusable = static_cast<size_t>(best_len);
   prompt_tokens_.fetch_add(static_cast<int64_t>(s.req.prompt.size()));
   cached_tokens_.fetch_add(best_len);
   active_.fetch_add(1);
@@ -307,7 +291,6 @@ void Scheduler::Finish(Slot& slot, FinishReason reason, Status status) {
   if (reason == FinishReason::kError || !options_.cache_prompt) {
     ctx_->Truncate(slot.id, 0);
     slot.cached.clear();
-    slot.reusable = 0;
   }
   active_.fetch_sub(1);
   if (on_done) on_done(res);
@@ -339,11 +322,9 @@ bool Scheduler::Step() {
     --budget;
     ++slots_in_batch;
   }
-  // Then prompt chunks while the batch budget lasts (at least one chunk per step). A chunk is
-  // what Session evaluates alone, the rest of the n_batch-aligned window the prompt has reached
-  // (n_batch tokens from position 0 when nothing was cached), never cut to fit the budget:
-  // llama.cpp's summation order depends on how many tokens of a sequence a batch holds, and a
-  // request must give the same text alone, beside others, and after a cached prefix.
+  // Then prompt pieces while the batch budget lasts (at least one piece per step). Where a prompt
+  // is cut does not change its results (batch invariance), so a piece is cut to the budget, and
+  // to n_interleave tokens while others decode so that their tokens are not held up.
   const int decoding = slots_in_batch;
   bool chunk_added = false;
   std::vector<ChunkInStep> computing;
@@ -358,18 +339,10 @@ bool Scheduler::Step() {
       ShareCells(s);
       if (ComputedAlongside(s.req.prompt, s.prompt_done, computing)) continue;
     }
-    const size_t n_batch = static_cast<size_t>(options_.n_batch);
-    const size_t window_start = s.prompt_done / n_batch * n_batch;
-    const size_t end = std::min(s.req.prompt.size(), window_start + n_batch);
-    size_t n = end - s.prompt_done;
-    if (decoding > 0 && options_.n_interleave > 0 &&
-        n > static_cast<size_t>(options_.n_interleave)) {
-      // A smaller piece while others decode, cut where the chunk's summation orders stay
-      // those of the whole chunk (see ReusableLength): on a multiple of four from the chunk's
-      // start, with 8+ tokens on each side.
-      size_t cut = s.prompt_done + static_cast<size_t>(options_.n_interleave);
-      cut = window_start + (cut - window_start) / kTokenGroup * kTokenGroup;
-      if (cut - s.prompt_done >= kWholeRun && end - cut >= kWholeRun) n = cut - s.prompt_done;
+    size_t n = std::min(s.req.prompt.size() - s.prompt_done,
+                        static_cast<size_t>(std::max<int64_t>(budget, 1)));
+    if (decoding > 0 && options_.n_interleave > 0) {
+      n = std::min(n, static_cast<size_t>(options_.n_interleave));
     }
     chunk_added = true;
     const int64_t start = ctx.SeqLength(s.id);
@@ -380,10 +353,6 @@ bool Scheduler::Step() {
     }
     s.cached.insert(s.cached.end(), s.req.prompt.begin() + static_cast<ptrdiff_t>(s.prompt_done),
                     s.req.prompt.begin() + static_cast<ptrdiff_t>(s.prompt_done + n));
-    // Reusable: the chunk's whole groups of four tokens, when the chunk is 8+ tokens long.
-    if (s.reusable == s.prompt_done) {
-      s.reusable += n >= kWholeRun ? n / kTokenGroup * kTokenGroup : 0;
-    }
     computing.push_back({&s.req.prompt, s.prompt_done, s.prompt_done + n});
     s.prompt_done += n;
     budget -= static_cast<int64_t>(n);

@@ -74,13 +74,13 @@ struct SchedulerOptions {
   // DefaultContextLength); 0 caps the context at 4096 instead.
   uint64_t kv_budget_bytes = 0;
   int n_threads = 0;  // 0: one per core
-  // Prompt tokens per chunk, as Session evaluates them alone. A step decodes one token of every
-  // decoding slot and adds whole prompt chunks while it holds fewer than n_batch tokens.
+  // The most tokens a step computes: one of every decoding slot, then prompt tokens up to this
+  // many (at least one piece of a prompt per step).
   int64_t n_batch = 512;
   size_t max_queue = 64;     // requests waiting for a slot; more are refused (queue full)
   bool cache_prompt = true;  // keep each slot's KV after a request and reuse its prefix
-  // Prompt tokens per step while other slots decode (a multiple of 4, at least 8; 0: whole
-  // chunks), so that a long prompt does not stall their tokens for a whole chunk.
+  // Prompt tokens per step and prompt while other slots decode (0: up to n_batch), so that a
+  // long prompt does not stall their tokens for a whole batch.
   int64_t n_interleave = 64;
 };
 

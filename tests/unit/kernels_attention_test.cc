@@ -139,63 +139,39 @@ TEST(KernelsAttention, RoundToF16MatchesTheReferenceConversion) {
   }
 }
 
-TEST(KernelsAttention, OneTokenKernelsAreTheVecDotF16Composition) {
-  // For 1 to kMaxHeadsPerJob query heads sharing the K and V rows (GQA): each head's scores
-  // and outputs are exactly what it gets alone.
+TEST(KernelsAttention, KqvHeadsIsKqvPerHead) {
+  // For 1 to kMaxHeadsPerJob query heads sharing the V rows (GQA): each head's outputs are
+  // exactly what kqv gives it alone.
   std::mt19937 rng(24);
   int checked = 0;
   for (Isa isa : kAllIsas) {
     if (!IsaSupported(isa)) continue;
     const AttentionKernels& ak = *AttentionKernelsForIsa(isa);
-    const VectorKernels& vk = *VectorKernelsForIsa(ComponentIsa(isa));
-    for (int64_t d : {64, 80, 256}) {
+    for (int64_t dv : {64, 80, 100, 256}) {
       for (int64_t n : {1, 2, 7, 33, 100}) {
-        for (int64_t heads : {int64_t{1}, int64_t{3}, kMaxHeadsPerJob}) {
-          const int64_t stride = d + 24, ld = n + 5;
-          const std::vector<uint16_t> k = RandomHalves(n * stride, rng, 2.0f);
-          const std::vector<uint16_t> qh = RandomHalves(heads * d, rng, 2.0f);
-          std::vector<float> scores(static_cast<size_t>(heads * ld), -1.0f);
-          ak.kq_one(d, k.data(), stride, n, qh.data(), heads, scores.data(), ld);
-          for (int64_t h = 0; h < heads; ++h) {
-            for (int64_t j = 0; j < ld; ++j) {
-              const float want = j < n ? vk.dot_f16(d, k.data() + j * stride, qh.data() + h * d)
-                                       : -1.0f;  // past the cells: untouched
-              ASSERT_EQ(Bits(scores[h * ld + j]), Bits(want))
-                  << IsaName(isa) << " d=" << d << " n=" << n << " h=" << h << " j=" << j;
-            }
-          }
+        for (int64_t heads : {int64_t{1}, int64_t{3}, int64_t{7}, kMaxHeadsPerJob}) {
+          const int64_t stride = dv + 24, ld = n + 5;
+          const std::vector<uint16_t> v = RandomHalves(n * stride, rng, 2.0f);
           std::vector<float> p(static_cast<size_t>(heads * ld));
           for (float& x : p) x = Fp16ToFp32(Fp32ToFp16(std::fabs(RandomFloats(1, rng, 1.0f)[0])));
-          for (int64_t group0 : {0, 3}) {
-            std::vector<float> out(static_cast<size_t>(heads * d) + 1, -1.0f);
-            ak.kqv_one(d, k.data(), stride, n, group0, p.data(), heads, ld, out.data());
-            ASSERT_EQ(out[heads * d], -1.0f) << "wrote past the output";
-            for (int64_t h = 0; h < heads; ++h) {
-              std::vector<float> lanes(static_cast<size_t>(32 * d), 0.0f);
-              for (int64_t j = 0; j < n; ++j) {
-                const int64_t lane = ((j / 8 + group0) % 4) * 8 + j % 8;
-                vk.axpy_f16(d, p[h * ld + j], k.data() + j * stride, lanes.data() + lane * d);
-              }
-              for (int64_t i = 0; i < d; ++i) {
-                const float* l = lanes.data() + i;
-                float r[8];
-                for (int m = 0; m < 8; ++m) {
-                  r[m] = (l[m * d] + l[(16 + m) * d]) + (l[(8 + m) * d] + l[(24 + m) * d]);
-                }
-                const float want =
-                    ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
-                ASSERT_EQ(Bits(out[h * d + i]), Bits(want))
-                    << IsaName(isa) << " d=" << d << " n=" << n << " heads=" << heads
-                    << " group0=" << group0 << " h=" << h << " i=" << i;
-                ++checked;
-              }
+          std::vector<float> out(static_cast<size_t>(heads * dv) + 1, -1.0f);
+          ak.kqv_heads(dv, v.data(), stride, n, p.data(), heads, ld, out.data());
+          ASSERT_EQ(out[heads * dv], -1.0f) << "wrote past the output";
+          for (int64_t h = 0; h < heads; ++h) {
+            std::vector<float> want(static_cast<size_t>(dv));
+            ak.kqv(dv, v.data(), stride, n, p.data() + h * ld, want.data());
+            for (int64_t i = 0; i < dv; ++i) {
+              ASSERT_EQ(Bits(out[h * dv + i]), Bits(want[i]))
+                  << IsaName(isa) << " dv=" << dv << " n=" << n << " heads=" << heads << " h=" << h
+                  << " i=" << i;
+              ++checked;
             }
           }
         }
       }
     }
   }
-  std::printf("[ ATTN     ] one-token outputs checked: %d\n", checked);
+  std::printf("[ ATTN     ] kqv_heads outputs checked: %d\n", checked);
 }
 
 }  // namespace

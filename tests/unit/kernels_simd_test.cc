@@ -440,102 +440,6 @@ TEST(KernelsSimd, VecDotMatchesReference) {
   }
 }
 
-// The AVX-512 K-quant kernels take their integers from other instructions (512-bit maddubs,
-// vpdpwssd) but keep the AVX2 kernels' float order, so their results are the AVX2 ones bit for
-// bit, at every row length and on the extreme rows.
-TEST(KernelsSimd, Avx512KQuantsGiveTheAvx2Bits) {
-  if (!IsaSupported(Isa::kAvx512)) GTEST_SKIP() << "this CPU lacks avx512";
-  std::mt19937 rng(17);
-  int checked = 0;
-  for (QuantType wt : {QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K}) {
-    const TypeTraits* w512 = FindTypeTraitsForIsa(wt, Isa::kAvx512);
-    const TypeTraits* w2 = FindTypeTraitsForIsa(wt, Isa::kAvx2);
-    const TypeTraits* ta = FindTypeTraitsForIsa(QuantType::kQ8_K, Isa::kAvx512);
-    for (int64_t n : {256, 768, 4096}) {
-      const std::vector<std::vector<uint8_t>> weights = WeightRows(wt, n, rng);
-      for (const std::vector<float>& x : ActivationRows(n, rng)) {
-        const std::vector<uint8_t> a = QuantizeWith(*ta, x);
-        for (size_t r = 0; r < weights.size(); ++r) {
-          const float got = w512->vec_dot(n, weights[r].data(), a.data());
-          const float want = w2->vec_dot(n, weights[r].data(), a.data());
-          if (std::isnan(want)) {
-            ASSERT_TRUE(std::isnan(got)) << Name(wt, Isa::kAvx512) << " row " << r;
-            continue;
-          }
-          uint32_t gb, wbits;
-          std::memcpy(&gb, &got, 4);
-          std::memcpy(&wbits, &want, 4);
-          ASSERT_EQ(gb, wbits) << Name(wt, Isa::kAvx512) << " n=" << n << " row " << r << ": "
-                               << got << " vs avx2 " << want;
-          ++checked;
-        }
-      }
-    }
-  }
-  std::printf("[ SIMD     ] AVX-512 K-quant outputs equal to AVX2's: %d\n", checked);
-}
-
-// gemm_rows8 (matrices of 8k rows; Q4_K) sums in the order of llama.cpp's repacked kernels:
-// whole groups of four tokens as its gemm (a float step per 64 elements), the last
-// n_tokens % 4 as its gemv (a step per block), each bit for bit the scalar reference.
-TEST(KernelsSimd, GemmRows8FollowsTheRepackedOrders) {
-  std::mt19937 rng(11);
-  int checked = 0;
-  for (Isa isa : RunnableIsas()) {
-    const TypeTraits* tw = FindTypeTraitsForIsa(QuantType::kQ4_K, isa);
-    if (!tw->gemm_rows8) continue;
-    const TypeTraits* ta = FindTypeTraitsForIsa(QuantType::kQ8_K, isa);
-    const int64_t n = 256 * 3;
-    const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
-    for (int64_t rows : {8, 16, 24}) {
-      for (int64_t tokens : {1, 3, 4, 6, 8, 21, 40, 137}) {
-        std::vector<uint8_t> w(wb * rows), a(ab * tokens);
-        for (int64_t r = 0; r < rows; ++r) {
-          const std::vector<uint8_t> row = RandomRow(QuantType::kQ4_K, n, rng);
-          std::memcpy(w.data() + r * wb, row.data(), wb);
-        }
-        for (int64_t t = 0; t < tokens; ++t) {
-          ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
-        }
-        std::vector<float> y(static_cast<size_t>(rows * tokens));
-        tw->gemm_rows8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
-        // The same weights repacked into groups of 8 rows, through the repacked gemm (the
-        // groups after the first from their own first row, as a thread's share starts).
-        std::vector<float> y_repacked(y.size());
-        if (tw->repack_rows8) {
-          std::vector<uint8_t> repacked(w.size());
-          tw->repack_rows8(n, w.data(), wb, rows, repacked.data());
-          tw->gemm_repacked8({n, repacked.data(), wb, 8, a.data(), ab, tokens, y_repacked.data(),
-                              rows});
-          tw->gemm_repacked8({n, repacked.data() + 8 * wb, wb, rows - 8, a.data(), ab, tokens,
-                              y_repacked.data() + 8, rows});
-        }
-        const int64_t in_fours = tokens / 4 * 4;
-        for (int64_t t = 0; t < tokens; ++t) {
-          for (int64_t r = 0; r < rows; ++r) {
-            const void* wr = w.data() + r * wb;
-            const void* at = a.data() + t * ab;
-            const float want = t < in_fours ? ref::VecDotQ4_KQ8_KSubBlockPairs(n, wr, at)
-                                            : ref::VecDotQ4_KQ8_KBlockTotals(n, wr, at);
-            for (const std::vector<float>* out : {&y, &y_repacked}) {
-              if (out == &y_repacked && !tw->repack_rows8) continue;
-              const float got = (*out)[t * rows + r];
-              uint32_t gb, wbits;
-              std::memcpy(&gb, &got, 4);
-              std::memcpy(&wbits, &want, 4);
-              ASSERT_EQ(gb, wbits) << IsaName(isa) << (out == &y ? " rows8" : " repacked8")
-                                   << " rows=" << rows << " tokens=" << tokens << " r=" << r
-                                   << " t=" << t << ": " << got << " vs " << want;
-              ++checked;
-            }
-          }
-        }
-      }
-    }
-  }
-  std::printf("[ SIMD     ] Q4_K gemm_rows8 outputs checked: %d\n", checked);
-}
-
 // Types whose repacked layout has an order of its own (TypeTraits::repacked_order: Q4_0, Q5_0
 // and Q8_0 on AVX2) give every output of gemm_repacked8 in that order, bit for bit, whatever the number of
 // tokens and wherever a call's rows start: a decoding step and a prompt agree.
@@ -589,63 +493,74 @@ TEST(KernelsSimd, RepackedGemmFollowsItsOwnOrder) {
               checked);
 }
 
-// gemm_tokens8 (batches of 8+ tokens of the K-quants llama.cpp does not repack) sums in the
-// order of llama.cpp's tiled K-quant matmul, bit for bit the scalar reference, at every tile
-// edge; and that order computes the same dot product as vec_dot's, up to rounding.
-TEST(KernelsSimd, GemmTokens8FollowsTheTiledOrder) {
-  struct Case {
-    QuantType type;
-    float (*want)(int64_t, const void*, const void*);
-  };
+// The K-quants sum in one order on every ISA (ref::VecDotQ4_KQ8_K: a float step per super-block
+// on its exact integer totals), so every ISA's vec_dot gives the scalar reference's bits, on the
+// extreme rows too; and the repacked gemm gives them for any number of tokens, wherever a call's
+// rows start (a thread's share): a decoding step and a prompt agree.
+TEST(KernelsSimd, KQuantsGiveTheReferenceBits) {
   std::mt19937 rng(13);
-  int checked = 0;
-  for (const Case& c : {Case{QuantType::kQ4_K, ref::VecDotQ4_KQ8_KTiled},
-                        Case{QuantType::kQ5_K, ref::VecDotQ5_KQ8_KTiled},
-                        Case{QuantType::kQ6_K, ref::VecDotQ6_KQ8_KTiled}}) {
-    const TypeTraits* rw = FindRefTypeTraits(c.type);
+  int checked = 0, checked_repacked = 0;
+  const auto expect_bits = [](float got, float want, const std::string& what) {
+    if (std::isnan(want)) {
+      ASSERT_TRUE(std::isnan(got)) << what;
+      return;
+    }
+    uint32_t gb, wbits;
+    std::memcpy(&gb, &got, 4);
+    std::memcpy(&wbits, &want, 4);
+    ASSERT_EQ(gb, wbits) << what << ": " << got << " vs ref " << want;
+  };
+  for (QuantType type : {QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K}) {
+    const TypeTraits* rw = FindRefTypeTraits(type);
     for (Isa isa : RunnableIsas()) {
-      const TypeTraits* tw = FindTypeTraitsForIsa(c.type, isa);
-      if (!tw->gemm_tokens8) continue;
+      const TypeTraits* tw = FindTypeTraitsForIsa(type, isa);
       const TypeTraits* ta = FindTypeTraitsForIsa(QuantType::kQ8_K, isa);
+      for (int64_t n : {256, 768, 4096}) {
+        const std::vector<std::vector<uint8_t>> weights = WeightRows(type, n, rng);
+        for (const std::vector<float>& x : ActivationRows(n, rng)) {
+          const std::vector<uint8_t> a = QuantizeWith(*ta, x);
+          for (size_t r = 0; r < weights.size(); ++r) {
+            expect_bits(tw->vec_dot(n, weights[r].data(), a.data()),
+                        rw->vec_dot(n, weights[r].data(), a.data()),
+                        Name(type, isa) + " n=" + std::to_string(n) + " row " + std::to_string(r));
+            ++checked;
+          }
+        }
+      }
+      if (tw->repack_rows8 == nullptr) continue;
+      ASSERT_EQ(tw->repacked_order, nullptr) << Name(type, isa);
       const int64_t n = 256 * 3;
       const size_t wb = RowBytes(*tw, n), ab = RowBytes(*ta, n);
-      for (int64_t rows : {1, 5, 16, 23}) {
-        for (int64_t tokens : {8, 9, 17, 37, 137}) {
-          std::vector<uint8_t> w(wb * rows), a(ab * tokens);
+      for (int64_t rows : {8, 24}) {
+        for (int64_t tokens : {1, 3, 4, 6, 8, 21, 40, 137}) {
+          std::vector<uint8_t> w(wb * rows), a(ab * tokens), repacked(wb * rows);
           for (int64_t r = 0; r < rows; ++r) {
-            const std::vector<uint8_t> row = RandomRow(c.type, n, rng);
+            const std::vector<uint8_t> row = RandomRow(type, n, rng);
             std::memcpy(w.data() + r * wb, row.data(), wb);
           }
           for (int64_t t = 0; t < tokens; ++t) {
             ta->quantize_row(RandomFloats(n, rng).data(), a.data() + t * ab, n);
           }
+          tw->repack_rows8(n, w.data(), wb, rows, repacked.data());
           std::vector<float> y(static_cast<size_t>(rows * tokens));
-          tw->gemm_tokens8({n, w.data(), wb, rows, a.data(), ab, tokens, y.data(), rows});
+          tw->gemm_repacked8({n, repacked.data(), wb, 8, a.data(), ab, tokens, y.data(), rows});
+          tw->gemm_repacked8({n, repacked.data() + 8 * wb, wb, rows - 8, a.data(), ab, tokens,
+                              y.data() + 8, rows});
           for (int64_t t = 0; t < tokens; ++t) {
             for (int64_t r = 0; r < rows; ++r) {
-              const void* wr = w.data() + r * wb;
-              const void* at = a.data() + t * ab;
-              const float want = c.want(n, wr, at), got = y[t * rows + r];
-              uint32_t gb, wbits;
-              std::memcpy(&gb, &got, 4);
-              std::memcpy(&wbits, &want, 4);
-              ASSERT_EQ(gb, wbits) << Name(c.type, isa) << " rows=" << rows << " tokens=" << tokens
-                                   << " r=" << r << " t=" << t << ": " << got << " vs " << want;
-              const double lanes = rw->vec_dot(n, wr, at);
-              const auto* wp = static_cast<const uint8_t*>(wr);
-              const auto* ap = static_cast<const uint8_t*>(at);
-              const double mag = Magnitude(c.type, std::vector<uint8_t>(wp, wp + wb),
-                                           QuantType::kQ8_K, std::vector<uint8_t>(ap, ap + ab), n);
-              ASSERT_LE(std::fabs(want - lanes), 1e-6 * mag + 1e-6)
-                  << Name(c.type, isa) << ": tiled order " << want << " vs vec_dot " << lanes;
-              ++checked;
+              expect_bits(y[t * rows + r], rw->vec_dot(n, w.data() + r * wb, a.data() + t * ab),
+                          Name(type, isa) + " repacked rows=" + std::to_string(rows) +
+                              " tokens=" + std::to_string(tokens) + " r=" + std::to_string(r) +
+                              " t=" + std::to_string(t));
+              ++checked_repacked;
             }
           }
         }
       }
     }
   }
-  std::printf("[ SIMD     ] K-quant gemm_tokens8 outputs checked: %d\n", checked);
+  std::printf("[ SIMD     ] K-quant outputs equal to the reference's: %d, repacked: %d\n", checked,
+              checked_repacked);
 }
 
 // A batched gemm must give vec_dot's bits for every output, including the edges of its tiles

@@ -1,6 +1,6 @@
 // MatMuls (several matrices of one input in one parallel loop) gives every output exactly as
 // MatMul on each matrix alone, whatever the mix of weight types, token counts and threads, and
-// each sequence's run of tokens exactly as a batch of only that run.
+// every token exactly as a batch of that token alone (batch invariance).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -44,14 +44,11 @@ void RepackInPlace(const Kernels& k, OwnedMatrix& m) {
   m.t.repacked8 = true;
 }
 
-// 19 tokens of six sequences: single tokens and runs of 6 and 9.
-const std::vector<int32_t> kSeqIds = {0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5};
-
 TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
   std::mt19937 rng(5);
   const int64_t n_in = 512;
   // Mixed activation types (Q8_0 for Q8_0, Q8_K for Q4_K/Q5_K/Q6_K), row counts that are and
-  // are not multiples of 8 (gemm_rows8), and parts that straddle the threads' chunks.
+  // are not multiples of 8, and parts that straddle the threads' chunks.
   std::vector<OwnedMatrix> ms;
   ms.push_back(RandomMatrix(QuantType::kQ8_0, n_in, 100, rng));
   ms.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 40, rng));
@@ -90,8 +87,8 @@ TEST(LayersMatMuls, EqualsOneMatMulPerMatrix) {
 
 // Matrices repacked into groups of 8 rows (Tensor::repacked8, TypeTraits::repack_rows8: Q4_K and
 // Q5_K on AVX2) give
-// exactly the outputs of the same matrices as stored in the file: prompts, decoding, sequences
-// side by side, parts after a part whose rows are not a multiple of 8, any number of threads.
+// exactly the outputs of the same matrices as stored in the file: prompts, decoding, parts after
+// a part whose rows are not a multiple of 8, any number of threads.
 TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
   const Kernels& k = harness::KernelsUnderTest();
   if (k.Find(QuantType::kQ4_K)->repack_rows8 == nullptr) {
@@ -120,12 +117,10 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
   int compared = 0;
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
-    for (int64_t n_tokens : {1, 3, 4, 9, 20, 19}) {
+    for (int64_t n_tokens : {1, 3, 4, 9, 20, 137}) {
       std::vector<float> x(n_tokens * n_in);
       std::normal_distribution<float> dist(0.0f, 1.0f);
       for (float& v : x) v = dist(rng);
-      // 19 tokens: the sequences above (single tokens, runs of 6 and 9).
-      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, kSeqIds.data()) : n_tokens;
       std::vector<std::vector<float>> want(plain.size()), got(plain.size());
       for (size_t i = 0; i < plain.size(); ++i) {
         want[i].resize(n_tokens * plain[i].t.ne[1]);
@@ -136,13 +131,13 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
                {&plain[1].t, want[1].data()},
                {&plain[2].t, want[2].data()},
                {&plain[3].t, want[3].data()}},
-              x.data(), rows, ws, pool);
+              x.data(), n_tokens, ws, pool);
       MatMuls(k,
               {{&repacked[0].t, got[0].data()},
                {&repacked[1].t, got[1].data()},
                {&repacked[2].t, got[2].data()},
                {&repacked[3].t, got[3].data()}},
-              x.data(), rows, ws, pool);
+              x.data(), n_tokens, ws, pool);
       for (size_t i = 0; i < plain.size(); ++i) {
         ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
             << "matrix " << i << ", " << n_tokens << " tokens, " << threads << " threads";
@@ -151,7 +146,7 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
       // Repacked matrices alone (MatMul) too.
       for (int i : {1, 3}) {
         std::vector<float> alone(want[i].size());
-        MatMul(k, repacked[i].t, x.data(), rows, alone.data(), ws, pool);
+        MatMul(k, repacked[i].t, x.data(), n_tokens, alone.data(), ws, pool);
         ASSERT_EQ(std::memcmp(want[i].data(), alone.data(), alone.size() * sizeof(float)), 0)
             << "matrix " << i << " alone, " << n_tokens << " tokens";
       }
@@ -163,7 +158,7 @@ TEST(LayersMatMuls, RepackedEqualsTheFileLayout) {
 
 // Matrices repacked into a layout with an order of its own (TypeTraits::repacked_order: Q4_0,
 // Q5_0 and Q8_0 on AVX2) give every output in that order through MatMuls, beside other parts,
-// whatever the tokens' sequences and the threads: an output never depends on the batch.
+// whatever the number of tokens and the threads: an output never depends on the batch.
 TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
   const Kernels& k = harness::KernelsUnderTest();
   if (k.Find(QuantType::kQ4_0)->repacked_order == nullptr) {
@@ -186,11 +181,10 @@ TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
   int compared = 0;
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
-    for (int64_t n_tokens : {1, 3, 4, 9, 20, 19}) {
+    for (int64_t n_tokens : {1, 3, 4, 9, 20, 137}) {
       std::vector<float> x(n_tokens * n_in);
       std::normal_distribution<float> dist(0.0f, 1.0f);
       for (float& v : x) v = dist(rng);
-      const TokenRows rows = n_tokens == 19 ? TokenRows(n_tokens, kSeqIds.data()) : n_tokens;
       std::vector<std::vector<float>> got(ms.size());
       for (size_t i = 0; i < ms.size(); ++i) got[i].resize(n_tokens * ms[i].t.ne[1]);
       MatMuls(k,
@@ -198,7 +192,7 @@ TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
                {&ms[1].t, got[1].data()},
                {&ms[2].t, got[2].data()},
                {&ms[3].t, got[3].data()}},
-              x.data(), rows, ws, pool);
+              x.data(), n_tokens, ws, pool);
       for (int i : {0, 2, 3}) {
         const TypeTraits* tt = k.Find(ms[i].t.type);
         const TypeTraits* at = k.Find(tt->vec_dot_type);
@@ -221,49 +215,46 @@ TEST(LayersMatMuls, RepackedInTheirOwnOrder) {
   EXPECT_GT(compared, 0);
 }
 
-// Each sequence's run of tokens in a batch gives exactly what a batch of only that run gives:
-// single tokens (decoding) the one-token order, a run of 9 the 8+ token order (gemm_tokens8),
-// a run of 5 gemm_rows8's group of four counted from the run's start plus one token.
-TEST(LayersMatMuls, EachSequenceAsABatchOfItsOwn) {
+// Every token of a batch gives exactly what a batch of that token alone gives (a decoding step),
+// for every weight type, in the file's layout and repacked: the forward pass's matmuls are
+// batch-invariant, so a token's results never depend on the sequences beside it, on how a prompt
+// is cut into chunks, or on whether it was decoded or read as prompt.
+TEST(LayersMatMuls, EveryTokenAsABatchOfItsOwn) {
   std::mt19937 rng(6);
+  const Kernels& k = harness::KernelsUnderTest();
   const int64_t n_in = 512;
-  std::vector<OwnedMatrix> ms;
-  ms.push_back(RandomMatrix(QuantType::kQ4_1, n_in, 24, rng));
-  ms.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 40, rng));
-  ms.push_back(RandomMatrix(QuantType::kQ6_K, n_in, 36, rng));
-  ms.push_back(RandomMatrix(QuantType::kQ4_K, n_in, 36, rng));
-  const std::vector<int32_t> seq_ids = {0, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5, 5, 5, 5, 5, 6, 7};
-  const int64_t n_tokens = static_cast<int64_t>(seq_ids.size());
+  const int64_t n_tokens = 37;
   std::vector<float> x(n_tokens * n_in);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (float& v : x) v = dist(rng);
   Workspace ws;
-  const Kernels& k = harness::KernelsUnderTest();
-  for (int threads : {1, 3}) {
-    ThreadPool pool(threads);
-    std::vector<std::vector<float>> want(ms.size()), got(ms.size());
-    for (size_t i = 0; i < ms.size(); ++i) {
-      const int64_t n_out = ms[i].t.ne[1];
-      want[i].resize(n_tokens * n_out);
-      got[i].resize(want[i].size());
-      for (int64_t t0 = 0; t0 < n_tokens;) {
-        int64_t t1 = t0 + 1;
-        while (t1 < n_tokens && seq_ids[t1] == seq_ids[t0]) ++t1;
-        MatMul(k, ms[i].t, x.data() + t0 * n_in, t1 - t0, want[i].data() + t0 * n_out, ws, pool);
-        t0 = t1;
+  int compared = 0;
+  for (QuantType type :
+       {QuantType::kF32, QuantType::kF16, QuantType::kBF16, QuantType::kQ4_0, QuantType::kQ4_1,
+        QuantType::kQ5_0, QuantType::kQ5_1, QuantType::kQ8_0, QuantType::kQ4_K, QuantType::kQ5_K,
+        QuantType::kQ6_K}) {
+    for (bool repack : {false, true}) {
+      OwnedMatrix m = RandomMatrix(type, n_in, 40, rng);
+      if (repack) {
+        if (k.Find(type)->repack_rows8 == nullptr) continue;
+        RepackInPlace(k, m);
+      }
+      const int64_t n_out = m.t.ne[1];
+      for (int threads : {1, 3}) {
+        ThreadPool pool(threads);
+        std::vector<float> batch(n_tokens * n_out), alone(n_out);
+        MatMul(k, m.t, x.data(), n_tokens, batch.data(), ws, pool);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          MatMul(k, m.t, x.data() + t * n_in, 1, alone.data(), ws, pool);
+          ASSERT_EQ(std::memcmp(alone.data(), batch.data() + t * n_out, n_out * sizeof(float)), 0)
+              << QuantTypeName(type) << (repack ? " repacked" : "") << ", token " << t << ", "
+              << threads << " threads";
+          compared += static_cast<int>(n_out);
+        }
       }
     }
-    MatMuls(k,
-            {{&ms[0].t, got[0].data()},
-             {&ms[1].t, got[1].data()},
-             {&ms[2].t, got[2].data()},
-             {&ms[3].t, got[3].data()}},
-            x.data(), TokenRows(n_tokens, seq_ids.data()), ws, pool);
-    for (size_t i = 0; i < ms.size(); ++i) {
-      ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
-          << "matrix " << i << ", " << threads << " threads";
-    }
   }
+  EXPECT_GT(compared, 0);
 }
 
 }  // namespace

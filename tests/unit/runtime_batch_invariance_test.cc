@@ -2,7 +2,7 @@
 // by the Scheduler beside other requests, greedy and seeded at temperature > 0. Real quantized
 // models take every batch-dependent summation order llama.cpp has (one token vs several in
 // attention, repacked Q4_K's groups of four tokens, the tiled K-quant matmul for 8+ tokens), so
-// this holds only when each sequence's numerics depend on its own tokens alone. Skipped, with the
+// this holds only because our kernels sum in one order whatever the batch. Skipped, with the
 // reason, where a model is not downloaded (make models).
 #include <gtest/gtest.h>
 

@@ -638,12 +638,13 @@ float VecDotF32F32(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+// In tinyBLAS's order, as every ISA's: the attention kernels are defined by it, and must sum
+// alike for one token and for many (kernels.h).
 float VecDotF16F16(int64_t n, const void* w, const void* a) {
   const uint16_t* x = static_cast<const uint16_t*>(w);
   const uint16_t* y = static_cast<const uint16_t*>(a);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Fp16ToFp32(x[i]) * Fp16ToFp32(y[i]));
-  return static_cast<float>(sum);
+  return TinyBlasDot(
+      n, [&](int64_t i) { return Fp16ToFp32(x[i]); }, [&](int64_t i) { return Fp16ToFp32(y[i]); });
 }
 
 float VecDotBF16BF16(int64_t n, const void* w, const void* a) {
@@ -714,7 +715,6 @@ namespace {
 struct KBlockInts {
   int8_t q[kQK_K];
   int scales[16];
-  int mins[8] = {};  // Q4_K/Q5_K's sub-block mins
   int group;         // elements per scale: 32 (Q4_K, Q5_K) or 16 (Q6_K)
   int32_t imin = 0;
   float d, dmin = 0.0f;  // the weight block's scales
@@ -755,7 +755,6 @@ void UnpackQ4_KLike(const BlockW& x, const BlockQ8_K& y, KBlockInts* b) {
     uint8_t sc, m;
     ScaleMinK4(j, x.scales, &sc, &m);
     b->scales[j] = sc;
-    b->mins[j] = m;
     b->imin += (y.bsums[2 * j] + y.bsums[2 * j + 1]) * m;
   }
   b->d = Fp16ToFp32(x.d);
@@ -781,37 +780,8 @@ void UnpackQ6_K(const BlockQ6_K& x, const BlockQ8_K& /*y*/, KBlockInts* b) {
   b->d = Fp16ToFp32(x.d);
 }
 
-// ggml's generic K-quant dot product: per super-block the integer products q8 * q are
-// accumulated per sub-block, scaled by the integer sub-block scale into 8 int32 lanes, and
-// the lanes are added into 8 float lanes with d = dw * da; the mins are subtracted per block.
-template <typename BlockW, void (*unpack)(const BlockW&, const BlockQ8_K&, KBlockInts*)>
-float VecDotKLanes(int64_t n, const void* w, const void* a) {
-  const BlockW* x = Blocks<BlockW>(w);
-  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
-  float sums[8] = {};
-  float sumf = 0.0f;
-  KBlockInts b;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    unpack(x[i], y[i], &b);
-    int32_t aux32[8] = {};
-    const int8_t* q = b.q;
-    const int8_t* q8 = y[i].qs;
-    for (int g = 0; g < kQK_K / b.group; ++g) {
-      for (int k = 0; k < b.group; k += 8) {
-        for (int l = 0; l < 8; ++l) aux32[l] += b.scales[g] * (q8[l] * q[l]);
-        q8 += 8;
-        q += 8;
-      }
-    }
-    const float d = b.d * y[i].d;
-    for (int l = 0; l < 8; ++l) sums[l] += d * static_cast<float>(aux32[l]);
-    sumf -= b.dmin * y[i].d * static_cast<float>(b.imin);
-  }
-  for (int l = 0; l < 8; ++l) sumf += sums[l];
-  return sumf;
-}
-
-// llama.cpp's tiled K-quant order (see quant_ref.h).
+// The K-quant order of every ISA, whatever the batch (llama.cpp's tiled K-quant matmul's; see
+// quant_ref.h).
 template <typename BlockW, void (*unpack)(const BlockW&, const BlockQ8_K&, KBlockInts*)>
 float VecDotKTiled(int64_t n, const void* w, const void* a) {
   const BlockW* x = Blocks<BlockW>(w);
@@ -830,63 +800,14 @@ float VecDotKTiled(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
-  return VecDotKLanes<BlockQ4_K, UnpackQ4_KLike<BlockQ4_K>>(n, w, a);
-}
-
-namespace {
-
-// Q4_K . Q8_K with a float step every `sub_blocks` sub-blocks (8: per block, 2: per 64
-// elements): the integer totals of the step, then one fma each for the scales and the mins.
-float VecDotQ4_KQ8_KSteps(int64_t n, const void* w, const void* a, int sub_blocks) {
-  const BlockQ4_K* x = Blocks<BlockQ4_K>(w);
-  const BlockQ8_K* y = Blocks<BlockQ8_K>(a);
-  float acc = 0.0f, acc_min = 0.0f;
-  KBlockInts b;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    UnpackQ4_KLike(x[i], y[i], &b);
-    const float d = b.d * y[i].d, dmin = b.dmin * y[i].d;
-    for (int j0 = 0; j0 < 8; j0 += sub_blocks) {
-      int32_t isum = 0, imin = 0;
-      for (int j = j0; j < j0 + sub_blocks; ++j) {
-        int32_t dot = 0;
-        for (int l = 0; l < 32; ++l) dot += b.q[32 * j + l] * y[i].qs[32 * j + l];
-        isum += b.scales[j] * dot;
-        imin += b.mins[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
-      }
-      acc = std::fma(static_cast<float>(isum), d, acc);
-      acc_min = std::fma(static_cast<float>(imin), dmin, acc_min);
-    }
-  }
-  return acc - acc_min;
-}
-
-}  // namespace
-
-float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a) {
-  return VecDotQ4_KQ8_KSteps(n, w, a, 8);
-}
-
-float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a) {
-  return VecDotQ4_KQ8_KSteps(n, w, a, 2);
-}
-
-float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
-  return VecDotKLanes<BlockQ5_K, UnpackQ4_KLike<BlockQ5_K>>(n, w, a);
-}
-
-float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
-  return VecDotKLanes<BlockQ6_K, UnpackQ6_K>(n, w, a);
-}
-
-float VecDotQ4_KQ8_KTiled(int64_t n, const void* w, const void* a) {
   return VecDotKTiled<BlockQ4_K, UnpackQ4_KLike<BlockQ4_K>>(n, w, a);
 }
 
-float VecDotQ5_KQ8_KTiled(int64_t n, const void* w, const void* a) {
+float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
   return VecDotKTiled<BlockQ5_K, UnpackQ4_KLike<BlockQ5_K>>(n, w, a);
 }
 
-float VecDotQ6_KQ8_KTiled(int64_t n, const void* w, const void* a) {
+float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   return VecDotKTiled<BlockQ6_K, UnpackQ6_K>(n, w, a);
 }
 

@@ -9,9 +9,24 @@
 // Row pointers need only the alignment of the block struct (2 bytes; 4 for Q8_K).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace foundry::ref {
+
+// The dot product of n values x(i) . y(i) in tinyBLAS's order (llama.cpp's F16 matmuls and
+// attention for batches of 2+ tokens; the AVX2 float dot products): lane i % 8 of one
+// accumulator takes fma(x(i), y(i), lane) over the whole groups of 8, the lanes are added as
+// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), then the rest, summed in float, is added.
+template <typename X, typename Y>
+inline float TinyBlasDot(int64_t n, X x, Y y) {
+  float l[8] = {};
+  const int64_t n8 = n / 8 * 8;
+  for (int64_t i = 0; i < n8; ++i) l[i % 8] = std::fma(x(i), y(i), l[i % 8]);
+  float tail = 0.0f;
+  for (int64_t i = n8; i < n; ++i) tail += x(i) * y(i);
+  return (((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))) + tail;
+}
 
 // ---- dequantize: src holds n/block_elems blocks, dst receives n floats ----
 void DequantizeRowF32(const void* src, float* dst, int64_t n);
@@ -59,28 +74,18 @@ float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
 float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);  // quant_ref_q5_0.cc
 float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a);  // quant_ref_q5_1.cc
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
+// K-quants . Q8_K, in one order for every ISA and every batch size (the order of llama.cpp's
+// tiled K-quant matmul, ggml-cpu/tiled, which llama.cpp takes for batches of 8+ tokens only):
+// per super-block the exact integer total isum = sum_j scale_j * dot_j, res = d * isum, then
+// res = fma(-dmin, imin, res) with imin = sum_j min_j * (sum of sub-block j's activations)
+// (Q4_K/Q5_K's mins), acc = fma(res, y.d, acc).
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
-// Q4_K . Q8_K in the order of llama.cpp's repacked Q4_K kernels (ggml_gemv/gemm_q4_K_8x8_q8_K,
-// used on AVX2 for matrices of 8k rows): per super-block the exact integer totals
-// isum = sum_j scale_j * dot_j and imin = sum_j min_j * (sum of sub-block j's activations),
-// acc = fma(isum, d * y.d, acc), acc_min = fma(imin, dmin * y.d, acc_min); acc - acc_min.
-float VecDotQ4_KQ8_KBlockTotals(int64_t n, const void* w, const void* a);
-// The same with a float step per 64 elements (two sub-blocks), the order of llama.cpp's
-// repacked Q4_K gemm, which takes tokens four at a time.
-float VecDotQ4_KQ8_KSubBlockPairs(int64_t n, const void* w, const void* a);
+float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
+float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
 // Q4_0, Q5_0 and Q8_0 . Q8_0 in the order of their groups of 8 interleaved rows (quant_ref_rows8.cc;
 // llama.cpp's repacked Q4_0 order): acc = fma(block's integer total, x.d * y.d, acc).
 float VecDotQ4_0Q8_0BlockFma(int64_t n, const void* w, const void* a);
 float VecDotQ5_0Q8_0BlockFma(int64_t n, const void* w, const void* a);
 float VecDotQ8_0Q8_0BlockFma(int64_t n, const void* w, const void* a);
-float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
-float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
-// K-quants . Q8_K in the order of llama.cpp's tiled K-quant matmul (ggml-cpu/tiled, AVX2),
-// which takes batches of 8 or more tokens for the K-quant matrices it does not repack: per
-// super-block the exact integer total isum = sum_j scale_j * dot_j, res = d * isum, then
-// res = fma(-dmin, imin, res) (Q4_K/Q5_K's mins), acc = fma(res, y.d, acc).
-float VecDotQ4_KQ8_KTiled(int64_t n, const void* w, const void* a);
-float VecDotQ5_KQ8_KTiled(int64_t n, const void* w, const void* a);
-float VecDotQ6_KQ8_KTiled(int64_t n, const void* w, const void* a);
 
 }  // namespace foundry::ref

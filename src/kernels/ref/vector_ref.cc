@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "base/fp16.h"
+#include "kernels/ref/quant_ref.h"
 
 namespace foundry::ref {
 namespace {
@@ -25,12 +26,6 @@ void AxpyF16(int64_t n, float a, const uint16_t* v, float* acc) {
   for (int64_t i = 0; i < n; ++i) acc[i] = std::fma(a, Fp16ToFp32(v[i]), acc[i]);
 }
 
-float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Fp16ToFp32(x[i]) * Fp16ToFp32(y[i]));
-  return static_cast<float>(sum);
-}
-
 void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y) {
   for (int64_t i = 0; i < n; ++i) {
     const float x = gate[i];
@@ -45,7 +40,7 @@ void ToF16(int64_t n, const float* x, uint16_t* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
 }
 
-constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu, ToF16};
+constexpr VectorKernels kScalar = {ExpSum, SwiGlu, AxpyF16, GeGlu, ToF16};
 
 // The attention kernels below compute each output on its own, with nothing allocated: the
 // same sums as the batched forms (q rounded to f16 as VecDotF16F16's operand; cell j feeding
@@ -56,11 +51,10 @@ void AttentionKq(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, cons
     const float* qh = q + h * d;
     for (int64_t j = 0; j < n; ++j) {
       const uint16_t* kj = k + j * k_stride;
-      double sum = 0.0;  // VecDotF16F16 with q rounded to f16
-      for (int64_t i = 0; i < d; ++i) {
-        sum += static_cast<double>(Fp16ToFp32(kj[i]) * Fp16ToFp32(Fp32ToFp16(qh[i])));
-      }
-      scores[h * ld + j] = static_cast<float>(sum);
+      // VecDotF16F16 with q rounded to f16.
+      scores[h * ld + j] = TinyBlasDot(
+          d, [&](int64_t i) { return Fp16ToFp32(kj[i]); },
+          [&](int64_t i) { return Fp16ToFp32(Fp32ToFp16(qh[i])); });
     }
   }
 }
@@ -81,32 +75,13 @@ void RoundToF16(int64_t n, float* x) {
   for (int64_t i = 0; i < n; ++i) x[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
 }
 
-void AttentionKqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
-                    int64_t n_q, float* scores, int64_t ld) {
-  for (int64_t h = 0; h < n_q; ++h) {
-    for (int64_t j = 0; j < n; ++j) scores[h * ld + j] = DotF16(d, k + j * k_stride, q + h * d);
-  }
-}
-
-void AttentionKqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
-                     const float* p, int64_t n_p, int64_t ld, float* out) {
-  constexpr int64_t kLanes = 8, kAcc = 4;
-  for (int64_t h = 0; h < n_p; ++h) {
-    for (int64_t i = 0; i < dv; ++i) {
-      float l[kAcc * kLanes] = {};
-      for (int64_t j = 0; j < n; ++j) {
-        float& lane = l[((j / kLanes + group0) % kAcc) * kLanes + j % kLanes];
-        lane = std::fma(p[h * ld + j], Fp16ToFp32(v[j * v_stride + i]), lane);
-      }
-      float r[kLanes];
-      for (int64_t m = 0; m < kLanes; ++m) r[m] = (l[m] + l[16 + m]) + (l[8 + m] + l[24 + m]);
-      out[h * dv + i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
-    }
-  }
+void AttentionKqvHeads(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
+                       int64_t n_p, int64_t ld, float* out) {
+  for (int64_t h = 0; h < n_p; ++h) AttentionKqv(dv, v, v_stride, n, p + h * ld, out + h * dv);
 }
 
 constexpr AttentionKernels kScalarAttention = {AttentionKq, AttentionKqv, RoundToF16,
-                                               AttentionKqOne, AttentionKqvOne};
+                                               AttentionKqvHeads};
 
 }  // namespace
 

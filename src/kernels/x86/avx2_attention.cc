@@ -61,22 +61,30 @@ void KqQueries(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const 
   }
 }
 
+// The queries four at a time over blocks of kCellBlock cells, so that with more than four
+// queries (a GQA group) each block of K rows is read from memory once and then from L1.
 void Kq(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const float* q, int64_t n_q,
         float* scores, int64_t ld) {
-  int64_t h = 0;
-  for (; h + 4 <= n_q; h += 4) KqQueries<4>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
-  switch (n_q - h) {
-    case 3:
-      KqQueries<3>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
-      break;
-    case 2:
-      KqQueries<2>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
-      break;
-    case 1:
-      KqQueries<1>(d, k, k_stride, n, q + h * d, scores + h * ld, ld);
-      break;
-    default:
-      break;
+  constexpr int64_t kCellBlock = 64;
+  for (int64_t j0 = 0; j0 < n; j0 += kCellBlock) {
+    const int64_t nj = n - j0 < kCellBlock ? n - j0 : kCellBlock;
+    const uint16_t* kb = k + j0 * k_stride;
+    float* sb = scores + j0;
+    int64_t h = 0;
+    for (; h + 4 <= n_q; h += 4) KqQueries<4>(d, kb, k_stride, nj, q + h * d, sb + h * ld, ld);
+    switch (n_q - h) {
+      case 3:
+        KqQueries<3>(d, kb, k_stride, nj, q + h * d, sb + h * ld, ld);
+        break;
+      case 2:
+        KqQueries<2>(d, kb, k_stride, nj, q + h * d, sb + h * ld, ld);
+        break;
+      case 1:
+        KqQueries<1>(d, kb, k_stride, nj, q + h * d, sb + h * ld, ld);
+        break;
+      default:
+        break;
+    }
   }
 }
 
@@ -122,93 +130,27 @@ void RoundToF16(int64_t n, float* x) {
   }
 }
 
-// ggml_vec_dot_f16's reduction of its four 8-lane accumulators: 0 + 2 and 1 + 3 lane-wise, those
-// two, then two horizontal adds; the elements past the last multiple of 32 follow in double.
-inline float FinishOne(const __m256* acc, const uint16_t* k, const uint16_t* q, int64_t d32,
-                       int64_t d) {
-  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
-  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  const __m128 h = _mm_hadd_ps(t, t);
-  double sum = static_cast<double>(_mm_cvtss_f32(_mm_hadd_ps(h, h)));
-  for (int64_t i = d32; i < d; ++i)
-    sum += static_cast<double>(HalfToFloat(k[i]) * HalfToFloat(q[i]));
-  return static_cast<float>(sum);
-}
-
-// Two cells at a time: eight independent accumulators instead of four. The two K rows are
-// converted from f16 once, into `kf`, for all the queries of the group (the GQA heads that share
-// this KV head), which are converted once too; at long context the K rows are then read from
-// memory once per KV head instead of once per query head.
-void KqOne(int64_t d, const uint16_t* k, int64_t k_stride, int64_t n, const uint16_t* q,
-           int64_t n_q, float* scores, int64_t ld) {
-  constexpr int64_t kMaxD = 512;
-  alignas(32) float kf[2][kMaxD];
-  alignas(32) float qf[kMaxHeadsPerJob][kMaxD];
-  const int64_t d32 = d / 32 * 32;
-  for (int64_t h = 0; h < n_q; ++h) {
-    for (int64_t i = 0; i < d32; i += 8) _mm256_store_ps(qf[h] + i, LoadF16x8(q + h * d + i));
-  }
-  int64_t j = 0;
-  for (; j + 2 <= n; j += 2) {
-    const uint16_t* k0 = k + j * k_stride;
-    const uint16_t* k1 = k0 + k_stride;
-    for (int64_t i = 0; i < d32; i += 8) {
-      _mm256_store_ps(kf[0] + i, LoadF16x8(k0 + i));
-      _mm256_store_ps(kf[1] + i, LoadF16x8(k1 + i));
-    }
-    for (int64_t h = 0; h < n_q; ++h) {
-      __m256 a0[4], a1[4];
-      for (int m = 0; m < 4; ++m) a0[m] = a1[m] = _mm256_setzero_ps();
-      for (int64_t i = 0; i < d32; i += 32) {
-        for (int m = 0; m < 4; ++m) {
-          const __m256 qv = _mm256_load_ps(qf[h] + i + 8 * m);
-          a0[m] = _mm256_fmadd_ps(_mm256_load_ps(kf[0] + i + 8 * m), qv, a0[m]);
-          a1[m] = _mm256_fmadd_ps(_mm256_load_ps(kf[1] + i + 8 * m), qv, a1[m]);
-        }
-      }
-      scores[h * ld + j] = FinishOne(a0, k0, q + h * d, d32, d);
-      scores[h * ld + j + 1] = FinishOne(a1, k1, q + h * d, d32, d);
-    }
-  }
-  if (j < n) {
-    const uint16_t* k0 = k + j * k_stride;
-    for (int64_t h = 0; h < n_q; ++h) {
-      __m256 a0[4];
-      for (int m = 0; m < 4; ++m) a0[m] = _mm256_setzero_ps();
-      for (int64_t i = 0; i < d32; i += 32) {
-        for (int m = 0; m < 4; ++m) {
-          a0[m] =
-              _mm256_fmadd_ps(LoadF16x8(k0 + i + 8 * m), _mm256_load_ps(qf[h] + i + 8 * m), a0[m]);
-        }
-      }
-      scores[h * ld + j] = FinishOne(a0, k0, q + h * d, d32, d);
-    }
-  }
-}
-
-// The 32 lanes of each head live in a stack buffer, 64 output elements at a time (a multiple of
-// 8, so the vector part and the scalar tail split the elements as AxpyF16 does over the whole
-// row). Each V span is converted from f16 once for all the heads of the group.
-void KqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t group0,
-            const float* p, int64_t n_p, int64_t ld, float* out) {
+// Kqv for several heads: the 8 lanes of each head live in a stack buffer, kSpan output elements
+// at a time (a multiple of 8, so the vector part and the scalar tail split the elements as
+// AxpyF16 does over the whole row), and each V span is converted from f16 once for all the heads
+// of the group, so at long context the V rows are read from memory once per KV head.
+void KqvHeads(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, const float* p,
+              int64_t n_p, int64_t ld, float* out) {
   constexpr int64_t kSpan = 64;
-  alignas(32) float lanes[kMaxHeadsPerJob][32 * kSpan];
+  alignas(32) float lanes[kMaxHeadsPerJob][8 * kSpan];
   const int64_t dv8 = dv / 8 * 8;
   for (int64_t i0 = 0; i0 < dv; i0 += kSpan) {
     const int64_t span = dv - i0 < kSpan ? dv - i0 : kSpan;
     const int64_t vec = (dv8 - i0 < span ? dv8 - i0 : span);  // elements done 8 at a time
     for (int64_t h = 0; h < n_p; ++h) {
-      for (int64_t m = 0; m < 32 * kSpan; m += 8) {
-        _mm256_store_ps(lanes[h] + m, _mm256_setzero_ps());
-      }
+      for (int64_t m = 0; m < 8 * kSpan; m += 8) _mm256_store_ps(lanes[h] + m, _mm256_setzero_ps());
     }
     for (int64_t j = 0; j < n; ++j) {
-      const int64_t lane = (((j / 8 + group0) % 4) * 8 + j % 8) * kSpan;
       const uint16_t* vj = v + j * v_stride + i0;
       __m256 vf[kSpan / 8];
       for (int64_t i = 0; i < vec; i += 8) vf[i / 8] = LoadF16x8(vj + i);
       for (int64_t h = 0; h < n_p; ++h) {
-        float* l = lanes[h] + lane;
+        float* l = lanes[h] + (j % 8) * kSpan;
         const float ph = p[h * ld + j];
         const __m256 pj = _mm256_set1_ps(ph);
         int64_t i = 0;
@@ -221,17 +163,14 @@ void KqvOne(int64_t dv, const uint16_t* v, int64_t v_stride, int64_t n, int64_t 
     for (int64_t h = 0; h < n_p; ++h) {
       for (int64_t i = 0; i < span; ++i) {
         const float* l = lanes[h] + i;  // l[m * kSpan]: lane m
-        float r[8];
-        for (int m = 0; m < 8; ++m) {
-          r[m] = (l[m * kSpan] + l[(16 + m) * kSpan]) + (l[(8 + m) * kSpan] + l[(24 + m) * kSpan]);
-        }
-        out[h * dv + i0 + i] = ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]));
+        out[h * dv + i0 + i] = ((l[0] + l[4 * kSpan]) + (l[2 * kSpan] + l[6 * kSpan])) +
+                               ((l[kSpan] + l[5 * kSpan]) + (l[3 * kSpan] + l[7 * kSpan]));
       }
     }
   }
 }
 
-constexpr AttentionKernels kAvx2Attention = {Kq, Kqv, RoundToF16, KqOne, KqvOne};
+constexpr AttentionKernels kAvx2Attention = {Kq, Kqv, RoundToF16, KqvHeads};
 
 }  // namespace
 

@@ -112,14 +112,6 @@ inline void UnpackScalesMinsK4(const uint8_t* packed, uint32_t out[4]) {
   out[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
 }
 
-// sum_j mins[j] * (bsums[2j] + bsums[2j+1]) for the 8 sub-blocks of 32.
-inline int MinsDotBsums(const uint8_t* mins8, const int16_t* bsums) {
-  const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins8)));
-  const __m256i bs = Load256(bsums);
-  const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-  return HsumEpi32(_mm_madd_epi16(pairs, mins));
-}
-
 }  // namespace
 }  // namespace foundry::x86
 

@@ -35,13 +35,6 @@ float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 // avx2_blocks32.cc: Q5_1 (a fallback type of Q5_K_M files), whose dot product AVX-512 shares.
 float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a);
 
-// avx2_kquants.cc also has llama.cpp's repacked-Q4_K order (TypeTraits::gemm_rows8) and its
-// tiled order for batches of 8+ tokens (TypeTraits::gemm_tokens8).
-void GemmQ4_KQ8_KRepackedOrder(const GemmArgs& g);
-void GemmQ4_KQ8_KTiledOrder(const GemmArgs& g);
-void GemmQ5_KQ8_KTiledOrder(const GemmArgs& g);
-void GemmQ6_KQ8_KTiledOrder(const GemmArgs& g);
-
 // avx2_blocks32_rows8.cc: Q4_0, Q5_0 and Q8_0 in groups of 8 interleaved rows
 // (TypeTraits::repack_rows8) and their gemms (TypeTraits::gemm_repacked8), in llama.cpp's
 // repacked Q4_0 order (ref::VecDotQ4_0Q8_0BlockFma and its Q5_0 and Q8_0 forms) for any number
@@ -54,11 +47,10 @@ void RepackQ8_0Rows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 void GemmQ8_0Rows8Repacked(const GemmArgs& g);
 
 // avx2_q4_k_rows8.cc: Q4_K in groups of 8 interleaved rows (TypeTraits::repack_rows8) and its
-// gemm in GemmQ4_KQ8_KRepackedOrder's orders (TypeTraits::gemm_repacked8).
+// gemm (TypeTraits::gemm_repacked8), bit for bit GemmQ4_KQ8_K's outputs.
 void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
 void GemmQ4_KRows8Repacked(const GemmArgs& g);
-// avx2_q5_k_rows8.cc: the same for Q5_K, in GemmQ5_KQ8_K's order for fewer than 8 tokens and
-// GemmQ5_KQ8_KTiledOrder's for 8 or more.
+// avx2_q5_k_rows8.cc: the same for Q5_K.
 void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
 void GemmQ5_KRows8Repacked(const GemmArgs& g);
 

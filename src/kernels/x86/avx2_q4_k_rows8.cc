@@ -1,8 +1,7 @@
 // Q4_K weights repacked at load into groups of 8 interleaved rows (TypeTraits::repack_rows8) and
-// their AVX2 gemm (TypeTraits::gemm_repacked8), in gemm_rows8's orders: whole groups of four
-// tokens a float step per 64 elements, the rest a step per block (ref::VecDotQ4_KQ8_KSubBlockPairs,
-// ref::VecDotQ4_KQ8_KBlockTotals). The integers are the plain layout's, so every output is bit
-// for bit what GemmQ4_KQ8_KRepackedOrder gives on the rows as stored in the file.
+// their AVX2 gemm (TypeTraits::gemm_repacked8), in the K-quant order (ref::VecDotQ4_KQ8_K) for
+// any number of tokens. The integers are the plain layout's, so every output is bit for bit what
+// the file's layout gives.
 //
 // Why: with one row per register every block costs a horizontal sum per output and its scales
 // are unpacked and broadcast row by row. With the eight rows of a group in the eight int32 lanes,
@@ -62,27 +61,19 @@ inline void PairTotals(const GroupBlockQ4_K& g, int s, const BlockQ8_K* const* q
   }
 }
 
-// Eight rows x kT tokens over nb blocks of group g. kPairs: a float step per 64 elements (whole
-// groups of four tokens); else one per block.
-template <int kT, bool kPairs>
+// Eight rows x kT tokens over nb blocks of group g: per block each output's integer totals, then
+// res = d * total - dmin * mins, acc = fma(res, y.d, acc).
+template <int kT>
 inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* const* q, float* y,
                       int64_t ldy) {
-  __m256 acc[kT], acc_m[kT];
-  for (int j = 0; j < kT; ++j) acc[j] = acc_m[j] = _mm256_setzero_ps();
+  __m256 acc[kT];
+  for (int j = 0; j < kT; ++j) acc[j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const GroupBlockQ4_K& gb = g[b];
     __m256i sc[2], mn[2];
     UnpackScales8(gb.scales, sc, mn);
-    const __m256 xd = _mm256_cvtph_ps(Load128(gb.d));
-    const __m256 xdmin = _mm256_cvtph_ps(Load128(gb.dmin));
-    __m256 xd_yd[kT], xdmin_yd[kT];
     int32_t pairs[kT][4];
-    for (int j = 0; j < kT; ++j) {
-      const __m256 yd = _mm256_set1_ps(q[j][b].d);
-      xd_yd[j] = _mm256_mul_ps(xd, yd);
-      xdmin_yd[j] = _mm256_mul_ps(xdmin, yd);
-      BsumPairs(q[j][b], pairs[j]);
-    }
+    for (int j = 0; j < kT; ++j) BsumPairs(q[j][b], pairs[j]);
     __m256i block[kT], block_m[kT];
     for (int j = 0; j < kT; ++j) block[j] = block_m[j] = _mm256_setzero_si256();
     for (int s = 0; s < 4; ++s) {
@@ -91,24 +82,20 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
       // mins[2s] * pair sums of 2s + mins[2s+1] * those of 2s+1, per row.
       const __m256i mins = MinsPair(mn, s);
       for (int j = 0; j < kT; ++j) {
-        const __m256i m = _mm256_madd_epi16(mins, _mm256_set1_epi32(pairs[j][s]));
-        if constexpr (kPairs) {
-          acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals[j]), xd_yd[j], acc[j]);
-          acc_m[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), xdmin_yd[j], acc_m[j]);
-        } else {
-          block[j] = _mm256_add_epi32(block[j], totals[j]);
-          block_m[j] = _mm256_add_epi32(block_m[j], m);
-        }
+        block[j] = _mm256_add_epi32(block[j], totals[j]);
+        block_m[j] = _mm256_add_epi32(
+            block_m[j], _mm256_madd_epi16(mins, _mm256_set1_epi32(pairs[j][s])));
       }
     }
-    if constexpr (!kPairs) {
-      for (int j = 0; j < kT; ++j) {
-        acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block[j]), xd_yd[j], acc[j]);
-        acc_m[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block_m[j]), xdmin_yd[j], acc_m[j]);
-      }
+    const __m256 xd = _mm256_cvtph_ps(Load128(gb.d));
+    const __m256 neg_xdmin = _mm256_xor_ps(_mm256_cvtph_ps(Load128(gb.dmin)), _mm256_set1_ps(-0.0f));
+    for (int j = 0; j < kT; ++j) {
+      const __m256 res = _mm256_fmadd_ps(neg_xdmin, _mm256_cvtepi32_ps(block_m[j]),
+                                         _mm256_mul_ps(xd, _mm256_cvtepi32_ps(block[j])));
+      acc[j] = _mm256_fmadd_ps(res, _mm256_set1_ps(q[j][b].d), acc[j]);
     }
   }
-  for (int j = 0; j < kT; ++j) _mm256_storeu_ps(y + j * ldy, _mm256_sub_ps(acc[j], acc_m[j]));
+  for (int j = 0; j < kT; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
 }  // namespace
@@ -123,12 +110,11 @@ void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
       });
 }
 
-// Whole groups of four tokens in the pairs order, the rest in the block-totals order.
 void GemmQ4_KRows8Repacked(const GemmArgs& g) {
   GemmRepackedRows8<GroupBlockQ4_K>(
-      g, g.n_tokens / 4 * 4, TileRows8<4, true>,
+      g, g.n_tokens / 4 * 4, TileRows8<4>,
       [](int64_t nb, const GroupBlockQ4_K* group, const BlockQ8_K* q, float* y) {
-        TileRows8<1, false>(nb, group, &q, y, 8);
+        TileRows8<1>(nb, group, &q, y, 8);
       });
 }
 

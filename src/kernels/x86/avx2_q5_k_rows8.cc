@@ -1,13 +1,7 @@
 // Q5_K weights repacked at load into groups of 8 interleaved rows (TypeTraits::repack_rows8) and
-// their AVX2 gemm (TypeTraits::gemm_repacked8), in the orders the file's layout gets: batches of
-// 8+ tokens llama.cpp's tiled order (per block fma(d * total - dmin * mins, y.d, acc),
-// ref::VecDotQ5_KQ8_KTiled), fewer tokens ggml_vec_dot_q5_K_q8_K's (eight integer lanes per
-// block, the mins in a float of their own; GemmQ5_KQ8_K). The integers are the file layout's,
-// so the outputs are bit for bit the same.
-//
-// Lane m of that vec_dot sums bytes 4m..4m+3 of each 32-value vector; a chunk of the repacked
-// layout is four such bytes of each of the eight rows, so lane m of eight rows is one register
-// and the eight lanes' float sums are added at the end in HsumPs's order.
+// their AVX2 gemm (TypeTraits::gemm_repacked8), in the K-quant order (per block
+// fma(d * total - dmin * mins, y.d, acc), ref::VecDotQ5_KQ8_K) for any number of tokens. The
+// integers are the file layout's, so the outputs are bit for bit the same.
 #if defined(__x86_64__)
 
 #include <immintrin.h>
@@ -55,47 +49,7 @@ inline __m256i MinsDot(const __m256i mn[2], const int32_t pairs[4]) {
   return md;
 }
 
-// One token, eight rows, in the vec_dot's order: per block and lane m, fma(d, lane, acc[m]);
-// the mins, acc_m += dmin * mins; at the end each row's lanes added as HsumPs adds them, less
-// acc_m.
-inline void LanesRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* q, float* y) {
-  __m256 acc[8], acc_m = _mm256_setzero_ps();
-  for (__m256& a : acc) a = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const GroupBlockQ5_K& gb = g[b];
-    const __m256 yd = _mm256_set1_ps(q[b].d);
-    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(Load128(gb.d)), yd);
-    const __m256 dmin = _mm256_mul_ps(_mm256_cvtph_ps(Load128(gb.dmin)), yd);
-    __m256i sc[2], mn[2];
-    UnpackScales8(gb.scales, sc, mn);
-    int32_t pairs[4];
-    BsumPairs(q[b], pairs);
-    acc_m = _mm256_add_ps(acc_m, _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(MinsDot(mn, pairs))));
-    __m256i scale[8];
-    for (int k = 0; k < 8; ++k) scale[k] = SubBlockScale(sc, k);
-    for (int m = 0; m < 8; ++m) {
-      __m256i lane = _mm256_setzero_si256();
-      for (int s = 0; s < 4; ++s) {
-        __m256i lo, hi;
-        Unpack(gb, s, m, &lo, &hi);
-        const int8_t* q8 = q[b].qs + 64 * s + 4 * m;
-        const __m256i p0 =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Broadcast4(q8)), scale[2 * s]);
-        const __m256i p1 =
-            _mm256_madd_epi16(_mm256_maddubs_epi16(hi, Broadcast4(q8 + 32)), scale[2 * s + 1]);
-        lane = _mm256_add_epi32(lane, _mm256_add_epi32(p0, p1));
-      }
-      acc[m] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[m]);
-    }
-  }
-  // HsumPs: lanes m and m + 4, then (0 + 2) and (1 + 3), then those two.
-  const __m256 s0 = _mm256_add_ps(acc[0], acc[4]), s1 = _mm256_add_ps(acc[1], acc[5]);
-  const __m256 s2 = _mm256_add_ps(acc[2], acc[6]), s3 = _mm256_add_ps(acc[3], acc[7]);
-  const __m256 sum = _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3));
-  _mm256_storeu_ps(y, _mm256_sub_ps(sum, acc_m));
-}
-
-// kT tokens, eight rows, in the tiled order.
+// kT tokens, eight rows.
 template <int kT>
 inline void TiledRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* const* q, float* y,
                        int64_t ldy) {
@@ -156,12 +110,7 @@ void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
       });
 }
 
-// Fewer than 8 tokens in the vec_dot's order, token after token; 8+ in the tiled order.
 void GemmQ5_KRows8Repacked(const GemmArgs& g) {
-  if (g.n_tokens < 8) {
-    GemmRepackedRows8<GroupBlockQ5_K>(g, 0, TiledRows8<4>, LanesRows8);
-    return;
-  }
   GemmRepackedRows8<GroupBlockQ5_K>(
       g, g.n_tokens / 4 * 4, TiledRows8<4>,
       [](int64_t nb, const GroupBlockQ5_K* group, const BlockQ8_K* q, float* y) {

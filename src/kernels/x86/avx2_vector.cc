@@ -85,24 +85,6 @@ void AxpyF16(int64_t n, float a, const uint16_t* v, float* acc) {
   for (; i < n; ++i) acc[i] = __builtin_fmaf(a, HalfToFloat(v[i]), acc[i]);
 }
 
-float DotF16(int64_t n, const uint16_t* x, const uint16_t* y) {
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                   _mm256_setzero_ps()};
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    for (int j = 0; j < 4; ++j) {
-      acc[j] = _mm256_fmadd_ps(LoadF16x8(x + i + 8 * j), LoadF16x8(y + i + 8 * j), acc[j]);
-    }
-  }
-  const __m256 s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
-  // ggml reduces the last 8 lanes with two horizontal adds: (t0 + t1) + (t2 + t3).
-  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  const __m128 h = _mm_hadd_ps(t, t);
-  double sum = static_cast<double>(_mm_cvtss_f32(_mm_hadd_ps(h, h)));
-  for (; i < n; ++i) sum += static_cast<double>(HalfToFloat(x[i]) * HalfToFloat(y[i]));
-  return static_cast<float>(sum);
-}
-
 // The table lookup stays scalar (a gather is no faster here); F16C does the two conversions that
 // cost most of the scalar loop.
 void GeGlu(int64_t n, const float* gate, const float* up, const uint16_t* table, float* y) {
@@ -136,7 +118,7 @@ void ToF16(int64_t n, const float* x, uint16_t* y) {
   for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
 }
 
-constexpr VectorKernels kAvx2Vector = {ExpSum, SwiGlu, AxpyF16, DotF16, GeGlu, ToF16};
+constexpr VectorKernels kAvx2Vector = {ExpSum, SwiGlu, AxpyF16, GeGlu, ToF16};
 
 }  // namespace
 

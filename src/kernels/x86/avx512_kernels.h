@@ -5,10 +5,10 @@
 //
 // Numerics: integer block sums are exact on every path; the float order is this file's own
 // (the scalar reference checks it within measured tolerances, tests/unit/kernels_simd_test.cc):
-// * the K-quants keep the AVX2 kernels' order (per super-block an 8-lane integer vector fused
-//   into an 8-lane float accumulator): their integers come from 512-bit maddubs and VNNI's
-//   vpdpwssd, which sums them in another grouping to the same exact values, so their results
-//   are bit for bit those of the AVX2 vec_dot;
+// * the K-quants keep the K-quant order of every ISA (ref::VecDotQ4_KQ8_K: a float step per
+//   super-block on its exact integer totals): their integers come from 512-bit maddubs and
+//   VNNI's vpdpwssd, which sums them in another grouping to the same exact values, so their
+//   results are bit for bit those of the AVX2 and scalar kernels;
 // * the 32-element blocks take two blocks per 512-bit register: VNNI's vpdpbusd for the integer
 //   sums and a 16-lane float accumulator (lanes 0-7 the even blocks, 8-15 the odd ones);
 // * F32 and BF16 rows: a 16-lane accumulator (BF16 widened exactly, no vdpbf16ps).

@@ -115,23 +115,16 @@ struct Q6Weights {
   static __m512i Activations(const BlockQ8_K& q, int m) { return Load512(q.qs + 64 * m); }
 };
 
-// Every output of a tile of kR rows x kT tokens, in the order of the AVX2 vec_dot (so bit for
-// bit its results): per super-block, its 8 integer lanes (Q6_K: less 32 * scale * bsums)
-// fused with d_x * d_y into an 8-lane accumulator, the mins (Q4_K, Q5_K) times dmin_x * d_y
-// added to a float; HsumPs(acc) - mins at the end. vec_dot is the 1 x 1 tile.
+// Every output of a tile of kR rows x kT tokens in the K-quant order of every ISA
+// (ref::VecDotQ4_KQ8_K), so bit for bit the AVX2 kernels' results: per super-block the exact
+// integer total (Q6_K: less 32 * scale * bsums) and mins . bsums (Q4_K, Q5_K), then
+// res = d_x * total - dmin_x * mins, acc = fma(res, d_y, acc). vec_dot is the 1 x 1 tile.
 template <typename W, int kR, int kT>
 inline void TileK(int64_t nb, const typename W::Block* const* x, const BlockQ8_K* const* q,
                   float* y, int64_t ldy, const char* ahead = nullptr) {
   using BlockW = typename W::Block;
   constexpr bool kMins = !std::is_same_v<W, Q6Weights>;
-  __m256 acc[kR][kT];
-  float acc_m[kR][kT];
-  for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) {
-      acc[i][j] = _mm256_setzero_ps();
-      acc_m[i][j] = 0.0f;
-    }
-  }
+  float acc[kR][kT] = {};
   for (int64_t b = 0; b < nb; ++b) {
     PrefetchAhead<kR * sizeof(BlockW)>(ahead, b);
     typename W::Row rows[kR];
@@ -161,23 +154,22 @@ inline void TileK(int64_t nb, const typename W::Block* const* x, const BlockQ8_K
           _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
       for (int i = 0; i < kR; ++i) {
         __m256i lanes = FoldHalves(sums[i][j]);
+        float res;
         if constexpr (kMins) {
           const int md = HsumEpi32(_mm_madd_epi16(pairs, rows[i].mins));
-          const float dmin = rows[i].dmin * qb.d;
-          acc_m[i][j] += dmin * static_cast<float>(md);
+          const float total = static_cast<float>(HsumEpi32(lanes));
+          res = __builtin_fmaf(-rows[i].dmin, static_cast<float>(md), rows[i].d * total);
         } else {
           const __m256i bias = _mm256_madd_epi16(rows[i].scales, bsums);
           lanes = _mm256_sub_epi32(lanes, _mm256_slli_epi32(bias, 5));
+          res = rows[i].d * static_cast<float>(HsumEpi32(lanes));
         }
-        const float d = rows[i].d * qb.d;
-        acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc[i][j]);
+        acc[i][j] = __builtin_fmaf(res, qb.d, acc[i][j]);
       }
     }
   }
   for (int i = 0; i < kR; ++i) {
-    for (int j = 0; j < kT; ++j) {
-      y[j * ldy + i] = kMins ? HsumPs(acc[i][j]) - acc_m[i][j] : HsumPs(acc[i][j]);
-    }
+    for (int j = 0; j < kT; ++j) y[j * ldy + i] = acc[i][j];
   }
 }
 

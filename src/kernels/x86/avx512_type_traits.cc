@@ -2,9 +2,6 @@
 // functions this ISA implements; null fields fall back to the AVX2 table (kernels.cc): the F16
 // dot product (the attention kernels' results are defined by the AVX2 one) and the Q8_0/Q8_1
 // quantizers (llama.cpp's AVX-512 builds quantize with the same AVX2 code).
-//
-// No gemm_rows8 or gemm_tokens8: those follow llama.cpp's repacked and tiled orders, and this
-// ISA keeps one order per type, so every batch of Q4_K, Q5_K and Q6_K goes through gemm.
 #if defined(__x86_64__)
 
 #include "kernels/x86/avx512_kernels.h"
