@@ -14,6 +14,8 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -304,6 +306,36 @@ void ExpectSharedPrefixComputedOnce(std::shared_ptr<LanguageModel> lm, int n_req
   EXPECT_EQ(running.Wait().result.finish_reason, FinishReason::kCancelled);
 }
 
+// The golden files' prompts (tools/gen_goldens.py), each answered greedily without the cache,
+// then with the cache after its first half was asked (half of it reused), and again (all but
+// its last token reused): the same text every time.
+void ExpectGoldenPromptsSame(std::shared_ptr<LanguageModel> lm, const std::string& golden) {
+  std::ifstream in(std::string(FOUNDRY_SOURCE_DIR) + "/tests/golden/data/" + golden);
+  ASSERT_TRUE(in.good()) << golden;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const nlohmann::json g = nlohmann::json::parse(ss.str());
+  auto cached = NewScheduler(lm, true, 1, 512);
+  auto plain = NewScheduler(lm, false, 1, 512);
+  ASSERT_TRUE(cached && plain);
+  int checked = 0;
+  for (const auto& p : g["prompts"]) {
+    const auto ids = p["ids"].get<std::vector<int32_t>>();
+    if (ids.size() < 2) continue;
+    const std::vector<int32_t> half(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(ids.size() / 2));
+    const Answer want = RunTogether(*plain, {ids}, 16)[0];
+    RunTogether(*cached, {half}, 4);
+    const Answer after_half = RunTogether(*cached, {ids}, 16)[0];
+    const Answer again = RunTogether(*cached, {ids}, 16)[0];
+    EXPECT_EQ(after_half.text, want.text) << golden << ": '" << p["text"] << "' after its half";
+    EXPECT_GE(after_half.result.cached_tokens, static_cast<int64_t>(half.size()) - 1);
+    EXPECT_EQ(again.text, want.text) << golden << ": '" << p["text"] << "' again";
+    EXPECT_EQ(again.result.cached_tokens, static_cast<int64_t>(ids.size()) - 1);
+    ++checked;
+  }
+  EXPECT_GE(checked, 5) << golden;
+}
+
 std::shared_ptr<LanguageModel> LoadRealOrSkip(const std::string& file) {
   const std::string path = std::string(FOUNDRY_SOURCE_DIR) + "/.cache/models/" + file;
   if (!std::ifstream(path).good()) return nullptr;
@@ -315,6 +347,21 @@ TEST(PromptCache, SmolLm2ChatTurnsSameWithAndWithoutCache) {
   if (!lm) GTEST_SKIP() << "SmolLM2-135M-Instruct.Q4_1.gguf is not downloaded (make models)";
   // Three chats side by side, small chunks so that prompts span several steps.
   ExpectChatsSameWithAndWithoutCache(lm, 3, 3, 3, 32, 10);
+}
+
+TEST(PromptCache, GoldenPromptsSameWithAndWithoutReuse) {
+  ExpectGoldenPromptsSame(LoadModel(FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-llama.gguf"),
+                          "tiny-llama.json");
+  ExpectGoldenPromptsSame(LoadModel(FOUNDRY_SOURCE_DIR "/tests/data/models/tiny-gemma3.gguf"),
+                          "tiny-gemma3.json");
+  for (const char* name : {"SmolLM2-135M-Instruct.Q4_1", "gemma-3-270m-Q4_K_M"}) {
+    auto lm = LoadRealOrSkip(std::string(name) + ".gguf");
+    if (!lm) {
+      std::printf("%s.gguf is not downloaded (make models): not checked\n", name);
+      continue;
+    }
+    ExpectGoldenPromptsSame(lm, std::string(name) + ".json");
+  }
 }
 
 TEST(PromptCache, SmolLm2MoreChatsThanSlots) {
