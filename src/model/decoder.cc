@@ -59,13 +59,13 @@ class DecoderModel final : public Model {
  protected:
   // The matrices only MatMuls reads: every layer's projections and an output head of its own
   // (a tied one is the token embedding, whose rows GetRows reads).
-  void RepackWeights(const Kernels& k) override {
+  void RepackWeights(const Kernels& k, ThreadPool& pool) override {
     for (DecoderLayerWeights& L : layers_) {
       for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) {
-        if (!t->empty()) repacked_.Repack(k, gguf(), t);
+        if (!t->empty()) repacked_.Repack(k, gguf(), t, pool);
       }
     }
-    if (output_.data != tok_embd_.data) repacked_.Repack(k, gguf(), &output_);
+    if (output_.data != tok_embd_.data) repacked_.Repack(k, gguf(), &output_, pool);
   }
 
   void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,

@@ -1,6 +1,8 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include "model/arch_registry.h"
 
@@ -16,7 +18,11 @@ StatusOr<std::unique_ptr<Model>> Model::Load(std::shared_ptr<const GgufFile> ggu
   }
   FOUNDRY_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, entry->load(std::move(gguf), arch));
   model->kernels_ = &kernels;
-  if (repack) model->RepackWeights(kernels);
+  if (repack) {
+    // A one-off job at load: every core, each thread repacking its share of a matrix's rows.
+    ThreadPool pool(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), 0);
+    model->RepackWeights(kernels, pool);
+  }
   return model;
 }
 

@@ -49,9 +49,9 @@ class Model {
  protected:
   Model(std::shared_ptr<const GgufFile> gguf, HParams hparams)
       : gguf_(std::move(gguf)), hparams_(std::move(hparams)) {}
-  // Copies the weight matrices the kernels read faster in another layout (RepackedWeights);
-  // Load calls it once the kernels are known. Default: none.
-  virtual void RepackWeights(const Kernels& /*kernels*/) {}
+  // Copies the weight matrices the kernels read faster in another layout (RepackedWeights), on
+  // the pool's threads; Load calls it once the kernels are known. Default: none.
+  virtual void RepackWeights(const Kernels& /*kernels*/, ThreadPool& /*pool*/) {}
   // The architecture's pass; inputs are already validated.
   virtual void ForwardValidated(const Batch& batch, KvCache& kv, Workspace& ws, ThreadPool& pool,
                                 float* logits, float* hidden) const = 0;

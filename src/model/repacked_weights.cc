@@ -4,7 +4,8 @@
 
 namespace foundry {
 
-void RepackedWeights::Repack(const Kernels& k, const GgufFile& file, Tensor* t) {
+void RepackedWeights::Repack(const Kernels& k, const GgufFile& file, Tensor* t,
+                             ThreadPool& pool) {
   const TypeTraits* tt = k.Find(t->type);
   const int64_t rows = t->rows();
   if (t->repacked8 || tt == nullptr || tt->repack_rows8 == nullptr || rows % 8 != 0) return;
@@ -14,7 +15,12 @@ void RepackedWeights::Repack(const Kernels& k, const GgufFile& file, Tensor* t) 
   void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
   if (p == nullptr) throw std::bad_alloc();
   std::unique_ptr<uint8_t, Free> copy(static_cast<uint8_t*>(p));
-  tt->repack_rows8(t->ne[0], t->data, t->row_bytes, rows, copy.get());
+  // Groups of 8 rows are independent, and a repacked group keeps its rows' offset.
+  const auto* src = static_cast<const uint8_t*>(t->data);
+  pool.ParallelFor(rows / 8, 16, [&](int64_t g0, int64_t g1) {
+    const size_t offset = static_cast<size_t>(g0) * 8 * t->row_bytes;
+    tt->repack_rows8(t->ne[0], src + offset, t->row_bytes, (g1 - g0) * 8, copy.get() + offset);
+  });
   file.ReleasePages(t->data, bytes);
   t->data = copy.get();
   t->repacked8 = true;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "format/gguf_file.h"
 #include "kernels/kernels.h"
 #include "model/tensor.h"
@@ -19,8 +20,9 @@ class RepackedWeights {
  public:
   // Repacks *t when the kernels have a repacked layout for its type and its rows allow it (a
   // multiple of 8, nothing else reading them: the caller's promise); *t then points at the
-  // copy (Tensor::repacked8). Otherwise *t is left as it is.
-  void Repack(const Kernels& k, const GgufFile& file, Tensor* t);
+  // copy (Tensor::repacked8). Otherwise *t is left as it is. The pool's threads each repack a
+  // share of the row groups (and fault in their pages of the copy).
+  void Repack(const Kernels& k, const GgufFile& file, Tensor* t, ThreadPool& pool);
 
   size_t bytes() const { return bytes_; }
 
