@@ -1,5 +1,5 @@
 // VectorKernels of every ISA this CPU runs: accuracy against libm, and the exact summation
-// orders the attention relies on to agree with llama.cpp bit for bit.
+// orders the attention relies on (tinyBLAS's, for one token and for many).
 #include <gtest/gtest.h>
 
 #include <cfloat>
