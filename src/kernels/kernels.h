@@ -91,9 +91,8 @@ std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512"
 bool IsaSupported(Isa isa);
 // The best ISA IsaSupported() allows.
 Isa BestSupportedIsa();
-// The ISA used when none is asked for: the best supported one whose kernels have been
-// chosen by default (kernels.cc, kIsaVerified): AVX2 where the CPU has it, AVX-512 only when
-// asked for until it is shown faster.
+// The ISA used when none is asked for: the best supported one whose kernels are chosen by
+// default (kernels.cc, kIsaVerified): today every ISA, so the best the CPU has.
 Isa DefaultIsa();
 
 // Which ISA a load that asks for `requested` gets, as a pure function (the engine calls it

@@ -77,21 +77,22 @@ struct Tolerance {
   // The share of positions (and greedy steps) that must be strict checks, i.e. whose reference
   // top-2 margin reaches tie_margin, so that a wide tie_margin cannot empty the test.
   double min_strict_share = 0.5;
-  // On the AVX2 path our kernels round exactly as llama.cpp's AVX2 build does for prompts
+  // On the AVX2 path (and AVX-512's, which takes AVX2's kernels for these types and sums the
+  // K-quants to the same bits) our kernels round exactly as llama.cpp's AVX2 build does for prompts
   // (batches of 2+ tokens) of models whose matmuls are Q4_0, Q4_1, or Q8_0 in a matrix not
   // repacked at load (a tied output head; kernels/x86/avx2_*.cc, Attention in model/layers.cc),
   // so there the prompt's logits are checked exactly: equal up to the golden file's 5-decimal
   // rounding, top-1 equal everywhere but at ties the rounding cannot resolve. Greedy steps
   // decode one token at a time, which llama.cpp sums in another order than its prompts and we
   // in the prompts' order (one order for every batch), so they keep tie_margin.
-  bool exact_prompt_on_avx2 = false;
+  bool exact_prompt_on_avx = false;
 };
 
 inline constexpr double kGoldenRounding = 1e-5;  // logits are stored with 5 decimals
 
-// `tol` on the ISA the golden runs on (exact prompts on AVX2 where tol says so).
+// `tol` on the ISA the golden runs on (exact prompts on AVX2 and AVX-512 where tol says so).
 inline Tolerance EffectiveTolerance(const Tolerance& tol, Isa isa) {
-  if (!tol.exact_prompt_on_avx2 || isa != Isa::kAvx2) return tol;
+  if (!tol.exact_prompt_on_avx || (isa != Isa::kAvx2 && isa != Isa::kAvx512)) return tol;
   Tolerance exact = tol;
   exact.abs = kGoldenRounding;
   exact.mean = kGoldenRounding;

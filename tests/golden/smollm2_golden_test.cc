@@ -3,6 +3,6 @@
 
 TEST(SmolLM2Golden, MatchesLlamaCpp) {
   foundry::golden::Tolerance tol;
-  tol.exact_prompt_on_avx2 = true;
+  tol.exact_prompt_on_avx = true;
   foundry::golden::CheckGoldenFile("SmolLM2-135M-Instruct.Q4_1.json", tol);
 }

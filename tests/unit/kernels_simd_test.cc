@@ -288,9 +288,18 @@ TEST(KernelsSimd, DispatchTables) {
     }
     EXPECT_EQ(FindTypeTraitsForIsa(static_cast<QuantType>(12345), isa), nullptr);
   }
+  // AVX-512 brings its own K-quant gemms (prompts in VNNI panels) on AVX2's dot products.
   if (IsaSupported(Isa::kAvx512)) {
-    EXPECT_NE(FindTypeTraitsForIsa(QuantType::kQ4_K, Isa::kAvx512)->vec_dot,
-              FindTypeTraitsForIsa(QuantType::kQ4_K, Isa::kAvx2)->vec_dot);
+    for (QuantType t : {QuantType::kQ4_K, QuantType::kQ5_K, QuantType::kQ6_K}) {
+      const TypeTraits* a512 = FindTypeTraitsForIsa(t, Isa::kAvx512);
+      const TypeTraits* a2 = FindTypeTraitsForIsa(t, Isa::kAvx2);
+      EXPECT_NE(a512->gemm, a2->gemm) << Name(t, Isa::kAvx512);
+      EXPECT_EQ(a512->vec_dot, a2->vec_dot) << Name(t, Isa::kAvx512);
+      EXPECT_EQ(a512->repack_rows8, a2->repack_rows8) << Name(t, Isa::kAvx512);
+      if (a2->gemm_repacked8 != nullptr) {
+        EXPECT_NE(a512->gemm_repacked8, a2->gemm_repacked8) << Name(t, Isa::kAvx512);
+      }
+    }
   }
   // A Kernels bundle is its ISA's tables; none for an ISA the CPU lacks.
   for (Isa isa : kAllIsas) {
@@ -331,10 +340,9 @@ TEST(KernelsSimd, ResolveIsaHonoursForcedIsa) {
       EXPECT_NE(warning.find("unknown ISA sse9"), std::string::npos) << warning;
     }
   }
-  // The default is a supported ISA, AVX2 where the CPU has it (AVX-512 runs when asked for,
-  // see kIsaVerified).
+  // The default is the best ISA the CPU supports (kIsaVerified).
   EXPECT_TRUE(IsaSupported(DefaultIsa()));
-  EXPECT_EQ(DefaultIsa(), IsaSupported(Isa::kAvx2) ? Isa::kAvx2 : Isa::kScalar);
+  EXPECT_EQ(DefaultIsa(), BestSupportedIsa());
   // On an AVX-512 CPU: an empty request gets the default, avx512 and scalar force theirs.
   EXPECT_EQ(ResolveIsa("", Isa::kAvx512, Isa::kAvx2, &warning), Isa::kAvx2);
   EXPECT_EQ(ResolveIsa("avx512", Isa::kAvx512, Isa::kAvx2, &warning), Isa::kAvx512);

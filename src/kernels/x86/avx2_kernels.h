@@ -29,10 +29,17 @@ float VecDotF32F32(int64_t n, const void* w, const void* a);
 float VecDotF16F16(int64_t n, const void* w, const void* a);
 float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 
-// avx2_blocks32.cc and avx2_kquants.cc: the entry points every ISA has.
-#include "kernels/x86/quant_kernel_declarations.inc"
-
-// avx2_blocks32.cc: Q5_1 (a fallback type of Q5_K_M files), whose dot product AVX-512 shares.
+// avx2_blocks32.cc: 32-element blocks against Q8_0/Q8_1 activations, in llama.cpp's order (the
+// AVX-512 table takes them as they are: they beat 512-bit versions of them, which were dropped).
+float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a);
+float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a);
+float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a);
+float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a);
+void GemmQ4_0Q8_0(const GemmArgs& g);
+void GemmQ4_1Q8_1(const GemmArgs& g);
+void GemmQ5_0Q8_0(const GemmArgs& g);
+void GemmQ8_0Q8_0(const GemmArgs& g);
+// Q5_1 (a fallback type of Q5_K_M files).
 float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a);
 
 // avx2_blocks32_rows8.cc: Q4_0, Q5_0 and Q8_0 in groups of 8 interleaved rows
@@ -45,6 +52,14 @@ void RepackQ5_0Rows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 void GemmQ5_0Rows8Repacked(const GemmArgs& g);
 void RepackQ8_0Rows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
 void GemmQ8_0Rows8Repacked(const GemmArgs& g);
+
+// avx2_kquants.cc: K-quant super-blocks against Q8_K activations.
+float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a);
+float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a);
+float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a);
+void GemmQ4_KQ8_K(const GemmArgs& g);
+void GemmQ5_KQ8_K(const GemmArgs& g);
+void GemmQ6_KQ8_K(const GemmArgs& g);
 
 // avx2_q4_k_rows8.cc: Q4_K in groups of 8 interleaved rows (TypeTraits::repack_rows8) and its
 // gemm (TypeTraits::gemm_repacked8), bit for bit GemmQ4_KQ8_K's outputs.

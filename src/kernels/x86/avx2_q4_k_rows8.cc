@@ -19,19 +19,10 @@
 #include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/avx2_k_rows8.h"
 #include "kernels/x86/avx2_kernels.h"
+#include "kernels/x86/k_rows8_layout.h"
 
 namespace foundry::x86::avx2 {
 namespace {
-
-// Super-block b of a group of 8 rows: the eight rows' block b, interleaved. The same size as
-// eight BlockQ4_K, so a repacked matrix keeps the file's size and row stride.
-struct GroupBlockQ4_K {
-  uint16_t d[8];              // row r's d (f16)
-  uint16_t dmin[8];           // row r's dmin (f16)
-  uint32_t scales[3][8];      // word k of row r's 12 packed scale/min bytes
-  uint8_t qs[32][8][4];       // chunk c: row r's qs bytes 4c..4c+3
-};
-static_assert(sizeof(GroupBlockQ4_K) == 8 * sizeof(BlockQ4_K));
 
 // The integer sums of the 64 elements of sub-blocks 2s and 2s+1 for eight rows (lane r) and kT
 // tokens, each sub-block's dot product times its scale.

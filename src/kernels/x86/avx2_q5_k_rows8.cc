@@ -14,19 +14,10 @@
 #include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/avx2_k_rows8.h"
 #include "kernels/x86/avx2_kernels.h"
+#include "kernels/x86/k_rows8_layout.h"
 
 namespace foundry::x86::avx2 {
 namespace {
-
-// Super-block b of a group of 8 rows, the size of eight BlockQ5_K.
-struct GroupBlockQ5_K {
-  uint16_t d[8];          // row r's d (f16)
-  uint16_t dmin[8];       // row r's dmin (f16)
-  uint32_t scales[3][8];  // word k of row r's 12 packed scale/min bytes
-  uint8_t qh[8][8][4];    // chunk c: row r's qh bytes 4c..4c+3
-  uint8_t qs[32][8][4];   // chunk c: row r's qs bytes 4c..4c+3
-};
-static_assert(sizeof(GroupBlockQ5_K) == 8 * sizeof(BlockQ5_K));
 
 // Chunk m of sub-blocks 2s (lo) and 2s+1 (hi) of the eight rows as 5-bit values: the nibbles of
 // qs chunk 8s + m, the fifth bits 2s and 2s+1 of qh chunk m (as UnpackQ5_K builds them).

@@ -1,0 +1,95 @@
+// Q6_K decoding on AVX-512: two rows per 512-bit register, one per 256-bit half, against the
+// same activations in both halves. Each instruction then does the work of two AVX2 ones, and
+// VNNI's vpdpwssd applies the scales and accumulates in one step. Decoding reads every weight
+// once, so this is about keeping up with memory: the AVX2 kernel's unpacking and scale shuffles
+// per 32 values kept Q6_K decoding below the bandwidth the Q4_K paths reach.
+//
+// Every output keeps the K-quant order of every ISA (ref::VecDotQ6_KQ8_K: per super-block the
+// exact integer total, then fma(d * total, y.d, acc)): bit for bit the AVX2 kernels.
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/quant_blocks.h"
+#include "kernels/x86/avx2_gemm_driver.h"
+#include "kernels/x86/avx2_kernels.h"
+#include "kernels/x86/avx512_helpers.h"
+#include "kernels/x86/avx512_kernels.h"
+
+namespace foundry::x86::avx512 {
+namespace {
+
+// Rows x[0] and x[1] times token q over nb super-blocks: y[0], y[1]. `ahead`: see
+// PrefetchAhead (avx2_gemm_driver.h).
+inline void Rows2(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y,
+                  const char* ahead) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
+  // Per 128-bit lane: the int16 scale 2k (lanes 0, 2) or 2k + 1 (lanes 1, 3) of a half's eight,
+  // in all eight int16 slots.
+  __m512i pick[4];
+  for (int k = 0; k < 4; ++k) {
+    const auto pair = [](int s) {
+      return static_cast<int64_t>(0x0101010101010101LL * (2 * s)) +
+             static_cast<int64_t>(0x0100010001000100LL);
+    };
+    pick[k] = _mm512_set_epi64(pair(2 * k + 1), pair(2 * k + 1), pair(2 * k), pair(2 * k),
+                               pair(2 * k + 1), pair(2 * k + 1), pair(2 * k), pair(2 * k));
+  }
+  float acc0 = 0.0f, acc1 = 0.0f;
+  for (int64_t b = 0; b < nb; ++b) {
+    PrefetchAhead<2 * sizeof(BlockQ6_K)>(ahead, b);
+    const BlockQ6_K& x0 = x[0][b];
+    const BlockQ6_K& x1 = x[1][b];
+    const BlockQ8_K& qb = q[b];
+    const __m256i sc0 = _mm256_cvtepi8_epi16(Load128(x0.scales));
+    const __m256i sc1 = _mm256_cvtepi8_epi16(Load128(x1.scales));
+    const __m512i sc = Join(sc0, sc1);
+    // Start from -32 * scales . bsums (the values are stored as q + 32).
+    const __m512i bsums = _mm512_broadcast_i64x4(Load256(qb.bsums));
+    __m512i sum = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                   _mm512_slli_epi32(_mm512_madd_epi16(sc, bsums), 5));
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql0 = Join(Load256(x0.ql + 64 * h), Load256(x1.ql + 64 * h));
+      const __m512i ql1 = Join(Load256(x0.ql + 64 * h + 32), Load256(x1.ql + 64 * h + 32));
+      const __m512i qh = Join(Load256(x0.qh + 32 * h), Load256(x1.qh + 32 * h));
+      const __m512i lo[4] = {_mm512_and_si512(ql0, m4), _mm512_and_si512(ql1, m4),
+                             _mm512_and_si512(_mm512_srli_epi16(ql0, 4), m4),
+                             _mm512_and_si512(_mm512_srli_epi16(ql1, 4), m4)};
+      // Lanes [row 0 scales 8h..8h+7, the same, row 1's, the same].
+      const __m512i half = _mm512_shuffle_i64x2(sc, sc, h == 0 ? _MM_SHUFFLE(2, 2, 0, 0)
+                                                               : _MM_SHUFFLE(3, 3, 1, 1));
+      for (int k = 0; k < 4; ++k) {
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(qh, 2 * k), m2);
+        const __m512i w = _mm512_or_si512(lo[k], _mm512_slli_epi16(hi, 4));
+        const __m512i a = _mm512_broadcast_i64x4(Load256(qb.qs + 128 * h + 32 * k));
+        sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(w, a),
+                                  _mm512_shuffle_epi8(half, pick[k]));
+      }
+    }
+    const int t0 = HsumEpi32(_mm512_castsi512_si256(sum));
+    const int t1 = HsumEpi32(_mm512_extracti64x4_epi64(sum, 1));
+    acc0 = __builtin_fmaf(HalfToFloat(x0.d) * static_cast<float>(t0), qb.d, acc0);
+    acc1 = __builtin_fmaf(HalfToFloat(x1.d) * static_cast<float>(t1), qb.d, acc1);
+  }
+  y[0] = acc0;
+  y[1] = acc1;
+}
+
+inline void Rows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y,
+                  const char* ahead) {
+  const int64_t pair_bytes = 2 * nb * static_cast<int64_t>(sizeof(BlockQ6_K));
+  Rows2(nb, x, q, y, ahead);
+  Rows2(nb, x + 2, q, y + 2, ahead == nullptr ? nullptr : ahead + pair_bytes);
+}
+
+}  // namespace
+
+void GemmQ6_KDecode(const GemmArgs& g) {
+  GemmRows4<BlockQ6_K, BlockQ8_K, kQK_K>(g, Rows4, avx2::VecDotQ6_KQ8_K);
+}
+
+}  // namespace foundry::x86::avx512
+
+#endif  // defined(__x86_64__)
