@@ -37,8 +37,8 @@ test: all models
 
 # Unit, golden and e2e tests against an ASan+UBSan build (the e2e suite drives
 # build-asan/bin/foundry through FOUNDRY_BIN, service daemon included). -O1 keeps the goldens and
-# the e2e suite fast enough; assertions stay on. The real-model goldens run on the default ISA
-# only: their scalar and AVX-512 variants are left to the Release run, since under ASan they
+# the e2e suite fast enough; assertions stay on. The real-model goldens run on AVX2 only: their
+# scalar and AVX-512 variants are left to the Release run, since under ASan they
 # alone would take most of CI's time (every ISA's kernels run under ASan in the kernel tests and
 # the tiny-model goldens); so does the perplexity golden (eval_perplexity_test and the e2e suite
 # run the same code under ASan on short texts).

@@ -50,6 +50,9 @@ inline void Rows2(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, flo
     const __m512i bsums = _mm512_broadcast_i64x4(Load256(qb.bsums));
     __m512i sum = _mm512_sub_epi32(_mm512_setzero_si512(),
                                    _mm512_slli_epi32(_mm512_madd_epi16(sc, bsums), 5));
+    // Per half h, lanes [row 0 scales 8h..8h+7, the same, row 1's, the same].
+    const __m512i halves[2] = {_mm512_shuffle_i64x2(sc, sc, _MM_SHUFFLE(2, 2, 0, 0)),
+                               _mm512_shuffle_i64x2(sc, sc, _MM_SHUFFLE(3, 3, 1, 1))};
     for (int h = 0; h < 2; ++h) {
       const __m512i ql0 = Join(Load256(x0.ql + 64 * h), Load256(x1.ql + 64 * h));
       const __m512i ql1 = Join(Load256(x0.ql + 64 * h + 32), Load256(x1.ql + 64 * h + 32));
@@ -57,9 +60,7 @@ inline void Rows2(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, flo
       const __m512i lo[4] = {_mm512_and_si512(ql0, m4), _mm512_and_si512(ql1, m4),
                              _mm512_and_si512(_mm512_srli_epi16(ql0, 4), m4),
                              _mm512_and_si512(_mm512_srli_epi16(ql1, 4), m4)};
-      // Lanes [row 0 scales 8h..8h+7, the same, row 1's, the same].
-      const __m512i half = _mm512_shuffle_i64x2(sc, sc, h == 0 ? _MM_SHUFFLE(2, 2, 0, 0)
-                                                               : _MM_SHUFFLE(3, 3, 1, 1));
+      const __m512i half = halves[h];
       for (int k = 0; k < 4; ++k) {
         const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(qh, 2 * k), m2);
         const __m512i w = _mm512_or_si512(lo[k], _mm512_slli_epi16(hi, 4));
