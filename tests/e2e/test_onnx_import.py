@@ -216,12 +216,12 @@ def test_compile_is_lossless_and_greedy_is_compared_with_onnxruntime_genai(home,
     assert np.allclose(ours("token_embd.weight"), np.load(tmp / "lm_head.npy"), rtol=2 ** -10, atol=0)
 
     full, first, prefix = greedy_agreement(env, model, GOLDEN)
-    # Measured on the build host (docs/byom.md), of 8 x 32 tokens: with the default kernels
-    # (AVX2, Q4_0 repacked in llama.cpp's repacked order) 0/8 full, 8/8 first and 99 tokens
-    # before the first difference; 4/8, 7/8, 181 in the file's layout (FOUNDRY_REPACK=0); 3/8,
-    # 8/8, 127 with FOUNDRY_ISA=avx512; 1/8, 6/8, 105 with scalar kernels: the weights are
-    # identical (above) and the engine's own summation orders disagree with each other on this
-    # small model's near-ties. The floor below holds for all four (a real bug, such as a wrong
+    # Measured on the build host (docs/byom.md), of 8 x 32 tokens: with the AVX2 kernels (Q4_0
+    # repacked in llama.cpp's repacked order; AVX-512, the default where the CPU has it, takes
+    # the same Q4_0 kernels) 0/8 full, 8/8 first and 99 tokens before the first difference;
+    # 4/8, 7/8, 181 in the file's layout (FOUNDRY_REPACK=0); 1/8, 6/8, 105 with scalar kernels:
+    # the weights are identical (above) and the engine's own summation orders disagree with each
+    # other on this small model's near-ties. The floor below holds for all three (a real bug, such as a wrong
     # RoPE layout, leaves a few tokens); the bar (7/8 full, 8/8 first) is not met by so
     # small a model (Qwen2.5-Coder-0.5B, by hand: 6/8 full, 8/8 first); the 1.5B test above
     # holds it.
