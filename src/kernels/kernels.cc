@@ -114,8 +114,7 @@ constexpr int kNumIsas = sizeof(kAllIsas) / sizeof(kAllIsas[0]);
 // Whether each ISA's kernels are chosen by default (DefaultIsa): every one, the best the CPU has.
 // AVX-512 (F, BW, VL, VNNI) takes AVX2's kernels but for its K-quant prompt gemms (VNNI panels,
 // the same bits) and F32/BF16 dot products, so it rounds as AVX2 does on the quantized models
-// and runs their prompts 1.6-2.6x faster (Qwen2.5-Coder-1.5B Q4_K_M, Q5_K_M, Q6_K pp256, one
-// thread, AMD EPYC Zen 5). A CPU with AVX-512 but no VNNI (Skylake-SP and -X) does not qualify
+// and prompts them faster (side by side with llama.cpp in docs/performance.md). A CPU with AVX-512 but no VNNI (Skylake-SP and -X) does not qualify
 // (IsaSupported) and runs the AVX2 kernels.
 constexpr bool kIsaVerified[] = {true, true, true};
 static_assert(sizeof(kIsaVerified) / sizeof(kIsaVerified[0]) == kNumIsas);

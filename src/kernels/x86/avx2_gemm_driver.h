@@ -57,6 +57,17 @@ class PlainTiles {
   const BlockW* const* x_ = nullptr;
 };
 
+// A decoding tile of 4 rows as two tiles of 2, each prefetching its own pair's stream (see
+// PrefetchAhead); for kernels whose 4-row tile would need more registers than the ISA has.
+//   rows2(nb, x[2], q, y, ahead).
+template <typename BlockW, typename BlockA, typename Rows2>
+inline void Rows4AsPairs(int64_t nb, const BlockW* const* x, const BlockA* q, float* y,
+                         const char* ahead, Rows2 rows2) {
+  const int64_t pair_bytes = 2 * nb * static_cast<int64_t>(sizeof(BlockW));
+  rows2(nb, x, q, y, ahead);
+  rows2(nb, x + 2, q, y + 2, ahead == nullptr ? nullptr : ahead + pair_bytes);
+}
+
 // Decoding: tiles of 4 rows x 1 token, four independent accumulator chains instead of one,
 // vec_dot for the last rows; token after token.   rows4(nb, x[4], q, y, ahead): see
 // PrefetchAhead.

@@ -260,14 +260,13 @@ inline void TileQ6_KQ8_K(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K*
   }
 }
 
-// Decoding: four rows as two tiles of two, each prefetching its own rows' stream. A 4-row tile
-// needs more than AVX2's 16 vector registers and spills (Q6_K decode 13.7 -> 16.7 GB/s as two
-// tiles of two, AMD EPYC Zen 5).
+// Decoding: four rows as two tiles of two; a 4-row tile needs more than AVX2's 16 vector
+// registers and spills.
 inline void TileQ6_KQ8_KRows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y,
                               const char* ahead) {
-  const int64_t pair_bytes = 2 * nb * static_cast<int64_t>(sizeof(BlockQ6_K));
-  TileQ6_KQ8_K<2, 1>(nb, x, &q, y, 1, ahead);
-  TileQ6_KQ8_K<2, 1>(nb, x + 2, &q, y + 2, 1, ahead == nullptr ? nullptr : ahead + pair_bytes);
+  Rows4AsPairs(nb, x, q, y, ahead,
+               [](int64_t n, const BlockQ6_K* const* x2, const BlockQ8_K* q1, float* y2,
+                  const char* a) { TileQ6_KQ8_K<2, 1>(n, x2, &q1, y2, 1, a); });
 }
 
 }  // namespace

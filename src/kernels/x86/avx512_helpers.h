@@ -21,12 +21,6 @@ inline __m512i Join(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-// The int32 lanes k and k + 8 added: the eight lanes a 256-bit kernel would hold when each
-// 256-bit half of v summed different 32-byte chunks of the same products.
-inline __m256i FoldHalves(__m512i v) {
-  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-}
-
 // The sum of the sixteen lanes in a fixed order: the two halves added lane by lane, then HsumPs.
 inline float HsumPs(__m512 v) {
   const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));

@@ -80,9 +80,7 @@ inline void Rows2(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, flo
 
 inline void Rows4(int64_t nb, const BlockQ6_K* const* x, const BlockQ8_K* q, float* y,
                   const char* ahead) {
-  const int64_t pair_bytes = 2 * nb * static_cast<int64_t>(sizeof(BlockQ6_K));
-  Rows2(nb, x, q, y, ahead);
-  Rows2(nb, x + 2, q, y + 2, ahead == nullptr ? nullptr : ahead + pair_bytes);
+  Rows4AsPairs(nb, x, q, y, ahead, Rows2);
 }
 
 }  // namespace
