@@ -68,5 +68,8 @@ void GemmQ4_KRows8Repacked(const GemmArgs& g);
 // avx2_q5_k_rows8.cc: the same for Q5_K.
 void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
 void GemmQ5_KRows8Repacked(const GemmArgs& g);
+// avx2_q6_k_rows8.cc: the same for Q6_K.
+void RepackQ6_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst);
+void GemmQ6_KRows8Repacked(const GemmArgs& g);
 
 }  // namespace foundry::x86::avx2

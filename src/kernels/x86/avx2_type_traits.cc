@@ -46,7 +46,11 @@ constexpr TypeTraits kAvx2Overrides[] = {
      .gemm = GemmQ5_KQ8_K,
      .repack_rows8 = RepackQ5_KRows8,
      .gemm_repacked8 = GemmQ5_KRows8Repacked},
-    {.type = QuantType::kQ6_K, .vec_dot = VecDotQ6_KQ8_K, .gemm = GemmQ6_KQ8_K},
+    {.type = QuantType::kQ6_K,
+     .vec_dot = VecDotQ6_KQ8_K,
+     .gemm = GemmQ6_KQ8_K,
+     .repack_rows8 = RepackQ6_KRows8,
+     .gemm_repacked8 = GemmQ6_KRows8Repacked},
     {.type = QuantType::kQ8_K, .quantize_row = QuantizeRowQ8_K},
 };
 

@@ -256,6 +256,18 @@ inline void FromGroup(const GroupBlockQ5_K& g, int lane, BlockQ5_K* x) {
   for (int c = 0; c < 8; ++c) std::memcpy(x->qh + 4 * c, g.qh[c][lane], 4);
   for (int c = 0; c < 32; ++c) std::memcpy(x->qs + 4 * c, g.qs[c][lane], 4);
 }
+inline void FromGroup(const GroupBlockQ6_K& g, int lane, BlockQ6_K* x) {
+  x->d = g.d[lane];
+  for (int s = 0; s < 16; ++s) x->scales[s] = g.scales[s][lane];
+  for (int h = 0; h < 2; ++h) {
+    const GroupHalfQ6_K& half = g.half[h];
+    for (int c = 0; c < 8; ++c) {
+      std::memcpy(x->ql + 64 * h + 4 * c, half.ql_qh[c / 2][0][c % 2][lane], 4);
+      std::memcpy(x->qh + 32 * h + 4 * c, half.ql_qh[c / 2][1][c % 2][lane], 4);
+      std::memcpy(x->ql + 64 * h + 32 + 4 * c, half.ql_odd[c][lane], 4);
+    }
+  }
+}
 
 // Every panel of g's rows: fill(panel, first row), then its tiles of 8, 2 and 1 tokens.
 template <typename P, typename FillPanel>
@@ -345,6 +357,9 @@ void GemmQ4_KRows8Repacked(const GemmArgs& g) {
 }
 void GemmQ5_KRows8Repacked(const GemmArgs& g) {
   WithPanels(g, GemmPanelsRepacked<Q5KPanel, GroupBlockQ5_K>, avx2::GemmQ5_KRows8Repacked);
+}
+void GemmQ6_KRows8Repacked(const GemmArgs& g) {
+  WithPanels(g, GemmPanelsRepacked<Q6Panel, GroupBlockQ6_K>, GemmQ6_KRows8Decode);
 }
 
 }  // namespace foundry::x86::avx512

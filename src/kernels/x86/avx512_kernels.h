@@ -29,7 +29,7 @@ void QuantizeRowQ8_K(const float* src, void* dst, int64_t n);
 float VecDotF32F32(int64_t n, const void* w, const void* a);
 float VecDotBF16BF16(int64_t n, const void* w, const void* a);
 
-// avx512_k_panels.cc: the gemms of Q4_K, Q5_K and Q6_K, in the file's layout or (Q4_K, Q5_K)
+// avx512_k_panels.cc: the gemms of Q4_K, Q5_K and Q6_K, in the file's layout or
 // repacked by the AVX2 repack_rows8 (k_rows8_layout.h): prompts through the panels, decoding
 // through the AVX2 gemms; bit for bit vec_dot (the AVX2 one) for any number of tokens.
 void GemmQ4_KQ8_K(const GemmArgs& g);
@@ -37,9 +37,12 @@ void GemmQ5_KQ8_K(const GemmArgs& g);
 void GemmQ6_KQ8_K(const GemmArgs& g);
 void GemmQ4_KRows8Repacked(const GemmArgs& g);
 void GemmQ5_KRows8Repacked(const GemmArgs& g);
+void GemmQ6_KRows8Repacked(const GemmArgs& g);
 
 // avx512_q6_k_decode.cc: Q6_K rows against tokens one at a time, two rows per register (the
 // decoding half of GemmQ6_KQ8_K), bit for bit vec_dot.
 void GemmQ6_KDecode(const GemmArgs& g);
+// The same on Q6_K repacked by the AVX2 repack_rows8 (one token; more go to the AVX2 gemm).
+void GemmQ6_KRows8Decode(const GemmArgs& g);
 
 }  // namespace foundry::x86::avx512

@@ -1,7 +1,7 @@
 // The AVX-512 override table (x86_kernels.h): the kernels of avx512_kernels.h by type. Only the
 // functions this ISA implements; null fields fall back to the AVX2 table (kernels.cc): the
 // 32-element block types, the F16 dot product and the Q8_0/Q8_1 quantizers. The K-quants take
-// the AVX2 dot products and layouts (Q4_K, Q5_K repacked: its decoding gemm streams weights
+// the AVX2 dot products and layouts (repacked: its decoding gemm streams weights
 // fastest), with gemms that send prompts through the AVX-512 panels.
 #if defined(__x86_64__)
 
@@ -26,7 +26,11 @@ constexpr TypeTraits kAvx512Overrides[] = {
      .gemm = GemmQ5_KQ8_K,
      .repack_rows8 = avx2::RepackQ5_KRows8,
      .gemm_repacked8 = GemmQ5_KRows8Repacked},
-    {.type = QuantType::kQ6_K, .vec_dot = avx2::VecDotQ6_KQ8_K, .gemm = GemmQ6_KQ8_K},
+    {.type = QuantType::kQ6_K,
+     .vec_dot = avx2::VecDotQ6_KQ8_K,
+     .gemm = GemmQ6_KQ8_K,
+     .repack_rows8 = avx2::RepackQ6_KRows8,
+     .gemm_repacked8 = GemmQ6_KRows8Repacked},
     {.type = QuantType::kQ8_K, .quantize_row = QuantizeRowQ8_K},
 };
 

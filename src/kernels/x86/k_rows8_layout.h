@@ -1,5 +1,5 @@
-// The layouts of Q4_K and Q5_K weights repacked into groups of 8 interleaved rows
-// (TypeTraits::repack_rows8, avx2_q4_k_rows8.cc and avx2_q5_k_rows8.cc), which the AVX2 gemms
+// The layouts of Q4_K, Q5_K and Q6_K weights repacked into groups of 8 interleaved rows
+// (TypeTraits::repack_rows8, avx2_q{4,5,6}_k_rows8.cc), which the AVX2 gemms
 // and the AVX-512 panels (avx512_k_panels.cc) both read. Plain structs only: no functions, so
 // no code compiled for one ISA can end up running under another (x86_kernels.h's rules).
 #pragma once
@@ -29,5 +29,20 @@ struct GroupBlockQ5_K {
   uint8_t qs[32][8][4];   // chunk c: row r's qs bytes 4c..4c+3
 };
 static_assert(sizeof(GroupBlockQ5_K) == 8 * sizeof(BlockQ5_K));
+
+// The same for Q6_K, its bytes in the order the gemms read them (values 128h + 32k + 4c.. of
+// half h come from ql chunk 16h + c (k = 0: low nibbles, k = 2: high) or 16h + 8 + c (k = 1, 3)
+// and qh chunk 8h + c): a group's blocks are then read front to back, one ascending stream the
+// hardware prefetchers follow (in the file's order they jumped back and forth).
+struct GroupHalfQ6_K {
+  uint8_t ql_qh[4][2][2][8][4];  // [p][0: ql, 1: qh][i]: chunk c = 2p + i of ql and qh
+  uint8_t ql_odd[8][8][4];       // [c]: ql chunk 8 + c
+};
+struct GroupBlockQ6_K {
+  uint16_t d[8];         // row r's d (f16)
+  int8_t scales[16][8];  // sub-block s's scale of row r
+  GroupHalfQ6_K half[2];
+};
+static_assert(sizeof(GroupBlockQ6_K) == 8 * sizeof(BlockQ6_K));
 
 }  // namespace foundry::x86
