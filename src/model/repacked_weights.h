@@ -1,6 +1,6 @@
 // Weight matrices copied at load into the layout their kernels read fastest (llama.cpp calls
-// these its "extra" buffers): on AVX2, Q4_K matrices in groups of 8 interleaved rows
-// (TypeTraits::repack_rows8). The model owns the copies; the file's pages they came from are
+// these its "extra" buffers): on AVX2 and AVX-512, the K-quant, Q4_0, Q5_0 and Q8_0 matrices
+// in groups of 8 interleaved rows (TypeTraits::repack_rows8). The model owns the copies; the file's pages they came from are
 // handed back (GgufFile::ReleasePages), so the weights stay resident once, not twice.
 #pragma once
 
