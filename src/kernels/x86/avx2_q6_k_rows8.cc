@@ -67,18 +67,21 @@ inline void TileRows8(int64_t nb, const GroupBlockQ6_K* g, const BlockQ8_K* cons
   for (int j = 0; j < kT; ++j) acc[j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const GroupBlockQ6_K& gb = g[b];
+    // scales . bsums per row: sub-blocks 2p and 2p+1 of the scales against the token's bsums
+    // of the two (adjacent int16s, one int32 broadcast).
     __m256i bias[kT];
     for (int j = 0; j < kT; ++j) bias[j] = _mm256_setzero_si256();
     for (int p = 0; p < 8; ++p) {
       const __m256i pair = ScalePair(gb, p);
       for (int j = 0; j < kT; ++j) {
-        bias[j] = _mm256_add_epi32(bias[j],
-                                   _mm256_madd_epi16(pair, Broadcast4(reinterpret_cast<const int8_t*>(
-                                                               q[j][b].bsums + 2 * p))));
+        const auto* bsums = reinterpret_cast<const int8_t*>(q[j][b].bsums + 2 * p);
+        bias[j] = _mm256_add_epi32(bias[j], _mm256_madd_epi16(pair, Broadcast4(bsums)));
       }
     }
     __m256i total[kT];
-    for (int j = 0; j < kT; ++j) total[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias[j], 5));
+    for (int j = 0; j < kT; ++j) {
+      total[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias[j], 5));
+    }
     // Unrolled whole: Values' shifts and masks depend on k.
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
