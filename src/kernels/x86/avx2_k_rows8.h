@@ -1,5 +1,5 @@
 // Helpers of the AVX2 kernels for K-quants repacked into groups of 8 interleaved rows
-// (avx2_q4_k_rows8.cc, avx2_q5_k_rows8.cc): a group's eight rows sit in the eight int32 lanes,
+// (avx2_q{4,5,6}_k_rows8.cc): a group's eight rows sit in the eight int32 lanes,
 // so per-row scales become vectors. Included only by those files (x86_kernels.h's rules).
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kernels.h"
 #include "kernels/quant_blocks.h"
@@ -90,15 +91,17 @@ inline void RepackRows8(int64_t n, const void* src, size_t src_stride, int64_t n
   }
 }
 
-// The loop nest of every gemm_repacked8: tokens [0, n4) (a multiple of 4) in tiles of eight rows
-// x four tokens, kTokensPerGroup tokens at a time so that their activations stay in L2 while
-// every row group passes over them; then tokens [n4, n_tokens) one at a time. The row groups of one token
+// The loop nest of every gemm_repacked8: tokens in tiles of eight rows x four tokens,
+// kTokensPerGroup tokens at a time so that their activations stay in L2 while every row group
+// passes over them; then the last n_tokens % 4 tokens one at a time. The row groups of one token
 // are one sequential stream, which the hardware prefetchers follow (prefetching ahead by hand made
 // repacked Q4_K decoding slower: 20.9 GB/s without, 17.6 GB/s 4 KiB ahead, AMD EPYC Zen 5).
-//   tile4(nb, group, q[4], y, ldy), tile1(nb, group, q, y): eight outputs per token.
-template <typename GroupBlock, typename Tile4, typename Tile1>
-inline void GemmRepackedRows8(const GemmArgs& g, int64_t n4, Tile4 tile4, Tile1 tile1) {
+//   tile(std::integral_constant<int, kT>, nb, group, q[kT], y, ldy) for kT = 4 and 1: eight
+//   outputs per token, token j's at y + j * ldy.
+template <typename GroupBlock, typename Tile>
+inline void GemmRepackedRows8(const GemmArgs& g, Tile tile) {
   const int64_t nb = g.n / kQK_K;
+  const int64_t n4 = g.n_tokens / 4 * 4;
   const size_t group_stride = 8 * g.w_stride;
   const int64_t n_groups = g.n_rows / 8;
   const auto* w = static_cast<const uint8_t*>(g.w);
@@ -114,12 +117,15 @@ inline void GemmRepackedRows8(const GemmArgs& g, int64_t n4, Tile4 tile4, Tile1 
     for (int64_t i = 0; i < n_groups; ++i) {
       for (int64_t t = t0; t < t1; t += 4) {
         const BlockQ8_K* q[4] = {token(t), token(t + 1), token(t + 2), token(t + 3)};
-        tile4(nb, group(i), q, g.y + t * g.ldy + 8 * i, g.ldy);
+        tile(std::integral_constant<int, 4>{}, nb, group(i), q, g.y + t * g.ldy + 8 * i, g.ldy);
       }
     }
   }
   for (int64_t t = n4; t < g.n_tokens; ++t) {
-    for (int64_t i = 0; i < n_groups; ++i) tile1(nb, group(i), token(t), g.y + t * g.ldy + 8 * i);
+    const BlockQ8_K* q[1] = {token(t)};
+    for (int64_t i = 0; i < n_groups; ++i) {
+      tile(std::integral_constant<int, 1>{}, nb, group(i), q, g.y + t * g.ldy + 8 * i, g.ldy);
+    }
   }
 }
 

@@ -102,11 +102,9 @@ void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 }
 
 void GemmQ4_KRows8Repacked(const GemmArgs& g) {
-  GemmRepackedRows8<GroupBlockQ4_K>(
-      g, g.n_tokens / 4 * 4, TileRows8<4>,
-      [](int64_t nb, const GroupBlockQ4_K* group, const BlockQ8_K* q, float* y) {
-        TileRows8<1>(nb, group, &q, y, 8);
-      });
+  GemmRepackedRows8<GroupBlockQ4_K>(g, [](auto tokens, auto... args) {
+    TileRows8<decltype(tokens)::value>(args...);
+  });
 }
 
 }  // namespace foundry::x86::avx2

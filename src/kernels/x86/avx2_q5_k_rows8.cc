@@ -42,7 +42,7 @@ inline __m256i MinsDot(const __m256i mn[2], const int32_t pairs[4]) {
 
 // kT tokens, eight rows.
 template <int kT>
-inline void TiledRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* const* q, float* y,
+inline void TileRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* const* q, float* y,
                        int64_t ldy) {
   __m256 acc[kT];
   for (__m256& a : acc) a = _mm256_setzero_ps();
@@ -102,11 +102,9 @@ void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 }
 
 void GemmQ5_KRows8Repacked(const GemmArgs& g) {
-  GemmRepackedRows8<GroupBlockQ5_K>(
-      g, g.n_tokens / 4 * 4, TiledRows8<4>,
-      [](int64_t nb, const GroupBlockQ5_K* group, const BlockQ8_K* q, float* y) {
-        TiledRows8<1>(nb, group, &q, y, 8);
-      });
+  GemmRepackedRows8<GroupBlockQ5_K>(g, [](auto tokens, auto... args) {
+    TileRows8<decltype(tokens)::value>(args...);
+  });
 }
 
 }  // namespace foundry::x86::avx2
