@@ -43,7 +43,7 @@ inline __m256i MinsDot(const __m256i mn[2], const int32_t pairs[4]) {
 // kT tokens, eight rows.
 template <int kT>
 inline void TileRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* const* q, float* y,
-                       int64_t ldy) {
+                      int64_t ldy) {
   __m256 acc[kT];
   for (__m256& a : acc) a = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
