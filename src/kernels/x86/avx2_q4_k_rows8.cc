@@ -89,6 +89,18 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
   for (int j = 0; j < kT; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
+inline void UnpackBlock(const GroupBlockQ4_K& g, UnpackedWithMins* u) {
+  UnpackScalesAndMins(g, u);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int s = 0; s < 4; ++s) {
+    for (int c = 0; c < 8; ++c) {
+      const __m256i v = Load256(g.qs[8 * s + c]);
+      u->values[s][c][0] = _mm256_and_si256(v, m4);
+      u->values[s][c][1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    }
+  }
+}
+
 }  // namespace
 
 void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst) {
@@ -102,9 +114,12 @@ void RepackQ4_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 }
 
 void GemmQ4_KRows8Repacked(const GemmArgs& g) {
-  GemmRepackedRows8<GroupBlockQ4_K>(g, [](auto tokens, auto... args) {
-    TileRows8<decltype(tokens)::value>(args...);
-  });
+  GemmRepackedRows8<GroupBlockQ4_K, UnpackedWithMins>(
+      g, [](const GroupBlockQ4_K& gb, UnpackedWithMins* u) { UnpackBlock(gb, u); },
+      [](auto tokens, const auto&... args) {
+        BlockTileWithMins<8, decltype(tokens)::value>(args...);
+      },
+      [](auto tokens, auto... args) { TileRows8<decltype(tokens)::value>(args...); });
 }
 
 }  // namespace foundry::x86::avx2

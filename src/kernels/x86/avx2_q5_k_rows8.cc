@@ -88,6 +88,13 @@ inline void TileRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* cons
   for (int j = 0; j < kT; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
+inline void UnpackBlock(const GroupBlockQ5_K& g, UnpackedWithMins* u) {
+  UnpackScalesAndMins(g, u);
+  for (int s = 0; s < 4; ++s) {
+    for (int m = 0; m < 8; ++m) Unpack(g, s, m, &u->values[s][m][0], &u->values[s][m][1]);
+  }
+}
+
 }  // namespace
 
 void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst) {
@@ -102,9 +109,12 @@ void RepackQ5_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 }
 
 void GemmQ5_KRows8Repacked(const GemmArgs& g) {
-  GemmRepackedRows8<GroupBlockQ5_K>(g, [](auto tokens, auto... args) {
-    TileRows8<decltype(tokens)::value>(args...);
-  });
+  GemmRepackedRows8<GroupBlockQ5_K, UnpackedWithMins>(
+      g, [](const GroupBlockQ5_K& gb, UnpackedWithMins* u) { UnpackBlock(gb, u); },
+      [](auto tokens, const auto&... args) {
+        BlockTileWithMins<4, decltype(tokens)::value>(args...);
+      },
+      [](auto tokens, auto... args) { TileRows8<decltype(tokens)::value>(args...); });
 }
 
 }  // namespace foundry::x86::avx2

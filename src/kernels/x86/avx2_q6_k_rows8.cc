@@ -113,6 +113,71 @@ inline void TileRows8(int64_t nb, const GroupBlockQ6_K* g, const BlockQ8_K* cons
   for (int j = 0; j < kT; ++j) _mm256_storeu_ps(y + j * ldy, acc[j]);
 }
 
+// A group block unpacked once for every 4-token tile of a token pass: its values (as Values
+// gives them), the scales as the madd operands, the rows' d.
+struct UnpackedQ6_K {
+  __m256i values[2][4][8];  // [h][k][c]: Values(g, h, k, c)
+  __m256i scales[16];       // ScaleBoth(g, s)
+  __m256i scale_pairs[8];   // ScalePair(g, p)
+  __m256 xd;
+};
+
+inline void UnpackBlock(const GroupBlockQ6_K& g, UnpackedQ6_K* u) {
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      for (int c = 0; c < 8; ++c) u->values[h][k][c] = Values(g, h, k, c);
+    }
+  }
+  for (int s = 0; s < 16; ++s) u->scales[s] = ScaleBoth(g, s);
+  for (int p = 0; p < 8; ++p) u->scale_pairs[p] = ScalePair(g, p);
+  u->xd = _mm256_cvtph_ps(Load128(g.d));
+}
+
+// One unpacked block's share of eight rows x kT tokens: q[j] is token j's block, and
+// y[j * ldy] = fma(d * total, y.d, y[j * ldy]) (from zero for the first block): the same sums
+// in the same order as TileRows8.
+template <int kT>
+inline void BlockTileRows8(const UnpackedQ6_K& u, const BlockQ8_K* const* q, bool first,
+                           float* y, int64_t ldy) {
+  __m256i bias[kT];
+  for (int j = 0; j < kT; ++j) bias[j] = _mm256_setzero_si256();
+  for (int p = 0; p < 8; ++p) {
+    for (int j = 0; j < kT; ++j) {
+      const auto* bsums = reinterpret_cast<const int8_t*>(q[j]->bsums + 2 * p);
+      bias[j] = _mm256_add_epi32(bias[j], _mm256_madd_epi16(u.scale_pairs[p], Broadcast4(bsums)));
+    }
+  }
+  __m256i total[kT];
+  for (int j = 0; j < kT; ++j) {
+    total[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias[j], 5));
+  }
+  for (int h = 0; h < 2; ++h) {
+    for (int k = 0; k < 4; ++k) {
+      for (int u2 = 0; u2 < 2; ++u2) {  // sub-block 8h + 2k + u2: chunks 4u2..4u2+3
+        const __m256i scale = u.scales[8 * h + 2 * k + u2];
+        for (int c = 4 * u2; c < 4 * u2 + 4; c += 2) {
+          const __m256i v0 = u.values[h][k][c], v1 = u.values[h][k][c + 1];
+          for (int j = 0; j < kT; ++j) {
+            // Two chunks' int16 sums stay within 2 * 2 * 63 * 128 = 32256: no saturation.
+            const int8_t* a = q[j]->qs + 128 * h + 32 * k + 4 * c;
+            const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(v0, Broadcast4(a)),
+                                               _mm256_maddubs_epi16(v1, Broadcast4(a + 4)));
+            total[j] = _mm256_add_epi32(total[j], _mm256_madd_epi16(p, scale));
+          }
+        }
+      }
+    }
+  }
+  for (int j = 0; j < kT; ++j) {
+    const __m256 acc = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + j * ldy);
+    _mm256_storeu_ps(y + j * ldy,
+                     _mm256_fmadd_ps(_mm256_mul_ps(u.xd, _mm256_cvtepi32_ps(total[j])),
+                                     _mm256_set1_ps(q[j]->d), acc));
+  }
+}
+
 }  // namespace
 
 void RepackQ6_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_rows, void* dst) {
@@ -132,9 +197,10 @@ void RepackQ6_KRows8(int64_t n, const void* src, size_t src_stride, int64_t n_ro
 }
 
 void GemmQ6_KRows8Repacked(const GemmArgs& g) {
-  GemmRepackedRows8<GroupBlockQ6_K>(g, [](auto tokens, auto... args) {
-    TileRows8<decltype(tokens)::value>(args...);
-  });
+  GemmRepackedRows8<GroupBlockQ6_K, UnpackedQ6_K>(
+      g, [](const GroupBlockQ6_K& gb, UnpackedQ6_K* u) { UnpackBlock(gb, u); },
+      [](auto tokens, const auto&... args) { BlockTileRows8<decltype(tokens)::value>(args...); },
+      [](auto tokens, auto... args) { TileRows8<decltype(tokens)::value>(args...); });
 }
 
 }  // namespace foundry::x86::avx2
