@@ -71,6 +71,16 @@ inline __m256i Broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
+// Each row's mins . bsums over the block (exact integers): mins[s] = MinsPair(mn, s) against
+// BsumPairs' entry s.
+inline __m256i MinsDot(const __m256i mins[4], const int32_t pairs[4]) {
+  __m256i md = _mm256_setzero_si256();
+  for (int s = 0; s < 4; ++s) {
+    md = _mm256_add_epi32(md, _mm256_madd_epi16(mins[s], _mm256_set1_epi32(pairs[s])));
+  }
+  return md;
+}
+
 // A Q4_K or Q5_K group block unpacked for GemmRepackedRows8: the values of chunk m of sub-blocks
 // 2s (lo) and 2s+1 (hi) of the eight rows, the sub-block scales and the mins as madd operands,
 // the rows' d and -dmin.
@@ -127,11 +137,7 @@ inline void BlockTileWithMins(const UnpackedWithMins& u, const BlockQ8_K* const*
   for (int j = 0; j < kT; ++j) {
     int32_t pairs[4];
     BsumPairs(*q[j], pairs);
-    __m256i mins = _mm256_setzero_si256();
-    for (int s = 0; s < 4; ++s) {
-      mins = _mm256_add_epi32(mins, _mm256_madd_epi16(u.mins[s], _mm256_set1_epi32(pairs[s])));
-    }
-    const __m256 res = _mm256_fmadd_ps(u.neg_xdmin, _mm256_cvtepi32_ps(mins),
+    const __m256 res = _mm256_fmadd_ps(u.neg_xdmin, _mm256_cvtepi32_ps(MinsDot(u.mins, pairs)),
                                        _mm256_mul_ps(u.xd, _mm256_cvtepi32_ps(total[j])));
     const __m256 acc = first ? _mm256_setzero_ps() : _mm256_loadu_ps(y + j * ldy);
     _mm256_storeu_ps(y + j * ldy, _mm256_fmadd_ps(res, _mm256_set1_ps(q[j]->d), acc));

@@ -31,15 +31,6 @@ inline void Unpack(const GroupBlockQ5_K& g, int s, int m, __m256i* lo, __m256i* 
                         _mm256_slli_epi16(_mm256_and_si256(hb, _mm256_set1_epi8(2)), 3));
 }
 
-// Each row's mins . bsums over the block (exact integers).
-inline __m256i MinsDot(const __m256i mn[2], const int32_t pairs[4]) {
-  __m256i md = _mm256_setzero_si256();
-  for (int s = 0; s < 4; ++s) {
-    md = _mm256_add_epi32(md, _mm256_madd_epi16(MinsPair(mn, s), _mm256_set1_epi32(pairs[s])));
-  }
-  return md;
-}
-
 // kT tokens, eight rows.
 template <int kT>
 inline void TileRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* const* q, float* y,
@@ -77,10 +68,12 @@ inline void TileRows8(int64_t nb, const GroupBlockQ5_K* g, const BlockQ8_K* cons
     const __m256 xd = _mm256_cvtph_ps(Load128(gb.d));
     const __m256 neg_xdmin =
         _mm256_xor_ps(_mm256_cvtph_ps(Load128(gb.dmin)), _mm256_set1_ps(-0.0f));
+    const __m256i min_pairs[4] = {MinsPair(mn, 0), MinsPair(mn, 1), MinsPair(mn, 2),
+                                  MinsPair(mn, 3)};
     for (int j = 0; j < kT; ++j) {
       int32_t pairs[4];
       BsumPairs(q[j][b], pairs);
-      const __m256 mins = _mm256_cvtepi32_ps(MinsDot(mn, pairs));
+      const __m256 mins = _mm256_cvtepi32_ps(MinsDot(min_pairs, pairs));
       const __m256 res = _mm256_fmadd_ps(neg_xdmin, mins, _mm256_mul_ps(xd, _mm256_cvtepi32_ps(total[j])));
       acc[j] = _mm256_fmadd_ps(res, _mm256_set1_ps(q[j][b].d), acc[j]);
     }
