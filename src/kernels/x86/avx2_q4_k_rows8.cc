@@ -24,12 +24,19 @@
 namespace foundry::x86::avx2 {
 namespace {
 
+// Chunk c of sub-blocks 2s (lo: low nibbles) and 2s+1 (hi: high nibbles) of the eight rows.
+inline void Nibbles(const GroupBlockQ4_K& g, int s, int c, __m256i* lo, __m256i* hi) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i v = Load256(g.qs[8 * s + c]);
+  *lo = _mm256_and_si256(v, m4);
+  *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+}
+
 // The integer sums of the 64 elements of sub-blocks 2s and 2s+1 for eight rows (lane r) and kT
 // tokens, each sub-block's dot product times its scale.
 template <int kT>
 inline void PairTotals(const GroupBlockQ4_K& g, int s, const BlockQ8_K* const* q, int64_t b,
                        __m256i scale_lo, __m256i scale_hi, __m256i* totals) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256i lo[kT], hi[kT];
   for (int j = 0; j < kT; ++j) lo[j] = hi[j] = _mm256_setzero_si256();
   // Eight chunks of four elements; int16 sums stay below 8 * 2 * 15 * 128 = 30720, so the
@@ -37,9 +44,8 @@ inline void PairTotals(const GroupBlockQ4_K& g, int s, const BlockQ8_K* const* q
   // GCC computes all 64 products of a step first, spills them and sums them as a tree, which
   // made the 64-token gemm 1.27x slower (120 vs 93 ms CPU, kernels_bench, AMD EPYC Zen 5).
   for (int c = 0; c < 8; ++c) {
-    const __m256i v = Load256(g.qs[8 * s + c]);
-    const __m256i vl = _mm256_and_si256(v, m4);
-    const __m256i vh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    __m256i vl, vh;
+    Nibbles(g, s, c, &vl, &vh);
     for (int j = 0; j < kT; ++j) {
       const int8_t* q8 = q[j][b].qs + 64 * s + 4 * c;
       lo[j] = _mm256_adds_epi16(lo[j], _mm256_maddubs_epi16(vl, Broadcast4(q8)));
@@ -91,13 +97,8 @@ inline void TileRows8(int64_t nb, const GroupBlockQ4_K* g, const BlockQ8_K* cons
 
 inline void UnpackBlock(const GroupBlockQ4_K& g, UnpackedWithMins* u) {
   UnpackScalesAndMins(g, u);
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int s = 0; s < 4; ++s) {
-    for (int c = 0; c < 8; ++c) {
-      const __m256i v = Load256(g.qs[8 * s + c]);
-      u->values[s][c][0] = _mm256_and_si256(v, m4);
-      u->values[s][c][1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
+    for (int c = 0; c < 8; ++c) Nibbles(g, s, c, &u->values[s][c][0], &u->values[s][c][1]);
   }
 }
 
