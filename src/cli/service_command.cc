@@ -201,7 +201,7 @@ int Stop(const fs::path& home) {
   return 0;
 }
 
-int Status(const fs::path& home) {
+int PrintStatus(const fs::path& home) {
   auto s = FindRunning(home);
   if (!s) {
     PrintNotRunning();
@@ -544,7 +544,7 @@ void AddServiceCommand(CLI::App& app, const Environment& env, int& exit_code) {
     exit_code = Start(home);
   });
   svc->add_subcommand("status", "Show whether the service is running")
-      ->callback([&home, &exit_code] { exit_code = Status(home); });
+      ->callback([&home, &exit_code] { exit_code = PrintStatus(home); });
   svc->add_subcommand("diag", "Show diagnostics: service, settings, cache, machine, log")
       ->callback([&options, &exit_code] { exit_code = Diag(options); });
   svc->add_subcommand("ps", "List the models loaded in the service")
