@@ -39,13 +39,14 @@ def start_replica(tmp, name):
 
 
 def wait_healthy(port, proc):
-    deadline = time.time() + 30
+    # Generous: under ASan, beside other tests on two cores, a replica can take long to come up.
+    deadline = time.time() + 120
     while time.time() < deadline:
         assert proc.poll() is None
         try:
             if requests.get("http://127.0.0.1:%d/health" % port, timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.05)
     raise AssertionError("port %d did not come up" % port)
@@ -91,7 +92,7 @@ def cluster(tmp_path):
             try:
                 if requests.get(url + "/nginx-health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert time.time() < deadline, "nginx did not start"
                 time.sleep(0.05)
         yield {"url": url, "replicas": {r["addr"]: r for r in replicas}, "tmp": tmp_path}

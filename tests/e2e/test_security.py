@@ -84,13 +84,13 @@ def start(home, env, port, *run_args, host="127.0.0.1", expect_up=True):
     if not expect_up:
         proc.wait(timeout=30)
         return svc
-    deadline = time.time() + 30
+    deadline = time.time() + 120  # generous: under ASan, beside other tests on two cores
     while time.time() < deadline:
         assert proc.poll() is None, open(os.path.join(home, "run.log")).read()
         try:
             if requests.get(svc.url + "/health", timeout=2).status_code == 200:
                 return svc
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.05)
     svc.stop()

@@ -533,7 +533,7 @@ def test_full_queue_is_503_and_disconnect_cancels(tmp_path):
             try:
                 if requests.get(url + "/openai/status", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         long_body = {"model": TINY, "prompt": "Once upon a time", "temperature": 0,
                      "max_tokens": 100000, "logit_bias": {"658": -100, "656": -100},

@@ -49,7 +49,7 @@ def files_server():
         try:
             requests.get(url + "/tests/", timeout=1)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             import time
             time.sleep(0.1)
     yield url

@@ -65,7 +65,7 @@ def service(tmp_path_factory):
             try:
                 if requests.get(url + "/openai/status", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             assert time.time() < deadline and proc.poll() is None, "the service did not start"
             time.sleep(0.1)
