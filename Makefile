@@ -44,7 +44,7 @@ test: all models
 # the tiny-model goldens); so does the perplexity golden (eval_perplexity_test and the e2e suite
 # run the same code under ASan on short texts). For the same reason ASAN_GTEST_FILTER leaves to
 # the Release run the repetitions on real models of checks that run under ASan on the tiny
-# models too (prompt cache, batch invariance): about 12 CPU-minutes under ASan, for code paths the
+# models too (prompt cache, batch invariance): about 13 CPU-minutes under ASan, for code paths the
 # tiny models and the real-model AVX2 goldens already take there.
 ASAN_GTEST_FILTER := -LayersBatchInvariance.RealModels:PromptCache.Qwen05b*:$\
 PromptCache.SmolLm2EveryPrefixLength:PromptCache.SmolLm2InterleavedPromptSame:$\
